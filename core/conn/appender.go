@@ -1,0 +1,353 @@
+package conn
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Appender is a logged-in connection dedicated to pipelined APPEND. It
+// speaks the protocol itself rather than through go-imap: with LITERAL+ a
+// message costs no round trip at all (go-imap waits for a continuation
+// request for every literal above 4 KiB), so the connection stays busy even
+// on a high-latency link.
+type Appender struct {
+	cfg   *Config
+	sess  *session
+	w     *bufio.Writer
+	tag   int
+	plus  bool // LITERAL+
+	minus bool // LITERAL-
+
+	mu      sync.Mutex
+	pending map[string]*appendOp
+	err     error // set once the connection failed
+	cont    chan struct{}
+	window  chan struct{}
+	done    chan struct{}
+	// Caps are the authenticated capabilities.
+	Caps []string
+}
+
+type appendOp struct {
+	done func(AppendResult)
+}
+
+// AppendResult is the outcome of one APPEND.
+type AppendResult struct {
+	// UID and UIDValidity come from APPENDUID (0 when the server has no
+	// UIDPLUS).
+	UID, UIDValidity uint32
+	// Err is the server's NO/BAD as a *StatusError, or a connection error
+	// when the outcome is unknown (the message may or may not be stored).
+	Err error
+}
+
+// StatusError is a tagged NO or BAD answer.
+type StatusError struct {
+	Status string // "NO" or "BAD"
+	Code   string // response code without brackets and arguments, e.g. "OVERQUOTA"
+	Text   string // the whole text after the status
+}
+
+func (e *StatusError) Error() string { return e.Status + " " + e.Text }
+
+// ErrOutcomeUnknown wraps connection errors for operations whose completion
+// was never received.
+var ErrOutcomeUnknown = errors.New("connection lost before the server answered")
+
+// appendWindow bounds the number of APPENDs in flight on one connection.
+const appendWindow = 64
+
+// DialAppender connects and logs in like Dial and returns an Appender.
+func DialAppender(ctx context.Context, cfg *Config) (*Appender, error) {
+	s, err := open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.login(); err != nil {
+		s.close()
+		return nil, &Error{Stage: StageAuth, Side: cfg.Side, Host: cfg.Host, User: cfg.User, Mech: s.mech, Err: err}
+	}
+	if len(s.raw.caps) == 0 {
+		if _, _, err := s.raw.command("CAPABILITY"); err != nil {
+			s.close()
+			return nil, &Error{Stage: StageAuth, Side: cfg.Side, Host: cfg.Host, User: cfg.User, Mech: s.mech, Err: err}
+		}
+	}
+	s.stop()
+	s.sock.SetDeadline(time.Time{})
+	a := &Appender{
+		cfg:     cfg,
+		sess:    s,
+		w:       bufio.NewWriterSize(s.sock, 64<<10),
+		plus:    s.raw.hasCap("LITERAL+"),
+		minus:   s.raw.hasCap("LITERAL-"),
+		pending: map[string]*appendOp{},
+		cont:    make(chan struct{}, 1),
+		window:  make(chan struct{}, appendWindow),
+		done:    make(chan struct{}),
+		Caps:    s.raw.caps,
+	}
+	go a.readLoop()
+	return a, nil
+}
+
+// Append is not safe for concurrent use; one goroutine feeds an Appender.
+//
+// Append sends one APPEND of exactly size bytes read from body. It returns
+// once the command is written (or, without LITERAL+, after the continuation
+// request); done is called later, from another goroutine, with the result.
+// An error return means done will not be called; the message may be
+// partially sent and the Appender is then unusable.
+func (a *Appender) Append(mailbox string, flags []string, date time.Time, size int64, body io.Reader, done func(AppendResult)) error {
+	name, err := quoteMailbox(mailbox)
+	if err != nil {
+		return err
+	}
+	select {
+	case a.window <- struct{}{}:
+	case <-a.done:
+		return a.failure()
+	}
+	a.mu.Lock()
+	if a.err != nil {
+		a.mu.Unlock()
+		<-a.window
+		return a.err
+	}
+	a.tag++
+	tag := "A" + strconv.Itoa(a.tag)
+	a.pending[tag] = &appendOp{done: done}
+	a.armReadDeadline()
+	a.mu.Unlock()
+
+	var b strings.Builder
+	b.WriteString(tag)
+	b.WriteString(" APPEND ")
+	b.WriteString(name)
+	b.WriteString(" (")
+	b.WriteString(strings.Join(flags, " "))
+	b.WriteString(")")
+	if !date.IsZero() {
+		b.WriteString(` "`)
+		b.WriteString(date.Format("02-Jan-2006 15:04:05 -0700"))
+		b.WriteString(`"`)
+	}
+	sync := !(a.plus || (a.minus && size <= 4096))
+	if sync {
+		fmt.Fprintf(&b, " {%d}", size)
+	} else {
+		fmt.Fprintf(&b, " {%d+}", size)
+	}
+	a.sess.trace.client(b.String() + " <" + strconv.FormatInt(size, 10) + " bytes>")
+	b.WriteString("\r\n")
+	if a.cfg.Timeout > 0 {
+		a.sess.sock.SetWriteDeadline(time.Now().Add(a.cfg.Timeout))
+	}
+	if _, err := a.w.WriteString(b.String()); err != nil {
+		return a.fail(err)
+	}
+	if sync {
+		if err := a.w.Flush(); err != nil {
+			return a.fail(err)
+		}
+		select {
+		case <-a.cont:
+		case <-a.done:
+			return a.failure()
+		}
+	}
+	n, err := io.Copy(a.w, &deadlineReader{r: body, a: a})
+	if err == nil && n != size {
+		err = fmt.Errorf("message is %d bytes, announced %d", n, size)
+	}
+	if err != nil {
+		// The literal is incomplete: the connection cannot be used again.
+		return a.fail(err)
+	}
+	if _, err := a.w.WriteString("\r\n"); err != nil {
+		return a.fail(err)
+	}
+	// Flush when nothing else is queued right now; the caller's next
+	// Append would otherwise pay for a partially filled buffer.
+	if err := a.w.Flush(); err != nil {
+		return a.fail(err)
+	}
+	return nil
+}
+
+// armReadDeadline applies the inactivity timeout while APPENDs are
+// pending and clears it otherwise. Callers hold a.mu.
+func (a *Appender) armReadDeadline() {
+	if len(a.pending) > 0 && a.cfg.Timeout > 0 {
+		a.sess.sock.SetReadDeadline(time.Now().Add(a.cfg.Timeout))
+	} else {
+		a.sess.sock.SetReadDeadline(time.Time{})
+	}
+}
+
+// deadlineReader extends the write deadline while a large literal is sent.
+type deadlineReader struct {
+	r io.Reader
+	a *Appender
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	if d.a.cfg.Timeout > 0 {
+		d.a.sess.sock.SetWriteDeadline(time.Now().Add(d.a.cfg.Timeout))
+	}
+	return d.r.Read(p)
+}
+
+func (a *Appender) failure() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err == nil {
+		return ErrOutcomeUnknown
+	}
+	return a.err
+}
+
+// fail marks the connection broken, closes it and returns err. Pending
+// operations are completed with ErrOutcomeUnknown by the read loop.
+func (a *Appender) fail(err error) error {
+	a.mu.Lock()
+	if a.err == nil {
+		a.err = err
+	}
+	a.mu.Unlock()
+	a.sess.sock.Close()
+	return err
+}
+
+func (a *Appender) readLoop() {
+	defer close(a.done)
+	r := a.sess.raw.r
+	for {
+		a.mu.Lock()
+		a.armReadDeadline()
+		a.mu.Unlock()
+		line, err := r.ReadString('\n')
+		if err != nil {
+			a.abort(err)
+			return
+		}
+		line = strings.TrimRight(line, "\r\n")
+		a.sess.trace.server(line)
+		switch {
+		case strings.HasPrefix(line, "+"):
+			select {
+			case a.cont <- struct{}{}:
+			default:
+			}
+		case strings.HasPrefix(line, "* "):
+			if strings.HasPrefix(strings.ToUpper(line[2:]), "BYE") {
+				a.abort(fmt.Errorf("server closed the connection: %s", line[2:]))
+				return
+			}
+		default:
+			tag, rest, _ := strings.Cut(line, " ")
+			status, text, _ := strings.Cut(rest, " ")
+			a.mu.Lock()
+			op := a.pending[tag]
+			delete(a.pending, tag)
+			a.mu.Unlock()
+			if op == nil {
+				continue
+			}
+			<-a.window
+			res := AppendResult{}
+			if strings.EqualFold(status, "OK") {
+				res.UIDValidity, res.UID = appendUID(text)
+			} else {
+				res.Err = &StatusError{Status: strings.ToUpper(status), Code: respCode(text), Text: text}
+			}
+			op.done(res)
+		}
+	}
+}
+
+// abort completes every pending operation with an unknown outcome.
+func (a *Appender) abort(err error) {
+	a.mu.Lock()
+	if a.err == nil {
+		a.err = err
+	}
+	ops := a.pending
+	a.pending = map[string]*appendOp{}
+	a.mu.Unlock()
+	a.sess.sock.Close()
+	for _, op := range ops {
+		op.done(AppendResult{Err: fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)})
+	}
+}
+
+// Close waits for pending APPENDs to complete, logs out and closes.
+func (a *Appender) Close() error {
+	a.mu.Lock()
+	broken := a.err != nil
+	a.mu.Unlock()
+	if !broken {
+		// Fill the window: every slot back means every APPEND completed.
+		for i := 0; i < appendWindow; i++ {
+			select {
+			case a.window <- struct{}{}:
+			case <-a.done:
+				i = appendWindow
+			}
+		}
+		a.w.WriteString("Z LOGOUT\r\n")
+		a.w.Flush()
+		select {
+		case <-a.done:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	a.sess.sock.Close()
+	<-a.done
+	return nil
+}
+
+// Err returns the error that broke the connection, if any.
+func (a *Appender) Err() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+// appendUID parses "[APPENDUID <validity> <uid>] ..." from a tagged OK.
+func appendUID(text string) (validity, uid uint32) {
+	if !strings.HasPrefix(strings.ToUpper(text), "[APPENDUID ") {
+		return 0, 0
+	}
+	end := strings.IndexByte(text, ']')
+	if end < 0 {
+		return 0, 0
+	}
+	f := strings.Fields(text[11:end])
+	if len(f) != 2 {
+		return 0, 0
+	}
+	v, _ := strconv.ParseUint(f[0], 10, 32)
+	u, _ := strconv.ParseUint(f[1], 10, 32)
+	return uint32(v), uint32(u)
+}
+
+// respCode returns the name of a leading "[CODE ...]" response code.
+func respCode(text string) string {
+	if !strings.HasPrefix(text, "[") {
+		return ""
+	}
+	end := strings.IndexAny(text, " ]")
+	if end < 0 {
+		return ""
+	}
+	return strings.ToUpper(text[1:end])
+}
