@@ -1,0 +1,277 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/imapshift/imapshift/core/identity"
+)
+
+// meta is one message's metadata, fetched in bulk.
+type meta struct {
+	uid   imap.UID
+	size  int64
+	flags []imap.Flag
+	date  time.Time
+	hdr   []byte
+}
+
+// fetchMeta fetches UID, FLAGS, INTERNALDATE, RFC822.SIZE and the
+// identifying header fields of every message of the selected folder with
+// one FETCH; fields nil fetches the whole header. Results come in server
+// order (normally ascending UID).
+func fetchMeta(c *imapclient.Client, fields []string) ([]meta, error) {
+	var all imap.SeqSet
+	all.AddRange(1, 0)
+	sect := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}
+	cmd := c.Fetch(all, &imap.FetchOptions{
+		UID: true, Flags: true, InternalDate: true, RFC822Size: true,
+		BodySection: []*imap.FetchItemBodySection{sect},
+	})
+	var out []meta
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		buf, err := msg.Collect()
+		if err != nil {
+			cmd.Close()
+			return nil, err
+		}
+		m := meta{uid: buf.UID, size: buf.RFC822Size, flags: buf.Flags, date: buf.InternalDate}
+		if len(buf.BodySection) > 0 {
+			m.hdr = buf.BodySection[0].Bytes
+		}
+		if m.uid == 0 {
+			continue // an unsolicited FETCH (flag change) without UID
+		}
+		out = append(out, m)
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b meta) int { return int(a.uid) - int(b.uid) })
+	return out, nil
+}
+
+// headerFields returns the fields the metadata FETCH asks for.
+func (e *engine) headerFields() []string {
+	fields := e.opts.Identity.HeaderFields()
+	if fields != nil && e.opts.IDateFromHeader {
+		fields = append(fields, "Date")
+	}
+	return fields
+}
+
+// analyze reads both sides of one folder and fills its plan: counts,
+// sizes, the messages to copy and the flags to change.
+func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
+	fields := e.headerFields()
+	var metas1, metas2 []meta
+	err := w.retry(ctx, 1, func() error {
+		sel, err := w.selectFolder(ctx, 1, fp.h1)
+		if err != nil {
+			return err
+		}
+		fp.count1 = sel.NumMessages
+		metas1 = nil
+		if sel.NumMessages > 0 {
+			metas1, err = fetchMeta(w.h1.Client, fields)
+		}
+		return err
+	})
+	if err != nil {
+		return &folderError{stage: "select1", err: err}
+	}
+	if !fp.create {
+		err = w.retry(ctx, 2, func() error {
+			sel, err := w.selectFolder(ctx, 2, fp.h2)
+			if err != nil {
+				return err
+			}
+			fp.count2 = sel.NumMessages
+			fp.permanentFlags = sel.PermanentFlags
+			fp.h2UIDValidity = sel.UIDValidity
+			metas2 = nil
+			if sel.NumMessages > 0 {
+				metas2, err = fetchMeta(w.h2.Client, fields)
+			}
+			return err
+		})
+		if err != nil {
+			return &folderError{stage: "select2", err: err}
+		}
+	}
+	e.decide(fp, metas1, metas2)
+	fp.analyzed = true
+	return nil
+}
+
+// folderError tells in which step a folder failed.
+type folderError struct {
+	stage string
+	err   error
+}
+
+func (f *folderError) Error() string { return f.err.Error() }
+func (f *folderError) Unwrap() error { return f.err }
+
+// h2msg is a host2 message known by key.
+type h2msg struct {
+	uid   imap.UID
+	flags []imap.Flag
+}
+
+// plan decides, from both sides' metadata, what to copy and which flags
+// to set. It is pure: no I/O.
+func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta) {
+	id := e.opts.Identity
+	fp.keys1 = map[string]struct{}{}
+	fp.keys2 = map[string]struct{}{}
+	on2 := make(map[string]h2msg, len(metas2))
+	var rank2 identity.Ranker
+	for _, m := range metas2 {
+		fp.size2 += m.size
+		fp.big2 = max(fp.big2, m.size)
+		key, ok := id.Key(m.hdr, m.size)
+		if !ok {
+			fp.void2++
+			continue
+		}
+		if e.opts.SyncDuplicates {
+			key, _ = rank2.Rank(key)
+		} else if _, dup := on2[key]; dup {
+			fp.dup2++
+			continue
+		}
+		fp.selected2++
+		on2[key] = h2msg{uid: m.uid, flags: m.flags}
+		fp.keys2[key] = struct{}{}
+	}
+	var rank1 identity.Ranker
+	for _, m := range metas1 {
+		fp.size1 += m.size
+		fp.big1 = max(fp.big1, m.size)
+		key, ok := id.Key(m.hdr, m.size)
+		addHeader := false
+		if !ok {
+			fp.void1++
+			if !e.opts.AddHeader {
+				e.say("Host1: %s/%d size %d ignored (no wanted headers so we ignore this message. To solve this: use --addheader)", fp.h1, m.uid, m.size)
+				continue
+			}
+			key, addHeader = id.AddHeaderKey(uint32(m.uid), m.size), true
+		}
+		if e.opts.SyncDuplicates {
+			key, _ = rank1.Rank(key)
+		} else if _, dup := fp.keys1[key]; dup {
+			fp.dup1++
+			continue
+		}
+		fp.selected1++
+		fp.keys1[key] = struct{}{}
+		flags := e.flagsFor2(fp, m.flags)
+		if have, ok := on2[key]; ok {
+			fp.alreadyThere++
+			fp.bytesAlready += m.size
+			if e.opts.ResyncFlags && !sameFlags(flags, normalizeFlags(have.flags)) {
+				fp.stores = append(fp.stores, storeItem{uid1: m.uid, uid2: have.uid, from: have.flags, to: flags})
+			}
+			continue
+		}
+		c := copyItem{uid: m.uid, size: m.size, flags: flags, key: key, addHeader: addHeader}
+		switch {
+		case e.opts.IDateFromHeader:
+			c.date = headerDate(m.hdr)
+		case e.opts.SyncInternalDates:
+			c.date = m.date
+		}
+		if addHeader {
+			c.size += int64(len(identity.AddHeaderLine(uint32(m.uid))))
+		}
+		fp.copies = append(fp.copies, c)
+	}
+}
+
+// headerDate parses the Date: field of a header block; zero when absent or
+// unparseable (the server then uses the time of APPEND).
+func headerDate(hdr []byte) time.Time {
+	h, err := textproto.ReadHeader(bufioReader(hdr))
+	if err != nil && h.Len() == 0 {
+		return time.Time{}
+	}
+	v := h.Get("Date")
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := parseDate(v)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// flagsFor2 turns host1 flags into the flags to set on host2: \Recent is
+// removed, system flags get their canonical case, and flags outside a
+// restrictive PERMANENTFLAGS are dropped (imapsync's flags_for_host2).
+func (e *engine) flagsFor2(fp *folderPlan, flags []imap.Flag) []imap.Flag {
+	out := normalizeFlags(flags)
+	perm := fp.permanentFlags
+	if len(perm) == 0 || slices.Contains(perm, imap.FlagWildcard) {
+		return out
+	}
+	kept := out[:0:0]
+	for _, f := range out {
+		if slices.ContainsFunc(perm, func(p imap.Flag) bool { return strings.EqualFold(string(p), string(f)) }) {
+			kept = append(kept, f)
+		} else {
+			e.note(fp, f)
+		}
+	}
+	return kept
+}
+
+var systemFlags = []imap.Flag{imap.FlagSeen, imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft}
+
+// normalizeFlags drops \Recent, fixes the case of system flags, removes
+// duplicates and sorts.
+func normalizeFlags(flags []imap.Flag) []imap.Flag {
+	out := make([]imap.Flag, 0, len(flags))
+	for _, f := range flags {
+		if strings.EqualFold(string(f), `\Recent`) || f == "" {
+			continue
+		}
+		for _, s := range systemFlags {
+			if strings.EqualFold(string(f), string(s)) {
+				f = s
+			}
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sameFlags(a, b []imap.Flag) bool { return slices.Equal(a, b) }
+
+// note reports once per folder and flag that host2 cannot store a flag.
+func (e *engine) note(fp *folderPlan, f imap.Flag) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := fp.h2 + "\x00" + string(f)
+	if e.noted[k] {
+		return
+	}
+	e.noted[k] = true
+	e.sayLocked(fmt.Sprintf("Host2: folder [%s] does not accept flag %s (not in PERMANENTFLAGS), dropping it", fp.h2, f))
+}

@@ -1,0 +1,278 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/identity"
+)
+
+// fetched is one body read from host1, ready to append.
+type fetched struct {
+	item copyItem
+	body *body
+	held int64 // budget held until the APPEND completes
+}
+
+// batchLimits bound one body FETCH.
+const (
+	batchMsgs = 64
+)
+
+// copyChunk copies items (all from fp) with w's host1 connection and
+// Appender: bodies are fetched in batches into the spool while the
+// previous batch is being appended. Items whose APPEND outcome is unknown
+// after a lost connection are checked against host2 and copied again only
+// when missing.
+func (e *engine) copyChunk(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) {
+	for attempt := 0; len(items) > 0 && attempt <= e.side2.retries; attempt++ {
+		unknown := e.copyOnce(ctx, w, fp, items)
+		if len(unknown) == 0 || ctx.Err() != nil {
+			return
+		}
+		items = e.stillMissing(ctx, w, fp, unknown)
+	}
+	for _, it := range items {
+		e.fail(fmt.Sprintf("- msg %s/%d {%d} could not append to folder %s: %v", fp.h1, it.uid, it.size, fp.h2, conn.ErrOutcomeUnknown))
+	}
+}
+
+// copyOnce runs the fetch/append pipeline once and returns the items whose
+// outcome is unknown.
+func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) []copyItem {
+	ready := make(chan fetched, batchMsgs)
+	var (
+		mu      sync.Mutex
+		unknown []copyItem
+		pending sync.WaitGroup
+	)
+	lost := func(it copyItem) {
+		mu.Lock()
+		unknown = append(unknown, it)
+		mu.Unlock()
+	}
+	go func() {
+		defer close(ready)
+		e.fetchBodies(ctx, w, fp, items, ready)
+	}()
+	broken := false
+	for f := range ready {
+		if broken || ctx.Err() != nil {
+			e.releaseFetched(f)
+			lost(f.item)
+			continue
+		}
+		app, err := w.appender(ctx)
+		if err != nil {
+			e.releaseFetched(f)
+			lost(f.item)
+			broken = true
+			continue
+		}
+		r, err := f.body.Reader()
+		if err != nil {
+			e.releaseFetched(f)
+			e.fail(fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fp.h1, f.item.uid, f.item.size, err))
+			continue
+		}
+		pending.Add(1)
+		f := f
+		err = e.w.append(app, fp.h2, f.item.flags, f.item.date, f.body.Len(), r, func(res conn.AppendResult) {
+			defer pending.Done()
+			defer e.releaseFetched(f)
+			switch {
+			case res.Err == nil:
+				e.copied(fp, f, res.UID)
+			case errors.Is(res.Err, conn.ErrOutcomeUnknown):
+				lost(f.item)
+			default:
+				e.appendFailed(fp, f, res.Err)
+			}
+		})
+		if err != nil {
+			// The callback will not run: the connection broke while the
+			// command was being written.
+			pending.Done()
+			e.releaseFetched(f)
+			lost(f.item)
+			broken = true
+		}
+	}
+	pending.Wait()
+	if broken {
+		w.app.Close()
+	}
+	return unknown
+}
+
+func (e *engine) releaseFetched(f fetched) {
+	f.body.free()
+	e.spool.release(f.held)
+}
+
+// fetchBodies streams the bodies of items from host1 into ready, in
+// batches whose memory is reserved before the FETCH is sent.
+func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, items []copyItem, ready chan<- fetched) {
+	share := e.spool.budget / int64(2*e.opts.parallel())
+	for len(items) > 0 && ctx.Err() == nil {
+		n, mem := 0, int64(0)
+		for n < len(items) && n < batchMsgs {
+			sz := items[n].size
+			if e.spool.inMemory(sz) {
+				if n > 0 && mem+sz > share {
+					break
+				}
+				mem += sz
+			}
+			n++
+		}
+		batch := items[:n]
+		items = items[n:]
+		if err := e.spool.reserve(ctx, mem); err != nil {
+			return
+		}
+		got := map[imap.UID]*body{}
+		err := w.retry(ctx, 1, func() error {
+			missing := batch[:0:0]
+			for _, it := range batch {
+				if got[it.uid] == nil {
+					missing = append(missing, it)
+				}
+			}
+			if w.sel1 != fp.h1 || !alive(w.h1) {
+				if _, err := w.selectFolder(ctx, 1, fp.h1); err != nil {
+					return err
+				}
+			}
+			return e.fetchInto(w.h1.Client, missing, got)
+		})
+		var spent int64
+		for _, it := range batch {
+			b := got[it.uid]
+			if b == nil {
+				msg := "no data returned"
+				if err != nil {
+					msg = err.Error()
+				}
+				e.fail(fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fp.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format("02-Jan-2006 15:04:05 -0700"), msg))
+				continue
+			}
+			if it.addHeader {
+				b.prefix = identity.AddHeaderLine(uint32(it.uid))
+			}
+			held := int64(0)
+			if e.spool.inMemory(it.size) {
+				held = it.size
+				spent += held
+			}
+			ready <- fetched{item: it, body: b, held: held}
+		}
+		if spent < mem {
+			e.spool.release(mem - spent)
+		}
+	}
+}
+
+// fetchInto runs one UID FETCH BODY.PEEK[] for items and spools each body
+// into got. The UID may arrive after the literal, so bodies are matched
+// once each message is complete.
+func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got map[imap.UID]*body) error {
+	var set imap.UIDSet
+	for _, it := range items {
+		set.AddNum(it.uid)
+	}
+	cmd := c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		var uid imap.UID
+		var b *body
+		for {
+			item := msg.Next()
+			if item == nil {
+				break
+			}
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				uid = it.UID
+			case imapclient.FetchItemDataBodySection:
+				if it.Literal == nil {
+					continue
+				}
+				nb, err := e.spool.read(it.Literal, it.Literal.Size())
+				if err != nil {
+					cmd.Close()
+					return err
+				}
+				b = nb
+			}
+		}
+		if b == nil {
+			continue
+		}
+		if uid == 0 || got[uid] != nil {
+			b.free()
+			continue
+		}
+		got[uid] = b
+	}
+	return cmd.Close()
+}
+
+// stillMissing re-reads host2's keys for fp and returns the items that are
+// not there. Items found are counted as copied.
+func (e *engine) stillMissing(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) []copyItem {
+	var metas []meta
+	err := w.retry(ctx, 2, func() error {
+		if _, err := w.selectFolder(ctx, 2, fp.h2); err != nil {
+			return err
+		}
+		var err error
+		metas, err = fetchMeta(w.h2.Client, e.headerFields())
+		return err
+	})
+	if err != nil {
+		return items
+	}
+	present := map[string]imap.UID{}
+	var rank identity.Ranker
+	for _, m := range metas {
+		key, ok := e.opts.Identity.Key(m.hdr, m.size)
+		if !ok {
+			continue
+		}
+		if e.opts.SyncDuplicates {
+			key, _ = rank.Rank(key)
+		}
+		present[key] = m.uid
+	}
+	var missing []copyItem
+	for _, it := range items {
+		if uid2, ok := present[it.key]; ok {
+			e.copied(fp, fetched{item: it, body: &body{size: it.size}}, uint32(uid2))
+			continue
+		}
+		missing = append(missing, it)
+	}
+	return missing
+}
+
+func joinFlags(flags []imap.Flag) string {
+	s := make([]string, len(flags))
+	for i, f := range flags {
+		s[i] = string(f)
+	}
+	return strings.Join(s, " ")
+}
+
+var _ io.Reader

@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/mailbox"
+)
+
+// sideInfo is what one server told us about its folders.
+type sideInfo struct {
+	name       string // "Host1" or "Host2"
+	folders    []mailbox.Folder
+	names      []string        // in LIST order
+	exists     map[string]bool // exact names
+	noselect   map[string]bool
+	subscribed map[string]bool
+	naming     mailbox.Naming
+	caps       imap.CapSet
+}
+
+// discover lists one side's folders, subscriptions and namespace.
+func discover(c *conn.Conn, name string, sepOpt, prefixOpt *string) (*sideInfo, error) {
+	caps := c.Caps()
+	s := &sideInfo{name: name, exists: map[string]bool{}, noselect: map[string]bool{}, subscribed: map[string]bool{}, caps: caps}
+	extended := caps.Has(imap.CapListExtended) || caps.Has(imap.CapIMAP4rev2)
+	var opts *imap.ListOptions
+	if extended && caps.Has(imap.CapSpecialUse) {
+		opts = &imap.ListOptions{ReturnSpecialUse: true}
+	}
+	list, err := c.List("", "*", opts).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("%s: LIST failed: %w", name, err)
+	}
+	for _, l := range list {
+		f := mailbox.Folder{Name: l.Mailbox}
+		for _, a := range l.Attrs {
+			f.Attrs = append(f.Attrs, string(a))
+			if strings.EqualFold(string(a), string(imap.MailboxAttrNoSelect)) || strings.EqualFold(string(a), string(imap.MailboxAttrNonExistent)) {
+				s.noselect[l.Mailbox] = true
+			}
+		}
+		if !s.exists[l.Mailbox] {
+			s.folders = append(s.folders, f)
+			s.names = append(s.names, l.Mailbox)
+			s.exists[l.Mailbox] = true
+		}
+	}
+	if extended {
+		subs, err := c.List("", "*", &imap.ListOptions{SelectSubscribed: true}).Collect()
+		if err == nil {
+			for _, l := range subs {
+				s.subscribed[l.Mailbox] = true
+			}
+		}
+	}
+	var ns *mailbox.Namespace
+	if caps.Has(imap.CapNamespace) || caps.Has(imap.CapIMAP4rev2) {
+		if data, err := c.Namespace().Wait(); err == nil && len(data.Personal) > 0 {
+			p := data.Personal[0]
+			ns = &mailbox.Namespace{Prefix: p.Prefix}
+			if p.Delim != 0 {
+				ns.Sep = string(p.Delim)
+			}
+		}
+	}
+	s.naming = mailbox.ResolveSide(s.names, sepOpt, prefixOpt, ns)
+	return s, nil
+}

@@ -1,0 +1,552 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/report"
+)
+
+// engine is one run.
+type engine struct {
+	opts         Options
+	side1, side2 *side
+	spool        *spool
+	w            writes
+
+	mu     sync.Mutex // guards output and the fields below
+	out    io.Writer
+	noted  map[string]bool
+	errs   report.Errors
+	start  time.Time
+	loopAt time.Time
+
+	plan   plan
+	info1  *sideInfo
+	info2  *sideInfo
+	stats  counters
+	cancel context.CancelFunc
+}
+
+// counters are updated by many goroutines.
+type counters struct {
+	transferred   atomic.Int64
+	bytes         atomic.Int64
+	biggest       atomic.Int64
+	flagsSet      atomic.Int64
+	foldersDone   atomic.Int64
+	toCopy        atomic.Int64 // planned copies not yet done (for the ETA)
+	errorsReached atomic.Bool
+}
+
+// Run carries out one sync (or, with JustFolders / JustFolderSizes / Dry,
+// the corresponding subset) and returns its result. The error is non-nil
+// only when the run could not proceed (logins, listing); per-message and
+// per-folder problems are in Result.Errors.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e := &engine{
+		opts:   opts,
+		side1:  &side{cfg: opts.Host1, retries: opts.ReconnectRetry1},
+		side2:  &side{cfg: opts.Host2, retries: opts.ReconnectRetry2},
+		spool:  newSpool(opts.BodyBudget, opts.TmpDir),
+		out:    opts.Out,
+		noted:  map[string]bool{},
+		start:  time.Now(),
+		cancel: cancel,
+	}
+	if e.out == nil {
+		e.out = io.Discard
+	}
+	e.w = writes{e: e}
+	return e.run(ctx)
+}
+
+func (e *engine) say(format string, args ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sayLocked(fmt.Sprintf(format, args...))
+}
+
+func (e *engine) sayLocked(line string) {
+	io.WriteString(e.out, line+"\n")
+}
+
+// fail records an error line (imapsync's wording, used to classify it)
+// and stops the run once --errorsmax is reached.
+func (e *engine) fail(msg string) {
+	n := e.errs.Add(msg)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sayLocked(msg)
+	if max := e.opts.ErrorsMax; max > 0 && n >= max && !e.stats.errorsReached.Load() {
+		e.stats.errorsReached.Store(true)
+		e.sayLocked(fmt.Sprintf("Maximum number of errors %d reached ( you can change %d to any value, for example 100 with --errorsmax 100 ). Exiting.", max, max))
+		e.cancel()
+	}
+}
+
+func (e *engine) run(ctx context.Context) (*Result, error) {
+	opts := &e.opts
+	// Both logins are always attempted.
+	var c1, c2 *conn.Conn
+	var err1, err2 error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c1, err1 = conn.Dial(ctx, opts.Host1) }()
+	go func() { defer wg.Done(); c2, err2 = conn.Dial(ctx, opts.Host2) }()
+	wg.Wait()
+	if err := errors.Join(err1, err2); err != nil {
+		for _, c := range []*conn.Conn{c1, c2} {
+			if c != nil {
+				c.Close()
+			}
+		}
+		return nil, err
+	}
+	for _, c := range []*conn.Conn{c1, c2} {
+		e.say("%s: success login on [%s] with user [%s] auth [%s]", c.Config.Name(), c.Config.Host, c.Config.User, c.Mech)
+		for _, n := range c.Notes {
+			e.say("%s", n)
+		}
+	}
+	main := &worker{e: e, h1: c1, h2: c2}
+	defer main.close()
+
+	if err := e.discover(main); err != nil {
+		return nil, err
+	}
+	if err := e.nameFolders(); err != nil {
+		return nil, err
+	}
+	e.printFolderList()
+	e.makeFolders(ctx, main)
+	if opts.JustFolders {
+		return e.result(), nil
+	}
+	e.analyzeAll(ctx, main)
+	if opts.FolderSizes || opts.JustFolderSizes {
+		e.printSizes(true)
+	}
+	if opts.JustFolderSizes {
+		return e.result(), nil
+	}
+	if opts.Dry {
+		e.printPlan()
+	} else {
+		e.execute(ctx, main)
+	}
+	if opts.FolderSizesAtEnd && !opts.Dry {
+		e.printSizes(false)
+	}
+	return e.result(), nil
+}
+
+func (e *engine) discover(w *worker) error {
+	var err error
+	if e.info1, err = discover(w.h1, "Host1", e.opts.Sep1, e.opts.Prefix1); err != nil {
+		return err
+	}
+	if e.info2, err = discover(w.h2, "Host2", e.opts.Sep2, e.opts.Prefix2); err != nil {
+		return err
+	}
+	e.say("Host1: found %d folders.", len(e.info1.names))
+	e.say("Host2: found %d folders.", len(e.info2.names))
+	e.say("Host1: %s", e.info1.naming)
+	e.say("Host2: %s", e.info2.naming)
+	return nil
+}
+
+// nameFolders selects the host1 folders and maps each to its host2 name.
+func (e *engine) nameFolders() error {
+	o := &e.opts
+	i1, i2 := e.info1, e.info2
+	subs := make([]string, 0, len(i1.subscribed))
+	for n := range i1.subscribed {
+		subs = append(subs, n)
+	}
+	sel := o.Selection
+	if o.Subfolder1 != "" {
+		root, ok := mailbox.Subfolder1Root(o.Subfolder1, i1.naming.Sep, i1.naming.Prefix, i1.names)
+		if !ok {
+			return exitcode.New(exitcode.Subfolder1NoExists, "--subfolder1 %s: no such folder on host1", o.Subfolder1)
+		}
+		sel.FolderRec = append(sel.FolderRec, root)
+	}
+	if sel.DefaultAll() {
+		e.say("Including all folders found by default. Use --subscribed or --folder or --folderrec or --include to select specific folders. Use --exclude to unselect specific folders.")
+	}
+	wanted, warnings := mailbox.Select(i1.names, subs, sel, i1.naming.Sep)
+	for _, w := range warnings {
+		e.say("%s", w)
+	}
+	tr := mailbox.Translator{
+		Sep1: i1.naming.Sep, Sep2: i2.naming.Sep,
+		Prefix1: i1.naming.Prefix, Prefix2: i2.naming.Prefix,
+		FixSlash2: o.FixSlash2, F1F2: o.F1F2,
+		Subfolder1: o.Subfolder1, Subfolder2: o.Subfolder2,
+		RegexTrans2: o.RegexTrans2,
+	}
+	if o.FixInboxINBOX {
+		tr.InboxFix = mailbox.InboxCaseFix(i1.names, i2.names)
+	}
+	if o.Automap && o.Subfolder1 == "" && o.Subfolder2 == "" {
+		m, notes := mailbox.Automap(i1.folders, i2.folders, i1.naming.Prefix, i2.naming.Prefix)
+		tr.Automap = m
+		for _, n := range notes {
+			e.say("%s", n)
+		}
+	}
+	mapped := map[string]bool{}
+	seen2 := map[string]string{}
+	n := 0
+	for _, h1 := range wanted {
+		h2, rule, err := tr.Translate(h1)
+		if err != nil {
+			return exitcode.Wrap(exitcode.Usage, err)
+		}
+		n++
+		fp := &folderPlan{index: n, h1: h1, h2: h2, rule: rule}
+		if i1.noselect[h1] {
+			fp.skip = "\\Noselect on host1"
+		}
+		if prev, dup := seen2[h2]; dup {
+			e.say("Warning: host1 folders [%s] and [%s] both map to host2 folder [%s]", prev, h1, h2)
+		}
+		seen2[h2] = h1
+		mapped[h2] = true
+		if !i2.exists[h2] {
+			fp.create = true
+			for _, p := range mailbox.Parents(h2, i2.naming.Sep) {
+				if !i2.exists[p] && !mapped[p+"\x00parent"] {
+					fp.parents = append(fp.parents, p)
+					mapped[p+"\x00parent"] = true
+				}
+			}
+		}
+		if o.Subscribe && (o.SubscribeAll || i1.subscribed[h1]) && !i2.subscribed[h2] {
+			fp.subscribe = true
+		}
+		e.plan.folders = append(e.plan.folders, fp)
+	}
+	for _, h2 := range i2.names {
+		if !mapped[h2] {
+			e.plan.extra2 = append(e.plan.extra2, h2)
+		}
+	}
+	return nil
+}
+
+func (e *engine) printFolderList() {
+	if len(e.plan.extra2) > 0 {
+		e.say("Folders in host2 not in host1:")
+		for _, f := range e.plan.extra2 {
+			e.say("%s", mailbox.Display(f))
+		}
+	}
+}
+
+// makeFolders creates the missing host2 folders (parents first) and
+// subscribes them; in dry mode it only says what it would do.
+func (e *engine) makeFolders(ctx context.Context, w *worker) {
+	dry := ""
+	if e.opts.Dry {
+		dry = " (not really since --dry mode)"
+	}
+	for _, fp := range e.plan.folders {
+		if fp.skip != "" {
+			continue
+		}
+		if fp.create {
+			for _, p := range append(fp.parents, fp.h2) {
+				e.say("Creating folder %s on host2%s", mailbox.Display(p), dry)
+				if e.opts.Dry {
+					continue
+				}
+				if err := e.w.create(ctx, w, p); err != nil {
+					e.fail(fmt.Sprintf("Could not create folder %s from %s: %v", mailbox.Display(p), mailbox.Display(fp.h1), err))
+					if p == fp.h2 {
+						fp.skip = "could not be created on host2"
+					}
+					continue
+				}
+				e.info2.exists[p] = true
+			}
+			if fp.skip == "" && !e.opts.Dry {
+				fp.create, fp.created = false, true
+			}
+		}
+		if fp.subscribe && fp.skip == "" {
+			e.say("Host2: Subscribing to folder %s%s", fp.h2, dry)
+			if !e.opts.Dry {
+				if err := e.w.subscribe(ctx, w, fp.h2); err != nil {
+					e.say("Host2: could not subscribe to folder %s: %v", fp.h2, err)
+				}
+			}
+		}
+	}
+}
+
+// analyzeAll reads every wanted folder on both sides with the parallel
+// workers and builds the message plan.
+func (e *engine) analyzeAll(ctx context.Context, main *worker) {
+	total := len(e.plan.folders)
+	e.forEachParallel(ctx, main, e.plan.folders, func(w *worker, fp *folderPlan) {
+		if fp.skip != "" {
+			return
+		}
+		if err := e.analyze(ctx, w, fp); err != nil {
+			var fe *folderError
+			if errors.As(err, &fe) && fe.stage == "select1" {
+				e.fail(fmt.Sprintf("Host1: folder %s: Could not select: %v", fp.h1, err))
+			} else {
+				e.fail(fmt.Sprintf("Host2: folder %s: Could not select: %v", fp.h2, err))
+			}
+			fp.skip = "select failed"
+			return
+		}
+		if e.opts.SkipEmptyFolders && fp.count1 == 0 {
+			fp.skip = "empty on host1 (--skipemptyfolders)"
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.sayLocked(fmt.Sprintf("Folder %7s %-35s -> %-35s", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2)))
+		e.sayLocked(fmt.Sprintf("Host1: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h1, fp.count1))
+		if fp.create {
+			e.sayLocked(fmt.Sprintf("Host2: folder [%s] does not exist yet", fp.h2))
+		} else {
+			e.sayLocked(fmt.Sprintf("Host2: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h2, fp.count2))
+			e.sayLocked(fmt.Sprintf("Host2: folder [%s] permanentflags: %s", fp.h2, joinFlags(fp.permanentFlags)))
+		}
+		e.sayLocked(fmt.Sprintf("Host1: folder [%s] selected %d messages, duplicates %d", fp.h1, fp.selected1, fp.dup1))
+		e.sayLocked(fmt.Sprintf("Host2: folder [%s] selected %d messages, duplicates %d", fp.h2, fp.selected2, fp.dup2))
+	})
+	n, _ := e.plan.totals()
+	e.stats.toCopy.Store(int64(n))
+}
+
+// forEachParallel runs fn for every folder over up to Parallel workers;
+// main is one of them. Folders are handed out in order.
+func (e *engine) forEachParallel(ctx context.Context, main *worker, folders []*folderPlan, fn func(*worker, *folderPlan)) {
+	jobs := make(chan *folderPlan)
+	var wg sync.WaitGroup
+	for i := 0; i < e.opts.parallel(); i++ {
+		w := main
+		if i > 0 {
+			w = &worker{e: e}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if w != main {
+				defer w.close()
+			}
+			for fp := range jobs {
+				fn(w, fp)
+			}
+		}()
+	}
+	for _, fp := range folders {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- fp
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// printPlan lists what a real run would do (--dry).
+func (e *engine) printPlan() {
+	e.say("++++ Looping on each one of %d folders to sync", len(e.plan.folders))
+	for _, fp := range e.plan.folders {
+		if fp.skip != "" {
+			e.say("Folder %s skipped: %s", mailbox.Display(fp.h1), fp.skip)
+			continue
+		}
+		for _, c := range fp.copies {
+			e.say("msg %s/%d {%d} copying to %s (not really since --dry mode)", fp.h1, c.uid, c.size, fp.h2)
+		}
+		for _, s := range fp.stores {
+			e.say("Host2: msg %s/%d would get flags (%s) instead of (%s) from %s/%d (not really since --dry mode)", fp.h2, s.uid2, joinFlags(s.to), joinFlags(s.from), fp.h1, s.uid1)
+		}
+	}
+	e.say("++++ End looping on each folder")
+}
+
+// execute carries out the plan: flags first, then copies, folder by folder
+// over the parallel workers; large folders are split in chunks that
+// several workers share.
+func (e *engine) execute(ctx context.Context, main *worker) {
+	e.say("++++ Looping on each one of %d folders to sync", len(e.plan.folders))
+	e.loopAt = time.Now()
+	type job struct {
+		fp    *folderPlan
+		items []copyItem
+		store bool
+	}
+	var jobs []job
+	chunk := 1000
+	for _, fp := range e.plan.folders {
+		if fp.skip != "" || !fp.analyzed {
+			continue
+		}
+		if len(fp.stores) > 0 {
+			jobs = append(jobs, job{fp: fp, store: true})
+		}
+		for i := 0; i < len(fp.copies); i += chunk {
+			jobs = append(jobs, job{fp: fp, items: fp.copies[i:min(i+chunk, len(fp.copies))]})
+		}
+	}
+	ch := make(chan job)
+	var wg sync.WaitGroup
+	for i := 0; i < e.opts.parallel(); i++ {
+		w := main
+		if i > 0 {
+			w = &worker{e: e}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if w != main {
+				defer w.close()
+			}
+			for j := range ch {
+				if j.store {
+					e.storeFlags(ctx, w, j.fp)
+				} else {
+					e.copyChunk(ctx, w, j.fp, j.items)
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		ch <- j
+	}
+	close(ch)
+	wg.Wait()
+	for _, fp := range e.plan.folders {
+		if fp.skip == "" && fp.analyzed {
+			e.stats.foldersDone.Add(1)
+		}
+	}
+	e.say("++++ End looping on each folder")
+}
+
+// storeFlags sets host2 flags equal to host1's, grouping messages that
+// get the same flags into one UID STORE.
+func (e *engine) storeFlags(ctx context.Context, w *worker, fp *folderPlan) {
+	groups := map[string]*imap.UIDSet{}
+	flagsOf := map[string][]imap.Flag{}
+	var order []string
+	for _, s := range fp.stores {
+		k := joinFlags(s.to)
+		if groups[k] == nil {
+			groups[k] = &imap.UIDSet{}
+			flagsOf[k] = s.to
+			order = append(order, k)
+		}
+		groups[k].AddNum(s.uid2)
+	}
+	sort.Strings(order)
+	err := w.retry(ctx, 2, func() error {
+		if w.sel2 != fp.h2 || !alive(w.h2) {
+			if _, err := w.selectFolder(ctx, 2, fp.h2); err != nil {
+				return err
+			}
+		}
+		for _, k := range order {
+			if err := e.w.store(w, *groups[k], flagsOf[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.fail(fmt.Sprintf("Host2: folder %s: could not add flags: %v", fp.h2, err))
+		return
+	}
+	e.stats.flagsSet.Add(int64(len(fp.stores)))
+	for _, s := range fp.stores {
+		e.say("Host2: msg %s/%d flags set to (%s) from %s/%d", fp.h2, s.uid2, joinFlags(s.to), fp.h1, s.uid1)
+	}
+}
+
+// copied records a successful copy and prints imapsync's line.
+func (e *engine) copied(fp *folderPlan, f fetched, uid2 uint32) {
+	size := f.item.size
+	fp.mu.Lock()
+	fp.done = append(fp.done, f.item.key)
+	fp.doneBytes += size
+	fp.doneBig = max(fp.doneBig, size)
+	fp.mu.Unlock()
+	n := e.stats.transferred.Add(1)
+	total := e.stats.bytes.Add(size)
+	for {
+		b := e.stats.biggest.Load()
+		if size <= b || e.stats.biggest.CompareAndSwap(b, size) {
+			break
+		}
+	}
+	left := e.stats.toCopy.Add(-1)
+	elapsed := time.Since(e.loopAt).Seconds()
+	rate, bw := 0.0, 0.0
+	if elapsed > 0 {
+		rate, bw = float64(n)/elapsed, float64(total)/elapsed
+	}
+	eta := ""
+	if e.opts.FolderSizes && rate > 0 {
+		secs := float64(left) / rate
+		eta = fmt.Sprintf(" ETA: %s  %1.0f s  %d/%d msgs left", time.Now().Add(time.Duration(secs*float64(time.Second))).Format("Mon Jan 2 15:04:05 2006"), secs, left, n+left)
+	}
+	uid2s := "?"
+	if uid2 != 0 {
+		uid2s = fmt.Sprint(uid2)
+	}
+	e.say("msg %s/%-19s copied to %s/%-10s %.2f msgs/s  %s/s %s copied%s",
+		fp.h1, fmt.Sprintf("%d {%d}", f.item.uid, size), fp.h2, uid2s, rate, report.BytesBin(int64(bw)), report.BytesBin(total), eta)
+}
+
+// appendFailed records a refused APPEND with imapsync's wording.
+func (e *engine) appendFailed(fp *folderPlan, f fetched, err error) {
+	subject, date := headerSummary(f.body.Head(8192))
+	e.fail(fmt.Sprintf("- msg %s/%d {%d} could not append ( Subject:[%s], Date:[%s], Size:[%d], Flags:[%s] ) to folder %s: %v",
+		fp.h1, f.item.uid, f.item.size, subject, date, f.item.size, joinFlags(f.item.flags), fp.h2, err))
+}
+
+// headerSummary extracts Subject and Date from the start of a message.
+func headerSummary(head []byte) (subject, date string) {
+	for _, line := range strings.Split(string(head), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			break
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(name) {
+		case "subject":
+			subject = strings.TrimSpace(value)
+		case "date":
+			date = strings.TrimSpace(value)
+		}
+	}
+	return
+}

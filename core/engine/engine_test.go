@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/testserver"
+)
+
+// pair is two in-process servers with one user each.
+type pair struct {
+	s1, s2 *testserver.Server
+	u1, u2 *testserver.User
+}
+
+func newPair(t *testing.T) *pair {
+	t.Helper()
+	p := &pair{s1: testserver.StartT(t, testserver.Options{}), s2: testserver.StartT(t, testserver.Options{})}
+	p.u1 = p.s1.AddUser("alice", "secret1")
+	p.u2 = p.s2.AddUser("bob", "secret2")
+	return p
+}
+
+func (p *pair) options(t *testing.T, out *bytes.Buffer) Options {
+	cfg := func(side int, s *testserver.Server, user, pass string) *conn.Config {
+		return &conn.Config{Side: side, Host: s.Host(), Port: s.Port(), Mode: conn.TLSNone, User: user, Password: pass, Timeout: 10 * time.Second}
+	}
+	return Options{
+		Host1: cfg(1, p.s1, "alice", "secret1"), Host2: cfg(2, p.s2, "bob", "secret2"),
+		FixSlash2: true, FixInboxINBOX: true, Subscribe: true,
+		SyncInternalDates: true, ResyncFlags: true, FolderSizes: true, FolderSizesAtEnd: true,
+		Parallel: 4, BodyBudget: 8 << 20, TmpDir: t.TempDir(), ErrorsMax: 50,
+		ReconnectRetry1: 3, ReconnectRetry2: 3, Out: out,
+		Selection: selAll(),
+	}
+}
+
+func selAll() (s mailbox.Selection) { s.CheckFoldersExist = true; return }
+
+// snapshot renders a user's mailbox as comparable text: per folder, the
+// sorted list of (sha256 of bytes, flags, internal date).
+func snapshot(t *testing.T, u *testserver.User) map[string][]string {
+	t.Helper()
+	boxes, err := u.Mailboxes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, b := range boxes {
+		msgs, err := u.Messages(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, m := range msgs {
+			var fl []string
+			for _, f := range m.Flags {
+				if f != `\Recent` {
+					fl = append(fl, string(f))
+				}
+			}
+			slices.Sort(fl)
+			lines = append(lines, fmt.Sprintf("%x %s %s", sha256.Sum256(m.Raw), strings.Join(fl, ","), m.InternalDate.UTC().Format(time.RFC3339)))
+		}
+		slices.Sort(lines)
+		out[b] = lines
+	}
+	return out
+}
+
+func run(t *testing.T, opts Options) *Result {
+	t.Helper()
+	res, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+func TestSyncDemoMailbox(t *testing.T) {
+	p := newPair(t)
+	if err := p.u1.SeedDemo(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res := run(t, p.options(t, &out))
+	if n := res.Errors.Count(); n != 0 {
+		t.Fatalf("%d errors:\n%s", n, out.String())
+	}
+	want := snapshot(t, p.u1)
+	got := snapshot(t, p.u2)
+	for box, msgs := range want {
+		if !sameOnceEach(msgs, got[box]) {
+			t.Errorf("folder %q differs:\nhost1 %v\nhost2 %v", box, msgs, got[box])
+		}
+	}
+	if res.Transferred == 0 {
+		t.Fatalf("nothing transferred:\n%s", out.String())
+	}
+
+	// A rerun copies nothing and leaves host2 unchanged.
+	out.Reset()
+	res2 := run(t, p.options(t, &out))
+	if res2.Transferred != 0 || res2.Errors.Count() != 0 {
+		t.Fatalf("rerun transferred %d, errors %d:\n%s", res2.Transferred, res2.Errors.Count(), out.String())
+	}
+	if again := snapshot(t, p.u2); fmt.Sprint(again) != fmt.Sprint(got) {
+		t.Fatalf("rerun changed host2")
+	}
+}
+
+func TestFlagsResync(t *testing.T) {
+	p := newPair(t)
+	msg := []byte("Message-ID: <a@x>\r\nSubject: a\r\n\r\nbody\r\n")
+	p.u1.Seed("INBOX", testserver.Message{Raw: msg, Flags: []imap.Flag{imap.FlagSeen, "$Label1"}, Date: time.Date(2019, 5, 1, 10, 0, 0, 0, time.UTC)})
+	p.u2.Seed("INBOX", testserver.Message{Raw: msg, Flags: []imap.Flag{imap.FlagFlagged}, Date: time.Date(2019, 5, 1, 10, 0, 0, 0, time.UTC)})
+	var out bytes.Buffer
+	res := run(t, p.options(t, &out))
+	if res.Transferred != 0 {
+		t.Fatalf("copied a message already there:\n%s", out.String())
+	}
+	msgs, _ := p.u2.Messages("INBOX")
+	if len(msgs) != 1 || !msgs[0].HasFlag(imap.FlagSeen) || !msgs[0].HasFlag("$Label1") || msgs[0].HasFlag(imap.FlagFlagged) {
+		t.Fatalf("flags not resynced: %+v\n%s", msgs, out.String())
+	}
+}
+
+func TestDryWritesNothing(t *testing.T) {
+	p := newPair(t)
+	if err := p.u1.SeedDemo(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	opts.Dry = true
+	res := run(t, opts)
+	if res.Transferred != 0 || res.WouldTransfer == 0 {
+		t.Fatalf("dry: transferred %d, would %d", res.Transferred, res.WouldTransfer)
+	}
+	boxes, _ := p.u2.Mailboxes()
+	if len(boxes) != 1 || boxes[0] != "INBOX" {
+		t.Fatalf("dry run created folders: %v", boxes)
+	}
+	if msgs, _ := p.u2.Messages("INBOX"); len(msgs) != 0 {
+		t.Fatalf("dry run appended %d messages", len(msgs))
+	}
+	if !strings.Contains(out.String(), "(not really since --dry mode)") {
+		t.Fatalf("no plan printed:\n%s", out.String())
+	}
+}
+
+// sameOnceEach reports whether host2 holds every distinct host1 message
+// (by content hash) exactly once, each with the flags and date of one of
+// its host1 copies: duplicates inside a folder are copied once.
+func sameOnceEach(h1, h2 []string) bool {
+	hashes := map[string]bool{}
+	for _, l := range h1 {
+		hashes[strings.Fields(l)[0]] = true
+	}
+	if len(h2) != len(hashes) {
+		return false
+	}
+	for _, l := range h2 {
+		if !slices.Contains(h1, l) || !hashes[strings.Fields(l)[0]] {
+			return false
+		}
+		delete(hashes, strings.Fields(l)[0])
+	}
+	return true
+}

@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+)
+
+// folderPlan is what happens to one host1 folder. It is filled in two
+// steps: naming (which host2 folder, created or not) and analysis (which
+// messages to copy, which flags to set).
+type folderPlan struct {
+	index int    // 1-based position in the sync order
+	h1    string // host1 name (UTF-8)
+	h2    string // host2 name (UTF-8)
+	rule  string // what decided h2 (mailbox.Rule*)
+	// create is set when h2 does not exist on host2; parents lists the
+	// missing ancestors to create first, outermost first.
+	create  bool
+	parents []string
+	// subscribe is set when h2 must be subscribed on host2.
+	subscribe bool
+	// skip, when not empty, is why the folder is not synced.
+	skip string
+
+	analyzed bool
+	// SELECT counts and per-side sizes.
+	count1, count2  uint32
+	size1, size2    int64
+	big1, big2      int64
+	selected1, dup1 int
+	selected2, dup2 int
+	void1, void2    int
+	permanentFlags  []imap.Flag
+	h2UIDValidity   uint32
+	copies          []copyItem
+	stores          []storeItem
+	alreadyThere    int // messages skipped because present on host2
+	keys1, keys2    map[string]struct{}
+	bytesAlready    int64
+
+	mu        sync.Mutex
+	done      []string // keys copied during execution
+	doneBytes int64
+	doneBig   int64
+	created   bool // created on host2 by this run
+}
+
+// copyItem is one message to copy from host1 to host2.
+type copyItem struct {
+	uid       imap.UID
+	size      int64
+	flags     []imap.Flag // already filtered for host2
+	date      time.Time   // INTERNALDATE to set; zero lets the server choose
+	key       string
+	addHeader bool // prepend "Message-Id: <UID@imapsync>"
+}
+
+// storeItem sets the flags of a host2 message to those of host1.
+type storeItem struct {
+	uid1, uid2 imap.UID
+	from, to   []imap.Flag
+}
+
+// plan is the whole run's plan.
+type plan struct {
+	folders []*folderPlan
+	// extra2 are host2 folders with no host1 counterpart (listed only).
+	extra2 []string
+}
+
+// totals sums what the analyzed folders would copy.
+func (p *plan) totals() (msgs int, bytes int64) {
+	for _, f := range p.folders {
+		for _, c := range f.copies {
+			msgs++
+			bytes += c.size
+		}
+	}
+	return
+}

@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/report"
+)
+
+// Result is what a run did: the statistics of the final report, the
+// errors, and each folder's fate (for `imapshift folders` and --json).
+type Result struct {
+	report.Snapshot
+	Errors  *report.Errors
+	Dry     bool
+	Folders []FolderResult
+}
+
+// FolderResult is one host1 folder's fate.
+type FolderResult struct {
+	Host1, Host2 string
+	// Rule is what decided the host2 name: "f1f2", "automap" or
+	// "translate".
+	Rule string
+	// Action is "exists", "create" (a dry run or a failed creation) or
+	// "created".
+	Action string
+	Skip   string
+}
+
+func (e *engine) result() *Result {
+	var c report.Counters
+	c.FoldersWanted = len(e.plan.folders)
+	c.FoldersSynced = int(e.stats.foldersDone.Load())
+	c.Transferred = e.stats.transferred.Load()
+	c.BytesTransferred = e.stats.bytes.Load()
+	c.Biggest = e.stats.biggest.Load()
+	c.ReconnectHost1 = e.side1.reconnects.Load()
+	c.ReconnectHost2 = e.side2.reconnects.Load()
+	keys1 := map[string]struct{}{}
+	keys2 := map[string]struct{}{}
+	res := &Result{Errors: &e.errs, Dry: e.opts.Dry}
+	var start1, start2 report.Diff
+	for _, fp := range e.plan.folders {
+		action := "exists"
+		switch {
+		case fp.create:
+			action = "create"
+		case fp.created:
+			action = "created"
+		}
+		res.Folders = append(res.Folders, FolderResult{Host1: fp.h1, Host2: fp.h2, Rule: fp.rule, Action: action, Skip: fp.skip})
+		c.DupHost1 += int64(fp.dup1)
+		c.DupHost2 += int64(fp.dup2)
+		c.VoidHost1 += int64(fp.void1)
+		c.VoidHost2 += int64(fp.void2)
+		c.Skipped += int64(fp.alreadyThere + fp.dup1)
+		c.BytesSkipped += fp.bytesAlready
+		start1.Messages += int64(fp.count1)
+		start1.Bytes += fp.size1
+		start2.Messages += int64(fp.count2)
+		start2.Bytes += fp.size2
+		if e.opts.Dry {
+			c.WouldTransfer += int64(len(fp.copies))
+		}
+		for k := range fp.keys1 {
+			keys1[k] = struct{}{}
+		}
+		for k := range fp.keys2 {
+			keys2[k] = struct{}{}
+		}
+		fp.mu.Lock()
+		for _, k := range fp.done {
+			keys2[k] = struct{}{}
+		}
+		fp.mu.Unlock()
+		res.Snapshot.Folders = append(res.Snapshot.Folders, report.FolderReport{
+			Host1: fp.h1, Host2: fp.h2,
+			Transferred: int64(len(fp.done)), Skipped: int64(fp.alreadyThere + fp.dup1),
+			DupHost1: int64(fp.dup1), DupHost2: int64(fp.dup2), VoidHost1: int64(fp.void1), VoidHost2: int64(fp.void2),
+		})
+	}
+	c.IdentifiedHost1, c.IdentifiedHost2 = int64(len(keys1)), int64(len(keys2))
+	for k := range keys1 {
+		if _, ok := keys2[k]; !ok {
+			c.In1Not2++
+		}
+	}
+	for k := range keys2 {
+		if _, ok := keys1[k]; !ok {
+			c.In2Not1++
+		}
+	}
+	res.Counters = c
+	res.Start, res.End = e.start, time.Now()
+	if e.opts.FolderSizes && !e.opts.JustFolders {
+		res.StartDiff = &report.Diff{Messages: start2.Messages - start1.Messages, Bytes: start2.Bytes - start1.Bytes}
+		if e.opts.FolderSizesAtEnd && !e.opts.Dry {
+			res.FinalDiff = &report.Diff{
+				Messages: start2.Messages + c.Transferred - start1.Messages,
+				Bytes:    start2.Bytes + c.BytesTransferred - start1.Bytes,
+			}
+		}
+	}
+	return res
+}
+
+// printSizes prints imapsync's folder sizes table. The sizes come from
+// the analysis (SELECT and the metadata FETCH); after the sync, host2's
+// are those plus what was copied.
+func (e *engine) printSizes(before bool) {
+	t0 := time.Now()
+	var sizes []report.FolderSize
+	for _, fp := range e.plan.folders {
+		if !fp.analyzed {
+			continue
+		}
+		fs := report.FolderSize{Name1: mailbox.Display(fp.h1), Name2: mailbox.Display(fp.h2)}
+		fs.Host1 = report.SideSize{Exists: true, Messages: int64(fp.count1), Bytes: fp.size1, Biggest: fp.big1}
+		exists2 := !fp.create
+		fs.Host2 = report.SideSize{Exists: exists2, Messages: int64(fp.count2), Bytes: fp.size2, Biggest: fp.big2}
+		if !before {
+			fp.mu.Lock()
+			fs.Host2.Exists = true
+			fs.Host2.Messages += int64(len(fp.done))
+			fs.Host2.Bytes += fp.doneBytes
+			fs.Host2.Biggest = max(fs.Host2.Biggest, fp.doneBig)
+			fp.mu.Unlock()
+		}
+		sizes = append(sizes, fs)
+	}
+	totals := report.SumFolderSizes(sizes)
+	totals.Elapsed = time.Since(t0)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	report.WriteFolderSizes(e.out, sizes, totals, before)
+}

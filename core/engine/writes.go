@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/imapshift/imapshift/core/conn"
+)
+
+// writes is the only way the engine changes a server. The executor calls
+// it; the dry-run path prints the plan and never reaches it.
+type writes struct{ e *engine }
+
+func (writes) create(ctx context.Context, w *worker, name string) error {
+	return w.retry(ctx, 2, func() error {
+		c, err := w.client(ctx, 2)
+		if err != nil {
+			return err
+		}
+		if err := c.Create(name, nil).Wait(); err != nil {
+			// Another run, or a case-insensitive server, may have it
+			// already: imapsync treats a folder that now exists as created.
+			if _, serr := c.Status(name, &imap.StatusOptions{NumMessages: true}).Wait(); serr == nil {
+				return nil
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+func (writes) subscribe(ctx context.Context, w *worker, name string) error {
+	return w.retry(ctx, 2, func() error {
+		c, err := w.client(ctx, 2)
+		if err != nil {
+			return err
+		}
+		return c.Subscribe(name).Wait()
+	})
+}
+
+// store replaces the flags of uids in the folder selected on w.h2.
+func (writes) store(w *worker, uids imap.UIDSet, flags []imap.Flag) error {
+	return w.h2.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsSet, Silent: true, Flags: flags}, nil).Close()
+}
+
+func (writes) append(app *conn.Appender, mailbox string, flags []imap.Flag, date time.Time, size int64, r io.Reader, done func(conn.AppendResult)) error {
+	fl := make([]string, len(flags))
+	for i, f := range flags {
+		fl[i] = string(f)
+	}
+	return app.Append(mailbox, fl, date, size, r, done)
+}
