@@ -68,7 +68,8 @@ type body struct {
 	sp     *spool
 }
 
-// read consumes r (of the announced size) into a new body.
+// read consumes r into a new body. It fails when r ends before size bytes:
+// a literal cut by a lost connection must never be appended.
 func (s *spool) read(r io.Reader, size int64) (*body, error) {
 	b := &body{sp: s}
 	if s.inMemory(size) {
@@ -80,6 +81,9 @@ func (s *spool) read(r io.Reader, size int64) (*body, error) {
 		buf.Grow(int(size))
 		n, err := buf.ReadFrom(r)
 		b.mem, b.size = buf, n
+		if err == nil && n != size {
+			err = fmt.Errorf("message body cut short: got %d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
+		}
 		if err != nil {
 			b.free()
 			return nil, err
@@ -93,6 +97,9 @@ func (s *spool) read(r io.Reader, size int64) (*body, error) {
 	os.Remove(f.Name()) // the open descriptor keeps the data alive
 	n, err := io.Copy(f, r)
 	b.file, b.size = f, n
+	if err == nil && n != size {
+		err = fmt.Errorf("message body cut short: got %d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
+	}
 	if err != nil {
 		b.free()
 		return nil, fmt.Errorf("spool: %w", err)
