@@ -26,12 +26,14 @@ type engine struct {
 	spool        *spool
 	w            writes
 
-	mu     sync.Mutex // guards output and the fields below
-	out    io.Writer
-	noted  map[string]bool
-	errs   report.Errors
-	start  time.Time
-	loopAt time.Time
+	mu    sync.Mutex // guards output and the fields below
+	out   io.Writer
+	noted map[string]bool
+	errs  report.Errors
+	start time.Time
+	// memStart is the process memory when the run began, for the report.
+	memStart float64
+	loopAt   time.Time
 
 	plan   plan
 	info1  *sideInfo
@@ -59,14 +61,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e := &engine{
-		opts:   opts,
-		side1:  &side{cfg: opts.Host1, retries: opts.ReconnectRetry1},
-		side2:  &side{cfg: opts.Host2, retries: opts.ReconnectRetry2},
-		spool:  newSpool(opts.BodyBudget, opts.TmpDir),
-		out:    opts.Out,
-		noted:  map[string]bool{},
-		start:  time.Now(),
-		cancel: cancel,
+		opts:     opts,
+		side1:    &side{cfg: opts.Host1, retries: opts.ReconnectRetry1},
+		side2:    &side{cfg: opts.Host2, retries: opts.ReconnectRetry2},
+		spool:    newSpool(opts.BodyBudget, opts.TmpDir),
+		out:      opts.Out,
+		noted:    map[string]bool{},
+		start:    time.Now(),
+		memStart: report.PeakRSSMiB(),
+		cancel:   cancel,
 	}
 	if e.out == nil {
 		e.out = io.Discard

@@ -93,6 +93,7 @@ func (e *engine) result() *Result {
 	}
 	res.Counters = c
 	res.Start, res.End = e.start, time.Now()
+	res.MemStartMiB = e.memStart
 	if e.opts.FolderSizes && !e.opts.JustFolders {
 		res.StartDiff = &report.Diff{Messages: start2.Messages - start1.Messages, Bytes: start2.Bytes - start1.Bytes}
 		if e.opts.FolderSizesAtEnd && !e.opts.Dry {

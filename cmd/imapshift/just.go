@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strings"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/report"
+)
+
+// justConnect connects (without logging in) to each host given and prints
+// what it says: imapsync's --justconnect, also used when credentials are
+// missing.
+func (a *app) justConnect(ctx context.Context, s *Settings) error {
+	out := a.stdout
+	s.ProbeSSL(ctx, out)
+	var hosts []string
+	var errs []error
+	for n := 1; n <= 2; n++ {
+		h := s.HostN(n)
+		if h.Host == "" {
+			continue
+		}
+		hosts = append(hosts, h.Host)
+		cfg, err := s.Side(n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s: connecting on host%d [%s] port [%d]\n", cfg.Name(), n, cfg.Host, cfg.EffectivePort())
+		c, err := conn.Connect(ctx, cfg)
+		if err != nil {
+			fmt.Fprintln(out, err)
+			errs = append(errs, err)
+			continue
+		}
+		printServer(out, c)
+	}
+	if len(hosts) == 0 {
+		fmt.Fprintln(out, "No --host1 nor --host2 given, so nothing to connect to (see imapshift --help).")
+	}
+	fmt.Fprintf(out, "Exiting after a justconnect on host(s): %s\n", strings.Join(hosts, " "))
+	if len(errs) > 0 {
+		return exitcode.Wrap(exitcode.ConnectionFailure, errors.Join(errs...))
+	}
+	return nil
+}
+
+// justLogin logs in to both hosts, always trying both, and prints what
+// the servers say.
+func (a *app) justLogin(ctx context.Context, s *Settings, out io.Writer) error {
+	var errs []error
+	for n := 1; n <= 2; n++ {
+		cfg, err := s.Side(n)
+		if err != nil {
+			return err
+		}
+		name := cfg.Name()
+		fmt.Fprintf(out, "%s: connecting and login on host%d [%s] port [%d] with user [%s]\n", name, n, cfg.Host, cfg.EffectivePort(), cfg.User)
+		c, err := conn.Dial(ctx, cfg)
+		if err != nil {
+			fmt.Fprintln(out, err)
+			errs = append(errs, err)
+			continue
+		}
+		printServer(out, c)
+		for _, note := range c.Notes {
+			fmt.Fprintln(out, note)
+		}
+		fmt.Fprintf(out, "%s: success login on [%s] with user [%s] auth [%s]\n", name, cfg.Host, cfg.User, c.Mech)
+		fmt.Fprintf(out, "%s capability once authenticated: %s\n", name, capList(c))
+		c.Logout().Wait()
+		c.Close()
+	}
+	if len(errs) > 0 {
+		return loginFailure(errs)
+	}
+	fmt.Fprintln(out, "Exiting because of --justlogin")
+	return nil
+}
+
+// loginFailure returns the errors of a login phase with imapsync's exit
+// code: the one of the most frequent error class, ties going to the
+// alphabetically first class (so host1 wins when both logins fail).
+func loginFailure(errs []error) error {
+	counts := map[report.Class]int{}
+	for _, err := range errs {
+		counts[report.Classify(err.Error())]++
+	}
+	return exitcode.Wrap(report.MostFrequent(counts).Code(), errors.Join(errs...))
+}
+
+// printServer prints the addresses, greeting, capabilities before login
+// and ID answer of a connection, as imapsync does.
+func printServer(out io.Writer, c *conn.Conn) {
+	name := c.Config.Name()
+	fmt.Fprintf(out, "%s IP address: %s Local IP address: %s\n", name, addrHost(c.RemoteAddr), addrHost(c.LocalAddr))
+	fmt.Fprintf(out, "%s banner: * %s\n", name, c.Greeting)
+	if len(c.PreAuthCaps) > 0 {
+		fmt.Fprintf(out, "%s capability before authentication: %s\n", name, strings.Join(c.PreAuthCaps, " "))
+	}
+	if c.StartTLS && c.Config.Mode == conn.TLSAuto {
+		fmt.Fprintf(out, "%s: going to ssl because STARTTLS is in CAPABILITY. Use --notls%d to avoid that behavior\n", name, c.Config.Side)
+	}
+	if c.ServerID != "" {
+		fmt.Fprintf(out, "%s: found ID capability. Sending/receiving ID, presented in raw IMAP for now.\n", name)
+		fmt.Fprintf(out, "%s: * %s\n", name, c.ServerID)
+	}
+}
+
+func addrHost(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+// capList renders the authenticated capabilities, IMAP4rev1/rev2 first.
+func capList(c *conn.Conn) string {
+	var caps []string
+	for cp := range c.Caps() {
+		caps = append(caps, string(cp))
+	}
+	rank := func(s string) int {
+		if strings.HasPrefix(strings.ToUpper(s), "IMAP4REV") {
+			return 0
+		}
+		return 1
+	}
+	sort.Slice(caps, func(i, j int) bool {
+		if ri, rj := rank(caps[i]), rank(caps[j]); ri != rj {
+			return ri < rj
+		}
+		return caps[i] < caps[j]
+	})
+	return strings.Join(caps, " ")
+}

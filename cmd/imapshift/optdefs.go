@@ -1,0 +1,232 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// registry is every option of imapsync 2.229 plus imapshift's own.
+// To change what imapshift does with an option, change its Status:
+// Implemented, NotImplemented or Accepted.
+var registry = newRegistry(optionDefs())
+
+func optionDefs() []*Option {
+	var o []*Option
+	add := func(opts ...*Option) { o = append(o, opts...) }
+
+	// Connection.
+	add(sides(&Option{Name: "host%d", Kind: String, Group: GroupConnection, Status: Implemented},
+		`Source ("from") IMAP server.`, `Destination ("to") IMAP server.`)...)
+	add(both(&Option{Name: "port%d", Kind: Int, Group: GroupConnection, Status: Implemented, Help: "Port on host%d; default 993 with SSL, 143 otherwise."})...)
+	add(both(&Option{Name: "user%d", Kind: String, Group: GroupConnection, Status: Implemented, Help: "User to log in as on host%d."})...)
+	add(both(&Option{Name: "password%d", Kind: String, Group: GroupConnection, Status: Implemented, Secret: true, Help: "Password of user%d; also $IMAPSYNC_PASSWORD%d or a prompt."})...)
+	add(both(&Option{Name: "passfile%d", Kind: String, Arg: "file", Group: GroupConnection, Status: Implemented, Help: "File whose first line is the password of user%d."})...)
+	add(&Option{Name: "inet4", Aliases: []string{"ipv4"}, Kind: Bool, Group: GroupConnection, Status: Implemented, Help: "Connect over IPv4 only."})
+	add(&Option{Name: "inet6", Aliases: []string{"ipv6"}, Kind: Bool, Group: GroupConnection, Status: Implemented, Help: "Connect over IPv6 only."})
+	add(&Option{Name: "timeout", Kind: Seconds, Default: 120 * time.Second, Group: GroupConnection, Status: Implemented, Help: "Inactivity timeout in seconds on both hosts; 0 means none."})
+	add(both(&Option{Name: "timeout%d", Kind: Seconds, Default: 120 * time.Second, Group: GroupConnection, Status: Implemented, Help: "Inactivity timeout in seconds on host%d; 0 means none."})...)
+	add(both(&Option{Name: "keepalive%d", Kind: Bool, Default: true, Group: GroupConnection, Status: Implemented, Help: "TCP keepalive on the host%d connection."})...)
+	add(both(&Option{Name: "reconnectretry%d", Kind: Int, Default: 3, Group: GroupConnection, Status: Implemented, Help: "Reconnections per IMAP command on host%d after a dropped connection."})...)
+	add(&Option{Name: "id", Kind: Bool, Default: true, Group: GroupConnection, Status: Implemented, Help: "Exchange the IMAP ID command when the server offers it."})
+	add(both(&Option{Name: "compress%d", Kind: Bool, Group: GroupConnection, Status: NotImplemented, Help: "Use COMPRESS=DEFLATE on host%d after login."})...)
+	add(&Option{Name: "buffersize", Kind: Int, Default: 4096, Group: GroupConnection, Status: Accepted, Help: "Socket buffer size of Mail::IMAPClient; imapshift sizes its buffers itself."})
+	add(both(&Option{Name: "fastio%d", Kind: Bool, Group: GroupConnection, Status: Accepted, Help: "Fast_io of Mail::IMAPClient on host%d; no meaning in imapshift."})...)
+	add(both(&Option{Name: "uid%d", Kind: Bool, Default: true, Group: GroupConnection, Status: NotImplemented, Help: "Use UID commands on host%d."})...)
+	add(both(&Option{Name: "split%d", Kind: Int, Default: 100, Group: GroupConnection, Status: NotImplemented, Help: "Messages per batched command on host%d."})...)
+
+	// Encryption.
+	add(both(&Option{Name: "ssl%d", Kind: Bool, Group: GroupTLS, Status: Implemented, Help: "Implicit TLS (IMAPS) on host%d; --nossl%d turns it and the SSL probe off."})...)
+	add(both(&Option{Name: "tls%d", Kind: Bool, Group: GroupTLS, Status: Implemented, Help: "Require STARTTLS on host%d; --notls%d never encrypts. Default: STARTTLS when offered."})...)
+	add(&Option{Name: "sslcheck", Kind: Bool, Default: true, Group: GroupTLS, Status: Implemented, Help: "Probe port 993 and turn SSL on when it answers, unless a port, ssl or tls option is given."})
+	add(both(&Option{Name: "insecure%d", Kind: Bool, Group: GroupTLS, Status: Implemented, Help: "Do not verify the TLS certificate of host%d (imapshift verifies by default)."})...)
+	add(both(&Option{Name: "sslargs%d", Kind: KeyValue, Group: GroupTLS, Status: Implemented, Help: "TLS setting for host%d: SSL_verify_mode, SSL_ca_file, SSL_ca_path, SSL_hostname, SSL_version, SSL_cipher_list."})...)
+
+	// Authentication.
+	add(both(&Option{Name: "authmech%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Mechanism on host%d: LOGIN, PLAIN, CRAM-MD5, XOAUTH2 or PREAUTH."})...)
+	add(both(&Option{Name: "authuser%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Admin user that authenticates on behalf of user%d."})...)
+	add(both(&Option{Name: "proxyauth%d", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "Log in as --authuser%d, then PROXYAUTH as user%d."})...)
+	add(&Option{Name: "authmd5", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "Use CRAM-MD5 on both hosts."})
+	add(both(&Option{Name: "authmd5%d", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "Use CRAM-MD5 on host%d."})...)
+	add(both(&Option{Name: "domain%d", Kind: String, Group: GroupAuth, Status: NotImplemented, Help: "NTLM domain on host%d."})...)
+	add(both(&Option{Name: "oauthaccesstoken%d", Kind: String, Group: GroupAuth, Status: Implemented, Secret: true, Help: "OAuth2 access token for XOAUTH2 on host%d, or a file holding it."})...)
+	add(both(&Option{Name: "oauthdirect%d", Kind: String, Group: GroupAuth, Status: Implemented, Secret: true, Help: "Raw XOAUTH2 string for host%d, or a file holding it."})...)
+	add(&Option{Name: "trylogin", Kind: Bool, Default: true, Group: GroupAuth, Status: Implemented, Help: "Retry once with LOGIN when another mechanism is refused."})
+	add(&Option{Name: "sanitize", Kind: Bool, Default: true, Group: GroupAuth, Status: Implemented, Help: "Trim spaces around hosts, users and passwords; hosts also lose inner spaces and /."})
+
+	// Folders.
+	add(&Option{Name: "folder", Kind: List, Group: GroupFolders, Status: Implemented, Help: "Sync this folder (repeatable)."})
+	add(&Option{Name: "folderrec", Kind: List, Group: GroupFolders, Status: Implemented, Help: "Sync this folder and its subfolders (repeatable)."})
+	add(&Option{Name: "folderfirst", Kind: List, Group: GroupFolders, Status: Implemented, Help: "Sync this folder first (repeatable, in order)."})
+	add(&Option{Name: "folderlast", Kind: List, Group: GroupFolders, Status: Implemented, Help: "Sync this folder last (repeatable, in order)."})
+	add(&Option{Name: "include", Kind: List, Arg: "reg", Group: GroupFolders, Status: Implemented, Help: "Sync only folders matching this regex (repeatable; applied before --exclude)."})
+	add(&Option{Name: "exclude", Kind: List, Arg: "reg", Group: GroupFolders, Status: Implemented, Help: "Skip folders matching this regex (repeatable)."})
+	add(&Option{Name: "noexclude", Kind: Bool, Group: GroupFolders, Status: NotImplemented, Help: "Forget every --exclude, including those set by presets."})
+	add(&Option{Name: "subscribed", Kind: Bool, Group: GroupFolders, Status: Implemented, Help: "Sync only the folders subscribed on host1."})
+	add(&Option{Name: "subscribe", Kind: Bool, Default: true, Group: GroupFolders, Status: Implemented, Help: "Subscribe on host2 to the folders subscribed on host1."})
+	add(&Option{Name: "subscribeall", Aliases: []string{"subscribe_all"}, Kind: Bool, Group: GroupFolders, Status: Implemented, Help: "Subscribe on host2 to every synced folder."})
+	add(both(&Option{Name: "prefix%d", Kind: String, Group: GroupFolders, Status: Implemented, Help: "Folder prefix of host%d (default: from NAMESPACE or guessed)."})...)
+	add(both(&Option{Name: "sep%d", Kind: String, Group: GroupFolders, Status: Implemented, Help: "Folder separator of host%d (default: from NAMESPACE or guessed)."})...)
+	add(&Option{Name: "fixslash2", Kind: Bool, Default: true, Group: GroupFolders, Status: Implemented, Help: "Replace / in host2 folder names when / is not the host2 separator."})
+	add(&Option{Name: "fixInboxINBOX", Kind: Bool, Default: true, Group: GroupFolders, Status: NotImplemented, Help: "Map Inbox/... to INBOX/... when host2 has an INBOX."})
+	add(&Option{Name: "f1f2", Kind: KeyValue, Arg: "f1=f2", Group: GroupFolders, Status: Implemented, Help: "Sync host1 folder f1 to host2 folder f2 (repeatable; beats --automap and --regextrans2)."})
+	add(&Option{Name: "nof1f2", Kind: Bool, Group: GroupFolders, Status: NotImplemented, Help: "Forget every --f1f2, including those set by presets."})
+	add(&Option{Name: "automap", Kind: Bool, Group: GroupFolders, Status: Implemented, Help: "Map special folders (Sent, Junk, Drafts, Trash, Archive, All, Flagged) by their role."})
+	add(&Option{Name: "justautomap", Kind: Bool, Group: GroupFolders, Status: NotImplemented, Help: "Print the automap result and exit."})
+	add(&Option{Name: "regextrans2", Kind: List, Arg: "reg", Group: GroupFolders, Status: NotImplemented, Help: "Perl s/// applied to each host2 folder name (repeatable)."})
+	add(sides(&Option{Name: "subfolder%d", Kind: String, Group: GroupFolders, Status: Implemented},
+		"Sync the hierarchy under host1 folder str to the root of host2.",
+		"Sync the whole host1 hierarchy under host2 folder str.")...)
+	add(&Option{Name: "mixfolders", Kind: Bool, Default: true, Group: GroupFolders, Status: NotImplemented, Help: "Merge host1 folders differing only by case into one host2 folder."})
+	add(&Option{Name: "skipemptyfolders", Kind: Bool, Group: GroupFolders, Status: Implemented, Help: "Do not create host2 folders for empty host1 folders."})
+	add(&Option{Name: "checkfoldersexist", Kind: Bool, Default: true, Group: GroupFolders, Status: Implemented, Help: "Check that the folders asked for exist on host1."})
+	add(&Option{Name: "checkselectable", Kind: Bool, Default: true, Group: GroupFolders, Status: NotImplemented, Help: "Check that the host1 folders are selectable."})
+	add(&Option{Name: "create_folder_old", Kind: Bool, Group: GroupFolders, Status: NotImplemented, Help: "Create host2 folders the way imapsync did before 1.7."})
+	add(&Option{Name: "foldersizes", Kind: Bool, Default: true, Group: GroupFolders, Status: Implemented, Help: "Compute folder sizes before the sync."})
+	add(&Option{Name: "foldersizesatend", Kind: Bool, Default: true, Group: GroupFolders, Status: Implemented, Help: "Compute folder sizes after the sync."})
+	add(&Option{Name: "justfolders", Kind: Bool, Group: GroupFolders, Status: Implemented, Help: "Only create folders; ignore messages."})
+	add(&Option{Name: "justfoldersizes", Kind: Bool, Group: GroupFolders, Status: Implemented, Help: "Print folder sizes and exit."})
+	add(&Option{Name: "justfolderlists", Kind: Bool, Group: GroupFolders, Status: NotImplemented, Help: "Print the folder lists and exit."})
+	add(&Option{Name: "syncacls", Kind: Bool, Group: GroupFolders, Status: NotImplemented, Help: "Sync ACLs (non-standard across servers)."})
+
+	// Messages.
+	add(&Option{Name: "useheader", Kind: List, Default: []string{"Message-Id", "Received"}, Group: GroupMessages, Status: Implemented, Help: "Header identifying a message on both sides (repeatable; ALL for every header)."})
+	add(&Option{Name: "skipheader", Kind: String, Arg: "reg", Group: GroupMessages, Status: NotImplemented, Help: "Ignore headers matching this regex when identifying messages."})
+	add(&Option{Name: "skipsize", Kind: Bool, Default: true, Group: GroupMessages, Status: Implemented, Help: "Leave the size out of the message identity."})
+	add(&Option{Name: "allowsizemismatch", Kind: Bool, Default: true, Group: GroupMessages, Status: NotImplemented, Help: "Accept a fetched size that differs from RFC822.SIZE."})
+	add(&Option{Name: "wholeheaderifneeded", Kind: Bool, Default: true, Group: GroupMessages, Status: NotImplemented, Help: "Use the whole header when the chosen headers are missing."})
+	add(&Option{Name: "messageidnodomain", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Compare Message-Id without its @domain part."})
+	add(&Option{Name: "addheader", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "Add a Message-Id to messages that have none, so they can be synced."})
+	add(&Option{Name: "syncduplicates", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "Also sync messages that are duplicates on host1."})
+	add(&Option{Name: "skipcrossduplicates", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Skip messages already copied from another folder."})
+	add(&Option{Name: "usecache", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Keep a UID cache to speed up later runs."})
+	add(&Option{Name: "cacheaftercopy", Kind: Bool, Default: true, Group: GroupMessages, Status: NotImplemented, Help: "Write the cache entry right after each copy."})
+	add(&Option{Name: "useuid", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Identify messages by UID (implies --usecache)."})
+	add(&Option{Name: "syncinternaldates", Kind: Bool, Default: true, Group: GroupMessages, Status: Implemented, Help: "Give host2 messages the internal date of host1."})
+	add(&Option{Name: "idatefromheader", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: `Set host2 internal dates from the "Date:" header.`})
+	add(&Option{Name: "maxsize", Kind: Int64, Group: GroupMessages, Status: NotImplemented, Help: "Skip messages larger than int bytes."})
+	add(&Option{Name: "minsize", Kind: Int64, Group: GroupMessages, Status: NotImplemented, Help: "Skip messages smaller than int bytes."})
+	add(&Option{Name: "maxage", Kind: Float, Group: GroupMessages, Status: NotImplemented, Help: "Skip messages older than flo days."})
+	add(&Option{Name: "minage", Kind: Float, Group: GroupMessages, Status: NotImplemented, Help: "Skip messages newer than flo days."})
+	add(&Option{Name: "search", Kind: String, Group: GroupMessages, Status: NotImplemented, Help: "IMAP SEARCH selecting messages on both hosts."})
+	add(both(&Option{Name: "search%d", Kind: String, Group: GroupMessages, Status: NotImplemented, Help: "IMAP SEARCH selecting messages on host%d."})...)
+	add(&Option{Name: "abletosearch", Kind: Bool, Default: true, Group: GroupMessages, Status: NotImplemented, Help: "Use SEARCH for --minage/--maxage (--noabletosearch uses internal dates)."})
+	add(both(&Option{Name: "abletosearch%d", Kind: Bool, Default: true, Group: GroupMessages, Status: NotImplemented, Help: "Use SEARCH on host%d."})...)
+	add(&Option{Name: "checknoabletosearch", Kind: Bool, Default: true, Group: GroupMessages, Status: NotImplemented, Help: "Check that SEARCH ALL works, else fall back to FETCH."})
+	add(&Option{Name: "fetch_hash_set", Kind: String, Group: GroupMessages, Status: NotImplemented, Help: "Message set fetched when SEARCH is unusable (1:*)."})
+	add(&Option{Name: "checkmessageexists", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Check that each message still exists before copying it."})
+	add(&Option{Name: "appendlimit", Kind: Int64, Group: GroupMessages, Status: NotImplemented, Help: "Largest message host2 accepts (default: its APPENDLIMIT)."})
+	add(&Option{Name: "truncmess", Kind: Int64, Group: GroupMessages, Status: NotImplemented, Help: "Truncate messages to int bytes."})
+	add(&Option{Name: "maxlinelength", Kind: Int, Group: GroupMessages, Status: NotImplemented, Help: "Skip messages with a line longer than int bytes."})
+	add(&Option{Name: "minmaxlinelength", Kind: Int, Group: GroupMessages, Status: NotImplemented, Help: "Apply --maxlinelengthcmd to lines longer than int bytes."})
+	add(&Option{Name: "maxlinelengthcmd", Kind: String, Arg: "cmd", Group: GroupMessages, Status: NotImplemented, Help: "Command filtering messages with long lines."})
+	add(&Option{Name: "skipmess", Kind: List, Arg: "reg", Group: GroupMessages, Status: NotImplemented, Help: "Skip messages matching this regex (repeatable)."})
+	add(&Option{Name: "regexmess", Kind: List, Arg: "reg", Group: GroupMessages, Status: NotImplemented, Help: "Perl s/// applied to each message (repeatable)."})
+	add(&Option{Name: "noregexmess", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Forget every --regexmess, including those set by presets."})
+	add(&Option{Name: "pipemess", Kind: List, Arg: "cmd", Group: GroupMessages, Status: NotImplemented, Help: "Filter each message through this command (repeatable, piped in order)."})
+	add(&Option{Name: "pipemesscheck", Kind: Bool, Default: true, Group: GroupMessages, Status: NotImplemented, Help: "Check --pipemess commands before connecting."})
+	add(&Option{Name: "disarmreadreceipts", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Disarm read receipts (an Exchange host2 issue)."})
+
+	// Flags and labels.
+	add(&Option{Name: "regexflag", Kind: List, Arg: "reg", Group: GroupFlags, Status: NotImplemented, Help: "Perl s/// applied to each flag list (repeatable)."})
+	add(&Option{Name: "noregexflag", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Forget every --regexflag, including those set by presets."})
+	add(&Option{Name: "resyncflags", Kind: Bool, Default: true, Group: GroupFlags, Status: Implemented, Help: "Resync flags of messages already on host2."})
+	add(&Option{Name: "syncflagsaftercopy", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Store the flags again after each copy."})
+	add(&Option{Name: "flagscase", Kind: Bool, Default: true, Group: GroupFlags, Status: NotImplemented, Help: "Fix the case of system flags (\\SEEN to \\Seen)."})
+	add(&Option{Name: "filterflags", Kind: Bool, Default: true, Group: GroupFlags, Status: NotImplemented, Help: "Drop flags host2 cannot store (PERMANENTFLAGS)."})
+	add(&Option{Name: "filterbuggyflags", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Drop flags known to make servers fail."})
+	add(&Option{Name: "synclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Sync Gmail labels when copying."})
+	add(&Option{Name: "resynclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Resync Gmail labels of messages already on host2."})
+
+	// Deletion.
+	add(&Option{Name: "delete1", Aliases: []string{"delete"}, Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Delete host1 messages once transferred (implies --expunge1)."})
+	add(&Option{Name: "delete2", Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Delete host2 messages that are not on host1 (implies --uidexpunge2)."})
+	add(&Option{Name: "delete2duplicates", Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Delete duplicate messages on host2."})
+	add(&Option{Name: "delete2folders", Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Delete host2 folders that are not on host1."})
+	add(&Option{Name: "delete2foldersonly", Kind: String, Arg: "reg", Group: GroupDeletion, Status: NotImplemented, Help: "Delete only host2 folders matching this regex."})
+	add(&Option{Name: "delete2foldersbutnot", Kind: String, Arg: "reg", Group: GroupDeletion, Status: NotImplemented, Help: "Never delete host2 folders matching this regex."})
+	add(&Option{Name: "delete1emptyfolders", Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Delete empty host1 folders, INBOX excepted."})
+	add(&Option{Name: "expunge1", Aliases: []string{"expunge"}, Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Expunge host1 folders."})
+	add(&Option{Name: "expunge2", Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Expunge host2 folders."})
+	add(&Option{Name: "uidexpunge2", Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "UID EXPUNGE the host2 messages deleted by --delete2."})
+	add(&Option{Name: "expungeaftereach", Kind: Bool, Default: true, Group: GroupDeletion, Status: NotImplemented, Help: "With --delete1, expunge after each message."})
+
+	// Limits.
+	add(&Option{Name: "errorsmax", Kind: Int, Default: 50, Group: GroupLimits, Status: Implemented, Help: "Stop after int errors."})
+	add(&Option{Name: "maxmessagespersecond", Kind: Float, Group: GroupLimits, Status: NotImplemented, Help: "Average messages per second limit."})
+	add(&Option{Name: "maxbytespersecond", Kind: Int64, Group: GroupLimits, Status: NotImplemented, Help: "Average bytes per second limit."})
+	add(&Option{Name: "maxbytesafter", Kind: Int64, Group: GroupLimits, Status: NotImplemented, Help: "Start --maxbytespersecond after int bytes."})
+	add(&Option{Name: "maxsleep", Kind: Float, Default: 2.0, Group: GroupLimits, Status: NotImplemented, Help: "Longest throttling pause in seconds."})
+	add(&Option{Name: "exitwhenover", Kind: Int64, Group: GroupLimits, Status: NotImplemented, Help: "Stop once int bytes were transferred."})
+	add(&Option{Name: "abortbyfile", Kind: Bool, Group: GroupLimits, Status: NotImplemented, Help: "Stop when the abort file appears."})
+	add(&Option{Name: "parallel", Kind: Int, Default: 4, Group: GroupLimits, Status: Implemented, Help: "Folders synced at the same time."})
+	add(&Option{Name: "bodybudget", Kind: Bytes, Default: int64(64 << 20), Group: GroupLimits, Status: Implemented, Help: "Message bytes held in memory at once, over all workers."})
+
+	// Logging.
+	add(&Option{Name: "log", Kind: Bool, Default: true, Group: GroupLogging, Status: Implemented, Help: "Write a log file (--nolog: do not)."})
+	add(&Option{Name: "logfile", Kind: String, Arg: "file", Group: GroupLogging, Status: NotImplemented, Help: "Log file name (joined to --logdir)."})
+	add(&Option{Name: "logdir", Kind: String, Arg: "dir", Group: GroupLogging, Status: NotImplemented, Help: "Log directory (default LOG_imapsync)."})
+	add(&Option{Name: "errorsdump", Kind: Bool, Default: true, Group: GroupLogging, Status: NotImplemented, Help: "List the errors at the end."})
+	add(&Option{Name: "json", Kind: String, Arg: "file", Group: GroupLogging, Status: Implemented, Help: "Write the final report as JSON to file (- for stdout)."})
+	add(&Option{Name: "showpasswords", Kind: Bool, Group: GroupLogging, Status: Implemented, Help: "Show passwords in the printed command line instead of MASKED."})
+	add(&Option{Name: "tail", Kind: Bool, Group: GroupLogging, Status: NotImplemented, Help: "Follow the log of another run."})
+	add(both(&Option{Name: "emailreport%d", Kind: Bool, Group: GroupLogging, Status: NotImplemented, Help: "Append the final report to the host%d INBOX."})...)
+	add(&Option{Name: "modulesversion", Aliases: []string{"modules_version"}, Kind: Bool, Default: true, Group: GroupLogging, Status: Accepted, Help: "Print the Perl modules list (imapsync only)."})
+	add(&Option{Name: "releasecheck", Kind: Bool, Group: GroupLogging, Status: Accepted, Help: "Check for a new release (imapshift never calls home)."})
+
+	// Debugging.
+	add(&Option{Name: "debug", Kind: Bool, Group: GroupDebug, Status: NotImplemented, Help: "Debug output."})
+	add(&Option{Name: "debugimap", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the IMAP conversation with both hosts (secrets masked)."})
+	add(both(&Option{Name: "debugimap%d", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the IMAP conversation with host%d (secrets masked)."})...)
+	for _, name := range []string{"debugfolders", "debugcontent", "debugflags", "debugmemory", "debugcrossduplicates", "debugcache", "debuglabels", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
+		add(&Option{Name: name, Kind: Bool, Group: GroupDebug, Status: NotImplemented, Help: "Debug output about " + strings.TrimPrefix(name, "debug") + "."})
+	}
+	add(&Option{Name: "debugssl", Kind: Int, Default: 1, Group: GroupDebug, Status: NotImplemented, Help: "SSL debug level, 0 to 4."})
+	add(&Option{Name: "debugsleep", Kind: Float, Group: GroupDebug, Status: NotImplemented, Help: "Pause flo seconds at debug points."})
+	add(&Option{Name: "tests", Kind: Bool, Group: GroupDebug, Status: NotImplemented, Help: "Run the built-in unit tests and exit."})
+	add(&Option{Name: "testsdebug", Aliases: []string{"tests_debug"}, Kind: Bool, Group: GroupDebug, Status: NotImplemented, Help: "Run the built-in unit tests verbosely."})
+	add(&Option{Name: "testsunit", Kind: String, Group: GroupDebug, Status: NotImplemented, Help: "Run one built-in unit test."})
+	add(&Option{Name: "testslive", Kind: Bool, Group: GroupDebug, Status: NotImplemented, Help: "Run a live test against imapsync's public test server."})
+	add(&Option{Name: "testslive6", Kind: Bool, Group: GroupDebug, Status: NotImplemented, Help: "Run a live test over IPv6."})
+
+	// Presets.
+	add(both(&Option{Name: "gmail%d", Kind: Bool, Group: GroupPresets, Status: NotImplemented, Help: "Host%d is Gmail: set its host, TLS and folder options."})...)
+	add(both(&Option{Name: "office%d", Kind: Bool, Group: GroupPresets, Status: NotImplemented, Help: "Host%d is Office 365: set its host, TLS and limits."})...)
+	add(both(&Option{Name: "exchange%d", Kind: Bool, Group: GroupPresets, Status: NotImplemented, Help: "Host%d is Exchange: set its options."})...)
+	add(both(&Option{Name: "domino%d", Kind: Bool, Group: GroupPresets, Status: NotImplemented, Help: "Host%d is Domino: set its options."})...)
+	add(both(&Option{Name: "preset%d", Kind: String, Arg: "name", Group: GroupPresets, Status: NotImplemented, Help: "Apply the named preset (or preset file) to host%d."})...)
+
+	// Miscellaneous.
+	add(&Option{Name: "dry", Kind: Bool, Group: GroupMisc, Status: Implemented, Help: "Change nothing; print what would be done."})
+	add(&Option{Name: "dry1", Kind: Bool, Group: GroupMisc, Status: NotImplemented, Help: "Change nothing on host1 (follows --dry)."})
+	add(&Option{Name: "justconnect", Kind: Bool, Group: GroupMisc, Status: Implemented, Help: "Connect to the hosts given, print their banner and capabilities, and exit."})
+	add(&Option{Name: "justlogin", Kind: Bool, Group: GroupMisc, Status: Implemented, Help: "Log in to both hosts and exit."})
+	add(&Option{Name: "justbanner", Kind: Bool, Group: GroupMisc, Status: NotImplemented, Help: "Print the start banner and exit."})
+	add(&Option{Name: "tmpdir", Kind: String, Arg: "dir", Group: GroupMisc, Status: Implemented, Help: "Directory for temporary files (default: the system's)."})
+	add(&Option{Name: "pidfile", Kind: String, Arg: "file", Group: GroupMisc, Status: NotImplemented, Help: `PID file (default tmpdir/imapsync.pid; "" for none).`})
+	add(&Option{Name: "pidfilelocking", Kind: Bool, Group: GroupMisc, Status: NotImplemented, Help: "Refuse to start when the PID file exists."})
+	add(&Option{Name: "abort", Kind: Bool, Group: GroupMisc, Status: NotImplemented, Help: "Stop the run whose PID is in the PID file."})
+	add(&Option{Name: "sigexit", Kind: String, Arg: "sigs", Group: GroupMisc, Status: NotImplemented, Help: "Signals that end the run (default QUIT TERM)."})
+	add(&Option{Name: "sigreconnect", Kind: String, Arg: "sigs", Group: GroupMisc, Status: NotImplemented, Help: "Signals that make the run reconnect (default INT)."})
+	add(&Option{Name: "sigignore", Kind: String, Arg: "sigs", Group: GroupMisc, Status: NotImplemented, Help: "Signals to ignore."})
+	add(&Option{Name: "script", Kind: List, Arg: "file", Group: GroupMisc, Status: NotImplemented, Help: "Lua hook script (repeatable)."})
+	add(&Option{Name: "version", Kind: Bool, NoNeg: true, Group: GroupMisc, Status: Implemented, Help: "Print the version and exit."})
+	add(&Option{Name: "help", Kind: Bool, NoNeg: true, Short: "h", Group: GroupMisc, Status: Implemented, Help: "Print this help and exit."})
+	return o
+}
+
+// both declares the host1 and host2 variants of an option: %d in its name
+// and help becomes 1 or 2.
+func both(o *Option) []*Option { return sides(o, o.Help, o.Help) }
+
+func sides(o *Option, help1, help2 string) []*Option {
+	var out []*Option
+	for n, help := range []string{help1, help2} {
+		c := *o
+		d := strconv.Itoa(n + 1)
+		c.Name = strings.ReplaceAll(o.Name, "%d", d)
+		c.Help = strings.ReplaceAll(help, "%d", d)
+		out = append(out, &c)
+	}
+	return out
+}

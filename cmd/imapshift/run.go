@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/exitcode"
+)
+
+// version is set at build time with -ldflags "-X main.version=1.2.3".
+var version = ""
+
+func appVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return strings.TrimPrefix(bi.Main.Version, "v")
+	}
+	return "dev"
+}
+
+// run executes the command line and returns the process exit code. It is
+// the only place where errors become exit codes and are printed.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	conn.Version = appVersion()
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	err := a.execute(ctx, args)
+	if err == nil {
+		return int(exitcode.OK)
+	}
+	code := exitCodeOf(err)
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		code = exitcode.BySignal
+	}
+	fmt.Fprintf(stderr, "imapshift: %s\n", oneLine(err.Error()))
+	return int(code)
+}
+
+// exitCoder is an error that knows its exit code, like *conn.Error.
+type exitCoder interface{ ExitCode() exitcode.Code }
+
+// exitCodeOf returns the code of the first error in err's tree that
+// carries one (*exitcode.Error or an exitCoder), else EXIT_CATCH_ALL.
+func exitCodeOf(err error) exitcode.Code {
+	if c, ok := findCode(err); ok {
+		return c
+	}
+	return exitcode.CatchAll
+}
+
+func findCode(err error) (exitcode.Code, bool) {
+	if err == nil {
+		return 0, false
+	}
+	if e, ok := err.(*exitcode.Error); ok {
+		return e.Code, true
+	}
+	if ec, ok := err.(exitCoder); ok {
+		return ec.ExitCode(), true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return findCode(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if c, ok := findCode(e); ok {
+				return c, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(strings.TrimSpace(s))
+}
+
+func usageErrorf(format string, a ...any) error {
+	return exitcode.New(exitcode.Usage, format, a...)
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+
+	"github.com/imapshift/imapshift/core/engine"
+	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/mailbox"
+)
+
+// engineOptions turns the command line into the engine's options. It
+// dials nothing except the SSL probe that Side may run.
+func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Options, error) {
+	var o engine.Options
+	s.ProbeSSL(ctx, out)
+	var err error
+	if o.Host1, err = s.Side(1); err != nil {
+		return o, err
+	}
+	if o.Host2, err = s.Side(2); err != nil {
+		return o, err
+	}
+	optional := func(name, v string) *string {
+		if s.IsSet(name) {
+			return &v
+		}
+		return nil
+	}
+	o.Sep1, o.Sep2 = optional("sep1", s.Host1.Sep), optional("sep2", s.Host2.Sep)
+	o.Prefix1, o.Prefix2 = optional("prefix1", s.Host1.Prefix), optional("prefix2", s.Host2.Prefix)
+	sel := mailbox.Selection{
+		Folders: s.Folder, FolderRec: s.FolderRec, Subscribed: s.Subscribed,
+		FolderFirst: s.FolderFirst, FolderLast: s.FolderLast, CheckFoldersExist: s.CheckFoldersExist,
+	}
+	if sel.Include, err = compileAll("include", s.Include); err != nil {
+		return o, err
+	}
+	if sel.Exclude, err = compileAll("exclude", s.Exclude); err != nil {
+		return o, err
+	}
+	o.Selection = sel
+	if len(s.F1F2) > 0 {
+		o.F1F2 = map[string]string{}
+		for _, kv := range s.F1F2 {
+			o.F1F2[kv.Key] = kv.Value
+		}
+	}
+	o.FixSlash2, o.FixInboxINBOX, o.Automap = s.FixSlash2, s.FixInboxINBOX, s.Automap
+	o.Subfolder1, o.Subfolder2 = s.Host1.Subfolder, s.Host2.Subfolder
+	o.Subscribe, o.SubscribeAll, o.SkipEmptyFolders = s.Subscribe, s.SubscribeAll, s.SkipEmptyFolders
+	o.Identity = identity.Options{UseHeaders: s.UseHeader, MessageIDNoDomain: s.MessageIDNoDomain, NoSkipSize: !s.SkipSize}
+	if s.SkipHeader != "" {
+		if o.Identity.SkipHeader, err = identity.CompileSkipHeader(s.SkipHeader); err != nil {
+			return o, exitcode.New(exitcode.Usage, "--skipheader: %v", err)
+		}
+	}
+	o.SyncDuplicates, o.AddHeader = s.SyncDuplicates, s.AddHeader
+	o.SyncInternalDates, o.IDateFromHeader = s.SyncInternalDates && !s.IDateFromHeader, s.IDateFromHeader
+	o.ResyncFlags = s.ResyncFlags
+	o.Dry, o.JustFolders, o.JustFolderSizes = s.Dry, s.JustFolders, s.JustFolderSizes
+	o.FolderSizes, o.FolderSizesAtEnd = s.FolderSizes, s.FolderSizesAtEnd
+	o.Parallel, o.BodyBudget = s.Parallel, s.BodyBudget
+	o.TmpDir = s.TmpDir
+	if o.TmpDir == "" {
+		o.TmpDir = os.TempDir()
+	}
+	o.ErrorsMax = s.ErrorsMax
+	o.ReconnectRetry1, o.ReconnectRetry2 = s.Host1.ReconnectRetry, s.Host2.ReconnectRetry
+	o.Out = out
+	return o, nil
+}
+
+// compileAll compiles --include/--exclude patterns (RE2 syntax for now;
+// the Perl compatibility layer comes with the folder-options work).
+func compileAll(opt string, pats []string) ([]*regexp.Regexp, error) {
+	var out []*regexp.Regexp
+	for _, p := range pats {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return nil, exitcode.New(exitcode.Usage, "--%s %q: %v", opt, p, err)
+		}
+		out = append(out, re)
+	}
+	return out, nil
+}
+
+// runEngine runs the engine with the command line's options and prints
+// the final report.
+func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engine.Options)) error {
+	o, err := engineOptions(ctx, s, out)
+	if err != nil {
+		return err
+	}
+	if tweak != nil {
+		tweak(&o)
+	}
+	res, err := engine.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if o.JustFolderSizes {
+		return nil
+	}
+	return finishRun(out, res, o.ErrorsMax, s.JSON, o.JustFolders)
+}
+
+func runSync(ctx context.Context, s *Settings, out io.Writer) error {
+	return runEngine(ctx, s, out, nil)
+}
+
+// runFolders creates the host2 folders (or, with --dry, shows what would
+// be created) and lists each folder's fate.
+func runFolders(ctx context.Context, s *Settings, out io.Writer) error {
+	o, err := engineOptions(ctx, s, out)
+	if err != nil {
+		return err
+	}
+	o.JustFolders = true
+	res, err := engine.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%-40s %-40s %-10s %s\n", "host1 folder", "host2 folder", "rule", "action")
+	for _, f := range res.Folders {
+		action := f.Action
+		if f.Skip != "" {
+			action = "skip (" + f.Skip + ")"
+		}
+		fmt.Fprintf(out, "%-40s %-40s %-10s %s\n", mailbox.Display(f.Host1), mailbox.Display(f.Host2), f.Rule, action)
+	}
+	return finishRun(out, res, o.ErrorsMax, s.JSON, true)
+}
+
+func runSizes(ctx context.Context, s *Settings, out io.Writer) error {
+	return runEngine(ctx, s, out, func(o *engine.Options) { o.JustFolderSizes = true })
+}
