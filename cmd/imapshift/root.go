@@ -22,7 +22,18 @@ type app struct {
 	prefix []string // the subcommand name, if any
 	raw    []string // the arguments after it, as typed
 	ran    bool     // a command's RunE started (errors before are usage errors)
+
+	// intercept, when set, receives the Settings of a registry command
+	// instead of running it (tests of the parsing).
+	intercept func(*Settings) error
 }
+
+// The engine's entry points (the lead's); tests replace them.
+var (
+	syncRunner    = runSync
+	foldersRunner = runFolders
+	sizesRunner   = runSizes
+)
 
 // annGroups is the annotation holding the option groups of a command built
 // from the registry.
@@ -37,6 +48,9 @@ EXIT STATUS
 
 func (a *app) execute(ctx context.Context, args []string) error {
 	root := a.newRootCommand()
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	target, n := root, 0
@@ -58,9 +72,6 @@ func (a *app) execute(ctx context.Context, args []string) error {
 		cmdline = append(append([]string(nil), args[:n]...), norm...)
 	}
 	root.SetArgs(cmdline)
-	root.SetIn(a.stdin)
-	root.SetOut(a.stdout)
-	root.SetErr(a.stderr)
 	_, err := root.ExecuteContextC(ctx)
 	if err != nil && !a.ran {
 		if _, ok := findCode(err); !ok {
@@ -125,7 +136,7 @@ after logging in, after printing folder sizes, and after the folders.
 	}
 	a.bindRegistry(folders, without(GroupMessages, GroupFlags), func(ctx context.Context, c *cobra.Command, s *Settings) error {
 		s.JustFolders = true
-		return a.loginRun(ctx, c, s, runFolders)
+		return a.loginRun(ctx, c, s, foldersRunner)
 	})
 
 	sizes := &cobra.Command{
@@ -135,7 +146,7 @@ after logging in, after printing folder sizes, and after the folders.
 	}
 	a.bindRegistry(sizes, without(GroupFlags, GroupDeletion), func(ctx context.Context, c *cobra.Command, s *Settings) error {
 		s.JustFolderSizes = true
-		return a.loginRun(ctx, c, s, runSizes)
+		return a.loginRun(ctx, c, s, sizesRunner)
 	})
 
 	justlogin := &cobra.Command{
@@ -225,6 +236,9 @@ func (a *app) bindRegistry(c *cobra.Command, groups []Group, fn settingsRun) {
 			return err
 		}
 		s.Trace = c.OutOrStdout()
+		if a.intercept != nil {
+			return a.intercept(s)
+		}
 		return fn(c.Context(), c, s)
 	}
 }
@@ -271,14 +285,14 @@ func (a *app) runMain(ctx context.Context, s *Settings) error {
 	if s.JustConnect || len(s.missingCredentials()) > 0 {
 		return a.justConnect(ctx, s)
 	}
-	run := runSync
+	run := syncRunner
 	switch {
 	case s.JustLogin:
 		run = a.justLogin
 	case s.JustFolderSizes:
-		run = runSizes
+		run = sizesRunner
 	case s.JustFolders:
-		run = runFolders
+		run = foldersRunner
 	}
 	return a.login(ctx, s, run)
 }

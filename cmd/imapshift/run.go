@@ -28,13 +28,22 @@ func appVersion() string {
 	return "dev"
 }
 
-// run executes the command line and returns the process exit code. It is
-// the only place where errors become exit codes and are printed.
+// run executes the command line and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return newApp(stdin, stdout, stderr).main(args)
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+}
+
+// main runs the command line under a context cancelled by SIGINT and
+// SIGTERM. It is the only place where errors become exit codes and are
+// printed: one line on stderr.
+func (a *app) main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	conn.Version = appVersion()
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	err := a.execute(ctx, args)
 	if err == nil {
 		return int(exitcode.OK)
@@ -43,7 +52,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		code = exitcode.BySignal
 	}
-	fmt.Fprintf(stderr, "imapshift: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(a.stderr, "imapshift: %s\n", oneLine(err.Error()))
 	return int(code)
 }
 

@@ -211,7 +211,10 @@ func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got map[imap.
 				}
 				nb, err := e.spool.read(it.Literal, it.Literal.Size())
 				if err != nil {
-					cmd.Close()
+					// A short literal means the connection is gone; go-imap's
+					// command cannot be drained safely then: drop the client
+					// (the caller reconnects).
+					c.Close()
 					return err
 				}
 				b = nb

@@ -231,7 +231,7 @@ func (e *engine) nameFolders() error {
 		}
 		seen2[h2] = h1
 		mapped[h2] = true
-		if !i2.exists[h2] {
+		if fp.skip == "" && !i2.exists[h2] {
 			fp.create = true
 			for _, p := range mailbox.Parents(h2, i2.naming.Sep) {
 				if !i2.exists[p] && !mapped[p+"\x00parent"] {

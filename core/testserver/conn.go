@@ -56,8 +56,10 @@ type faultConn struct {
 	refusalTag string
 	opaque     bool // after STARTTLS: stream is TLS, pass through untouched
 
-	mu      sync.Mutex
+	cmdMu   sync.Mutex
 	cmdName string // name of the command being executed
+
+	mu      sync.Mutex // write side
 	written int64
 	budget  int64 // cut after this many bytes written; -1 = no limit
 
@@ -82,8 +84,8 @@ func newFaultConn(c, raw net.Conn, f *Faults) *faultConn {
 
 // currentCommand returns the name of the command being executed.
 func (c *faultConn) currentCommand() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.cmdMu.Lock()
+	defer c.cmdMu.Unlock()
 	return c.cmdName
 }
 
@@ -142,9 +144,9 @@ func (c *faultConn) Read(p []byte) (int, error) {
 
 		if !c.inCmd {
 			if name, ok := parseCommandName(line); ok {
-				c.mu.Lock()
+				c.cmdMu.Lock()
 				c.cmdName = name
-				c.mu.Unlock()
+				c.cmdMu.Unlock()
 				act := c.faults.onCommand(name, line)
 				if act.drop {
 					c.cut()

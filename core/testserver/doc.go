@@ -63,7 +63,12 @@
 //   - Messages are whole in memory; the APPEND limit is 100 MiB unless
 //     Options.AppendLimit is set (then advertised as APPENDLIMIT=n).
 //   - Patterns in LIST are matched case-sensitively, except that the exact
-//     name INBOX is case-insensitive.
+//     name INBOX is case-insensitive. RECURSIVEMATCH is accepted but no
+//     CHILDINFO is returned. LIST "%" does not invent \Noselect parents
+//     for deleted intermediate levels.
+//   - CREATE … (USE (…)) needs CREATE-SPECIAL-USE in Caps (BAD otherwise);
+//     unknown attributes get NO [USEATTR].
+//   - SeedDemo and Seed append: calling them twice duplicates messages.
 //
 // # Faults
 //

@@ -33,7 +33,8 @@ type Options struct {
 	// imapserver's unadvertised 100 MiB limit.
 	AppendLimit uint32
 	// Debug receives the raw protocol traffic of all client connections
-	// (credentials included) and the server's error log. Nil discards.
+	// (credentials included) and the server's error log. It is written
+	// from several goroutines. Nil discards.
 	Debug io.Writer
 }
 
@@ -92,6 +93,10 @@ func Start(opts Options) (*Server, error) {
 	}
 	if !s.caps.Has(imap.CapIMAP4rev1) && !s.caps.Has(imap.CapIMAP4rev2) {
 		return nil, errors.New("testserver: Caps must contain IMAP4rev1 or IMAP4rev2")
+	}
+	if s.caps.Has(imap.CapUnauthenticate) {
+		// imapserver would panic on every connection.
+		return nil, errors.New("testserver: UNAUTHENTICATE is not supported by the backend")
 	}
 	s.faults = newFaults(s)
 

@@ -301,15 +301,18 @@ func (u *User) list(ref string, patterns []string, options *imap.ListOptions, ls
 	u.mu.Lock()
 	defer u.mu.Unlock()
 
+	// Candidates: existing mailboxes, or subscriptions (which may not
+	// exist) when only subscribed names are asked for.
 	selectSub := options.SelectSubscribed || lsub
 	cand := make(map[string]struct{})
-	if !selectSub {
+	if selectSub {
+		for n := range u.subs {
+			cand[n] = struct{}{}
+		}
+	} else {
 		for n := range u.boxes {
 			cand[n] = struct{}{}
 		}
-	}
-	for n := range u.subs {
-		cand[n] = struct{}{}
 	}
 	names := make([]string, 0, len(cand))
 	for n := range cand {

@@ -219,7 +219,7 @@ func TestMailboxListSubscribeSpecialUseNamespace(t *testing.T) {
 		}
 		got[l.Mailbox] = l.Attrs
 	}
-	if len(got) != 7 {
+	if len(got) != 6 { // not "Gone": subscribed but nonexistent
 		t.Errorf("LIST: %v", got)
 	}
 	if !slices.Contains(got["Sent"], imap.MailboxAttrSent) || !slices.Contains(got["Données/Été"], imap.MailboxAttrArchive) {
@@ -897,5 +897,122 @@ func TestCloseIdempotentAndRefusesNewConnections(t *testing.T) {
 			t.Error("server still answers after Close")
 		}
 		c.Close()
+	}
+}
+
+// rawSession speaks IMAP by hand, for what imapclient cannot send
+// (pipelined literals, LSUB).
+type rawSession struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func rawDial(t *testing.T, srv *testserver.Server) *rawSession {
+	t.Helper()
+	c, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := &rawSession{t: t, c: c, br: bufio.NewReader(c)}
+	r.readUntil("* OK")
+	return r
+}
+
+func (r *rawSession) send(s string) {
+	r.t.Helper()
+	if _, err := io.WriteString(r.c, s); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// readUntil reads lines until one starts with prefix and returns all lines.
+func (r *rawSession) readUntil(prefix string) []string {
+	r.t.Helper()
+	var lines []string
+	for {
+		l, err := r.br.ReadString('\n')
+		if err != nil {
+			r.t.Fatalf("reading (want %q, got %q): %v", prefix, lines, err)
+		}
+		l = strings.TrimRight(l, "\r\n")
+		lines = append(lines, l)
+		if strings.HasPrefix(l, prefix) {
+			return lines
+		}
+	}
+}
+
+func TestRawPipelinedRefusalAndLSUB(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{})
+	u := srv.AddUser(user, pass)
+	u.CreateMailbox("Work/Old")
+	u.Subscribe("Work/Old", "Vanished")
+	f := srv.Faults()
+	f.RefuseCommand("APPEND", 1, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeOverQuota, Text: "Quota exceeded"})
+
+	r := rawDial(t, srv)
+	r.send("a1 LOGIN " + user + " " + pass + "\r\n")
+	r.readUntil("a1 OK")
+
+	// Refused APPEND with a non-synchronizing literal, pipelined with a
+	// second APPEND and a NOOP in one write: the literal is swallowed and
+	// the stream stays in sync.
+	r.send("a2 APPEND INBOX {12+}\r\nSubject: x\r\n\r\na3 APPEND INBOX {12+}\r\nSubject: y\r\n\r\na4 NOOP\r\n")
+	if l := r.readUntil("a2 "); l[len(l)-1] != "a2 NO [OVERQUOTA] Quota exceeded" {
+		t.Errorf("a2: %q", l)
+	}
+	if l := r.readUntil("a3 "); !strings.HasPrefix(l[len(l)-1], "a3 OK [APPENDUID ") {
+		t.Errorf("a3: %q", l)
+	}
+	r.readUntil("a4 OK")
+
+	// Refused APPEND with a synchronizing literal: "+" first, then NO.
+	f.RefuseCommand("APPEND", 1, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeOverQuota, Text: "Quota exceeded"})
+	r.send("a5 APPEND INBOX {12}\r\n")
+	r.readUntil("+ ")
+	r.send("Subject: z\r\n\r\n")
+	if l := r.readUntil("a5 "); l[len(l)-1] != "a5 NO [OVERQUOTA] Quota exceeded" {
+		t.Errorf("a5: %q", l)
+	}
+	if m, _ := u.Messages("INBOX"); len(m) != 1 || !bytes.Contains(m[0].Raw, []byte("Subject: y")) {
+		t.Errorf("INBOX: %+v", m)
+	}
+
+	r.send(`a6 LSUB "" "*"` + "\r\n")
+	lines := r.readUntil("a6 OK")
+	want := []string{`* LSUB (\Noselect) "/" "Vanished"`, `* LSUB () "/" "Work/Old"`}
+	if !slices.Equal(lines[:len(lines)-1], want) {
+		t.Errorf("LSUB: %q", lines)
+	}
+	r.send(`a7 LIST "" "%"` + "\r\n")
+	lines = r.readUntil("a7 OK")
+	want = []string{`* LIST (\HasNoChildren) "/" INBOX`, `* LIST (\HasChildren) "/" "Work"`}
+	if !slices.Equal(lines[:len(lines)-1], want) {
+		t.Errorf("LIST %%: %q", lines)
+	}
+	if c := f.Counts(); c["LSUB"] != 1 || c["LIST"] != 1 || c["APPEND"] != 3 || c["NOOP"] != 1 {
+		t.Errorf("counts %v", c)
+	}
+}
+
+func TestIMAP4rev2Caps(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{Caps: imap.CapSet{imap.CapIMAP4rev2: {}, imap.CapIMAP4rev1: {}}})
+	u := srv.AddUser(user, pass)
+	u.Seed("INBOX", testserver.Message{Raw: msg("rev2", 100)})
+	c := login(t, srv, nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create("Dest", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Move(imap.UIDSetNum(1), "Dest").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testserver.Start(testserver.Options{Caps: imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUnauthenticate: {}}}); err == nil {
+		t.Error("UNAUTHENTICATE accepted")
 	}
 }

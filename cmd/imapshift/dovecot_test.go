@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/imapshift/imapshift/core/dovecot"
+)
+
+// imapshift runs the command line in-process and returns the exit code
+// and everything written.
+func imapshift(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String() + errb.String()
+}
+
+func port(n int) string { return strconv.Itoa(n) }
+
+// login args for one side of a Dovecot instance on its plain port.
+func dovecotSide(n int, s *dovecot.Server, user, pass string, extra ...string) []string {
+	k := strconv.Itoa(n)
+	return append([]string{"--host" + k, s.Host, "--port" + k, port(s.Port), "--user" + k, user, "--password" + k, pass}, extra...)
+}
+
+func TestDovecotTLSAndLogins(t *testing.T) {
+	d1 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutMaildirPP})
+	d2 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
+	plain2 := dovecotSide(2, d2, "user2", "secret2", "--notls2")
+	tls1 := func(extra ...string) []string {
+		return append([]string{"justlogin", "--host1", d1.Host, "--port1", port(d1.TLSPort), "--ssl1", "--user1", "user1", "--password1", "secret1"}, append(extra, plain2...)...)
+	}
+	closed := freePort(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string // in the output
+	}{
+		{"certificate rejected by default", tls1(), 12, "--insecure1"},
+		{"--insecure1 accepts it", tls1("--insecure1"), 0, "success login"},
+		{"--sslargs1 SSL_ca_file trusts the CA", tls1("--sslargs1", "SSL_ca_file="+d1.CAFile), 0, "success login"},
+		{"imapsync's SSL_verify_mode=0", tls1("--sslargs1", "SSL_verify_mode=0"), 0, "success login"},
+		{"automatic STARTTLS", append(append([]string{"justlogin", "--debugimap1", "--sslargs1", "SSL_ca_file=" + d1.CAFile}, dovecotSide(1, d1, "user1", "secret1")...), plain2...), 0, "STARTTLS"},
+		{"--tls1 without STARTTLS exits 12", append(append([]string{"justlogin", "--tls1"}, dovecotSide(1, d1, "user1", "secret1", "--port1", port(d1.NoTLSPort))...), plain2...), 12, "STARTTLS"},
+		{"wrong password on host1", append(append([]string{"justlogin"}, dovecotSide(1, d1, "user1", "nope", "--notls1")...), plain2...), 161, "Host1 failure: Error login"},
+		{"wrong password on host2", append(append([]string{"justlogin"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), dovecotSide(2, d2, "user2", "nope", "--notls2")...), 162, "Host2 failure: Error login"},
+		{"closed port on host1", append([]string{"justlogin", "--host1", "127.0.0.1", "--port1", port(closed), "--user1", "u", "--password1", "p", "--notls1"}, plain2...), 101, "can not open imap connection"},
+		{"closed port on host2", append(append([]string{"justlogin"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), "--host2", "127.0.0.1", "--port2", port(closed), "--user2", "u", "--password2", "p", "--notls2"), 102, "can not open imap connection"},
+		{"PLAIN", append(append([]string{"justlogin", "--authmech1", "PLAIN"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), plain2...), 0, "auth [PLAIN]"},
+		{"authuser (master user)", append(append([]string{"justlogin", "--authuser1", dovecot.MasterUser}, dovecotSide(1, d1, "user1", dovecot.MasterPassword, "--notls1")...), plain2...), 0, "auth [PLAIN]"},
+		{"LOGIN as user*master", append(append([]string{"justlogin"}, dovecotSide(1, d1, "user1*"+dovecot.MasterUser, dovecot.MasterPassword, "--notls1")...), plain2...), 0, "auth [LOGIN]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := imapshift(t, tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d (want %d), output lacks %q?\n%s", code, tc.code, tc.want, out)
+			}
+		})
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return p
+}
+
+// dovecotClient logs in to a Dovecot instance for assertions.
+func dovecotClient(t *testing.T, s *dovecot.Server, user, pass string) *imapclient.Client {
+	t.Helper()
+	c, err := imapclient.DialInsecure(s.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Login(user, pass).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// contents returns, per folder, the sorted "sha256 flags date" lines.
+func contents(t *testing.T, c *imapclient.Client) (map[string][]string, map[string]bool) {
+	t.Helper()
+	list, err := c.List("", "*", nil).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs, _ := c.List("", "*", &imap.ListOptions{SelectSubscribed: true}).Collect()
+	subscribed := map[string]bool{}
+	for _, l := range subs {
+		subscribed[l.Mailbox] = true
+	}
+	out := map[string][]string{}
+	for _, l := range list {
+		if slices.Contains(l.Attrs, imap.MailboxAttrNoSelect) {
+			continue
+		}
+		sel, err := c.Select(l.Mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[l.Mailbox] = []string{}
+		if sel.NumMessages == 0 {
+			continue
+		}
+		var all imap.SeqSet
+		all.AddRange(1, 0)
+		msgs, err := c.Fetch(all, &imap.FetchOptions{Flags: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			var fl []string
+			for _, f := range m.Flags {
+				if f != `\Recent` {
+					fl = append(fl, string(f))
+				}
+			}
+			slices.Sort(fl)
+			out[l.Mailbox] = append(out[l.Mailbox], fmt.Sprintf("%x %s %d", sha256.Sum256(m.BodySection[0].Bytes), strings.Join(fl, ","), m.InternalDate.Unix()))
+		}
+		slices.Sort(out[l.Mailbox])
+	}
+	return out, subscribed
+}
+
+func msg(id, subject string) []byte {
+	return []byte(fmt.Sprintf("Received: from mx.example.org by mail.example.org; Tue, 2 Mar 2021 10:00:00 +0000\r\nMessage-ID: <%s@example.org>\r\nDate: Tue, 2 Mar 2021 10:00:00 +0000\r\nFrom: Ana <ana@example.org>\r\nSubject: %s\r\n\r\nHello %s\r\n", id, subject, subject))
+}
+
+// TestDovecotSyncAcrossLayouts syncs a '.'/'INBOX.' server to a '/' one
+// and back, checking names, parents, subscriptions, bytes, flags, dates,
+// and that a rerun copies nothing.
+func TestDovecotSyncAcrossLayouts(t *testing.T) {
+	d1 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutMaildirPP})
+	d2 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
+	date := time.Date(2019, 4, 5, 6, 7, 8, 0, time.UTC)
+	err := d1.SeedMany("user1", []dovecot.Folder{
+		{Name: "INBOX", Msgs: []dovecot.Message{{Raw: msg("a1", "inbox one"), Flags: []string{`\Seen`, "$Label1"}, Date: date}, {Raw: msg("a2", "inbox two"), Date: date.Add(time.Hour)}}},
+		{Name: "Données/Été", Msgs: []dovecot.Message{{Raw: msg("b1", "été"), Flags: []string{`\Flagged`}, Date: date}}},
+		{Name: "Archive/2019/Q1", Msgs: []dovecot.Message{{Raw: msg("c1", "old"), Flags: []string{`\Answered`, `\Seen`}, Date: date.AddDate(-1, 0, 0)}}},
+		{Name: "Sent Items", Msgs: []dovecot.Message{{Raw: msg("d1", "sent"), Flags: []string{`\Seen`}, Date: date}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append(append([]string{"--nofoldersizes"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), dovecotSide(2, d2, "user1", "secret1", "--notls2")...)
+	code, out := imapshift(t, args...)
+	if code != 0 {
+		t.Fatalf("sync exit %d\n%s", code, out)
+	}
+	for _, line := range []string{"The sync looks good, all 5 identified messages in host1 are on host2.", "Detected 0 errors", "Exiting with return value 0"} {
+		if !strings.Contains(out, line) {
+			t.Errorf("output lacks %q", line)
+		}
+	}
+	c1 := dovecotClient(t, d1, "user1", "secret1")
+	c2 := dovecotClient(t, d2, "user1", "secret1")
+	want, _ := contents(t, c1)
+	got, subs := contents(t, c2)
+	for box1, msgs := range want {
+		box2 := strings.ReplaceAll(strings.TrimPrefix(box1, "INBOX."), ".", "/")
+		if !slices.Equal(got[box2], msgs) {
+			t.Errorf("host1 %q -> host2 %q:\n got %v\nwant %v", box1, box2, got[box2], msgs)
+		}
+		if box2 != "INBOX" && !subs[box2] {
+			t.Errorf("host2 %q not subscribed", box2)
+		}
+	}
+	for _, parent := range []string{"Données", "Archive", "Archive/2019"} {
+		if _, ok := got[parent]; !ok {
+			t.Errorf("parent %q not created on host2 (folders %v)", parent, keys(got))
+		}
+	}
+
+	code, out = imapshift(t, args...)
+	if code != 0 || !strings.Contains(out, "Messages transferred                    : 0") {
+		t.Fatalf("rerun: exit %d\n%s", code, out)
+	}
+
+	// And back into an empty account of the '.' server.
+	back := append(append([]string{"--nofoldersizes"}, dovecotSide(1, d2, "user1", "secret1", "--notls1")...), dovecotSide(2, d1, "user2", "secret2", "--notls2")...)
+	if code, out := imapshift(t, back...); code != 0 {
+		t.Fatalf("sync back: exit %d\n%s", code, out)
+	}
+	round, _ := contents(t, dovecotClient(t, d1, "user2", "secret2"))
+	for box, msgs := range want {
+		if !slices.Equal(round[box], msgs) {
+			t.Errorf("round trip %q: got %v want %v", box, round[box], msgs)
+		}
+	}
+}
+
+func keys(m map[string][]string) []string {
+	var k []string
+	for n := range m {
+		k = append(k, n)
+	}
+	slices.Sort(k)
+	return k
+}
+
+// TestSecretsNeverWritten runs with known secrets and every trace on, and
+// greps all output for them.
+func TestSecretsNeverWritten(t *testing.T) {
+	d1 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
+	d2 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
+	const pw, tok = "Pw-9fK2xQ-unique", "tok-7Hq3Zr-unique"
+	for _, args := range [][]string{
+		append(append([]string{"--debugimap", "--nofoldersizes"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), dovecotSide(2, d2, "user3", "secret3", "--notls2")...),
+		append(append([]string{"--debugimap", "--justlogin"}, dovecotSide(1, d1, "user4", pw, "--notls1")...), dovecotSide(2, d2, "user3", "secret3", "--notls2")...),
+		append(append([]string{"--debugimap", "--justlogin", "--oauthaccesstoken1", tok}, dovecotSide(1, d1, "user4", pw, "--notls1")...), dovecotSide(2, d2, "user3", "secret3", "--notls2")...),
+		append(append([]string{"--debugimap", "--justlogin", "--password1=" + pw}, dovecotSide(1, d1, "user4", pw, "--notls1")...), dovecotSide(2, d2, "user3", "secret3", "--notls2")...),
+	} {
+		code, out := imapshift(t, args...)
+		for _, s := range []string{pw, tok, "secret1", "secret3"} {
+			if strings.Contains(out, s) {
+				t.Fatalf("exit %d: secret %q written:\n%s", code, s, out)
+			}
+		}
+		if !strings.Contains(out, "MASKED") {
+			t.Fatalf("no MASKED in the output:\n%s", out)
+		}
+	}
+}
