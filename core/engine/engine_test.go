@@ -178,3 +178,60 @@ func sameOnceEach(h1, h2 []string) bool {
 	}
 	return true
 }
+
+func TestParallelOneAndEightGiveTheSameHost2(t *testing.T) {
+	var snaps []string
+	for _, n := range []int{1, 8} {
+		p := newPair(t)
+		if err := p.u1.SeedDemo(); err != nil {
+			t.Fatal(err)
+		}
+		seedN(t, p.u1, "Bulk", 300, 500)
+		var out bytes.Buffer
+		opts := p.options(t, &out)
+		opts.Parallel = n
+		if res := run(t, opts); res.Errors.Count() != 0 {
+			t.Fatalf("parallel %d: %v", n, res.Errors.Messages())
+		}
+		snaps = append(snaps, fmt.Sprint(snapshot(t, p.u2)))
+	}
+	if snaps[0] != snaps[1] {
+		t.Fatal("--parallel 1 and --parallel 8 give different host2 mailboxes")
+	}
+}
+
+func TestUnidentifiedAndAddHeader(t *testing.T) {
+	p := newPair(t)
+	noID := []byte("From: a@example.org\r\nSubject: no id\r\n\r\nbody\r\n")
+	p.u1.Seed("Drafts", testserver.Message{Raw: noID, Flags: []imap.Flag{imap.FlagDraft}, Date: time.Date(2018, 1, 2, 3, 4, 5, 0, time.UTC)})
+
+	var out bytes.Buffer
+	res := run(t, p.options(t, &out))
+	if res.VoidHost1 != 1 || res.Transferred != 0 || !strings.Contains(out.String(), "use --addheader") {
+		t.Fatalf("without --addheader: void %d transferred %d\n%s", res.VoidHost1, res.Transferred, out.String())
+	}
+	for i := 0; i < 2; i++ { // the rerun must not duplicate
+		out.Reset()
+		opts := p.options(t, &out)
+		opts.AddHeader = true
+		res = run(t, opts)
+		msgs, _ := p.u2.Messages("Drafts")
+		if len(msgs) != 1 {
+			t.Fatalf("run %d with --addheader: host2 Drafts has %d messages\n%s", i+1, len(msgs), out.String())
+		}
+		uid := p.mustUID(t, "Drafts")
+		want := fmt.Sprintf("Message-Id: <%d@imapsync>\r\n", uid)
+		if got := string(msgs[0].Raw); got != want+string(noID) {
+			t.Fatalf("host2 copy is %q, want the header %q prepended", got, want)
+		}
+	}
+}
+
+func (p *pair) mustUID(t *testing.T, box string) imap.UID {
+	t.Helper()
+	msgs, err := p.u1.Messages(box)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("host1 %s: %v %d", box, err, len(msgs))
+	}
+	return msgs[0].UID
+}
