@@ -35,7 +35,7 @@ func normalizeArgs(fs *pflag.FlagSet, args []string) ([]string, error) {
 			extra = append(extra, a)
 			continue
 		}
-		if len(a) == 2 && a[1] != '-' { // -h and other shorthands
+		if len(a) == 2 && fs.ShorthandLookup(a[1:]) != nil { // -h
 			out = append(out, a)
 			continue
 		}

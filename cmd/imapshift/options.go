@@ -446,7 +446,7 @@ func (vs *valueSet) bind(fs *pflag.FlagSet, groups []Group) {
 		want[g] = true
 	}
 	for _, o := range vs.reg.opts {
-		if !want[o.Group] && o.Name != "help" {
+		if !want[o.Group] && o.Name != "help" && o.Name != "version" {
 			continue
 		}
 		v := vs.vals[o.Name]

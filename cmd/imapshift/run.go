@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/imapshift/imapshift/core/conn"
@@ -33,8 +34,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return newApp(stdin, stdout, stderr).main(args)
 }
 
+// newApp returns an app writing to stdout and stderr. Both are
+// serialized: the IMAP traces of both hosts and the engine's workers
+// write to them concurrently.
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
-	return &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	return &app{stdin: stdin, stdout: &syncWriter{w: stdout}, stderr: &syncWriter{w: stderr}, getenv: os.Getenv}
+}
+
+// syncWriter makes each Write atomic with respect to the others.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // main runs the command line under a context cancelled by SIGINT and
