@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 
@@ -22,10 +21,8 @@ type fetched struct {
 	held int64 // budget held until the APPEND completes
 }
 
-// batchLimits bound one body FETCH.
-const (
-	batchMsgs = 64
-)
+// batchMsgs bounds the messages of one body FETCH.
+const batchMsgs = 64
 
 // copyChunk copies items (all from fp) with w's host1 connection and
 // Appender: bodies are fetched in batches into the spool while the
@@ -278,4 +275,3 @@ func joinFlags(flags []imap.Flag) string {
 	return strings.Join(s, " ")
 }
 
-var _ io.Reader
