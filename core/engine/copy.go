@@ -274,4 +274,3 @@ func joinFlags(flags []imap.Flag) string {
 	}
 	return strings.Join(s, " ")
 }
-
