@@ -3,6 +3,7 @@ package dovecot
 import (
 	"bytes"
 	"errors"
+	"github.com/imapshift/imapshift/core/mailbox"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,8 +26,8 @@ func TestEncodeMUTF7(t *testing.T) {
 		"😀":                      "&2D3eAA-",
 		"~peter/mail/台北/日本語":     "~peter/mail/&U,BTFw-/&ZeVnLIqe-",
 	} {
-		if got := encodeMUTF7(in); got != want {
-			t.Errorf("encodeMUTF7(%q) = %q, want %q", in, got, want)
+		if got := mailbox.EncodeUTF7(in); got != want {
+			t.Errorf("mailbox.EncodeUTF7(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

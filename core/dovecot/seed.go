@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/imapshift/imapshift/core/mailbox"
 	"os"
 	"path/filepath"
 	"sort"
@@ -113,14 +114,14 @@ func (s *Server) folderNames(folder string) (vname, rel string, err error) {
 	}
 	if s.Layout == LayoutMaildirPP {
 		joined := strings.Join(parts, ".")
-		return s.Prefix + joined, "." + encodeMUTF7(joined), nil
+		return s.Prefix + joined, "." + mailbox.EncodeUTF7(joined), nil
 	}
 	switch parts[0] {
 	case "cur", "new", "tmp":
 		return "", "", fmt.Errorf("dovecot: folder %q clashes with INBOX's Maildir directories", folder)
 	}
 	joined := strings.Join(parts, "/")
-	return joined, filepath.FromSlash(encodeMUTF7(joined)), nil
+	return joined, filepath.FromSlash(mailbox.EncodeUTF7(joined)), nil
 }
 
 var fileSeq atomic.Int64
