@@ -22,6 +22,12 @@
 // to nobody when missing). Running as an ordinary user, every process runs as
 // that user and nothing is chrooted.
 //
+// Dovecot 2.3 quirks handled here: the anvil auth penalty (after one failed
+// login every later login from 127.0.0.1 waits 2-15 s) is disabled by
+// removing its socket before the auth process starts, and auth_failure_delay
+// is 0 (a failed login still takes up to 0.5 s); Stop signals the whole
+// process group, because the master alone needs 1-10 s to shut down.
+//
 // The harness needs only the dovecot and doveadm binaries (Debian packages
 // dovecot-core and dovecot-imapd); the environment variables IMAPSHIFT_DOVECOT
 // and IMAPSHIFT_DOVEADM override their paths.
@@ -134,6 +140,11 @@ const (
 	QuotaRoot       = "User quota"
 	QuotaLimitKB    = 1024
 )
+
+// MasterLogin is the LOGIN name with which the master user logs in as user
+// ("user1*master"; password MasterPassword). For SASL PLAIN use authzid
+// user, authcid MasterUser.
+func MasterLogin(user string) string { return user + MasterSeparator + MasterUser }
 
 // userNames lists Users in a stable order.
 var userNames = []string{"user1", "user2", "user3", "user4", "quotauser"}
@@ -602,6 +613,10 @@ func (s *Server) launch() error {
 	t0 := time.Now()
 	// Truncate the log of a previous failed attempt.
 	os.WriteFile(s.LogFile, nil, 0o644)
+	// Leftovers of a master killed by Stop or Restart (see terminate): a
+	// stale instances.lock dotlock makes the next master wait 10 s.
+	os.Remove(filepath.Join(s.Dir, "state", "instances.lock"))
+	os.Remove(filepath.Join(s.BaseDir, "master.pid"))
 	cmd := exec.Command(s.dovecotBin, "-F", "-c", s.ConfFile)
 	// A file, not a pipe: exec's copying goroutine would make Wait block
 	// until every Dovecot process holding the pipe has exited.
@@ -638,7 +653,7 @@ func (s *Server) launch() error {
 
 func (s *Server) kill() {
 	if s.cmd != nil && s.cmd.Process != nil {
-		terminate(s.cmd.Process, s.exited, 5*time.Second)
+		terminate(s.cmd.Process, s.exited, 2*time.Second, 10*time.Second)
 	}
 }
 
@@ -756,7 +771,7 @@ func (s *Server) Restart() error {
 	select {
 	case <-s.exited:
 	default:
-		if err := terminate(s.cmd.Process, s.exited, 5*time.Second); err != nil {
+		if err := terminate(s.cmd.Process, s.exited, 2*time.Second, 10*time.Second); err != nil {
 			return err
 		}
 	}
@@ -775,7 +790,7 @@ func (s *Server) Restart() error {
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		if s.cmd != nil && s.cmd.Process != nil {
-			s.stopErr = terminate(s.cmd.Process, s.exited, 5*time.Second)
+			s.stopErr = terminate(s.cmd.Process, s.exited, 2*time.Second, 10*time.Second)
 			os.Remove(filepath.Join(s.BaseDir, "master.pid"))
 		}
 		s.cleanupDirs()

@@ -307,7 +307,7 @@ func testMaster(t *testing.T, s *Server) {
 	}
 	t.Run("login", func(t *testing.T) {
 		c := dial(t, func() (*imapclient.Client, error) { return imapclient.DialInsecure(s.Addr(), nil) })
-		login(t, c, "user1"+MasterSeparator+MasterUser, MasterPassword)
+		login(t, c, MasterLogin("user1"), MasterPassword)
 		check(t, c)
 	})
 	t.Run("sasl-plain-authzid", func(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 
 func startProcess(cmd *exec.Cmd) error { return cmd.Start() }
 
-func terminate(p *os.Process, exited <-chan struct{}, timeout time.Duration) error {
+func terminate(p *os.Process, exited <-chan struct{}, _, timeout time.Duration) error {
 	p.Kill()
 	select {
 	case <-exited:
