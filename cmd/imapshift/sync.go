@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime/debug"
 
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
@@ -99,6 +100,7 @@ func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engi
 	if tweak != nil {
 		tweak(&o)
 	}
+	limitMemory(o.BodyBudget)
 	res, err := engine.Run(ctx, o)
 	if err != nil {
 		return err
@@ -138,4 +140,14 @@ func runFolders(ctx context.Context, s *Settings, out io.Writer) error {
 
 func runSizes(ctx context.Context, s *Settings, out io.Writer) error {
 	return runEngine(ctx, s, out, func(o *engine.Options) { o.JustFolderSizes = true })
+}
+
+// limitMemory sets a soft memory limit above the body budget, unless
+// GOMEMLIMIT says otherwise: the engine keeps at most the budget in
+// message bodies, and without a limit the garbage collector lets the heap
+// grow to twice what is live.
+func limitMemory(budget int64) {
+	if os.Getenv("GOMEMLIMIT") == "" && budget > 0 {
+		debug.SetMemoryLimit(budget + 12<<20)
+	}
 }

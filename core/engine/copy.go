@@ -18,7 +18,10 @@ import (
 type fetched struct {
 	item copyItem
 	body *body
-	held int64 // budget held until the APPEND completes
+	held int64 // budget held until the APPEND is written
+	// subject and date are kept for the error message of a refused APPEND,
+	// which arrives after the body is released.
+	subject, date string
 }
 
 // batchMsgs bounds the messages of one body FETCH.
@@ -84,7 +87,6 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 		f := f
 		err = e.w.append(app, fp.h2, f.item.flags, f.item.date, f.body.Len(), r, func(res conn.AppendResult) {
 			defer pending.Done()
-			defer e.releaseFetched(f)
 			switch {
 			case res.Err == nil:
 				e.copied(fp, f, res.UID)
@@ -94,11 +96,13 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 				e.appendFailed(fp, f, res.Err)
 			}
 		})
+		// Once written, the body is not needed any more: an APPEND whose
+		// outcome is lost is fetched again.
+		e.releaseFetched(f)
 		if err != nil {
 			// The callback will not run: the connection broke while the
 			// command was being written.
 			pending.Done()
-			e.releaseFetched(f)
 			lost(f.item)
 			broken = true
 		}
@@ -170,7 +174,8 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 				held = it.size
 				spent += held
 			}
-			ready <- fetched{item: it, body: b, held: held}
+			subject, date := headerSummary(b.Head(4096))
+			ready <- fetched{item: it, body: b, held: held, subject: subject, date: date}
 		}
 		if spent < mem {
 			e.spool.release(mem - spent)

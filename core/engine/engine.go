@@ -1,12 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -528,27 +528,32 @@ func (e *engine) copied(fp *folderPlan, f fetched, uid2 uint32) {
 
 // appendFailed records a refused APPEND with imapsync's wording.
 func (e *engine) appendFailed(fp *folderPlan, f fetched, err error) {
-	subject, date := headerSummary(f.body.Head(8192))
 	e.fail(fmt.Sprintf("- msg %s/%d {%d} could not append ( Subject:[%s], Date:[%s], Size:[%d], Flags:[%s] ) to folder %s: %v",
-		fp.h1, f.item.uid, f.item.size, subject, date, f.item.size, joinFlags(f.item.flags), fp.h2, err))
+		fp.h1, f.item.uid, f.item.size, f.subject, f.date, f.item.size, joinFlags(f.item.flags), fp.h2, err))
 }
 
 // headerSummary extracts Subject and Date from the start of a message.
 func headerSummary(head []byte) (subject, date string) {
-	for _, line := range strings.Split(string(head), "\n") {
-		line = strings.TrimRight(line, "\r")
-		if line == "" {
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
 			break
 		}
-		name, value, ok := strings.Cut(line, ":")
+		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
-		switch strings.ToLower(name) {
-		case "subject":
-			subject = strings.TrimSpace(value)
-		case "date":
-			date = strings.TrimSpace(value)
+		switch {
+		case subject == "" && bytes.EqualFold(name, []byte("subject")):
+			subject = string(bytes.TrimSpace(value))
+		case date == "" && bytes.EqualFold(name, []byte("date")):
+			date = string(bytes.TrimSpace(value))
 		}
 	}
 	return
