@@ -1,10 +1,23 @@
-// Command bench measures imapshift against two private Dovecot instances:
-// an initial sync of a generated corpus, a resync with nothing to do, and
-// a resync after new messages and flag changes. It prints messages/s,
-// MB/s and the peak RSS of each run. Run it with `make bench`.
+// Command bench measures imapshift against two private Dovecot instances,
+// on one generated corpus, and compares it in the same run with mbsync and
+// with the floor tool (the fastest a client can APPEND the corpus):
+//
+//   - imapshift and mbsync: an initial sync, a resync with nothing to do and
+//     a resync after 100 new messages and 100 flag changes (msg/s, MB/s and
+//     peak RSS from /usr/bin/time);
+//   - floor: pipelined APPEND of the corpus over 4 connections into a fresh
+//     account, and a FETCH of every body;
+//   - WAN: an initial sync of a separate, smaller corpus through latency
+//     proxies adding 20 ms of round trip, for imapshift and mbsync.
+//
+// It ends with a table and the performance targets marked PASS or MISS.
+// The floor and latency tools live next to the repository
+// (../shared/bench); they are built at run time and skipped when absent.
+// Run it with `make bench` (BENCHARGS="-n 1000" for a quick run).
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -23,12 +36,27 @@ import (
 	"github.com/imapshift/imapshift/core/dovecot"
 )
 
+type config struct {
+	n, wanN, parallel              int
+	skipMbsync, skipFloor, skipWAN bool
+}
+
 func main() {
-	n := flag.Int("n", 10000, "messages in the corpus")
-	parallel := flag.Int("parallel", 4, "imapshift --parallel")
+	var c config
+	flag.IntVar(&c.n, "n", 10000, "messages in the corpus")
+	flag.IntVar(&c.wanN, "wan-n", 1000, "messages in the WAN corpus")
+	flag.IntVar(&c.parallel, "parallel", 4, "imapshift --parallel")
+	flag.BoolVar(&c.skipMbsync, "skip-mbsync", false, "do not run mbsync")
+	flag.BoolVar(&c.skipFloor, "skip-floor", false, "do not run the floor tool")
+	flag.BoolVar(&c.skipWAN, "skip-wan", false, "do not run the WAN (RTT +20 ms) comparison")
 	flag.Parse()
-	if err := bench(*n, *parallel); err != nil {
+	ok, err := bench(c)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if !ok {
+		fmt.Fprintln(os.Stderr, "bench: imapshift gave a wrong result (see the check column)")
 		os.Exit(1)
 	}
 }
@@ -37,14 +65,15 @@ var folders = []string{"INBOX", "Sent", "Drafts", "Trash", "Archive", "Archive/2
 	"Données", "Données/Été 2021", "Projects/Q1 reports", "Clients/Müller & Söhne", "Spaces in name", "日本語", "Lists/go-nuts"}
 
 // corpus generates n messages: mostly 2–20 KB, 10 % with a 20–200 KB
-// attachment, 1.5 % with a 1–5 MB one.
-func corpus(n int) []dovecot.Folder {
-	r := rand.New(rand.NewSource(1))
+// attachment, 1.5 % with a 1–5 MB one. It returns them with their total size.
+func corpus(n int, seed int64) ([]dovecot.Folder, int64) {
+	r := rand.New(rand.NewSource(seed))
 	out := make([]dovecot.Folder, len(folders))
 	for i := range out {
 		out[i].Name = folders[i]
 	}
 	flagsPool := []string{`\Seen`, `\Seen`, `\Seen`, `\Answered`, `\Flagged`, "$Label1"}
+	var total int64
 	for i := 0; i < n; i++ {
 		size := 2000 + r.Intn(18000)
 		switch p := r.Float64(); {
@@ -54,8 +83,8 @@ func corpus(n int) []dovecot.Folder {
 			size = 20000 + r.Intn(180000)
 		}
 		date := time.Date(2015+r.Intn(7), time.Month(1+r.Intn(12)), 1+r.Intn(28), r.Intn(24), r.Intn(60), 0, 0, time.UTC)
-		hdr := fmt.Sprintf("Received: from mx%d.example.org by mail.example.org; %s\r\nMessage-ID: <bench-%d@example.org>\r\nDate: %s\r\nFrom: sender%d@example.org\r\nTo: user1@example.com\r\nSubject: message %d\r\n\r\n",
-			i%7, date.Format(time.RFC1123Z), i, date.Format(time.RFC1123Z), i%50, i)
+		hdr := fmt.Sprintf("Received: from mx%d.example.org by mail.example.org; %s\r\nMessage-ID: <bench-%d-%d@example.org>\r\nDate: %s\r\nFrom: sender%d@example.org\r\nTo: user1@example.com\r\nSubject: message %d\r\n\r\n",
+			i%7, date.Format(time.RFC1123Z), seed, i, date.Format(time.RFC1123Z), i%50, i)
 		line := "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\r\n"
 		body := strings.Repeat(line, size/len(line)+1)
 		var fl []string
@@ -63,96 +92,358 @@ func corpus(n int) []dovecot.Folder {
 			fl = []string{flagsPool[k]}
 		}
 		f := &out[r.Intn(len(out))]
-		f.Msgs = append(f.Msgs, dovecot.Message{Raw: []byte(hdr + body[:size]), Flags: fl, Date: date})
+		raw := []byte(hdr + body[:size])
+		total += int64(len(raw))
+		f.Msgs = append(f.Msgs, dovecot.Message{Raw: raw, Flags: fl, Date: date})
 	}
-	return out
+	return out, total
 }
 
-type figures struct {
-	wall     time.Duration
-	rssMB    float64
-	msgs     int
-	bytes    int64
-	exitCode int
-}
-
-func bench(n, parallel int) error {
-	bin := filepath.Join(os.TempDir(), "imapshift-bench")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/imapshift").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
-	}
-	d1, err := dovecot.Start(dovecot.Options{})
-	if err != nil {
-		return err
-	}
-	defer d1.Stop()
-	d2, err := dovecot.Start(dovecot.Options{})
-	if err != nil {
-		return err
-	}
-	defer d2.Stop()
+// seed fills user's account on d with a generated corpus and returns its
+// size in bytes.
+func seed(d *dovecot.Server, user string, n int, seed int64) (int64, error) {
 	t0 := time.Now()
-	c := corpus(n)
-	var total int64
-	for _, f := range c {
-		for _, m := range f.Msgs {
-			total += int64(len(m.Raw))
-		}
+	c, total := corpus(n, seed)
+	if err := d.SeedMany(user, c); err != nil {
+		return 0, err
 	}
-	if err := d1.SeedMany("user1", c); err != nil {
-		return err
-	}
-	fmt.Printf("corpus: %d messages, %.0f MB in %d folders, seeded in %.1f s\n", n, float64(total)/1e6, len(folders), time.Since(t0).Seconds())
+	fmt.Printf("corpus %s: %d messages, %.0f MB in %d folders, seeded in %.1f s\n",
+		user, n, float64(total)/1e6, len(folders), time.Since(t0).Seconds())
 	// A child's peak RSS starts from this process's at fork: let the
 	// corpus go first.
 	c = nil
 	debug.FreeOSMemory()
-	args := []string{"--host1", d1.Host, "--port1", strconv.Itoa(d1.Port), "--user1", "user1", "--password1", "secret1", "--notls1",
-		"--host2", d2.Host, "--port2", strconv.Itoa(d2.Port), "--user2", "user1", "--password2", "secret1", "--notls2",
-		"--parallel", strconv.Itoa(parallel)}
-	fmt.Printf("%-28s %8s %9s %8s %11s\n", "run", "wall s", "msg/s", "MB/s", "peak RSS MB")
-	report := func(name string, f figures) {
-		fmt.Printf("%-28s %8.2f %9.0f %8.1f %11.1f", name, f.wall.Seconds(), float64(f.msgs)/f.wall.Seconds(), float64(f.bytes)/1e6/f.wall.Seconds(), f.rssMB)
-		if f.exitCode != 0 {
-			fmt.Printf("  (exit %d)", f.exitCode)
+	return total, nil
+}
+
+// The phases, as named in the table.
+const (
+	phaseInitial     = "initial sync"
+	phaseNoop        = "resync, nothing to do"
+	phaseIncr        = "resync, 100 new + 100 flags"
+	phaseFloorAppend = "APPEND, 4 conns"
+	phaseWAN         = "WAN (RTT +20 ms) initial sync"
+)
+
+// result is one row of the final table.
+type result struct {
+	tool, phase string
+	wall        time.Duration
+	msgs        int   // messages copied (0: not a copy)
+	bytes       int64 // bytes copied
+	rssMB       float64
+	check       string // "ok", "" (not checked) or what went wrong
+}
+
+func (r result) print() {
+	rate, mbs, rss := "–", "–", "–"
+	if r.msgs > 0 {
+		rate = fmt.Sprintf("%.0f", float64(r.msgs)/r.wall.Seconds())
+	}
+	if r.bytes > 0 {
+		mbs = fmt.Sprintf("%.1f", float64(r.bytes)/1e6/r.wall.Seconds())
+	}
+	if r.rssMB > 0 {
+		rss = fmt.Sprintf("%.1f", r.rssMB)
+	}
+	fmt.Printf("%-10s %-34s %8.2f %8s %7s %8s  %s\n", r.tool, r.phase, r.wall.Seconds(), rate, mbs, rss, r.check)
+}
+
+func header() {
+	fmt.Printf("%-10s %-34s %8s %8s %7s %8s  %s\n", "tool", "phase", "wall s", "msg/s", "MB/s", "RSS MB", "check")
+}
+
+// bench runs everything; ok is false when an imapshift run gave a wrong
+// result.
+func bench(c config) (ok bool, err error) {
+	work, err := os.MkdirTemp("", "imapshift-bench-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(work)
+	if _, err := os.Stat(timeBin); err != nil {
+		return false, fmt.Errorf("%s is needed to measure the peak RSS (apt-get install time)", timeBin)
+	}
+	bin := filepath.Join(work, "imapshift")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/imapshift").CombinedOutput(); err != nil {
+		return false, fmt.Errorf("build: %v\n%s", err, out)
+	}
+	mbsync := ""
+	if !c.skipMbsync {
+		if mbsync, err = exec.LookPath("mbsync"); err != nil {
+			fmt.Println("note: mbsync not on PATH, skipping it (apt-get install isync)")
 		}
-		fmt.Println()
 	}
-	f, err := runOnce(bin, args)
+	floor, proxy := "", ""
+	if !c.skipFloor {
+		floor = buildRef(work, "floor")
+	}
+	if !c.skipWAN {
+		proxy = buildRef(work, "latency")
+	}
+
+	d1, err := dovecot.Start(dovecot.Options{})
 	if err != nil {
-		return err
+		return false, err
 	}
-	f.msgs, f.bytes = n, total
-	report("initial sync", f)
-	f, err = runOnce(bin, args)
+	defer d1.Stop()
+	d2, err := dovecot.Start(dovecot.Options{})
 	if err != nil {
-		return err
+		return false, err
 	}
-	report("resync, nothing to do", f)
+	defer d2.Stop()
+	total, err := seed(d1, "user1", c.n, 1)
+	if err != nil {
+		return false, err
+	}
+
+	// Accounts: host1 user1 holds the corpus; on host2, imapshift syncs
+	// into user1, mbsync into user2, floor appends into user4 (wiped
+	// afterwards). The WAN corpus is host1 user3, synced into host2 user3
+	// (imapshift) and user4 (mbsync).
+	lan1, lan2 := endpoint{d1.Host, d1.Port}, endpoint{d2.Host, d2.Port}
+	shift := &imapshiftRunner{bin: bin, parallel: c.parallel, d1: d1, d2: d2}
+	var mb *mbsyncRunner
+	if mbsync != "" {
+		if mb, err = newMbsync(mbsync, filepath.Join(work, "mbsync-lan"), lan1, "user1", lan2, "user2", d1, d2); err != nil {
+			return false, err
+		}
+	}
+	var rows []result
+	ok = true
+	add := func(r result) {
+		r.print()
+		rows = append(rows, r)
+		if r.tool == "imapshift" && r.check != "ok" {
+			ok = false
+		}
+	}
+	phase := func(name string, msgs int, bytes int64) error {
+		r, err := shift.run(name, lan1, "user1", lan2, "user1")
+		if err != nil {
+			return err
+		}
+		r.msgs, r.bytes = msgs, bytes
+		add(r)
+		if mb == nil {
+			return nil
+		}
+		r, err = mb.run(name)
+		if err != nil {
+			return err
+		}
+		r.msgs, r.bytes = msgs, bytes
+		add(r)
+		return nil
+	}
+
+	header()
+	if err := phase(phaseInitial, c.n, total); err != nil {
+		return ok, err
+	}
+	if err := phase(phaseNoop, 0, 0); err != nil {
+		return ok, err
+	}
+	if floor != "" {
+		if err := runFloor(floor, d1, d2, "user4", add); err != nil {
+			return ok, err
+		}
+		if err := wipe(d2, "user4"); err != nil {
+			return ok, err
+		}
+	}
 	added, err := mutate(d1, 100, 100)
 	if err != nil {
+		return ok, err
+	}
+	if err := phase(phaseIncr, 100, added); err != nil {
+		return ok, err
+	}
+	if proxy != "" {
+		if err := runWAN(proxy, shift, mbsync, work, d1, d2, c.wanN, add); err != nil {
+			return ok, err
+		}
+	}
+	fmt.Println()
+	header()
+	for _, r := range rows {
+		r.print()
+	}
+	fmt.Println()
+	targets(rows)
+	return ok, nil
+}
+
+// targets prints the performance targets with PASS, MISS, or n/a when a
+// figure is missing.
+func targets(rows []result) {
+	find := func(tool, phase string) *result {
+		for i := range rows {
+			if rows[i].tool == tool && rows[i].phase == phase {
+				return &rows[i]
+			}
+		}
+		return nil
+	}
+	target := func(name string, pass bool, detail string) {
+		v := "MISS"
+		if pass {
+			v = "PASS"
+		}
+		if detail == "" {
+			v, detail = "n/a", "not measured"
+		}
+		fmt.Printf("%-4s  %-50s %s\n", v, name, detail)
+	}
+	rate := func(r *result) float64 { return float64(r.msgs) / r.wall.Seconds() }
+	var pass bool
+	var detail string
+	si, mi, fa := find("imapshift", phaseInitial), find("mbsync", phaseInitial), find("floor", phaseFloorAppend)
+	if si != nil && mi != nil {
+		x := mi.wall.Seconds() / si.wall.Seconds()
+		pass, detail = x >= 2, fmt.Sprintf("%.2f s vs mbsync %.2f s: %.2f× faster", si.wall.Seconds(), mi.wall.Seconds(), x)
+	}
+	target("initial sync ≥ 2× faster than mbsync", pass, detail)
+	pass, detail = false, ""
+	if si != nil && fa != nil {
+		x := si.wall.Seconds() / fa.wall.Seconds()
+		pass, detail = x <= 1.3, fmt.Sprintf("%.2f s vs floor %.2f s: %.2f×", si.wall.Seconds(), fa.wall.Seconds(), x)
+	}
+	target("initial sync ≤ 1.3× floor APPEND (4 conns)", pass, detail)
+	pass, detail = false, ""
+	sw, mw := find("imapshift", phaseWAN), find("mbsync", phaseWAN)
+	if sw != nil && mw != nil {
+		x := rate(sw) / rate(mw)
+		pass, detail = x >= 2, fmt.Sprintf("%.0f msg/s vs mbsync %.0f msg/s: %.2f×", rate(sw), rate(mw), x)
+	}
+	target("RTT +20 ms: ≥ 2× mbsync's msg/s", pass, detail)
+	pass, detail = false, ""
+	if r := find("imapshift", phaseNoop); r != nil {
+		pass, detail = r.wall < 500*time.Millisecond, fmt.Sprintf("%.2f s", r.wall.Seconds())
+	}
+	target("nothing-to-do resync < 0.5 s", pass, detail)
+	pass, detail = false, ""
+	if r := find("imapshift", phaseIncr); r != nil {
+		pass, detail = r.wall < time.Second, fmt.Sprintf("%.2f s", r.wall.Seconds())
+	}
+	target("incremental resync < 1 s", pass, detail)
+	pass, detail = false, ""
+	var peak float64
+	for _, r := range rows {
+		if r.tool == "imapshift" && r.rssMB > peak {
+			peak = r.rssMB
+		}
+	}
+	if peak > 0 {
+		pass, detail = peak < 100, fmt.Sprintf("%.1f MB (highest of the imapshift runs)", peak)
+	}
+	target("peak RSS < 100 MB", pass, detail)
+}
+
+// endpoint is an IMAP address (a Dovecot plain port or a proxy).
+type endpoint struct {
+	host string
+	port int
+}
+
+// imapshiftRunner runs the built imapshift; every run is checked: exit 0
+// and as many messages on host2 as on host1 (d1 and d2 are the Dovecots
+// behind the endpoints, for counting).
+type imapshiftRunner struct {
+	bin      string
+	parallel int
+	d1, d2   *dovecot.Server
+}
+
+func (s *imapshiftRunner) run(phase string, h1 endpoint, user1 string, h2 endpoint, user2 string) (result, error) {
+	f, err := timed(s.bin, "--host1", h1.host, "--port1", strconv.Itoa(h1.port), "--user1", user1, "--password1", dovecot.Users[user1], "--notls1",
+		"--host2", h2.host, "--port2", strconv.Itoa(h2.port), "--user2", user2, "--password2", dovecot.Users[user2], "--notls2",
+		"--parallel", strconv.Itoa(s.parallel))
+	if err != nil {
+		return result{}, err
+	}
+	r := result{tool: "imapshift", phase: phase, wall: f.wall, rssMB: f.rssMB}
+	if f.exitCode != 0 {
+		r.check = fmt.Sprintf("FAIL: exit %d", f.exitCode)
+	} else {
+		r.check = countCheck(s.d1, user1, s.d2, user2)
+	}
+	return r, nil
+}
+
+// countCheck compares the number of messages of two accounts: "ok" or
+// what differs.
+func countCheck(d1 *dovecot.Server, user1 string, d2 *dovecot.Server, user2 string) string {
+	n1, err := count(d1, user1)
+	if err != nil {
+		return "FAIL: " + err.Error()
+	}
+	n2, err := count(d2, user2)
+	if err != nil {
+		return "FAIL: " + err.Error()
+	}
+	if n1 != n2 {
+		return fmt.Sprintf("FAIL: host2 has %d messages, host1 %d", n2, n1)
+	}
+	return "ok"
+}
+
+// count is the number of messages in all folders of user.
+func count(d *dovecot.Server, user string) (int, error) {
+	out, err := d.Doveadm("-f", "flow", "mailbox", "status", "-u", user, "-t", "messages", "*")
+	if err != nil {
+		return 0, err
+	}
+	s := strings.TrimSpace(string(out))
+	n, err := strconv.Atoi(strings.TrimPrefix(s, "messages="))
+	if err != nil {
+		return 0, fmt.Errorf("doveadm mailbox status: unexpected %q", s)
+	}
+	return n, nil
+}
+
+// wipe empties user's account on d: every message is expunged and every
+// folder but INBOX deleted.
+func wipe(d *dovecot.Server, user string) error {
+	if _, err := d.Doveadm("expunge", "-u", user, "mailbox", "*", "all"); err != nil {
 		return err
 	}
-	f, err = runOnce(bin, args)
+	out, err := d.Doveadm("mailbox", "list", "-u", user)
 	if err != nil {
 		return err
 	}
-	f.msgs, f.bytes = 100, added
-	report("resync, 100 new + 100 flags", f)
+	var names []string
+	for _, name := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if name = strings.TrimSpace(name); name != "" && name != "INBOX" && !strings.Contains(name, "/") {
+			names = append(names, name)
+		}
+	}
+	if len(names) > 0 {
+		if _, err := d.Doveadm(append([]string{"mailbox", "delete", "-r", "-s", "-u", user}, names...)...); err != nil {
+			return err
+		}
+	}
+	if n, err := count(d, user); err != nil || n != 0 {
+		return fmt.Errorf("wipe %s: %d messages left (%v)", user, n, err)
+	}
 	return nil
 }
 
-// runOnce runs imapshift under /usr/bin/time, whose %M is the peak RSS
-// of imapshift alone (a child forked from this process would inherit its
-// high-water mark).
-func runOnce(bin string, args []string) (figures, error) {
-	timeBin := "/usr/bin/time"
-	if _, err := os.Stat(timeBin); err != nil {
-		return figures{}, fmt.Errorf("%s is needed to measure the peak RSS (apt-get install time)", timeBin)
-	}
-	cmd := exec.Command(timeBin, append([]string{"-f", "maxrss=%M", bin}, args...)...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+const timeBin = "/usr/bin/time"
+
+type figures struct {
+	wall     time.Duration
+	rssMB    float64
+	exitCode int
+}
+
+// timed runs a command under /usr/bin/time, whose %M is the peak RSS of
+// the command alone (a child forked from this process would inherit its
+// high-water mark). The command's output is shown only when it fails.
+func timed(name string, args ...string) (figures, error) {
+	cmd := exec.Command(timeBin, append([]string{"-f", "maxrss=%M", name}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	t0 := time.Now()
 	err := cmd.Run()
 	f := figures{wall: time.Since(t0)}
@@ -160,14 +451,47 @@ func runOnce(bin string, args []string) (figures, error) {
 		return f, err
 	}
 	f.exitCode = cmd.ProcessState.ExitCode()
-	if i := strings.LastIndex(stderr.String(), "maxrss="); i >= 0 {
-		kb, _ := strconv.ParseFloat(strings.TrimSpace(stderr.String()[i+7:]), 64)
+	s := out.String()
+	if i := strings.LastIndex(s, "maxrss="); i >= 0 {
+		kb, _ := strconv.ParseFloat(strings.TrimSpace(s[i+7:]), 64)
 		f.rssMB = kb / 1024
+		s = s[:i]
 	}
 	if f.exitCode != 0 {
-		fmt.Fprint(os.Stderr, stderr.String())
+		fmt.Fprintf(os.Stderr, "%s exited with %d; last lines of its output:\n%s\n", filepath.Base(name), f.exitCode, tail(s, 30))
 	}
 	return f, nil
+}
+
+// buildRef builds one of the reference tools of ../shared/bench (next to
+// the repository) into dir; "" with a note when it is absent or does not
+// build.
+func buildRef(dir, name string) string {
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		top = []byte(".")
+	}
+	src := filepath.Join(strings.TrimSpace(string(top)), "..", "shared", "bench", name)
+	if _, err := os.Stat(filepath.Join(src, "main.go")); err != nil {
+		fmt.Printf("note: %s not found, skipping %s\n", src, name)
+		return ""
+	}
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = src
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Printf("note: cannot build %s, skipping it: %v\n%s", src, err, out)
+		return ""
+	}
+	return bin
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // mutate appends add new messages to INBOX and flips \Flagged on flag

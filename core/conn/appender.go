@@ -37,6 +37,9 @@ type Appender struct {
 
 type appendOp struct {
 	done func(AppendResult)
+	// finished is closed once the tagged answer arrived: a server may
+	// refuse an APPEND instead of sending the continuation request.
+	finished chan struct{}
 }
 
 // AppendResult is the outcome of one APPEND.
@@ -124,7 +127,8 @@ func (a *Appender) Append(mailbox string, flags []string, date time.Time, size i
 	}
 	a.tag++
 	tag := "A" + strconv.Itoa(a.tag)
-	a.pending[tag] = &appendOp{done: done}
+	op := &appendOp{done: done, finished: make(chan struct{})}
+	a.pending[tag] = op
 	a.armReadDeadline()
 	a.mu.Unlock()
 
@@ -160,6 +164,8 @@ func (a *Appender) Append(mailbox string, flags []string, date time.Time, size i
 		}
 		select {
 		case <-a.cont:
+		case <-op.finished:
+			return nil // answered (refused) without asking for the literal
 		case <-a.done:
 			return a.failure()
 		}
@@ -270,6 +276,7 @@ func (a *Appender) readLoop() {
 				res.Err = &StatusError{Status: strings.ToUpper(status), Code: respCode(text), Text: text}
 			}
 			op.done(res)
+			close(op.finished)
 		}
 	}
 }

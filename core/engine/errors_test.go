@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/imapshift/imapshift/core/exitcode"
+)
+
+// TestRefusalsGiveImapsyncExitCodes makes one server refuse one kind of
+// command and checks the error line, the exit code the run ends with, and
+// that the other messages are still copied.
+func TestRefusalsGiveImapsyncExitCodes(t *testing.T) {
+	no := func(code imap.ResponseCode, text string) *imap.Error {
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: code, Text: text}
+	}
+	for _, tc := range []struct {
+		name   string
+		arm    func(p *pair)
+		code   exitcode.Code
+		line   string
+		copied int64 // of 10 INBOX messages + 5 in Archive
+	}{
+		{"APPEND over quota", func(p *pair) { p.s2.Faults().RefuseCommand("APPEND", 1, no(imap.ResponseCodeOverQuota, "Quota exceeded")) }, exitcode.OverQuota, "could not append", 14},
+		{"APPEND refused", func(p *pair) { p.s2.Faults().RefuseCommand("APPEND", 2, no("", "Message refused")) }, exitcode.ErrAppend, "could not append", 13},
+		{"body FETCH refused", func(p *pair) { p.s1.Faults().RefuseCommand("UID FETCH", 1, no("", "Try later")) }, exitcode.ErrFetch, "could not be fetched", -1},
+		{"CREATE refused", func(p *pair) { p.s2.Faults().RefuseCommand("CREATE", -1, no("", "Permission denied")) }, exitcode.ErrCreate, "Could not create folder", 10},
+		{"SELECT refused on host1", func(p *pair) { p.s1.Faults().RefuseCommand("EXAMINE", 1, no("", "Permission denied")) }, exitcode.ErrSelect, "Could not select", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t)
+			seedN(t, p.u1, "INBOX", 10, 500)
+			seedN(t, p.u1, "Archive", 5, 500)
+			tc.arm(p)
+			var out bytes.Buffer
+			opts := p.options(t, &out)
+			opts.Parallel = 1
+			res := run(t, opts)
+			if got := res.Errors.ExitCode(); got != tc.code {
+				t.Fatalf("exit code %d, want %d; errors %v", got, tc.code, res.Errors.Messages())
+			}
+			if !strings.Contains(out.String(), tc.line) {
+				t.Fatalf("no %q line:\n%s", tc.line, out.String())
+			}
+			if tc.copied >= 0 && res.Transferred != tc.copied {
+				t.Fatalf("transferred %d, want %d", res.Transferred, tc.copied)
+			}
+		})
+	}
+}
+
+func TestErrorsMaxStopsTheRun(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 300, 500)
+	p.s2.Faults().RefuseCommand("APPEND", -1, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "no way"})
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	opts.Parallel = 1
+	opts.ErrorsMax = 5
+	res := run(t, opts)
+	// APPENDs already in flight when the 5th error arrives still report
+	// theirs (at most one pipeline window), but no new message is started.
+	if n := res.Errors.Count(); n < 5 || n > 5+2*batchMsgs {
+		t.Fatalf("%d errors recorded, want the run to stop soon after 5", n)
+	}
+	if !strings.Contains(out.String(), "Maximum number of errors 5 reached") {
+		t.Fatalf("no errorsmax line:\n%s", out.String())
+	}
+}
