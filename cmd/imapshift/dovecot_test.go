@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -238,5 +239,102 @@ func TestSecretsNeverWritten(t *testing.T) {
 		if !strings.Contains(out, "MASKED") {
 			t.Fatalf("no MASKED in the output:\n%s", out)
 		}
+	}
+}
+
+// TestDovecotEngineBehaviour covers, on real servers: duplicates copied
+// once, unidentified messages skipped then copied by --addheader without
+// duplicates on reruns, flag resync, --dry writing nothing, --json, and
+// --parallel 1 and 8 giving the same host2.
+func TestDovecotEngineBehaviour(t *testing.T) {
+	d1 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
+	d2 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutMaildirPP})
+	date := time.Date(2020, 6, 7, 8, 9, 10, 0, time.UTC)
+	noID := []byte("From: ana@example.org\r\nSubject: draft without id\r\n\r\nunfinished\r\n")
+	var bulk []dovecot.Message
+	for i := 0; i < 120; i++ {
+		bulk = append(bulk, dovecot.Message{Raw: msg(fmt.Sprintf("bulk%d", i), fmt.Sprintf("bulk %d", i)), Flags: []string{`\Seen`}, Date: date.Add(time.Duration(i) * time.Minute)})
+	}
+	err := d1.SeedMany("user1", []dovecot.Folder{
+		{Name: "INBOX", Msgs: []dovecot.Message{
+			{Raw: msg("dup", "twice"), Flags: []string{`\Seen`}, Date: date},
+			{Raw: msg("dup", "twice"), Flags: []string{`\Seen`}, Date: date},
+			{Raw: msg("keep", "flags"), Flags: []string{`\Seen`, "$Label1"}, Date: date},
+		}},
+		{Name: "Drafts", Msgs: []dovecot.Message{{Raw: noID, Flags: []string{`\Draft`}, Date: date}}},
+		{Name: "Bulk", Msgs: bulk},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := func(user, pass string, extra ...string) []string {
+		return append(append(append([]string{"--nofoldersizes"}, extra...), dovecotSide(1, d1, "user1", "secret1", "--notls1")...), dovecotSide(2, d2, user, pass, "--notls2")...)
+	}
+
+	// --dry writes nothing.
+	code, out := imapshift(t, to("user1", "secret1", "--dry")...)
+	if code != 0 || !strings.Contains(out, "(could be 122 without dry mode)") {
+		t.Fatalf("dry: exit %d\n%s", code, out)
+	}
+	c2 := dovecotClient(t, d2, "user1", "secret1")
+	if got, _ := contents(t, c2); len(got) != 1 || len(got["INBOX"]) != 0 {
+		t.Fatalf("--dry changed host2: %v", keys(got))
+	}
+
+	// First run: the duplicate once, the message without Message-Id skipped.
+	jsonPath := t.TempDir() + "/report.json"
+	code, out = imapshift(t, to("user1", "secret1", "--json", jsonPath)...)
+	if code != 0 || !strings.Contains(out, "Messages void (noheader) on host1       : 1") || !strings.Contains(out, "Messages found duplicate on host1       : 1") {
+		t.Fatalf("first run: exit %d\n%s", code, out)
+	}
+	got, _ := contents(t, c2)
+	if len(got["INBOX"]) != 2 || len(got["INBOX.Drafts"]) != 0 || len(got["INBOX.Bulk"]) != 120 {
+		t.Fatalf("host2 after the first run: INBOX %d Drafts %d Bulk %d", len(got["INBOX"]), len(got["INBOX.Drafts"]), len(got["INBOX.Bulk"]))
+	}
+	rep, err := os.ReadFile(jsonPath)
+	if err != nil || !strings.Contains(string(rep), `"messages_transferred": 122`) {
+		t.Fatalf("--json: %v\n%s", err, rep)
+	}
+
+	// --addheader copies it once, twice in a row.
+	for i := 0; i < 2; i++ {
+		if code, out := imapshift(t, to("user1", "secret1", "--addheader")...); code != 0 {
+			t.Fatalf("addheader run %d: exit %d\n%s", i, code, out)
+		}
+		got, _ = contents(t, c2)
+		if len(got["INBOX.Drafts"]) != 1 {
+			t.Fatalf("addheader run %d: host2 Drafts has %d messages", i, len(got["INBOX.Drafts"]))
+		}
+	}
+
+	// Flags changed on host2 come back to host1's.
+	if _, err := c2.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	var all imap.SeqSet
+	all.AddRange(1, 0)
+	if err := c2.Store(all, &imap.StoreFlags{Op: imap.StoreFlagsSet, Silent: true, Flags: []imap.Flag{imap.FlagFlagged}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := imapshift(t, to("user1", "secret1")...); code != 0 {
+		t.Fatalf("resync: exit %d\n%s", code, out)
+	}
+	want1, _ := contents(t, dovecotClient(t, d1, "user1", "secret1"))
+	got, _ = contents(t, c2)
+	if !slices.Equal(got["INBOX"], slices.Compact(slices.Clone(want1["INBOX"]))) {
+		t.Fatalf("flags not resynced:\n got %v\nwant %v", got["INBOX"], want1["INBOX"])
+	}
+
+	// --parallel 1 and 8 give the same host2.
+	var results []string
+	for _, acct := range []struct{ user, pass, n string }{{"user2", "secret2", "1"}, {"user3", "secret3", "8"}} {
+		if code, out := imapshift(t, to(acct.user, acct.pass, "--parallel", acct.n)...); code != 0 {
+			t.Fatalf("--parallel %s: exit %d\n%s", acct.n, code, out)
+		}
+		got, _ := contents(t, dovecotClient(t, d2, acct.user, acct.pass))
+		results = append(results, fmt.Sprint(got))
+	}
+	if results[0] != results[1] {
+		t.Fatalf("--parallel 1 and 8 differ:\n%s\n%s", results[0], results[1])
 	}
 }
