@@ -60,7 +60,9 @@ func runDemo(ctx context.Context, out io.Writer, args []string) error {
 		Parallel: 4, BodyBudget: 64 << 20, TmpDir: tmp, ErrorsMax: 50,
 		ReconnectRetry1: 3, ReconnectRetry2: 3, Out: out,
 	}
+	end := withBars(&opts, out)
 	res, err := engine.Run(ctx, opts)
+	end()
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,9 @@ func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engi
 		tweak(&o)
 	}
 	limitMemory(o.BodyBudget)
+	end := withBars(&o, out)
 	res, err := engine.Run(ctx, o)
+	end()
 	if err != nil {
 		return err
 	}

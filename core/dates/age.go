@@ -97,7 +97,7 @@ func (w AgeWindow) Keep(date, now time.Time) bool {
 // them with Combine or FromMaxMin. Each date is the calendar day, in now's
 // location, of now minus the age; it is returned as midnight of that day in
 // that location, and is the zero time when its bound is unset. imapsync
-// computes the day in UTC, so pass now in UTC for identical searches.
+// takes the day in UTC (gmtime), so pass now in UTC for identical searches.
 //
 // SENTSINCE is inclusive and SENTBEFORE exclusive of the given day, and the
 // server compares the Date: header's own calendar day, so the window is
@@ -118,10 +118,11 @@ func midnight(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
-// FormatSearchDate renders t's calendar day as an IMAP SEARCH date without
-// a leading zero on the day ("1-Jan-2020"), as imapsync sends it.
+// FormatSearchDate renders t's calendar day as an IMAP SEARCH date with a
+// two-digit day ("01-Jan-2020"), the form Mail::IMAPClient's Rfc3501_date
+// gives imapsync's SENTSINCE/SENTBEFORE searches.
 func FormatSearchDate(t time.Time) string {
-	return t.Format("2-Jan-2006")
+	return t.Format("02-Jan-2006")
 }
 
 // Combine merges the UID lists returned by the SENTSINCE search (maxList)

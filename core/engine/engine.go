@@ -35,11 +35,12 @@ type engine struct {
 	memStart float64
 	loopAt   time.Time
 
-	plan   plan
-	info1  *sideInfo
-	info2  *sideInfo
-	stats  counters
-	cancel context.CancelFunc
+	plan     plan
+	progress Progress
+	info1    *sideInfo
+	info2    *sideInfo
+	stats    counters
+	cancel   context.CancelFunc
 }
 
 // counters are updated by many goroutines.
@@ -75,6 +76,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		e.out = io.Discard
 	}
 	e.w = writes{e: e}
+	e.progress = opts.Progress
+	if e.progress == nil {
+		e.progress = noProgress{}
+	}
 	return e.run(ctx)
 }
 
@@ -307,7 +312,7 @@ func (e *engine) makeFolders(ctx context.Context, w *worker) {
 // workers and builds the message plan.
 func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 	total := len(e.plan.folders)
-	e.forEachParallel(ctx, main, e.plan.folders, func(w *worker, fp *folderPlan) {
+	runParallel(ctx, e, main, e.plan.folders, func(w *worker, fp *folderPlan) {
 		if fp.skip != "" {
 			return
 		}
@@ -341,10 +346,10 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 	e.stats.toCopy.Store(int64(n))
 }
 
-// forEachParallel runs fn for every folder over up to Parallel workers;
-// main is one of them. Folders are handed out in order.
-func (e *engine) forEachParallel(ctx context.Context, main *worker, folders []*folderPlan, fn func(*worker, *folderPlan)) {
-	jobs := make(chan *folderPlan)
+// runParallel hands jobs, in order, to up to Parallel workers; main is
+// one of them, the others are opened on demand and closed at the end.
+func runParallel[T any](ctx context.Context, e *engine, main *worker, jobs []T, fn func(*worker, T)) {
+	ch := make(chan T)
 	var wg sync.WaitGroup
 	for i := 0; i < e.opts.parallel(); i++ {
 		w := main
@@ -357,18 +362,18 @@ func (e *engine) forEachParallel(ctx context.Context, main *worker, folders []*f
 			if w != main {
 				defer w.close()
 			}
-			for fp := range jobs {
-				fn(w, fp)
+			for j := range ch {
+				fn(w, j)
 			}
 		}()
 	}
-	for _, fp := range folders {
+	for _, j := range jobs {
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- fp
+		ch <- j
 	}
-	close(jobs)
+	close(ch)
 	wg.Wait()
 }
 
@@ -407,43 +412,31 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 		if fp.skip != "" || !fp.analyzed {
 			continue
 		}
+		n := len(jobs)
 		if len(fp.stores) > 0 {
 			jobs = append(jobs, job{fp: fp, store: true})
 		}
 		for i := 0; i < len(fp.copies); i += chunk {
 			jobs = append(jobs, job{fp: fp, items: fp.copies[i:min(i+chunk, len(fp.copies))]})
 		}
+		fp.jobs = len(jobs) - n
+		fp.jobsLeft.Store(int32(fp.jobs))
 	}
-	ch := make(chan job)
-	var wg sync.WaitGroup
-	for i := 0; i < e.opts.parallel(); i++ {
-		w := main
-		if i > 0 {
-			w = &worker{e: e}
+	msgs, bytes := e.plan.totals()
+	e.progress.Start(msgs, bytes)
+	runParallel(ctx, e, main, jobs, func(w *worker, j job) {
+		if j.fp.jobsLeft.Load() == int32(j.fp.jobs) {
+			e.progress.FolderStart(j.fp.h1, len(j.fp.copies), j.fp.copyBytes())
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if w != main {
-				defer w.close()
-			}
-			for j := range ch {
-				if j.store {
-					e.storeFlags(ctx, w, j.fp)
-				} else {
-					e.copyChunk(ctx, w, j.fp, j.items)
-				}
-			}
-		}()
-	}
-	for _, j := range jobs {
-		if ctx.Err() != nil {
-			break
+		if j.store {
+			e.storeFlags(ctx, w, j.fp)
+		} else {
+			e.copyChunk(ctx, w, j.fp, j.items)
 		}
-		ch <- j
-	}
-	close(ch)
-	wg.Wait()
+		if j.fp.jobsLeft.Add(-1) == 0 {
+			e.progress.FolderDone(j.fp.h1)
+		}
+	})
 	for _, fp := range e.plan.folders {
 		if fp.skip == "" && fp.analyzed {
 			e.stats.foldersDone.Add(1)
@@ -508,6 +501,7 @@ func (e *engine) copied(fp *folderPlan, f fetched, uid2 uint32) {
 		}
 	}
 	left := e.stats.toCopy.Add(-1)
+	e.progress.Copied(fp.h1, size)
 	elapsed := time.Since(e.loopAt).Seconds()
 	rate, bw := 0.0, 0.0
 	if elapsed > 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,4 +235,44 @@ func (p *pair) mustUID(t *testing.T, box string) imap.UID {
 		t.Fatalf("host1 %s: %v %d", box, err, len(msgs))
 	}
 	return msgs[0].UID
+}
+
+// countingProgress records what the engine reports.
+type countingProgress struct {
+	mu                 sync.Mutex
+	msgs, copied       int
+	bytes, copiedBytes int64
+	started, done      map[string]bool
+}
+
+func (c *countingProgress) Start(m int, b int64) { c.mu.Lock(); c.msgs, c.bytes = m, b; c.mu.Unlock() }
+func (c *countingProgress) FolderStart(f string, _ int, _ int64) {
+	c.mu.Lock()
+	c.started[f] = true
+	c.mu.Unlock()
+}
+func (c *countingProgress) FolderDone(f string) { c.mu.Lock(); c.done[f] = true; c.mu.Unlock() }
+func (c *countingProgress) Copied(_ string, b int64) {
+	c.mu.Lock()
+	c.copied++
+	c.copiedBytes += b
+	c.mu.Unlock()
+}
+
+func TestProgressReportsEveryCopy(t *testing.T) {
+	p := newPair(t)
+	if err := p.u1.SeedDemo(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	prog := &countingProgress{started: map[string]bool{}, done: map[string]bool{}}
+	opts.Progress = prog
+	res := run(t, opts)
+	if prog.msgs != int(res.Transferred) || prog.copied != prog.msgs || prog.copiedBytes != prog.bytes || prog.bytes != res.BytesTransferred {
+		t.Fatalf("progress %+v, result transferred %d bytes %d", prog, res.Transferred, res.BytesTransferred)
+	}
+	if len(prog.started) == 0 || len(prog.started) != len(prog.done) {
+		t.Fatalf("folders started %v, done %v", prog.started, prog.done)
+	}
 }

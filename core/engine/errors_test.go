@@ -24,7 +24,9 @@ func TestRefusalsGiveImapsyncExitCodes(t *testing.T) {
 		line   string
 		copied int64 // of 10 INBOX messages + 5 in Archive
 	}{
-		{"APPEND over quota", func(p *pair) { p.s2.Faults().RefuseCommand("APPEND", 1, no(imap.ResponseCodeOverQuota, "Quota exceeded")) }, exitcode.OverQuota, "could not append", 14},
+		{"APPEND over quota", func(p *pair) {
+			p.s2.Faults().RefuseCommand("APPEND", 1, no(imap.ResponseCodeOverQuota, "Quota exceeded"))
+		}, exitcode.OverQuota, "could not append", 14},
 		{"APPEND refused", func(p *pair) { p.s2.Faults().RefuseCommand("APPEND", 2, no("", "Message refused")) }, exitcode.ErrAppend, "could not append", 13},
 		{"body FETCH refused", func(p *pair) { p.s1.Faults().RefuseCommand("UID FETCH", 1, no("", "Try later")) }, exitcode.ErrFetch, "could not be fetched", -1},
 		{"CREATE refused", func(p *pair) { p.s2.Faults().RefuseCommand("CREATE", -1, no("", "Permission denied")) }, exitcode.ErrCreate, "Could not create folder", 10},

@@ -54,6 +54,8 @@ type Options struct {
 	ReconnectRetry1   int
 	ReconnectRetry2   int
 	Out               io.Writer
+	// Progress, when set, is told how the copying advances.
+	Progress Progress
 }
 
 func (o *Options) parallel() int {

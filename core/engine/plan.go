@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -45,6 +46,19 @@ type folderPlan struct {
 	doneBytes int64
 	doneBig   int64
 	created   bool // created on host2 by this run
+
+	// jobs is the number of execution jobs of the folder; jobsLeft counts
+	// down as they finish.
+	jobs     int
+	jobsLeft atomic.Int32
+}
+
+// copyBytes is the size of what the folder copies.
+func (fp *folderPlan) copyBytes() (n int64) {
+	for _, c := range fp.copies {
+		n += c.size
+	}
+	return n
 }
 
 // copyItem is one message to copy from host1 to host2.
@@ -73,10 +87,8 @@ type plan struct {
 // totals sums what the analyzed folders would copy.
 func (p *plan) totals() (msgs int, bytes int64) {
 	for _, f := range p.folders {
-		for _, c := range f.copies {
-			msgs++
-			bytes += c.size
-		}
+		msgs += len(f.copies)
+		bytes += f.copyBytes()
 	}
 	return
 }

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"github.com/imapshift/imapshift/core/engine"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
+)
+
+// terminalOf returns the terminal behind w, if w writes to one.
+func terminalOf(w io.Writer) (*os.File, bool) {
+	if s, ok := w.(*syncWriter); ok {
+		w = s.w
+	}
+	f, ok := w.(*os.File)
+	return f, ok && term.IsTerminal(int(f.Fd()))
+}
+
+// bars is the live progress display shown on a terminal: one bar for the
+// whole run (messages, bytes, rate, ETA) and one per folder being copied.
+// The report lines are written through it, above the bars.
+type bars struct {
+	p      *mpb.Progress
+	out    *os.File
+	mu     sync.Mutex
+	total  *mpb.Bar
+	msgs   atomic.Int64
+	nmsgs  int
+	folder map[string]*mpb.Bar
+}
+
+func newBars(f *os.File) *bars {
+	return &bars{
+		p:      mpb.New(mpb.WithOutput(f), mpb.WithWidth(30), mpb.WithRefreshRate(200*time.Millisecond)),
+		out:    f,
+		folder: map[string]*mpb.Bar{},
+	}
+}
+
+// Write prints report lines above the bars, or straight to the terminal
+// once the display has ended.
+func (b *bars) Write(p []byte) (int, error) {
+	if n, err := b.p.Write(p); err == nil {
+		return n, nil
+	}
+	return b.out.Write(p)
+}
+
+func (b *bars) Start(msgs int, bytes int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.nmsgs = msgs
+	if msgs == 0 {
+		return
+	}
+	b.total = b.p.AddBar(bytes,
+		mpb.BarPriority(1<<30), // always last
+		mpb.PrependDecorators(
+			decor.Name("total ", decor.WC{W: 24, C: decor.DindentRight}),
+			decor.Any(func(decor.Statistics) string { return fmt.Sprintf("%d/%d msgs", b.msgs.Load(), b.nmsgs) }, decor.WC{W: 18}),
+		),
+		mpb.AppendDecorators(
+			decor.CountersKibiByte("% .1f / % .1f"),
+			decor.Name(" "),
+			decor.AverageSpeed(decor.SizeB1024(0), "% .1f"),
+			decor.Name(" ETA "),
+			decor.AverageETA(decor.ET_STYLE_MMSS),
+		))
+}
+
+func (b *bars) FolderStart(folder string, msgs int, bytes int64) {
+	if msgs == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	name := folder
+	if len([]rune(name)) > 22 {
+		name = string([]rune(name)[:21]) + "…"
+	}
+	b.folder[folder] = b.p.AddBar(bytes, mpb.BarRemoveOnComplete(),
+		mpb.PrependDecorators(decor.Name(name, decor.WC{W: 24, C: decor.DindentRight}), decor.Percentage(decor.WC{W: 5})),
+		mpb.AppendDecorators(decor.CountersKibiByte("% .1f / % .1f")))
+}
+
+func (b *bars) FolderDone(folder string) {
+	b.mu.Lock()
+	bar := b.folder[folder]
+	delete(b.folder, folder)
+	b.mu.Unlock()
+	if bar != nil {
+		bar.SetTotal(-1, true)
+	}
+}
+
+func (b *bars) Copied(folder string, bytes int64) {
+	b.msgs.Add(1)
+	b.mu.Lock()
+	bar := b.folder[folder]
+	total := b.total
+	b.mu.Unlock()
+	if bar != nil {
+		bar.IncrInt64(bytes)
+	}
+	if total != nil {
+		total.IncrInt64(bytes)
+	}
+}
+
+// close ends the display; report lines written afterwards go straight to
+// the terminal.
+func (b *bars) close() {
+	b.mu.Lock()
+	total := b.total
+	left := b.folder
+	b.folder = map[string]*mpb.Bar{}
+	b.mu.Unlock()
+	for _, bar := range left {
+		bar.SetTotal(-1, true)
+	}
+	if total != nil {
+		total.SetTotal(-1, true)
+	}
+	b.p.Wait()
+}
+
+// withBars routes the engine's output through a live display when out is
+// a terminal (and not in dry or folder-only runs); the returned function
+// ends it.
+func withBars(o *engine.Options, out io.Writer) (end func()) {
+	f, ok := terminalOf(out)
+	if !ok || o.JustFolders || o.JustFolderSizes || o.Dry {
+		return func() {}
+	}
+	b := newBars(f)
+	o.Out, o.Progress = b, b
+	return b.close
+}
