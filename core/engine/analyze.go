@@ -9,8 +9,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-message/textproto"
 
+	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/identity"
 )
 
@@ -201,22 +201,15 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta) {
 	}
 }
 
-// headerDate parses the Date: field of a header block; zero when absent or
-// unparseable (the server then uses the time of APPEND).
+// headerDate parses the Date: field of a header block with imapsync's
+// tolerant rules; zero when absent or unparseable (the server then uses
+// the time of APPEND).
 func headerDate(hdr []byte) time.Time {
-	h, err := textproto.ReadHeader(bufioReader(hdr))
-	if err != nil && h.Len() == 0 {
-		return time.Time{}
+	_, date := headerSummary(hdr)
+	if t, ok := dates.GoodDate(date); ok && date != "" {
+		return t
 	}
-	v := h.Get("Date")
-	if v == "" {
-		return time.Time{}
-	}
-	t, err := parseDate(v)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
+	return time.Time{}
 }
 
 // flagsFor2 turns host1 flags into the flags to set on host2: \Recent is
@@ -224,6 +217,15 @@ func headerDate(hdr []byte) time.Time {
 // restrictive PERMANENTFLAGS are dropped (imapsync's flags_for_host2).
 func (e *engine) flagsFor2(fp *folderPlan, flags []imap.Flag) []imap.Flag {
 	out := normalizeFlags(flags)
+	// A keyword that cannot be written as an IMAP atom would make the
+	// APPEND fail: drop it, never the message.
+	out = slices.DeleteFunc(out, func(f imap.Flag) bool {
+		if validFlag(f) {
+			return false
+		}
+		e.note(fp, f, "not a valid IMAP flag")
+		return true
+	})
 	perm := fp.permanentFlags
 	if len(perm) == 0 || slices.Contains(perm, imap.FlagWildcard) {
 		return out
@@ -233,10 +235,33 @@ func (e *engine) flagsFor2(fp *folderPlan, flags []imap.Flag) []imap.Flag {
 		if slices.ContainsFunc(perm, func(p imap.Flag) bool { return strings.EqualFold(string(p), string(f)) }) {
 			kept = append(kept, f)
 		} else {
-			e.note(fp, f)
+			e.note(fp, f, "not in PERMANENTFLAGS")
 		}
 	}
 	return kept
+}
+
+// validFlag reports whether f can be sent as a flag: a system flag or an
+// atom (no space, parentheses, braces, quotes, backslash, %, *, ], or
+// control characters).
+func validFlag(f imap.Flag) bool {
+	s := string(f)
+	if s == "" {
+		return false
+	}
+	if s[0] == '\\' {
+		s = s[1:]
+		if s == "" {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`(){%*"\\]`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 var systemFlags = []imap.Flag{imap.FlagSeen, imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft}
@@ -265,7 +290,7 @@ func normalizeFlags(flags []imap.Flag) []imap.Flag {
 func sameFlags(a, b []imap.Flag) bool { return slices.Equal(a, b) }
 
 // note reports once per folder and flag that host2 cannot store a flag.
-func (e *engine) note(fp *folderPlan, f imap.Flag) {
+func (e *engine) note(fp *folderPlan, f imap.Flag, why string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	k := fp.h2 + "\x00" + string(f)
@@ -273,5 +298,5 @@ func (e *engine) note(fp *folderPlan, f imap.Flag) {
 		return
 	}
 	e.noted[k] = true
-	e.sayLocked(fmt.Sprintf("Host2: folder [%s] does not accept flag %s (not in PERMANENTFLAGS), dropping it", fp.h2, f))
+	e.sayLocked(fmt.Sprintf("Host2: folder [%s] cannot store flag %q (%s), dropping the flag, not the message", fp.h2, f, why))
 }
