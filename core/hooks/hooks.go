@@ -1,0 +1,245 @@
+// Package hooks defines the points where imapshift's behaviour can be
+// changed: folder mapping, message skipping, message rewriting and flag
+// filtering. Built-in plugins (package plugins) and Lua scripts (package
+// scripting) implement the same interfaces and run in one ordered Chain.
+//
+// Hooks are called from several workers at once: an implementation must be
+// safe for concurrent use, or guard itself.
+package hooks
+
+import (
+	"fmt"
+	"time"
+)
+
+// Folder is what a folder hook sees of one host1 folder.
+type Folder struct {
+	// Name is the host1 name, in UTF-8, with host1's separator.
+	Name string
+	// Target is the host2 name decided by the hooks that ran before.
+	Target           string
+	Sep1, Sep2       string
+	Prefix1, Prefix2 string
+	// SpecialUse lists the folder's RFC 6154 attributes, such as "\Sent".
+	SpecialUse []string
+}
+
+// FolderResult is a folder hook's decision.
+type FolderResult struct {
+	// Target is the new host2 name; "" keeps the current one.
+	Target string
+	// Skip, when not empty, excludes the folder, and says why.
+	Skip string
+	// Final stops the chain: later folder hooks are not consulted. It is
+	// how --f1f2 and --automap override the rest of the translation.
+	Final bool
+}
+
+// FolderMapper maps a host1 folder to its host2 name, or skips it.
+type FolderMapper interface {
+	MapFolder(f Folder) (FolderResult, error)
+}
+
+// MessageSkipper decides whether a message is copied. It returns a reason
+// to skip it, or "" to keep it.
+type MessageSkipper interface {
+	Skip(m *Message) (reason string, err error)
+}
+
+// MessageRewriter changes a message before it is appended to host2. It
+// calls Message.SetRaw only when it changes something, so untouched
+// messages keep their exact bytes.
+type MessageRewriter interface {
+	Rewrite(m *Message) error
+}
+
+// FlagFilter turns the flags of a host1 message into those to set on
+// host2. It is used both when copying and when resynchronising flags.
+type FlagFilter interface {
+	Flags(m *Message, flags []string) ([]string, error)
+}
+
+// HeaderOnly is implemented by skip and flag hooks that never need the
+// message body; when every hook of a run is header-only, bodies are not
+// fetched before the copy decision.
+type HeaderOnly interface {
+	HeaderOnly() bool
+}
+
+// Named is a hook with the name reported in plans and errors (a plugin
+// name such as "regextrans2", or a script's file name).
+type Named[T any] struct {
+	Name string
+	Hook T
+}
+
+// Chain runs hooks in order.
+type Chain struct {
+	Folders  []Named[FolderMapper]
+	Skips    []Named[MessageSkipper]
+	Rewrites []Named[MessageRewriter]
+	Flags    []Named[FlagFilter]
+}
+
+// MapFolder runs the folder hooks on f. It returns the host2 name, the
+// skip reason ("" when the folder is kept) and the name of the hook that
+// decided: the one that skipped it, ended the chain, or last changed the
+// target ("" when no hook changed anything).
+func (c *Chain) MapFolder(f Folder) (target, skip, decidedBy string, err error) {
+	for _, h := range c.Folders {
+		r, err := h.Hook.MapFolder(f)
+		if err != nil {
+			return "", "", h.Name, fmt.Errorf("%s: folder %q: %w", h.Name, f.Name, err)
+		}
+		if r.Skip != "" {
+			return f.Target, r.Skip, h.Name, nil
+		}
+		if r.Target != "" && r.Target != f.Target {
+			f.Target = r.Target
+			decidedBy = h.Name
+		}
+		if r.Final {
+			return f.Target, "", h.Name, nil
+		}
+	}
+	return f.Target, "", decidedBy, nil
+}
+
+// Skip runs the skip hooks; the first that gives a reason wins.
+func (c *Chain) Skip(m *Message) (reason, by string, err error) {
+	for _, h := range c.Skips {
+		r, err := h.Hook.Skip(m)
+		if err != nil {
+			return "", h.Name, fmt.Errorf("%s: %w", h.Name, err)
+		}
+		if r != "" {
+			return r, h.Name, nil
+		}
+	}
+	return "", "", nil
+}
+
+// Rewrite runs the rewrite hooks in order and reports which changed the
+// message.
+func (c *Chain) Rewrite(m *Message) (changedBy []string, err error) {
+	for _, h := range c.Rewrites {
+		before := m.generation
+		if err := h.Hook.Rewrite(m); err != nil {
+			return changedBy, fmt.Errorf("%s: %w", h.Name, err)
+		}
+		if m.generation != before {
+			changedBy = append(changedBy, h.Name)
+		}
+	}
+	return changedBy, nil
+}
+
+// FilterFlags runs the flag hooks in order.
+func (c *Chain) FilterFlags(m *Message, flags []string) ([]string, error) {
+	for _, h := range c.Flags {
+		var err error
+		if flags, err = h.Hook.Flags(m, flags); err != nil {
+			return nil, fmt.Errorf("%s: %w", h.Name, err)
+		}
+	}
+	return flags, nil
+}
+
+// NeedsBody reports whether a skip or flag hook may read message bodies.
+func (c *Chain) NeedsBody() bool {
+	for _, h := range c.Skips {
+		if !headerOnly(h.Hook) {
+			return true
+		}
+	}
+	for _, h := range c.Flags {
+		if !headerOnly(h.Hook) {
+			return true
+		}
+	}
+	return false
+}
+
+func headerOnly(h any) bool {
+	ho, ok := h.(HeaderOnly)
+	return ok && ho.HeaderOnly()
+}
+
+// Empty reports whether the chain has no message hooks.
+func (c *Chain) Empty() bool {
+	return len(c.Skips) == 0 && len(c.Rewrites) == 0 && len(c.Flags) == 0
+}
+
+// Message is what message hooks see: metadata, the header block, and the
+// whole message, fetched only when a hook asks for it.
+type Message struct {
+	Folder       string // host1 folder, UTF-8
+	UID          uint32
+	Size         int64 // RFC822.SIZE on host1
+	Flags        []string
+	InternalDate time.Time
+
+	header     []byte
+	raw        []byte
+	load       func() ([]byte, error)
+	generation int
+}
+
+// NewMessage returns a message with its header block (the whole header,
+// up to and including the blank line, when known). load fetches the whole
+// message on demand; it may be nil when raw is already known.
+func NewMessage(header, raw []byte, load func() ([]byte, error)) *Message {
+	return &Message{header: header, raw: raw, load: load}
+}
+
+// Header returns the header block. When only the whole message is known,
+// it is cut from it.
+func (m *Message) Header() []byte {
+	if m.header == nil && m.raw != nil {
+		m.header = headerOf(m.raw)
+	}
+	return m.header
+}
+
+// Raw returns the whole message, fetching it on first use.
+func (m *Message) Raw() ([]byte, error) {
+	if m.raw == nil && m.load != nil {
+		raw, err := m.load()
+		if err != nil {
+			return nil, err
+		}
+		m.raw = raw
+	}
+	return m.raw, nil
+}
+
+// Loaded reports whether the whole message is known (fetched or set).
+func (m *Message) Loaded() bool { return m.raw != nil }
+
+// SetRaw replaces the whole message; the new bytes are what is appended.
+func (m *Message) SetRaw(raw []byte) {
+	m.raw = raw
+	m.header = nil
+	m.generation++
+}
+
+// Changed reports whether a hook replaced the message.
+func (m *Message) Changed() bool { return m.generation > 0 }
+
+// headerOf returns the header block of raw: everything up to and including
+// the first empty line (CRLF or LF), or all of raw when it has none.
+func headerOf(raw []byte) []byte {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\n' {
+			continue
+		}
+		rest := raw[i+1:]
+		switch {
+		case len(rest) > 0 && rest[0] == '\n':
+			return raw[:i+2]
+		case len(rest) > 1 && rest[0] == '\r' && rest[1] == '\n':
+			return raw[:i+3]
+		}
+	}
+	return raw
+}
