@@ -54,7 +54,7 @@ func runDemo(ctx context.Context, out io.Writer, args []string) error {
 	opts := engine.Options{
 		Host1: side(1, s1, "alice", "demo-secret-1"), Host2: side(2, s2, "bob", "demo-secret-2"),
 		Selection: mailbox.Selection{CheckFoldersExist: true},
-		FixSlash2: true, FixInboxINBOX: true, Subscribe: true,
+		FixSlash2: true, FixInboxINBOX: true, Subscribe: true, MixFolders: true, CheckSelectable: true,
 		SyncInternalDates: true, ResyncFlags: true, AddHeader: true,
 		FolderSizes: true, FolderSizesAtEnd: true,
 		Parallel: 4, BodyBudget: 64 << 20, TmpDir: tmp, ErrorsMax: 50,

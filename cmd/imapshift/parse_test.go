@@ -83,7 +83,7 @@ func TestUsageErrors(t *testing.T) {
 		{"missing value", []string{"--host1"}, 64, "option --host1 needs a value"},
 		{"ambiguous", []string{"--passf", "x"}, 64, "option --passf is ambiguous (--passfile1 --passfile2)"},
 		{"not implemented", []string{"--delete2"}, 64, "option --delete2 is not implemented yet"},
-		{"not implemented negation", []string{"--nomixfolders"}, 64, "option --nomixfolders is not implemented yet"},
+		{"not implemented negation", []string{"--noallowsizemismatch"}, 64, "option --noallowsizemismatch is not implemented yet"},
 		{"not implemented valued", []string{"--maxsize", "1000"}, 64, "option --maxsize is not implemented yet"},
 		{"not implemented alias", []string{"--delete"}, 64, "option --delete is not implemented yet"},
 		{"script", []string{"--script", "a.lua"}, 64, "option --script is not implemented yet"},

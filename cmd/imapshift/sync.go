@@ -54,6 +54,8 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.FixSlash2, o.FixInboxINBOX, o.Automap = s.FixSlash2, s.FixInboxINBOX, s.Automap
 	o.Subfolder1, o.Subfolder2 = s.Host1.Subfolder, s.Host2.Subfolder
 	o.Subscribe, o.SubscribeAll, o.SkipEmptyFolders = s.Subscribe, s.SubscribeAll, s.SkipEmptyFolders
+	o.MixFolders, o.CheckSelectable = s.MixFolders, s.CheckSelectable
+	o.Delete2Folders, o.Delete1EmptyFolders = s.Delete2Folders, s.Delete1EmptyFolders
 	o.Identity = identity.Options{UseHeaders: s.UseHeader, MessageIDNoDomain: s.MessageIDNoDomain, NoSkipSize: !s.SkipSize}
 	if s.SkipHeader != "" {
 		if o.Identity.SkipHeader, err = identity.CompileSkipHeader(s.SkipHeader); err != nil {

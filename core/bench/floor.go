@@ -39,6 +39,7 @@ func floor(bin string, args ...string) (result, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	settle()
 	if err := cmd.Run(); err != nil {
 		return result{}, fmt.Errorf("floor %s: %v\n%s%s", args[0], err, stdout.String(), stderr.String())
 	}

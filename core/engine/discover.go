@@ -70,3 +70,36 @@ func discover(c *conn.Conn, name string, sepOpt, prefixOpt *string) (*sideInfo, 
 	s.naming = mailbox.ResolveSide(s.names, sepOpt, prefixOpt, ns)
 	return s, nil
 }
+
+// specialUse returns the special-use attributes LIST gave for name.
+func (s *sideInfo) specialUse(name string) []string {
+	var out []string
+	for _, f := range s.folders {
+		if f.Name != name {
+			continue
+		}
+		for _, a := range f.Attrs {
+			for _, u := range mailbox.SpecialUses {
+				if strings.EqualFold(a, u) {
+					out = append(out, u)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// existsFold reports a host2 folder, or a folder another host1 folder
+// already feeds (claimed, by lower-case name), that differs from name only
+// by case.
+func (s *sideInfo) existsFold(name string, claimed map[string]string) (string, bool) {
+	if other, ok := claimed[strings.ToLower(name)]; ok {
+		return other, true
+	}
+	for _, n := range s.names {
+		if strings.EqualFold(n, name) && n != name {
+			return n, true
+		}
+	}
+	return "", false
+}

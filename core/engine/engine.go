@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/report"
 )
@@ -35,12 +37,15 @@ type engine struct {
 	memStart float64
 	loopAt   time.Time
 
-	plan     plan
-	progress Progress
-	info1    *sideInfo
-	info2    *sideInfo
-	stats    counters
-	cancel   context.CancelFunc
+	plan plan
+	// deleted lists the folders removed (or, dry, to remove) on each side.
+	deleted        [2][]string
+	deletedFolders [2]int
+	progress       Progress
+	info1          *sideInfo
+	info2          *sideInfo
+	stats          counters
+	cancel         context.CancelFunc
 }
 
 // counters are updated by many goroutines.
@@ -142,10 +147,18 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	}
 	e.printFolderList()
 	e.makeFolders(ctx, main)
+	if del := e.planDelete2Folders(); len(del) > 0 {
+		e.deleted[1] = del
+		e.deleteFolders(ctx, main, 2, del)
+	}
 	if opts.JustFolders {
 		return e.result(), nil
 	}
 	e.analyzeAll(ctx, main)
+	if del := e.planDelete1EmptyFolders(); len(del) > 0 {
+		e.deleted[0] = del
+		e.deleteFolders(ctx, main, 1, del)
+	}
 	if opts.FolderSizes || opts.JustFolderSizes {
 		e.printSizes(true)
 	}
@@ -201,38 +214,40 @@ func (e *engine) nameFolders() error {
 	for _, w := range warnings {
 		e.say("%s", w)
 	}
-	tr := mailbox.Translator{
-		Sep1: i1.naming.Sep, Sep2: i2.naming.Sep,
-		Prefix1: i1.naming.Prefix, Prefix2: i2.naming.Prefix,
-		FixSlash2: o.FixSlash2, F1F2: o.F1F2,
-		Subfolder1: o.Subfolder1, Subfolder2: o.Subfolder2,
-		RegexTrans2: o.RegexTrans2,
-	}
-	if o.FixInboxINBOX {
-		tr.InboxFix = mailbox.InboxCaseFix(i1.names, i2.names)
-	}
-	if o.Automap && o.Subfolder1 == "" && o.Subfolder2 == "" {
-		m, notes := mailbox.Automap(i1.folders, i2.folders, i1.naming.Prefix, i2.naming.Prefix)
-		tr.Automap = m
-		for _, n := range notes {
-			e.say("%s", n)
-		}
-	}
+	chain := e.folderChain()
 	mapped := map[string]bool{}
 	seen2 := map[string]string{}
+	claimed := map[string]string{} // lower-case host2 names fed by a kept folder
 	n := 0
 	for _, h1 := range wanted {
-		h2, rule, err := tr.Translate(h1)
+		h2, skip, rule, err := chain.MapFolder(hooks.Folder{
+			Name: h1, Target: h1, Sep1: i1.naming.Sep, Sep2: i2.naming.Sep,
+			Prefix1: i1.naming.Prefix, Prefix2: i2.naming.Prefix, SpecialUse: i1.specialUse(h1),
+		})
 		if err != nil {
 			return exitcode.Wrap(exitcode.Usage, err)
 		}
 		n++
-		fp := &folderPlan{index: n, h1: h1, h2: h2, rule: rule}
-		if i1.noselect[h1] {
-			fp.skip = "\\Noselect on host1"
+		if rule == "" {
+			rule = stepTranslate
 		}
-		if prev, dup := seen2[h2]; dup {
+		fp := &folderPlan{index: n, h1: h1, h2: h2, rule: rule, skip: skip}
+		if o.CheckSelectable && i1.noselect[h1] && fp.skip == "" {
+			fp.skip = "\\Noselect on host1"
+			fp.rule = "checkselectable"
+		}
+		if prev, dup := seen2[h2]; dup && fp.skip == "" {
 			e.say("Warning: host1 folders [%s] and [%s] both map to host2 folder [%s]", prev, h1, h2)
+			e.plan.merged = true
+		}
+		if !o.MixFolders && fp.skip == "" && !i2.exists[h2] {
+			if other, ok := i2.existsFold(h2, claimed); ok {
+				fp.skip = fmt.Sprintf("host2 already has [%s] (--nomixfolders)", other)
+				fp.rule = "nomixfolders"
+			}
+		}
+		if fp.skip == "" {
+			claimed[strings.ToLower(h2)] = h2
 		}
 		seen2[h2] = h1
 		mapped[h2] = true

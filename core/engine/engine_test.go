@@ -38,7 +38,7 @@ func (p *pair) options(t *testing.T, out *bytes.Buffer) Options {
 	}
 	return Options{
 		Host1: cfg(1, p.s1, "alice", "secret1"), Host2: cfg(2, p.s2, "bob", "secret2"),
-		FixSlash2: true, FixInboxINBOX: true, Subscribe: true,
+		FixSlash2: true, FixInboxINBOX: true, Subscribe: true, MixFolders: true, CheckSelectable: true,
 		SyncInternalDates: true, ResyncFlags: true, FolderSizes: true, FolderSizesAtEnd: true,
 		Parallel: 4, BodyBudget: 8 << 20, TmpDir: t.TempDir(), ErrorsMax: 50,
 		ReconnectRetry1: 3, ReconnectRetry2: 3, Out: out,

@@ -13,6 +13,7 @@ import (
 	"io"
 
 	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/identity"
 	"github.com/imapshift/imapshift/core/mailbox"
 )
@@ -23,37 +24,58 @@ type Options struct {
 	Host1, Host2 *conn.Config
 
 	// Folder selection and naming.
-	Selection         mailbox.Selection
-	Sep1, Sep2        *string // --sepN; nil when not given
-	Prefix1, Prefix2  *string // --prefixN; nil when not given
-	FixSlash2         bool
-	F1F2              map[string]string
-	Automap           bool
-	Subfolder1        string
-	Subfolder2        string
-	RegexTrans2       []mailbox.Transform
-	FixInboxINBOX     bool
-	Subscribe         bool // subscribe on host2 what is subscribed on host1
-	SubscribeAll      bool
-	SkipEmptyFolders  bool
-	Identity          identity.Options
-	SyncDuplicates    bool
-	AddHeader         bool
-	SyncInternalDates bool
-	IDateFromHeader   bool
-	ResyncFlags       bool
-	Dry               bool
-	JustFolders       bool
-	JustFolderSizes   bool
-	FolderSizes       bool
-	FolderSizesAtEnd  bool
-	Parallel          int
-	BodyBudget        int64
-	TmpDir            string
-	ErrorsMax         int
-	ReconnectRetry1   int
-	ReconnectRetry2   int
-	Out               io.Writer
+	Selection        mailbox.Selection
+	Sep1, Sep2       *string // --sepN; nil when not given
+	Prefix1, Prefix2 *string // --prefixN; nil when not given
+	FixSlash2        bool
+	F1F2             map[string]string
+	Automap          bool
+	Subfolder1       string
+	Subfolder2       string
+	// FolderRules are the folder hooks of built-in plugins (--regextrans2
+	// ...), run after the name translation and before the INBOX case fix.
+	FolderRules []hooks.Named[hooks.FolderMapper]
+	// Hooks holds the scripts' folder hooks (run last) and every message
+	// hook (skip, rewrite, flags), in order.
+	Hooks            *hooks.Chain
+	FixInboxINBOX    bool
+	Subscribe        bool // subscribe on host2 what is subscribed on host1
+	SubscribeAll     bool
+	SkipEmptyFolders bool
+	// MixFolders (imapsync's default) lets a host1 folder land in a host2
+	// folder that exists under another case, or that another host1 folder
+	// already feeds; --nomixfolders skips such folders instead.
+	MixFolders bool
+	// CheckSelectable skips host1 folders LIST marks \Noselect (their
+	// children are still synced).
+	CheckSelectable bool
+	// Delete2Folders deletes host2 folders that no host1 folder maps to;
+	// the two functions, when set, narrow it (--delete2foldersonly) and
+	// protect names (--delete2foldersbutnot).
+	Delete2Folders       bool
+	Delete2FoldersOnly   func(name string) bool
+	Delete2FoldersButNot func(name string) bool
+	// Delete1EmptyFolders deletes empty, childless host1 folders (never
+	// INBOX).
+	Delete1EmptyFolders bool
+	Identity            identity.Options
+	SyncDuplicates      bool
+	AddHeader           bool
+	SyncInternalDates   bool
+	IDateFromHeader     bool
+	ResyncFlags         bool
+	Dry                 bool
+	JustFolders         bool
+	JustFolderSizes     bool
+	FolderSizes         bool
+	FolderSizesAtEnd    bool
+	Parallel            int
+	BodyBudget          int64
+	TmpDir              string
+	ErrorsMax           int
+	ReconnectRetry1     int
+	ReconnectRetry2     int
+	Out                 io.Writer
 	// Progress, when set, is told how the copying advances.
 	Progress Progress
 }

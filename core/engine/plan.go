@@ -80,8 +80,10 @@ type storeItem struct {
 // plan is the whole run's plan.
 type plan struct {
 	folders []*folderPlan
-	// extra2 are host2 folders with no host1 counterpart (listed only).
+	// extra2 are host2 folders with no host1 counterpart.
 	extra2 []string
+	// merged is set when two host1 folders feed one host2 folder.
+	merged bool
 }
 
 // totals sums what the analyzed folders would copy.

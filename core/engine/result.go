@@ -22,8 +22,9 @@ type FolderResult struct {
 	// Rule is what decided the host2 name: "f1f2", "automap" or
 	// "translate".
 	Rule string
-	// Action is "exists", "create" (a dry run or a failed creation) or
-	// "created".
+	// Action is "exists", "create" (a dry run or a failed creation),
+	// "created", or "delete" for a folder --delete2folders or
+	// --delete1emptyfolders removes (only Host1 or Host2 is set then).
 	Action string
 	Skip   string
 }
@@ -89,6 +90,17 @@ func (e *engine) result() *Result {
 	for k := range keys2 {
 		if _, ok := keys1[k]; !ok {
 			c.In2Not1++
+		}
+	}
+	for side, names := range e.deleted {
+		for _, n := range names {
+			fr := FolderResult{Action: "delete", Rule: [2]string{"delete1emptyfolders", "delete2folders"}[side]}
+			if side == 0 {
+				fr.Host1 = n
+			} else {
+				fr.Host2 = n
+			}
+			res.Folders = append(res.Folders, fr)
 		}
 	}
 	res.Counters = c

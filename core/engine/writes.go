@@ -32,6 +32,24 @@ func (writes) create(ctx context.Context, w *worker, name string) error {
 	})
 }
 
+// deleteFolder unsubscribes and deletes a folder on side n.
+func (writes) deleteFolder(ctx context.Context, w *worker, n int, name string) error {
+	return w.retry(ctx, n, func() error {
+		c, err := w.client(ctx, n)
+		if err != nil {
+			return err
+		}
+		if n == 1 && w.sel1 == name || n == 2 && w.sel2 == name {
+			if err := c.Unselect().Wait(); err != nil {
+				return err
+			}
+			w.sel1, w.sel2 = "", ""
+		}
+		c.Unsubscribe(name).Wait() // not subscribed is fine
+		return c.Delete(name).Wait()
+	})
+}
+
 func (writes) subscribe(ctx context.Context, w *worker, name string) error {
 	return w.retry(ctx, 2, func() error {
 		c, err := w.client(ctx, 2)
