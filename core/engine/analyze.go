@@ -65,6 +65,9 @@ func fetchMeta(c *imapclient.Client, fields []string) ([]meta, error) {
 // headerFields returns the fields the metadata FETCH asks for.
 func (e *engine) headerFields() []string {
 	fields := e.opts.Identity.HeaderFields()
+	if e.hooks.any() {
+		return nil // hooks may read any header
+	}
 	if fields != nil && e.opts.IDateFromHeader {
 		fields = append(fields, "Date")
 	}
@@ -110,7 +113,7 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 			return &folderError{stage: "select2", err: err}
 		}
 	}
-	e.decide(fp, metas1, metas2)
+	e.decide(fp, metas1, metas2, func(uid imap.UID) ([]byte, error) { return e.fetchOne(ctx, w, fp, uid) })
 	fp.analyzed = true
 	return nil
 }
@@ -132,7 +135,9 @@ type h2msg struct {
 
 // plan decides, from both sides' metadata, what to copy and which flags
 // to set. It is pure: no I/O.
-func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta) {
+//
+// load fetches one host1 body; header-only hooks never call it.
+func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UID) ([]byte, error)) {
 	id := e.opts.Identity
 	fp.keys1 = map[string]struct{}{}
 	fp.keys2 = map[string]struct{}{}
@@ -177,8 +182,30 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta) {
 			continue
 		}
 		fp.selected1++
+		hostFlags := m.flags
+		if e.hooks.any() {
+			msg := hookMessage(fp, m, func() ([]byte, error) { return load(m.uid) })
+			reason, by, err := e.hooks.planSkips.Skip(msg)
+			if err == nil && reason == "" && e.opts.Dry && e.hooks.atCopy() {
+				// A dry run previews the decisions taken at copy time too.
+				reason, by, err = e.hooks.copySkips.Skip(msg)
+			}
+			if err == nil && reason == "" && len(e.hooks.flags.Flags) > 0 {
+				var fl []string
+				fl, err = e.hooks.flags.FilterFlags(msg, flagStrings(withoutRecent(m.flags)))
+				hostFlags = imapFlags(fl)
+			}
+			switch {
+			case err != nil:
+				e.hookFailed(fp, m.uid, m.size, err)
+				continue
+			case reason != "":
+				e.ruleSkip(fp, m.uid, m.size, by, reason)
+				continue
+			}
+		}
 		fp.keys1[key] = struct{}{}
-		flags := e.flagsFor2(fp, m.flags)
+		flags := e.flagsFor2(fp, hostFlags)
 		if have, ok := on2[key]; ok {
 			fp.alreadyThere++
 			fp.bytesAlready += m.size
@@ -199,6 +226,17 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta) {
 		}
 		fp.copies = append(fp.copies, c)
 	}
+}
+
+// withoutRecent drops \Recent, which no hook should see.
+func withoutRecent(flags []imap.Flag) []imap.Flag {
+	out := flags[:0:0]
+	for _, f := range flags {
+		if !strings.EqualFold(string(f), `\Recent`) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // headerDate parses the Date: field of a header block with imapsync's

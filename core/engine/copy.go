@@ -166,14 +166,30 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 				e.fail(fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fp.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format("02-Jan-2006 15:04:05 -0700"), msg))
 				continue
 			}
-			if it.addHeader {
-				b.prefix = identity.AddHeaderLine(uint32(it.uid))
-			}
+			// The budget was reserved for the size announced by host1.
 			held := int64(0)
 			if e.spool.inMemory(it.size) {
 				held = it.size
-				spent += held
 			}
+			if e.hooks.atCopy() {
+				nb, keep, changedBy := e.applyCopyHooks(fp, it, b)
+				if !keep {
+					b.free()
+					continue
+				}
+				if len(changedBy) > 0 {
+					b = nb
+					it.size = b.size
+					fp.mu.Lock()
+					fp.rewritten++
+					fp.mu.Unlock()
+				}
+			}
+			if it.addHeader {
+				b.prefix = identity.AddHeaderLine(uint32(it.uid))
+				it.size = b.Len()
+			}
+			spent += held
 			subject, date := headerSummary(b.Head(4096))
 			ready <- fetched{item: it, body: b, held: held, subject: subject, date: date}
 		}

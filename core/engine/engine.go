@@ -37,7 +37,8 @@ type engine struct {
 	memStart float64
 	loopAt   time.Time
 
-	plan plan
+	plan  plan
+	hooks msgHooks
 	// deleted lists the folders removed (or, dry, to remove) on each side.
 	deleted        [2][]string
 	deletedFolders [2]int
@@ -81,6 +82,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		e.out = io.Discard
 	}
 	e.w = writes{e: e}
+	e.hooks = newMsgHooks(opts.Hooks)
+	e.hooks = newMsgHooks(opts.Hooks)
 	e.progress = opts.Progress
 	if e.progress == nil {
 		e.progress = noProgress{}

@@ -46,6 +46,11 @@ type folderPlan struct {
 	doneBytes int64
 	doneBig   int64
 	created   bool // created on host2 by this run
+	// skippedBy counts the messages each hook skipped.
+	skippedBy        map[string]int
+	ruleSkipped      int
+	ruleSkippedBytes int64
+	rewritten        int
 
 	// jobs is the number of execution jobs of the folder; jobsLeft counts
 	// down as they finish.

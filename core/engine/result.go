@@ -55,8 +55,15 @@ func (e *engine) result() *Result {
 		c.DupHost2 += int64(fp.dup2)
 		c.VoidHost1 += int64(fp.void1)
 		c.VoidHost2 += int64(fp.void2)
-		c.Skipped += int64(fp.alreadyThere + fp.dup1)
-		c.BytesSkipped += fp.bytesAlready
+		c.Skipped += int64(fp.alreadyThere + fp.dup1 + fp.ruleSkipped)
+		c.BytesSkipped += fp.bytesAlready + fp.ruleSkippedBytes
+		c.Rewritten += int64(fp.rewritten)
+		for by, n := range fp.skippedBy {
+			if c.SkippedBy == nil {
+				c.SkippedBy = map[string]int64{}
+			}
+			c.SkippedBy[by] += int64(n)
+		}
 		start1.Messages += int64(fp.count1)
 		start1.Bytes += fp.size1
 		start2.Messages += int64(fp.count2)

@@ -155,3 +155,6 @@ func (b *body) free() {
 		b.file = nil
 	}
 }
+
+// newBuffer wraps bytes produced by a rewrite hook.
+func newBuffer(b []byte) *bytes.Buffer { return bytes.NewBuffer(b) }

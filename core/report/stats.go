@@ -32,6 +32,12 @@ type Counters struct {
 	// The verdict figures, over the keys of all synced folders (a message
 	// in two folders counts once): distinct identified keys on each side,
 	// and those missing on the other side.
+	// SkippedBy counts the messages each rule (plugin or script) skipped;
+	// they are part of Skipped. Rewritten counts messages a rewrite hook
+	// changed. Neither is in imapsync's text block; --json carries them.
+	SkippedBy map[string]int64 `json:"skipped_by,omitempty"`
+	Rewritten int64            `json:"rewritten,omitempty"`
+
 	IdentifiedHost1 int64 `json:"identified_host1"`
 	IdentifiedHost2 int64 `json:"identified_host2"`
 	In1Not2         int64 `json:"in_host1_not_host2"`
