@@ -139,17 +139,19 @@ func optionDefs() []*Option {
 	add(&Option{Name: "resynclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Resync Gmail labels of messages already on host2."})
 
 	// Deletion.
-	add(&Option{Name: "delete1", Aliases: []string{"delete"}, Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Delete host1 messages once transferred (implies --expunge1)."})
-	add(&Option{Name: "delete2", Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Delete host2 messages that are not on host1 (implies --uidexpunge2)."})
-	add(&Option{Name: "delete2duplicates", Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Delete duplicate messages on host2."})
+	add(&Option{Name: "delete1", Aliases: []string{"delete"}, Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete host1 messages once transferred (implies --expunge1)."})
+	add(&Option{Name: "delete2", Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete host2 messages that are not on host1 (implies --uidexpunge2)."})
+	add(&Option{Name: "delete2threshold", Kind: Float, Default: 50.0, Group: GroupDeletion, Status: Implemented, Help: "imapshift: refuse --delete2 when it would delete more than this percentage of a host2 folder (see --force)."})
+	add(&Option{Name: "force", Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "imapshift: let --delete2 go beyond --delete2threshold."})
+	add(&Option{Name: "delete2duplicates", Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete duplicate messages on host2."})
 	add(&Option{Name: "delete2folders", Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete host2 folders that are not on host1."})
 	add(&Option{Name: "delete2foldersonly", Kind: String, Arg: "reg", Group: GroupDeletion, Status: NotImplemented, Help: "Delete only host2 folders matching this regex."})
 	add(&Option{Name: "delete2foldersbutnot", Kind: String, Arg: "reg", Group: GroupDeletion, Status: NotImplemented, Help: "Never delete host2 folders matching this regex."})
 	add(&Option{Name: "delete1emptyfolders", Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete empty host1 folders, INBOX excepted."})
-	add(&Option{Name: "expunge1", Aliases: []string{"expunge"}, Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Expunge host1 folders."})
-	add(&Option{Name: "expunge2", Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "Expunge host2 folders."})
-	add(&Option{Name: "uidexpunge2", Kind: Bool, Group: GroupDeletion, Status: NotImplemented, Help: "UID EXPUNGE the host2 messages deleted by --delete2."})
-	add(&Option{Name: "expungeaftereach", Kind: Bool, Default: true, Group: GroupDeletion, Status: NotImplemented, Help: "With --delete1, expunge after each message."})
+	add(&Option{Name: "expunge1", Aliases: []string{"expunge"}, Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Expunge host1 folders."})
+	add(&Option{Name: "expunge2", Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Expunge host2 folders."})
+	add(&Option{Name: "uidexpunge2", Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "UID EXPUNGE the host2 messages deleted by --delete2."})
+	add(&Option{Name: "expungeaftereach", Kind: Bool, Default: true, Group: GroupDeletion, Status: Accepted, Help: "Accepted: --delete1 deletions are batched per folder once each copy is confirmed on host2."})
 
 	// Limits.
 	add(&Option{Name: "errorsmax", Kind: Int, Default: 50, Group: GroupLimits, Status: Implemented, Help: "Stop after int errors."})

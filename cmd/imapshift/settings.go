@@ -114,17 +114,19 @@ type Settings struct {
 	ResyncLabels       bool     `opt:"resynclabels"`
 
 	// Deletion.
-	Delete1              bool   `opt:"delete1"`
-	Delete2              bool   `opt:"delete2"`
-	Delete2Duplicates    bool   `opt:"delete2duplicates"`
-	Delete2Folders       bool   `opt:"delete2folders"`
-	Delete2FoldersOnly   string `opt:"delete2foldersonly"`
-	Delete2FoldersButNot string `opt:"delete2foldersbutnot"`
-	Delete1EmptyFolders  bool   `opt:"delete1emptyfolders"`
-	Expunge1             bool   `opt:"expunge1"`
-	Expunge2             bool   `opt:"expunge2"`
-	UIDExpunge2          bool   `opt:"uidexpunge2"`
-	ExpungeAfterEach     bool   `opt:"expungeaftereach"`
+	Delete1              bool    `opt:"delete1"`
+	Delete2              bool    `opt:"delete2"`
+	Delete2Duplicates    bool    `opt:"delete2duplicates"`
+	Delete2Threshold     float64 `opt:"delete2threshold"`
+	Force                bool    `opt:"force"`
+	Delete2Folders       bool    `opt:"delete2folders"`
+	Delete2FoldersOnly   string  `opt:"delete2foldersonly"`
+	Delete2FoldersButNot string  `opt:"delete2foldersbutnot"`
+	Delete1EmptyFolders  bool    `opt:"delete1emptyfolders"`
+	Expunge1             bool    `opt:"expunge1"`
+	Expunge2             bool    `opt:"expunge2"`
+	UIDExpunge2          bool    `opt:"uidexpunge2"`
+	ExpungeAfterEach     bool    `opt:"expungeaftereach"`
 
 	// Limits.
 	ErrorsMax            int     `opt:"errorsmax"`

@@ -56,6 +56,9 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.Subscribe, o.SubscribeAll, o.SkipEmptyFolders = s.Subscribe, s.SubscribeAll, s.SkipEmptyFolders
 	o.MixFolders, o.CheckSelectable = s.MixFolders, s.CheckSelectable
 	o.Delete2Folders, o.Delete1EmptyFolders = s.Delete2Folders, s.Delete1EmptyFolders
+	if err := deletionOptions(&o, s); err != nil {
+		return o, err
+	}
 	o.Identity = identity.Options{UseHeaders: s.UseHeader, MessageIDNoDomain: s.MessageIDNoDomain, NoSkipSize: !s.SkipSize}
 	if s.SkipHeader != "" {
 		if o.Identity.SkipHeader, err = identity.CompileSkipHeader(s.SkipHeader); err != nil {
@@ -154,4 +157,25 @@ func limitMemory(budget int64) {
 	if os.Getenv("GOMEMLIMIT") == "" && budget > 0 {
 		debug.SetMemoryLimit(budget + 12<<20)
 	}
+}
+
+// deletionOptions applies imapsync's rules between the deletion options
+// (spec 1.1 point 11, 3.7): --delete1 implies --expunge1 and --delete2
+// implies --uidexpunge2 unless they were turned off explicitly;
+// --delete2duplicates follows --delete2 unless --syncduplicates or given
+// explicitly; --delete1 with --delete2 is refused.
+func deletionOptions(o *engine.Options, s *Settings) error {
+	if s.Delete1 && s.Delete2 {
+		return exitcode.New(exitcode.Usage, "--delete1 and --delete2 together are refused: use one of them")
+	}
+	o.Delete1, o.Delete2, o.Force = s.Delete1, s.Delete2, s.Force
+	o.Expunge1 = s.Expunge1 || (s.Delete1 && !s.IsSet("expunge1"))
+	o.Delete2Duplicates = s.Delete2Duplicates
+	if !s.IsSet("delete2duplicates") {
+		o.Delete2Duplicates = s.Delete2 && !s.SyncDuplicates
+	}
+	o.UIDExpunge2 = s.UIDExpunge2 || ((s.Delete2 || o.Delete2Duplicates) && !s.IsSet("uidexpunge2"))
+	o.Expunge2 = s.Expunge2
+	o.Delete2Threshold = s.Delete2Threshold / 100
+	return nil
 }

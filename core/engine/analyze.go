@@ -133,9 +133,8 @@ type h2msg struct {
 	flags []imap.Flag
 }
 
-// plan decides, from both sides' metadata, what to copy and which flags
-// to set. It is pure: no I/O.
-//
+// decide works out, from both sides' metadata, what to copy, which flags
+// to set and what the deletion options remove. It does no I/O itself;
 // load fetches one host1 body; header-only hooks never call it.
 func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UID) ([]byte, error)) {
 	id := e.opts.Identity
@@ -155,6 +154,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			key, _ = rank2.Rank(key)
 		} else if _, dup := on2[key]; dup {
 			fp.dup2++
+			fp.dups2 = append(fp.dups2, m.uid)
 			continue
 		}
 		fp.selected2++
@@ -182,6 +182,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			continue
 		}
 		fp.selected1++
+		fp.keys1[key] = struct{}{}
 		hostFlags := m.flags
 		if e.hooks.any() {
 			msg := hookMessage(fp, m, func() ([]byte, error) { return load(m.uid) })
@@ -204,11 +205,11 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 				continue
 			}
 		}
-		fp.keys1[key] = struct{}{}
 		flags := e.flagsFor2(fp, hostFlags)
 		if have, ok := on2[key]; ok {
 			fp.alreadyThere++
 			fp.bytesAlready += m.size
+			fp.present1 = append(fp.present1, m.uid)
 			if e.opts.ResyncFlags && !sameFlags(flags, normalizeFlags(have.flags)) {
 				fp.stores = append(fp.stores, storeItem{uid1: m.uid, uid2: have.uid, from: have.flags, to: flags})
 			}
@@ -226,6 +227,12 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		}
 		fp.copies = append(fp.copies, c)
 	}
+	for key, m := range on2 {
+		if _, ok := fp.keys1[key]; !ok {
+			fp.only2 = append(fp.only2, m.uid)
+		}
+	}
+	slices.Sort(fp.only2)
 }
 
 // withoutRecent drops \Recent, which no hook should see.

@@ -250,9 +250,20 @@ func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got map[imap.
 	return cmd.Close()
 }
 
-// stillMissing re-reads host2's keys for fp and returns the items that are
-// not there. Items found are counted as copied.
+// stillMissing re-reads host2's keys for fp and returns the items that
+// are not there. Items found are counted as copied.
 func (e *engine) stillMissing(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) []copyItem {
+	missing, found := e.onHost2(ctx, w, fp, items)
+	for i, uid2 := range found {
+		e.copied(fp, fetched{item: items[i], body: &body{size: items[i].size}}, uint32(uid2))
+	}
+	return missing
+}
+
+// onHost2 reads host2's keys for fp and splits items into those missing
+// there and those found (index in items → host2 UID). When host2 cannot be
+// read, every item counts as missing.
+func (e *engine) onHost2(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) (missing []copyItem, found map[int]imap.UID) {
 	var metas []meta
 	err := w.retry(ctx, 2, func() error {
 		if _, err := w.selectFolder(ctx, 2, fp.h2); err != nil {
@@ -263,7 +274,7 @@ func (e *engine) stillMissing(ctx context.Context, w *worker, fp *folderPlan, it
 		return err
 	})
 	if err != nil {
-		return items
+		return items, nil
 	}
 	present := map[string]imap.UID{}
 	var rank identity.Ranker
@@ -277,15 +288,15 @@ func (e *engine) stillMissing(ctx context.Context, w *worker, fp *folderPlan, it
 		}
 		present[key] = m.uid
 	}
-	var missing []copyItem
-	for _, it := range items {
+	found = map[int]imap.UID{}
+	for i, it := range items {
 		if uid2, ok := present[it.key]; ok {
-			e.copied(fp, fetched{item: it, body: &body{size: it.size}}, uint32(uid2))
+			found[i] = uid2
 			continue
 		}
 		missing = append(missing, it)
 	}
-	return missing
+	return missing, found
 }
 
 func joinFlags(flags []imap.Flag) string {

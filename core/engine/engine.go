@@ -56,6 +56,7 @@ type counters struct {
 	biggest       atomic.Int64
 	flagsSet      atomic.Int64
 	foldersDone   atomic.Int64
+	deleted       [2]atomic.Int64
 	toCopy        atomic.Int64 // planned copies not yet done (for the ETA)
 	errorsReached atomic.Bool
 }
@@ -158,6 +159,9 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		return e.result(), nil
 	}
 	e.analyzeAll(ctx, main)
+	if err := e.checkDeletions(); err != nil {
+		return nil, err
+	}
 	if del := e.planDelete1EmptyFolders(); len(del) > 0 {
 		e.deleted[0] = del
 		e.deleteFolders(ctx, main, 1, del)
@@ -409,6 +413,7 @@ func (e *engine) printPlan() {
 		for _, s := range fp.stores {
 			e.say("Host2: msg %s/%d would get flags (%s) instead of (%s) from %s/%d (not really since --dry mode)", fp.h2, s.uid2, joinFlags(s.to), joinFlags(s.from), fp.h1, s.uid1)
 		}
+		e.printDeletions(fp)
 	}
 	e.say("++++ End looping on each folder")
 }
@@ -455,6 +460,15 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 			e.progress.FolderDone(j.fp.h1)
 		}
 	})
+	if o := &e.opts; o.Delete1 || o.Expunge1 || o.Delete2 || o.Delete2Duplicates {
+		var analyzed []*folderPlan
+		for _, fp := range e.plan.folders {
+			if fp.skip == "" && fp.analyzed {
+				analyzed = append(analyzed, fp)
+			}
+		}
+		runParallel(ctx, e, main, analyzed, func(w *worker, fp *folderPlan) { e.finishFolder(ctx, w, fp) })
+	}
 	for _, fp := range e.plan.folders {
 		if fp.skip == "" && fp.analyzed {
 			e.stats.foldersDone.Add(1)
@@ -506,6 +520,11 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fp *folderPlan) {
 func (e *engine) copied(fp *folderPlan, f fetched, uid2 uint32) {
 	size := f.item.size
 	fp.mu.Lock()
+	if uid2 != 0 {
+		fp.confirmed1 = append(fp.confirmed1, f.item.uid)
+	} else {
+		fp.unconfirmed1 = append(fp.unconfirmed1, f.item)
+	}
 	fp.done = append(fp.done, f.item.key)
 	fp.doneBytes += size
 	fp.doneBig = max(fp.doneBig, size)

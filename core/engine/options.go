@@ -58,24 +58,36 @@ type Options struct {
 	// Delete1EmptyFolders deletes empty, childless host1 folders (never
 	// INBOX).
 	Delete1EmptyFolders bool
-	Identity            identity.Options
-	SyncDuplicates      bool
-	AddHeader           bool
-	SyncInternalDates   bool
-	IDateFromHeader     bool
-	ResyncFlags         bool
-	Dry                 bool
-	JustFolders         bool
-	JustFolderSizes     bool
-	FolderSizes         bool
-	FolderSizesAtEnd    bool
-	Parallel            int
-	BodyBudget          int64
-	TmpDir              string
-	ErrorsMax           int
-	ReconnectRetry1     int
-	ReconnectRetry2     int
-	Out                 io.Writer
+	// Message deletion (spec 3.6, 3.7). Delete1 removes host1 messages once
+	// their copy is confirmed on host2; Expunge1 expunges host1 folders
+	// (cmd turns it on with Delete1 unless --noexpunge1). Delete2 removes
+	// identified host2 messages that no host1 message matches, and
+	// Delete2Duplicates extra copies on host2; UIDExpunge2 expunges only
+	// those with UID EXPUNGE, Expunge2 the whole folder. Delete2 refuses to
+	// remove more than Delete2Threshold (0..1) of a folder without Force.
+	Delete1, Expunge1          bool
+	Delete2, Delete2Duplicates bool
+	UIDExpunge2, Expunge2      bool
+	Delete2Threshold           float64
+	Force                      bool
+	Identity                   identity.Options
+	SyncDuplicates             bool
+	AddHeader                  bool
+	SyncInternalDates          bool
+	IDateFromHeader            bool
+	ResyncFlags                bool
+	Dry                        bool
+	JustFolders                bool
+	JustFolderSizes            bool
+	FolderSizes                bool
+	FolderSizesAtEnd           bool
+	Parallel                   int
+	BodyBudget                 int64
+	TmpDir                     string
+	ErrorsMax                  int
+	ReconnectRetry1            int
+	ReconnectRetry2            int
+	Out                        io.Writer
 	// Progress, when set, is told how the copying advances.
 	Progress Progress
 }

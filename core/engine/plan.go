@@ -36,10 +36,14 @@ type folderPlan struct {
 	permanentFlags  []imap.Flag
 	h2UIDValidity   uint32
 	copies          []copyItem
-	stores          []storeItem
-	alreadyThere    int // messages skipped because present on host2
-	keys1, keys2    map[string]struct{}
-	bytesAlready    int64
+	// present1 are host1 messages already on host2 (--delete1 removes
+	// them); only2 are identified host2 messages no host1 message matches
+	// (--delete2); dups2 are extra host2 copies (--delete2duplicates).
+	present1, only2, dups2 []imap.UID
+	stores                 []storeItem
+	alreadyThere           int // messages skipped because present on host2
+	keys1, keys2           map[string]struct{}
+	bytesAlready           int64
 
 	mu        sync.Mutex
 	done      []string // keys copied during execution
@@ -51,6 +55,10 @@ type folderPlan struct {
 	ruleSkipped      int
 	ruleSkippedBytes int64
 	rewritten        int
+	// confirmed1 are host1 UIDs copied with an APPENDUID; unconfirmed1
+	// were copied without one and are checked on host2 before --delete1.
+	confirmed1   []imap.UID
+	unconfirmed1 []copyItem
 
 	// jobs is the number of execution jobs of the folder; jobsLeft counts
 	// down as they finish.

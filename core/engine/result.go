@@ -38,6 +38,8 @@ func (e *engine) result() *Result {
 	c.Biggest = e.stats.biggest.Load()
 	c.ReconnectHost1 = e.side1.reconnects.Load()
 	c.ReconnectHost2 = e.side2.reconnects.Load()
+	c.DeletedHost1 = e.stats.deleted[0].Load()
+	c.DeletedHost2 = e.stats.deleted[1].Load()
 	keys1 := map[string]struct{}{}
 	keys2 := map[string]struct{}{}
 	res := &Result{Errors: &e.errs, Dry: e.opts.Dry}

@@ -72,7 +72,7 @@ func (w *worker) selectFolder(ctx context.Context, n int, name string) (*imap.Se
 	if err != nil {
 		return nil, err
 	}
-	data, err := c.Select(name, &imap.SelectOptions{ReadOnly: n == 1}).Wait()
+	data, err := c.Select(name, &imap.SelectOptions{ReadOnly: n == 1 && !w.e.opts.writes1()}).Wait()
 	if err != nil {
 		return nil, err
 	}

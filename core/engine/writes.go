@@ -50,6 +50,28 @@ func (writes) deleteFolder(ctx context.Context, w *worker, n int, name string) e
 	})
 }
 
+// markDeleted adds \Deleted to uids in the folder selected on side n.
+func (writes) markDeleted(w *worker, n int, uids imap.UIDSet) error {
+	c := w.h1
+	if n == 2 {
+		c = w.h2
+	}
+	return c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
+}
+
+// expunge removes deleted messages of the folder selected on side n: only
+// uids (UID EXPUNGE) when given, else all of them (EXPUNGE).
+func (writes) expunge(w *worker, n int, uids *imap.UIDSet) error {
+	c := w.h1
+	if n == 2 {
+		c = w.h2
+	}
+	if uids != nil {
+		return c.UIDExpunge(*uids).Close()
+	}
+	return c.Expunge().Close()
+}
+
 func (writes) subscribe(ctx context.Context, w *worker, name string) error {
 	return w.retry(ctx, 2, func() error {
 		c, err := w.client(ctx, 2)

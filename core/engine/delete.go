@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/imapshift/imapshift/core/exitcode"
+)
+
+// storeBatch bounds the UIDs of one STORE or UID EXPUNGE.
+const storeBatch = 500
+
+// writes1 reports whether host1 is changed at all; host1 folders are then
+// selected read-write instead of EXAMINEd.
+func (o *Options) writes1() bool { return o.Delete1 || o.Expunge1 }
+
+// checkDeletions refuses, before anything is deleted, what would lose
+// mail: --delete2 on a host2 folder fed by two host1 folders, and --delete2
+// removing more than the threshold of a folder without --force.
+func (e *engine) checkDeletions() error {
+	o := &e.opts
+	if !o.Delete2 {
+		return nil
+	}
+	if e.plan.merged {
+		return exitcode.New(exitcode.Usage, "--delete2 refused: two host1 folders map to the same host2 folder (see the warning above), so each would delete the other's messages")
+	}
+	if o.Force {
+		return nil
+	}
+	var over []string
+	for _, fp := range e.plan.folders {
+		n := len(fp.only2)
+		if o.Delete2Duplicates {
+			n += len(fp.dups2)
+		}
+		if fp.count2 > 0 && n > 0 && float64(n) > o.Delete2Threshold*float64(fp.count2) {
+			over = append(over, fmt.Sprintf("%s (%d of %d)", fp.h2, n, fp.count2))
+		}
+	}
+	if len(over) > 0 {
+		return exitcode.New(exitcode.Usage, "--delete2 refused: it would delete more than %.0f%% of host2 folder(s) %s; check the folder mapping with --dry, then add --force if this is really wanted", o.Delete2Threshold*100, strings.Join(over, ", "))
+	}
+	return nil
+}
+
+// finishFolder runs the deletions of one folder once its copies are done:
+// --delete2 / --delete2duplicates on host2, then --delete1 / --expunge1 on
+// host1. A host1 message is deleted only when its copy is confirmed.
+func (e *engine) finishFolder(ctx context.Context, w *worker, fp *folderPlan) {
+	o := &e.opts
+	if o.Delete2 || o.Delete2Duplicates {
+		var uids []imap.UID
+		if o.Delete2 {
+			uids = append(uids, fp.only2...)
+		}
+		if o.Delete2Duplicates {
+			uids = append(uids, fp.dups2...)
+		}
+		e.deleteMessages(ctx, w, 2, fp.h2, uids, o.UIDExpunge2, o.Expunge2)
+	}
+	if o.Delete1 {
+		e.deleteMessages(ctx, w, 1, fp.h1, e.confirmed(ctx, w, fp), true, o.Expunge1)
+	} else if o.Expunge1 {
+		e.deleteMessages(ctx, w, 1, fp.h1, nil, false, true)
+	}
+}
+
+// confirmed returns the host1 UIDs whose message is known to be on host2:
+// already there at analysis, or copied with an APPENDUID, or found on host2
+// by its key after the copy (servers without UIDPLUS).
+func (e *engine) confirmed(ctx context.Context, w *worker, fp *folderPlan) []imap.UID {
+	fp.mu.Lock()
+	uids := append(append([]imap.UID(nil), fp.present1...), fp.confirmed1...)
+	unsure := fp.unconfirmed1
+	fp.mu.Unlock()
+	if len(unsure) > 0 {
+		missing, _ := e.onHost2(ctx, w, fp, unsure)
+		gone := map[imap.UID]bool{}
+		for _, it := range missing {
+			gone[it.uid] = true
+		}
+		for _, it := range unsure {
+			if !gone[it.uid] {
+				uids = append(uids, it.uid)
+			}
+		}
+	}
+	return uids
+}
+
+// deleteMessages marks uids \Deleted in folder on side n and expunges
+// them: with UID EXPUNGE when uidExpunge and the server has UIDPLUS, else
+// with EXPUNGE when expunge. uids may be empty to only EXPUNGE. Dry runs
+// never get here: printDeletions lists the plan instead.
+func (e *engine) deleteMessages(ctx context.Context, w *worker, n int, folder string, uids []imap.UID, uidExpunge, expunge bool) {
+	host := fmt.Sprintf("Host%d", n)
+	if len(uids) == 0 && !expunge {
+		return
+	}
+	err := w.retry(ctx, n, func() error {
+		sel := w.sel1
+		if n == 2 {
+			sel = w.sel2
+		}
+		c, err := w.client(ctx, n)
+		if err != nil {
+			return err
+		}
+		if sel != folder || !alive(c) {
+			if _, err := w.selectFolder(ctx, n, folder); err != nil {
+				return err
+			}
+		}
+		for i := 0; i < len(uids); i += storeBatch {
+			var set imap.UIDSet
+			for _, u := range uids[i:min(i+storeBatch, len(uids))] {
+				set.AddNum(u)
+			}
+			if err := e.w.markDeleted(w, n, set); err != nil {
+				return err
+			}
+		}
+		switch {
+		case len(uids) > 0 && uidExpunge && hasUIDPlus(c.Caps()):
+			for i := 0; i < len(uids); i += storeBatch {
+				var set imap.UIDSet
+				for _, u := range uids[i:min(i+storeBatch, len(uids))] {
+					set.AddNum(u)
+				}
+				if err := e.w.expunge(w, n, &set); err != nil {
+					return err
+				}
+			}
+			e.say("%s: UidExpunging %d message(s) in folder %s", host, len(uids), folder)
+		case expunge:
+			if err := e.w.expunge(w, n, nil); err != nil {
+				return err
+			}
+			e.say("%s: Expunging folder %s", host, folder)
+		}
+		return nil
+	})
+	if err != nil {
+		e.fail(fmt.Sprintf("%s: folder %s: could not delete messages: %v", host, folder, err))
+		return
+	}
+	for _, u := range uids {
+		e.say("%s: msg %s/%d marked \\Deleted on host%d", host, folder, u, n)
+	}
+	e.stats.deleted[n-1].Add(int64(len(uids)))
+}
+
+func hasUIDPlus(caps imap.CapSet) bool {
+	return caps.Has(imap.CapUIDPlus) || caps.Has(imap.CapIMAP4rev2)
+}
+
+// printDeletions lists, in a dry run, the messages the deletion options
+// would remove from fp.
+func (e *engine) printDeletions(fp *folderPlan) {
+	o := &e.opts
+	var del2 []imap.UID
+	if o.Delete2 {
+		del2 = append(del2, fp.only2...)
+	}
+	if o.Delete2Duplicates {
+		del2 = append(del2, fp.dups2...)
+	}
+	for _, u := range del2 {
+		e.say("Host2: msg %s/%d marked \\Deleted on host2 (not really since --dry mode)", fp.h2, u)
+	}
+	e.stats.deleted[1].Add(int64(len(del2)))
+	if o.Delete1 {
+		uids := append([]imap.UID(nil), fp.present1...)
+		for _, c := range fp.copies {
+			uids = append(uids, c.uid)
+		}
+		for _, u := range uids {
+			e.say("Host1: msg %s/%d marked \\Deleted on host1 once on host2 (not really since --dry mode)", fp.h1, u)
+		}
+		e.stats.deleted[0].Add(int64(len(uids)))
+	}
+}
