@@ -87,7 +87,9 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		fp.count1 = sel.NumMessages
 		metas1 = nil
 		if sel.NumMessages > 0 {
-			metas1, err = fetchMeta(w.h1.Client, fields)
+			if metas1, err = fetchMeta(w.h1.Client, fields); err == nil {
+				metas1, err = e.selectMessages(w.h1.Client, 1, metas1)
+			}
 		}
 		return err
 	})
@@ -105,7 +107,9 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 			fp.h2UIDValidity = sel.UIDValidity
 			metas2 = nil
 			if sel.NumMessages > 0 {
-				metas2, err = fetchMeta(w.h2.Client, fields)
+				if metas2, err = fetchMeta(w.h2.Client, fields); err == nil {
+					metas2, err = e.selectMessages(w.h2.Client, 2, metas2)
+				}
 			}
 			return err
 		})

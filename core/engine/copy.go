@@ -185,10 +185,6 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 					fp.mu.Unlock()
 				}
 			}
-			if it.addHeader {
-				b.prefix = identity.AddHeaderLine(uint32(it.uid))
-				it.size = b.Len()
-			}
 			spent += held
 			subject, date := headerSummary(b.Head(4096))
 			ready <- fetched{item: it, body: b, held: held, subject: subject, date: date}

@@ -83,8 +83,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		e.out = io.Discard
 	}
 	e.w = writes{e: e}
-	e.hooks = newMsgHooks(opts.Hooks)
-	e.hooks = newMsgHooks(opts.Hooks)
+	e.hooks = newMsgHooks(opts.Hooks, opts.AddHeader)
+	e.hooks = newMsgHooks(opts.Hooks, opts.AddHeader)
 	e.progress = opts.Progress
 	if e.progress == nil {
 		e.progress = noProgress{}

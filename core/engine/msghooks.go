@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/hooks"
+	"github.com/imapshift/imapshift/core/identity"
 )
 
 // msgHooks are the run's message hooks, split by when they run: skip
@@ -18,36 +20,70 @@ import (
 type msgHooks struct {
 	planSkips hooks.Chain // header-only skips
 	copySkips hooks.Chain // skips that read the body
+	lastSkips hooks.Chain // skips that judge the rewritten message
 	rewrites  hooks.Chain
 	flags     hooks.Chain
 }
 
-func newMsgHooks(c *hooks.Chain) msgHooks {
+// newMsgHooks sorts c's message hooks. With addHeader and no rewrite hook
+// named "addheader", the AddHeader step is appended to the rewrites.
+func newMsgHooks(c *hooks.Chain, addHeader bool) msgHooks {
 	var m msgHooks
 	if c == nil {
-		return m
+		c = &hooks.Chain{}
 	}
 	for _, h := range c.Skips {
-		if ho, ok := h.Hook.(hooks.HeaderOnly); ok && ho.HeaderOnly() {
+		switch {
+		case isTrue[hooks.AfterRewrite](h.Hook, hooks.AfterRewrite.AfterRewrite):
+			m.lastSkips.Skips = append(m.lastSkips.Skips, h)
+		case isTrue[hooks.HeaderOnly](h.Hook, hooks.HeaderOnly.HeaderOnly):
 			m.planSkips.Skips = append(m.planSkips.Skips, h)
-		} else {
+		default:
 			m.copySkips.Skips = append(m.copySkips.Skips, h)
 		}
 	}
-	m.rewrites.Rewrites = c.Rewrites
+	m.rewrites.Rewrites = slices.Clone(c.Rewrites)
+	if addHeader && !slices.ContainsFunc(c.Rewrites, func(h hooks.Named[hooks.MessageRewriter]) bool { return h.Name == "addheader" }) {
+		m.rewrites.Rewrites = append(m.rewrites.Rewrites, hooks.Named[hooks.MessageRewriter]{Name: "addheader", Hook: AddHeader{}})
+	}
 	m.flags.Flags = c.Flags
 	return m
+}
+
+// isTrue reports whether h implements the optional interface I and its
+// method says yes.
+func isTrue[I any](h any, method func(I) bool) bool {
+	i, ok := h.(I)
+	return ok && method(i)
+}
+
+// AddHeader is the --addheader step: it puts "Message-Id: <UID@imapsync>"
+// on top of a message that has no identifying header, so that reruns (and
+// imapsync) recognise the copy. cmd places it among the rewrite hooks
+// where imapsync applies it (after --pipemess, before --truncmess).
+type AddHeader struct{}
+
+func (AddHeader) Rewrite(m *hooks.Message) error {
+	if !m.Unidentified {
+		return nil
+	}
+	raw, err := m.Raw()
+	if err != nil {
+		return err
+	}
+	m.SetRaw(append(identity.AddHeaderLine(m.UID), raw...))
+	return nil
 }
 
 // any reports whether some message hook exists (the metadata FETCH then
 // brings whole headers, which hooks may read).
 func (m msgHooks) any() bool {
-	return len(m.planSkips.Skips)+len(m.copySkips.Skips)+len(m.rewrites.Rewrites)+len(m.flags.Flags) > 0
+	return m.atCopy() || len(m.planSkips.Skips)+len(m.flags.Flags) > 0
 }
 
 // atCopy reports whether fetched bodies go through hooks.
 func (m msgHooks) atCopy() bool {
-	return len(m.copySkips.Skips)+len(m.rewrites.Rewrites) > 0
+	return len(m.copySkips.Skips)+len(m.lastSkips.Skips)+len(m.rewrites.Rewrites) > 0
 }
 
 // hookMessage builds what hooks see of a host1 message at plan time.
@@ -109,6 +145,7 @@ func (e *engine) applyCopyHooks(fp *folderPlan, it copyItem, b *body) (*body, bo
 	msg := hooks.NewMessage(nil, raw, nil)
 	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fp.h1, uint32(it.uid), b.size, it.date
 	msg.Flags = flagStrings(it.flags)
+	msg.Unidentified = it.addHeader
 	reason, by, err := e.hooks.copySkips.Skip(msg)
 	switch {
 	case err != nil:
@@ -123,16 +160,24 @@ func (e *engine) applyCopyHooks(fp *folderPlan, it copyItem, b *body) (*body, bo
 		e.hookFailed(fp, it.uid, it.size, err)
 		return b, false, nil
 	}
+	if reason, by, err := e.hooks.lastSkips.Skip(msg); err != nil || reason != "" {
+		if err != nil {
+			e.hookFailed(fp, it.uid, it.size, err)
+		} else {
+			e.ruleSkip(fp, it.uid, it.size, by, reason)
+		}
+		return b, false, nil
+	}
 	if !msg.Changed() {
 		return b, true, nil
 	}
 	newRaw, _ := msg.Raw()
-	nb := &body{sp: b.sp, prefix: b.prefix, mem: newBuffer(newRaw), size: int64(len(newRaw))}
+	nb := &body{sp: b.sp, mem: newBuffer(newRaw), size: int64(len(newRaw))}
 	b.free()
 	return nb, true, changedBy
 }
 
-// Bytes returns the fetched bytes (without prefix), reading a spooled file
+// Bytes returns the fetched bytes, reading a spooled file
 // into memory.
 func (b *body) Bytes() ([]byte, error) {
 	if b.mem != nil {

@@ -71,23 +71,25 @@ type Options struct {
 	Delete2Threshold           float64
 	Force                      bool
 	Identity                   identity.Options
-	SyncDuplicates             bool
-	AddHeader                  bool
-	SyncInternalDates          bool
-	IDateFromHeader            bool
-	ResyncFlags                bool
-	Dry                        bool
-	JustFolders                bool
-	JustFolderSizes            bool
-	FolderSizes                bool
-	FolderSizesAtEnd           bool
-	Parallel                   int
-	BodyBudget                 int64
-	TmpDir                     string
-	ErrorsMax                  int
-	ReconnectRetry1            int
-	ReconnectRetry2            int
-	Out                        io.Writer
+	// MessageSelection narrows the messages of each folder and side.
+	MessageSelection  Selection
+	SyncDuplicates    bool
+	AddHeader         bool
+	SyncInternalDates bool
+	IDateFromHeader   bool
+	ResyncFlags       bool
+	Dry               bool
+	JustFolders       bool
+	JustFolderSizes   bool
+	FolderSizes       bool
+	FolderSizesAtEnd  bool
+	Parallel          int
+	BodyBudget        int64
+	TmpDir            string
+	ErrorsMax         int
+	ReconnectRetry1   int
+	ReconnectRetry2   int
+	Out               io.Writer
 	// Progress, when set, is told how the copying advances.
 	Progress Progress
 }

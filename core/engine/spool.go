@@ -58,14 +58,13 @@ func (s *spool) release(n int64) {
 	}
 }
 
-// body is one spooled message: a prefix (an added header line) followed by
-// the bytes fetched from host1.
+// body is one spooled message: the bytes fetched from host1, or those a
+// rewrite hook produced.
 type body struct {
-	prefix []byte
-	mem    *bytes.Buffer
-	file   *os.File
-	size   int64 // of the fetched bytes, without prefix
-	sp     *spool
+	mem  *bytes.Buffer
+	file *os.File
+	size int64
+	sp   *spool
 }
 
 // read consumes r into a new body. It fails when r ends before size bytes:
@@ -108,7 +107,7 @@ func (s *spool) read(r io.Reader, size int64) (*body, error) {
 }
 
 // Len is the number of bytes that will be appended.
-func (b *body) Len() int64 { return int64(len(b.prefix)) + b.size }
+func (b *body) Len() int64 { return b.size }
 
 // Reader returns the bytes to append, from the start.
 func (b *body) Reader() (io.Reader, error) {
@@ -121,10 +120,7 @@ func (b *body) Reader() (io.Reader, error) {
 		}
 		rest = io.LimitReader(b.file, b.size)
 	}
-	if len(b.prefix) == 0 {
-		return rest, nil
-	}
-	return io.MultiReader(bytes.NewReader(b.prefix), rest), nil
+	return rest, nil
 }
 
 // Head returns up to n bytes from the start of the fetched message, for

@@ -66,6 +66,13 @@ type HeaderOnly interface {
 	HeaderOnly() bool
 }
 
+// AfterRewrite is implemented by skip hooks that judge the message as it
+// will be appended (imapsync's --maxlinelength): the engine runs them once
+// the rewrite hooks are done.
+type AfterRewrite interface {
+	AfterRewrite() bool
+}
+
 // Named is a hook with the name reported in plans and errors (a plugin
 // name such as "regextrans2", or a script's file name).
 type Named[T any] struct {
@@ -178,6 +185,9 @@ type Message struct {
 	Size         int64 // RFC822.SIZE on host1
 	Flags        []string
 	InternalDate time.Time
+	// Unidentified is set when the message has none of the identifying
+	// headers (--useheader); --addheader gives such messages a Message-Id.
+	Unidentified bool
 
 	header     []byte
 	raw        []byte

@@ -1,0 +1,529 @@
+package perlre
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// program is a translated, compiled Perl pattern with what is needed to
+// reproduce Perl's match positions.
+type program struct {
+	tr    translation    // text semantics (UTF-8 characters)
+	re    *regexp.Regexp // text semantics
+	reB   *regexp.Regexp // byte semantics (== re for ASCII-only patterns)
+	nuser int            // Perl capture groups
+
+	// simple: the pattern cannot match the empty string and has no hidden
+	// groups, so Go's own FindAll iteration is exactly Perl's s///g.
+	simple bool
+	// asciiB: every atom of the byte program matches ASCII only, so it can
+	// run on raw bytes without widening them to Latin-1 characters.
+	asciiB bool
+	// fast, fastB: linear matchers for a single repeated character class,
+	// e.g. (.{10239}), which Go's NFA would run in O(n·10239).
+	fast, fastB *runMatcher
+
+	ctxOnce, ctxBOnce sync.Once
+	ctx, ctxB         *regexp.Regexp // "(?s:.)(?:pattern)": search from a position
+}
+
+// compileProgram translates and compiles src for both semantics.
+func compileProgram(expr, src string, fl regexFlags, interp bool) (*program, error) {
+	tr, err := translate(expr, src, fl, false, interp)
+	if err != nil {
+		return nil, err
+	}
+	p := &program{tr: tr, nuser: len(tr.userGo) - 1}
+	if p.re, err = compileRE2(expr, tr.pattern); err != nil {
+		return nil, err
+	}
+	p.reB = p.re
+	treeB := ""
+	if hasHigh(src) {
+		trB, err := translate(expr, src, fl, true, interp)
+		if err != nil {
+			return nil, err
+		}
+		if p.reB, err = compileRE2(expr, trB.pattern); err != nil {
+			return nil, err
+		}
+		treeB = trB.pattern
+	}
+	tree, err := syntax.Parse(tr.pattern, syntax.Perl)
+	if err != nil {
+		return nil, syntaxErr(expr, "invalid regular expression: "+err.Error())
+	}
+	p.simple = minLen(tree) > 0 && len(tr.dollars) == 0 && len(tr.carets) == 0
+	p.fast = fastShape(tree)
+	p.fastB, p.asciiB = p.fast, asciiOnly(tree)
+	if treeB != "" {
+		tb, err := syntax.Parse(treeB, syntax.Perl)
+		if err != nil {
+			return nil, syntaxErr(expr, "invalid regular expression: "+err.Error())
+		}
+		p.fastB, p.asciiB = fastShape(tb), asciiOnly(tb)
+	}
+	return p, nil
+}
+
+func compileRE2(expr, pattern string) (*regexp.Regexp, error) {
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		msg := err.Error()
+		if se, ok := err.(*syntax.Error); ok {
+			msg = se.Code.String()
+			if se.Code != syntax.ErrLarge && se.Code != syntax.ErrNestingDepth {
+				msg += ": " + se.Expr
+			}
+		}
+		return nil, syntaxErr(expr, "invalid regular expression: "+msg)
+	}
+	return re, nil
+}
+
+func hasHigh(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// latin1 widens every byte to the character with that code point, so that
+// a UTF-8 engine sees Perl's byte string: one character per byte.
+func latin1(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < utf8.RuneSelf {
+			b.WriteByte(c)
+		} else {
+			b.WriteRune(rune(c))
+		}
+	}
+	return b.String()
+}
+
+// find returns the matches Perl would find (all of them with /g, else the
+// first), each as Perl-numbered submatch offsets into in (-1 for a group
+// that did not take part). bytes selects Perl byte semantics.
+func (p *program) find(in string, global, bytes bool) [][]int {
+	re, fast, search, widened := p.re, p.fast, in, false
+	if bytes {
+		re, fast = p.reB, p.fastB
+		if !p.asciiB && hasHigh(in) {
+			search, widened = latin1(in), true
+		}
+	}
+	var ms [][]int
+	switch {
+	case fast != nil:
+		ms = fast.find(search, global)
+	case p.simple && global:
+		for _, m := range re.FindAllStringSubmatchIndex(search, -1) {
+			ms = append(ms, p.toUser(m))
+		}
+	case p.simple:
+		if m := re.FindStringSubmatchIndex(search); m != nil {
+			ms = append(ms, p.toUser(m))
+		}
+	default:
+		ms = p.iterate(search, global, bytes)
+	}
+	if widened {
+		narrow(search, ms)
+	}
+	return ms
+}
+
+// matches reports whether the pattern matches anywhere in in.
+func (p *program) matches(in string, bytes bool) bool {
+	if len(p.tr.carets) == 0 && p.fast == nil && (!bytes || p.asciiB || !hasHigh(in)) {
+		if bytes {
+			return p.reB.MatchString(in)
+		}
+		return p.re.MatchString(in)
+	}
+	return len(p.find(in, false, bytes)) > 0
+}
+
+// toUser converts Go submatch offsets to Perl numbering.
+func (p *program) toUser(m []int) []int {
+	u := make([]int, 2*(p.nuser+1))
+	for n, g := range p.tr.userGo {
+		u[2*n], u[2*n+1] = m[2*g], m[2*g+1]
+	}
+	return u
+}
+
+// iterate is Perl's s///g loop: after an empty match at p, an empty match
+// at p is not accepted again (the search moves one character on), but an
+// empty match right after a non-empty one is ("axb" =~ s/x*/-/g gives
+// "-a--b-"). Go's FindAll refuses both, so positions are searched one by
+// one with a context-preserving search (see from).
+func (p *program) iterate(s string, global, bytes bool) [][]int {
+	var res [][]int
+	pos, lastEmpty := 0, -1
+	for pos <= len(s) {
+		m := p.from(s, pos, bytes)
+		if m == nil {
+			break
+		}
+		if m[0] == m[1] && m[0] == lastEmpty {
+			if m[0] >= len(s) {
+				break
+			}
+			_, w := utf8.DecodeRuneInString(s[m[0]:])
+			pos = m[0] + w
+			continue
+		}
+		res = append(res, m)
+		if !global {
+			break
+		}
+		lastEmpty = -1
+		if m[0] == m[1] {
+			lastEmpty = m[1]
+		}
+		pos = m[1]
+	}
+	return res
+}
+
+// from returns the leftmost match starting at or after pos, seeing the
+// character before pos (for ^, \b, \A), in Perl numbering, after the
+// hidden-group corrections.
+func (p *program) from(s string, pos int, bytes bool) []int {
+	var m []int
+	if pos == 0 {
+		re := p.re
+		if bytes {
+			re = p.reB
+		}
+		m = re.FindStringSubmatchIndex(s)
+	} else {
+		ctx, off := p.context(bytes), pos
+		if ctx != nil {
+			_, w := utf8.DecodeLastRuneInString(s[:pos])
+			off -= w
+			m = ctx.FindStringSubmatchIndex(s[off:])
+			if m != nil {
+				_, w = utf8.DecodeRuneInString(s[off+m[0]:])
+				m[0] += w
+			}
+		} else if bytes {
+			m = p.reB.FindStringSubmatchIndex(s[off:])
+		} else {
+			m = p.re.FindStringSubmatchIndex(s[off:])
+		}
+		if m == nil {
+			return nil
+		}
+		for k := range m {
+			if m[k] >= 0 {
+				m[k] += off
+			}
+		}
+	}
+	if m == nil || !p.fix(m, len(s)) {
+		return nil
+	}
+	return p.toUser(m)
+}
+
+// context returns "(?s:.)(?:pattern)": searched from the character before
+// a position, it finds matches at or after that position while seeing
+// that character, which Go's API otherwise offers no way to do. It is nil
+// in the (theoretical) case where the wrapper does not compile.
+func (p *program) context(bytes bool) *regexp.Regexp {
+	wrap := func(re *regexp.Regexp) *regexp.Regexp {
+		c, err := regexp.Compile(`(?s:.)(?:` + re.String() + `)`)
+		if err != nil {
+			return nil
+		}
+		return c
+	}
+	if bytes {
+		p.ctxBOnce.Do(func() { p.ctxB = wrap(p.reB) })
+		return p.ctxB
+	}
+	p.ctxOnce.Do(func() { p.ctx = wrap(p.re) })
+	return p.ctx
+}
+
+// fix applies the hidden groups to Go submatch offsets m on a string of
+// length n. A /m ^ that matched at the very end after a final "\n" makes
+// the match invalid (Perl's ^ does not match there). A $ that matched
+// before a final "\n" consumed it in RE2: the match and its groups are cut
+// back to before the "\n".
+func (p *program) fix(m []int, n int) bool {
+	for _, g := range p.tr.carets {
+		if m[2*g] == n && n > 0 {
+			return false
+		}
+	}
+	cut := -1
+	for _, g := range p.tr.dollars {
+		if at := m[2*g]; at >= 0 && (cut < 0 || at < cut) {
+			cut = at
+		}
+	}
+	if cut >= 0 {
+		for k := range m {
+			if m[k] > cut {
+				m[k] = cut
+			}
+		}
+	}
+	return true
+}
+
+// narrow converts offsets into a latin1-widened string back to offsets
+// into the original bytes: every non-ASCII character of the widened
+// string is two bytes for one.
+func narrow(wide string, ms [][]int) {
+	cur, lead := 0, 0
+	count := func(from, leads, to int) int {
+		for i := from; i < to; i++ {
+			if wide[i] >= 0xC0 {
+				leads++
+			}
+		}
+		return leads
+	}
+	for _, m := range ms {
+		if m[0] < cur {
+			cur, lead = 0, 0
+		}
+		lead = count(cur, lead, m[0])
+		cur = m[0]
+		for k := range m {
+			if m[k] >= 0 {
+				if m[k] >= cur {
+					m[k] -= count(cur, lead, m[k])
+				} else {
+					m[k] -= count(0, 0, m[k])
+				}
+			}
+		}
+	}
+}
+
+// minLen is the minimal length of a match of re, in characters.
+func minLen(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpNoMatch:
+		return 1
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpPlus:
+		return minLen(re.Sub[0])
+	case syntax.OpRepeat:
+		n := re.Min * minLen(re.Sub[0])
+		if n > 1<<20 {
+			n = 1 << 20
+		}
+		return n
+	case syntax.OpConcat:
+		n := 0
+		for _, s := range re.Sub {
+			n += minLen(s)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := -1
+		for _, s := range re.Sub {
+			if l := minLen(s); n < 0 || l < n {
+				n = l
+			}
+		}
+		if n < 0 {
+			return 0
+		}
+		return n
+	}
+	return 0 // empty match, assertions, star, quest
+}
+
+// asciiOnly reports whether every character re can match is ASCII.
+func asciiOnly(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return false
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if r >= utf8.RuneSelf {
+				return false
+			}
+			if re.Flags&syntax.FoldCase != 0 {
+				for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+					if f >= utf8.RuneSelf {
+						return false
+					}
+				}
+			}
+		}
+		return true
+	case syntax.OpCharClass:
+		return len(re.Rune) == 0 || re.Rune[len(re.Rune)-1] < utf8.RuneSelf
+	}
+	for _, s := range re.Sub {
+		if !asciiOnly(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// runMatcher finds runs of one character class: the whole pattern is
+// [capture of] a chain of repeats of a single class (x{n}, x{n,m}, x+...).
+// Leftmost-first on such a pattern is simply: the first position where at
+// least min matching characters follow; greedy takes up to max.
+type runMatcher struct {
+	in       func(rune) bool
+	min, max int // max < 0: unbounded
+	capture  bool
+}
+
+func (f *runMatcher) find(s string, global bool) [][]int {
+	var res [][]int
+	for i := 0; i < len(s); {
+		j, n := i, 0
+		for j < len(s) && (f.max < 0 || n < f.max) {
+			r, w := utf8.DecodeRuneInString(s[j:])
+			if !f.in(r) {
+				break
+			}
+			j += w
+			n++
+		}
+		if n >= f.min {
+			m := []int{i, j}
+			if f.capture {
+				m = append(m, i, j)
+			}
+			res = append(res, m)
+			if !global {
+				break
+			}
+			i = j
+			continue
+		}
+		if j >= len(s) {
+			break
+		}
+		_, w := utf8.DecodeRuneInString(s[j:])
+		i = j + w
+	}
+	return res
+}
+
+// fastShape returns a runMatcher for patterns it can run, else nil.
+func fastShape(re *syntax.Regexp) *runMatcher {
+	f := &runMatcher{}
+	if re.Op == syntax.OpCapture {
+		f.capture = true
+		re = re.Sub[0]
+	}
+	parts := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		parts = re.Sub
+	}
+	var leaf *syntax.Regexp
+	lazy := -1
+	for _, p := range parts {
+		var l *syntax.Regexp
+		lo, hi, ng := 1, 1, -1
+		switch p.Op {
+		case syntax.OpStar:
+			l, lo, hi = p.Sub[0], 0, -1
+		case syntax.OpPlus:
+			l, lo, hi = p.Sub[0], 1, -1
+		case syntax.OpQuest:
+			l, lo, hi = p.Sub[0], 0, 1
+		case syntax.OpRepeat:
+			l, lo, hi = p.Sub[0], p.Min, p.Max
+		default:
+			l = p
+		}
+		if l != p {
+			ng = 0
+			if p.Flags&syntax.NonGreedy != 0 {
+				ng = 1
+			}
+		}
+		if !isLeaf(l) || leaf != nil && !leaf.Equal(l) {
+			return nil
+		}
+		leaf = l
+		if ng >= 0 && lo != hi {
+			if lazy >= 0 && lazy != ng {
+				return nil
+			}
+			lazy = ng
+		}
+		f.min += lo
+		if hi < 0 || f.max < 0 {
+			f.max = -1
+		} else {
+			f.max += hi
+		}
+	}
+	if leaf == nil || f.min == 0 {
+		return nil
+	}
+	if lazy == 1 {
+		f.max = f.min
+	}
+	f.in = leafFunc(leaf)
+	return f
+}
+
+func isLeaf(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL, syntax.OpCharClass:
+		return true
+	case syntax.OpLiteral:
+		return len(re.Rune) == 1
+	}
+	return false
+}
+
+func leafFunc(re *syntax.Regexp) func(rune) bool {
+	switch re.Op {
+	case syntax.OpAnyChar:
+		return func(rune) bool { return true }
+	case syntax.OpAnyCharNotNL:
+		return func(r rune) bool { return r != '\n' }
+	case syntax.OpCharClass:
+		ranges := append([]rune(nil), re.Rune...)
+		return func(r rune) bool {
+			// ranges are sorted pairs [lo, hi]
+			k := sort.Search(len(ranges)/2, func(k int) bool { return ranges[2*k+1] >= r })
+			return k < len(ranges)/2 && ranges[2*k] <= r
+		}
+	}
+	lit := re.Rune[0]
+	if re.Flags&syntax.FoldCase == 0 {
+		return func(r rune) bool { return r == lit }
+	}
+	return func(r rune) bool {
+		if r == lit {
+			return true
+		}
+		for f := unicode.SimpleFold(lit); f != lit; f = unicode.SimpleFold(f) {
+			if f == r {
+				return true
+			}
+		}
+		return false
+	}
+}
