@@ -18,7 +18,7 @@ package plugins
 func Order(kind Kind) []string {
 	switch kind {
 	case SkipHook:
-		return []string{"maxsize", "minsize", "appendlimit", "skipmess", "maxlinelength"}
+		return []string{"maxsize", "minsize", "skipmess", "maxlinelength"}
 	case RewriteHook:
 		return []string{"regexmess", "disarmreadreceipts", "pipemess", "addheader", "truncmess"}
 	case FlagHook:

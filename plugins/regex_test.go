@@ -297,3 +297,28 @@ func TestRewriteChain(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestRegexTrans2(t *testing.T) {
+	for _, tc := range []struct {
+		rules      []string
+		in, target string
+	}{
+		{[]string{`s,/,X,g`}, "spam.spam", "spam.spam"},
+		{[]string{`s,/,X,g`}, "spam/spam.spam", "spamXspam.spam"},
+		{[]string{`s, ,_,g`}, "bla bla", "bla_bla"},
+		{[]string{`s/(.*)/\U$1/`}, "blabla", "BLABLA"},
+		{[]string{`s,\[Gmail\].,,`, `s/^Sent Mail$/Sent/`}, "[Gmail]/Sent Mail", "Sent"},
+	} {
+		h, err := Build("regextrans2", tc.rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := h.(hooks.FolderMapper).MapFolder(hooks.Folder{Name: tc.in, Target: tc.in})
+		if err != nil || r.Target != tc.target {
+			t.Errorf("%v on %q: got %q, %v; want %q", tc.rules, tc.in, r.Target, err, tc.target)
+		}
+	}
+	if _, err := Build("regextrans2", []string{`s/(?<=a)b/c/`}); err == nil || !strings.Contains(err.Error(), "Lua") {
+		t.Errorf("look-behind not refused with a Lua hint: %v", err)
+	}
+}

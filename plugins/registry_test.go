@@ -14,7 +14,6 @@ import (
 var sampleValues = map[string][]string{
 	"maxsize":            {"1000"},
 	"minsize":            {"10"},
-	"appendlimit":        {"1000"},
 	"maxlinelength":      {"998"},
 	"skipmess":           {"/^Subject: spam/m"},
 	"regexmess":          {"s/a/b/g"},

@@ -31,27 +31,6 @@ func init() {
 			return minSize{limit: n}, nil
 		},
 	})
-	register(Plugin{
-		Name: "appendlimit",
-		Kind: SkipHook,
-		Doc:  "Skip messages larger than host2's APPENDLIMIT (or --appendlimit) instead of failing their APPEND.",
-		New: func(values []string) (any, error) {
-			if len(values) == 0 {
-				return nil, fmt.Errorf("appendlimit: needs a value")
-			}
-			var limit int64 = -1
-			for _, v := range values {
-				n, err := parseInt("appendlimit", v, 1)
-				if err != nil {
-					return nil, err
-				}
-				if limit < 0 || n < limit {
-					limit = n
-				}
-			}
-			return appendLimit{limit: limit}, nil
-		},
-	})
 }
 
 // maxSize skips messages with Size >= limit: "larger or equal", as the
@@ -78,26 +57,3 @@ func (h minSize) Skip(m *hooks.Message) (string, error) {
 }
 
 func (minSize) HeaderOnly() bool { return true }
-
-// appendLimit skips messages host2 would refuse: over the limit, which
-// RFC 7889 defines as the largest size accepted. When a rewrite already
-// replaced the message, the size checked is that of the new bytes, which
-// are what is appended.
-type appendLimit struct{ limit int64 }
-
-func (h appendLimit) Skip(m *hooks.Message) (string, error) {
-	size := m.Size
-	if m.Changed() {
-		raw, err := m.Raw()
-		if err != nil {
-			return "", err
-		}
-		size = int64(len(raw))
-	}
-	if size > h.limit {
-		return fmt.Sprintf("%d exceeds appendlimit %d bytes", size, h.limit), nil
-	}
-	return "", nil
-}
-
-func (appendLimit) HeaderOnly() bool { return true }

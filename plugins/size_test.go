@@ -23,10 +23,6 @@ func TestSizeSkips(t *testing.T) {
 		{"minsize", []string{"100"}, 101, false, ""},
 		{"minsize", []string{"0"}, 0, true, ""},
 		{"minsize", []string{"0"}, 1, false, ""},
-		{"appendlimit", []string{"100"}, 100, false, ""},
-		{"appendlimit", []string{"100"}, 101, true, "101 exceeds appendlimit 100 bytes"},
-		{"appendlimit", []string{"200", "100"}, 150, true, ""}, // the smallest wins
-		{"appendlimit", []string{"100", "200"}, 150, true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"/"+strings.Join(tt.values, ",")+"/"+strconv.FormatInt(tt.size, 10), func(t *testing.T) {
@@ -50,19 +46,6 @@ func TestSizeSkips(t *testing.T) {
 	}
 }
 
-// After a rewrite, appendlimit checks the bytes that will be appended.
-func TestAppendLimitAfterRewrite(t *testing.T) {
-	m := rawMsg("0123456789")
-	h := skipper(t, "appendlimit", "8")
-	if r, _ := h.Skip(m); r == "" {
-		t.Fatal("10 bytes over appendlimit 8 not skipped")
-	}
-	m.SetRaw([]byte("01234567"))
-	if r, _ := h.Skip(m); r != "" {
-		t.Fatalf("8 bytes after rewrite skipped: %q", r)
-	}
-}
-
 func TestNumericValueErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
@@ -71,7 +54,6 @@ func TestNumericValueErrors(t *testing.T) {
 		{"maxsize", nil}, {"maxsize", []string{"abc"}}, {"maxsize", []string{"0"}},
 		{"maxsize", []string{"-1"}}, {"maxsize", []string{"1__0"}}, {"maxsize", []string{"_10"}},
 		{"minsize", []string{"-1"}}, {"minsize", []string{"1.5"}},
-		{"appendlimit", nil}, {"appendlimit", []string{"100", "x"}},
 		{"truncmess", []string{"0"}}, {"truncmess", nil},
 		{"maxlinelength", []string{"0"}}, {"maxlinelength", []string{""}},
 	} {

@@ -84,7 +84,7 @@ func TestUsageErrors(t *testing.T) {
 		{"ambiguous", []string{"--passf", "x"}, 64, "option --passf is ambiguous (--passfile1 --passfile2)"},
 		{"not implemented", []string{"--synclabels"}, 64, "option --synclabels is not implemented yet"},
 		{"not implemented negation", []string{"--noallowsizemismatch"}, 64, "option --noallowsizemismatch is not implemented yet"},
-		{"not implemented valued", []string{"--maxsize", "1000"}, 64, "option --maxsize is not implemented yet"},
+		{"not implemented valued", []string{"--maxlinelengthcmd", "fold"}, 64, "option --maxlinelengthcmd is not implemented yet"},
 		{"not implemented alias", []string{"--tests_debug"}, 64, "option --tests_debug is not implemented yet"},
 		{"script", []string{"--script", "a.lua"}, 64, "option --script is not implemented yet"},
 		{"preset", []string{"--preset1", "gmail"}, 64, "option --preset1 is not implemented yet"},

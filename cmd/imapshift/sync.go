@@ -7,11 +7,13 @@ import (
 	"os"
 	"regexp"
 	"runtime/debug"
+	"time"
 
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/identity"
 	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/perlre"
 )
 
 // engineOptions turns the command line into the engine's options. It
@@ -38,10 +40,10 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 		Folders: s.Folder, FolderRec: s.FolderRec, Subscribed: s.Subscribed,
 		FolderFirst: s.FolderFirst, FolderLast: s.FolderLast, CheckFoldersExist: s.CheckFoldersExist,
 	}
-	if sel.Include, err = compileAll("include", s.Include); err != nil {
+	if sel.Include, err = compilePerl("include", s.Include); err != nil {
 		return o, err
 	}
-	if sel.Exclude, err = compileAll("exclude", s.Exclude); err != nil {
+	if sel.Exclude, err = compilePerl("exclude", s.Exclude); err != nil {
 		return o, err
 	}
 	o.Selection = sel
@@ -59,6 +61,23 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	if err := deletionOptions(&o, s); err != nil {
 		return o, err
 	}
+	if o.Delete2FoldersOnly, err = folderMatcher("delete2foldersonly", s.Delete2FoldersOnly); err != nil {
+		return o, err
+	}
+	if o.Delete2FoldersButNot, err = folderMatcher("delete2foldersbutnot", s.Delete2FoldersButNot); err != nil {
+		return o, err
+	}
+	o.Delete2Folders = o.Delete2Folders || s.Delete2FoldersOnly != "" || s.Delete2FoldersButNot != ""
+	if err := buildHooks(s, &o); err != nil {
+		return o, err
+	}
+	o.AppendLimit = s.AppendLimit
+	age, err := ageWindow(s)
+	if err != nil {
+		return o, err
+	}
+	o.MessageSelection = engine.Selection{Age: age, Now: time.Now(),
+		NoSearch1: !s.Host1.AbleToSearch, NoSearch2: !s.Host2.AbleToSearch}
 	o.Identity = identity.Options{UseHeaders: s.UseHeader, MessageIDNoDomain: s.MessageIDNoDomain, NoSkipSize: !s.SkipSize}
 	if s.SkipHeader != "" {
 		if o.Identity.SkipHeader, err = identity.CompileSkipHeader(s.SkipHeader); err != nil {
@@ -81,16 +100,16 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	return o, nil
 }
 
-// compileAll compiles --include/--exclude patterns (RE2 syntax for now;
-// the Perl compatibility layer comes with the folder-options work).
-func compileAll(opt string, pats []string) ([]*regexp.Regexp, error) {
+// compilePerl compiles --include/--exclude patterns, which imapsync takes
+// as Perl regexes (bare, /../ or m{..}).
+func compilePerl(opt string, pats []string) ([]*regexp.Regexp, error) {
 	var out []*regexp.Regexp
 	for _, p := range pats {
-		re, err := regexp.Compile(p)
+		m, err := perlre.ParseMatch(p)
 		if err != nil {
-			return nil, exitcode.New(exitcode.Usage, "--%s %q: %v", opt, p, err)
+			return nil, exitcode.Wrap(exitcode.Usage, perlre.WithOption(err, "--"+opt))
 		}
-		out = append(out, re)
+		out = append(out, m.Regexp())
 	}
 	return out, nil
 }

@@ -219,6 +219,10 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			}
 			continue
 		}
+		if e.appendLimit > 0 && m.size > e.appendLimit {
+			e.ruleSkip(fp, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, e.appendLimit))
+			continue
+		}
 		c := copyItem{uid: m.uid, size: m.size, flags: flags, key: key, addHeader: addHeader}
 		switch {
 		case e.opts.IDateFromHeader:
@@ -348,4 +352,14 @@ func (e *engine) note(fp *folderPlan, f imap.Flag, why string) {
 	}
 	e.noted[k] = true
 	e.sayLocked(fmt.Sprintf("Host2: folder [%s] cannot store flag %q (%s), dropping the flag, not the message", fp.h2, f, why))
+}
+
+// effectiveAppendLimit is the smaller of --appendlimit and host2's
+// APPENDLIMIT capability (imapsync's maxsize_setting); 0 means none.
+func effectiveAppendLimit(option int64, caps imap.CapSet) int64 {
+	limit := option
+	if l, ok := caps.AppendLimit(); ok && l != nil && (limit == 0 || int64(*l) < limit) {
+		limit = int64(*l)
+	}
+	return limit
 }

@@ -39,6 +39,8 @@ type engine struct {
 
 	plan  plan
 	hooks msgHooks
+	// appendLimit is the largest message host2 takes (0: no limit).
+	appendLimit int64
 	// deleted lists the folders removed (or, dry, to remove) on each side.
 	deleted        [2][]string
 	deletedFolders [2]int
@@ -146,6 +148,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	if err := e.discover(main); err != nil {
 		return nil, err
 	}
+	e.appendLimit = effectiveAppendLimit(opts.AppendLimit, e.info2.caps)
 	if err := e.nameFolders(); err != nil {
 		return nil, err
 	}

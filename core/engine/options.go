@@ -72,7 +72,10 @@ type Options struct {
 	Force                      bool
 	Identity                   identity.Options
 	// MessageSelection narrows the messages of each folder and side.
-	MessageSelection  Selection
+	MessageSelection Selection
+	// AppendLimit (--appendlimit) skips, with a reason, messages larger
+	// than this; host2's APPENDLIMIT capability lowers it. 0: none.
+	AppendLimit       int64
 	SyncDuplicates    bool
 	AddHeader         bool
 	SyncInternalDates bool
