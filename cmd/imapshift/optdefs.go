@@ -98,7 +98,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "messageidnodomain", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Compare Message-Id without its @domain part."})
 	add(&Option{Name: "addheader", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "Add a Message-Id to messages that have none, so they can be synced."})
 	add(&Option{Name: "syncduplicates", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "Also sync messages that are duplicates on host1."})
-	add(&Option{Name: "skipcrossduplicates", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Skip messages already copied from another folder."})
+	add(&Option{Name: "skipcrossduplicates", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "Skip messages already copied from another folder."})
 	add(&Option{Name: "usecache", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Keep a UID cache to speed up later runs."})
 	add(&Option{Name: "cacheaftercopy", Kind: Bool, Default: true, Group: GroupMessages, Status: NotImplemented, Help: "Write the cache entry right after each copy."})
 	add(&Option{Name: "useuid", Kind: Bool, Group: GroupMessages, Status: NotImplemented, Help: "Identify messages by UID (implies --usecache)."})
@@ -180,9 +180,10 @@ func optionDefs() []*Option {
 	add(&Option{Name: "debug", Kind: Bool, Group: GroupDebug, Status: NotImplemented, Help: "Debug output."})
 	add(&Option{Name: "debugimap", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the IMAP conversation with both hosts (secrets masked)."})
 	add(both(&Option{Name: "debugimap%d", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the IMAP conversation with host%d (secrets masked)."})...)
-	for _, name := range []string{"debugfolders", "debugcontent", "debugflags", "debugmemory", "debugcrossduplicates", "debugcache", "debuglabels", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
+	for _, name := range []string{"debugfolders", "debugcontent", "debugflags", "debugmemory", "debugcache", "debuglabels", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
 		add(&Option{Name: name, Kind: Bool, Group: GroupDebug, Status: NotImplemented, Help: "Debug output about " + strings.TrimPrefix(name, "debug") + "."})
 	}
+	add(&Option{Name: "debugcrossduplicates", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "With --skipcrossduplicates, say which host2 folder already holds each skipped message."})
 	add(&Option{Name: "debugssl", Kind: Int, Default: 1, Group: GroupDebug, Status: NotImplemented, Help: "SSL debug level, 0 to 4."})
 	add(&Option{Name: "debugsleep", Kind: Float, Group: GroupDebug, Status: NotImplemented, Help: "Pause flo seconds at debug points."})
 	add(&Option{Name: "tests", Kind: Bool, Group: GroupDebug, Status: NotImplemented, Help: "Run the built-in unit tests and exit."})

@@ -72,6 +72,10 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 		return o, err
 	}
 	o.AppendLimit = s.AppendLimit
+	o.SkipCrossDuplicates, o.DebugCrossDuplicates = s.SkipCrossDuplicates, s.DebugCrossDuplicates
+	if s.SkipCrossDuplicates && s.UseCache {
+		return o, exitcode.New(exitcode.Usage, "--skipcrossduplicates and --usecache together are refused (imapsync refuses them too)")
+	}
 	age, err := ageWindow(s)
 	if err != nil {
 		return o, err

@@ -363,3 +363,38 @@ func effectiveAppendLimit(option int64, caps imap.CapSet) int64 {
 	}
 	return limit
 }
+
+// skipCrossDuplicates drops planned copies whose key is already in a host2
+// folder processed before (imapsync's --skipcrossduplicates: a Gmail
+// message with several labels lands in the first folder only). The walk
+// follows the folder order, so the result does not depend on --parallel.
+func (e *engine) skipCrossDuplicates() {
+	seen := map[string]string{} // key -> host2 folder
+	for _, fp := range e.plan.folders {
+		if !fp.analyzed || fp.skip != "" {
+			continue
+		}
+		kept := fp.copies[:0]
+		for _, c := range fp.copies {
+			if where, dup := seen[c.key]; dup {
+				fp.crossDup++
+				if e.opts.DebugCrossDuplicates {
+					e.say("Host1: %s/%d is a cross duplicate of a message in host2 folder [%s]", fp.h1, c.uid, where)
+				}
+				continue
+			}
+			kept = append(kept, c)
+		}
+		fp.copies = kept
+		for k := range fp.keys2 {
+			if _, ok := seen[k]; !ok {
+				seen[k] = fp.h2
+			}
+		}
+		for _, c := range fp.copies {
+			if _, ok := seen[c.key]; !ok {
+				seen[c.key] = fp.h2
+			}
+		}
+	}
+}

@@ -162,6 +162,9 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		return e.result(), nil
 	}
 	e.analyzeAll(ctx, main)
+	if opts.SkipCrossDuplicates {
+		e.skipCrossDuplicates()
+	}
 	if err := e.checkDeletions(); err != nil {
 		return nil, err
 	}

@@ -276,3 +276,22 @@ func TestProgressReportsEveryCopy(t *testing.T) {
 		t.Fatalf("folders started %v, done %v", prog.started, prog.done)
 	}
 }
+
+func TestSkipCrossDuplicates(t *testing.T) {
+	raw := []byte("Message-ID: <label@x>\r\nSubject: labelled twice\r\n\r\nx\r\n")
+	for _, n := range []int{1, 8} {
+		q := newPair(t)
+		for _, box := range []string{"A", "B", "C"} {
+			q.u1.Seed(box, testserver.Message{Raw: raw})
+		}
+		var out bytes.Buffer
+		opts := q.options(t, &out)
+		opts.SkipCrossDuplicates, opts.Parallel = true, n
+		res := run(t, opts)
+		a, _ := q.u2.Messages("A")
+		b, _ := q.u2.Messages("B")
+		if len(a) != 1 || len(b) != 0 || res.CrossDupHost2 != 2 {
+			t.Fatalf("parallel %d: A has %d, B %d, crossdup %d; want the first folder only", n, len(a), len(b), res.CrossDupHost2)
+		}
+	}
+}

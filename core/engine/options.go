@@ -75,24 +75,27 @@ type Options struct {
 	MessageSelection Selection
 	// AppendLimit (--appendlimit) skips, with a reason, messages larger
 	// than this; host2's APPENDLIMIT capability lowers it. 0: none.
-	AppendLimit       int64
-	SyncDuplicates    bool
-	AddHeader         bool
-	SyncInternalDates bool
-	IDateFromHeader   bool
-	ResyncFlags       bool
-	Dry               bool
-	JustFolders       bool
-	JustFolderSizes   bool
-	FolderSizes       bool
-	FolderSizesAtEnd  bool
-	Parallel          int
-	BodyBudget        int64
-	TmpDir            string
-	ErrorsMax         int
-	ReconnectRetry1   int
-	ReconnectRetry2   int
-	Out               io.Writer
+	AppendLimit int64
+	// SkipCrossDuplicates does not copy a message whose key is already in
+	// a host2 folder synced before it; DebugCrossDuplicates says which.
+	SkipCrossDuplicates, DebugCrossDuplicates bool
+	SyncDuplicates                            bool
+	AddHeader                                 bool
+	SyncInternalDates                         bool
+	IDateFromHeader                           bool
+	ResyncFlags                               bool
+	Dry                                       bool
+	JustFolders                               bool
+	JustFolderSizes                           bool
+	FolderSizes                               bool
+	FolderSizesAtEnd                          bool
+	Parallel                                  int
+	BodyBudget                                int64
+	TmpDir                                    string
+	ErrorsMax                                 int
+	ReconnectRetry1                           int
+	ReconnectRetry2                           int
+	Out                                       io.Writer
 	// Progress, when set, is told how the copying advances.
 	Progress Progress
 }

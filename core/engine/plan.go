@@ -55,6 +55,7 @@ type folderPlan struct {
 	ruleSkipped      int
 	ruleSkippedBytes int64
 	rewritten        int
+	crossDup         int
 	// confirmed1 are host1 UIDs copied with an APPENDUID; unconfirmed1
 	// were copied without one and are checked on host2 before --delete1.
 	confirmed1   []imap.UID

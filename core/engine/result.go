@@ -60,6 +60,8 @@ func (e *engine) result() *Result {
 		c.Skipped += int64(fp.alreadyThere + fp.dup1 + fp.ruleSkipped)
 		c.BytesSkipped += fp.bytesAlready + fp.ruleSkippedBytes
 		c.Rewritten += int64(fp.rewritten)
+		c.CrossDupHost2 += int64(fp.crossDup)
+		c.Skipped += int64(fp.crossDup)
 		for by, n := range fp.skippedBy {
 			if c.SkippedBy == nil {
 				c.SkippedBy = map[string]int64{}
