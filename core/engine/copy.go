@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -83,6 +84,17 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 			e.fail(fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fp.h1, f.item.uid, f.item.size, err))
 			continue
 		}
+		if e.checkExitWhenOver(e.stats.sent.Load()) {
+			e.releaseFetched(f)
+			continue
+		}
+		if slept, err := e.throttle.wait(ctx, f.body.Len(), e.stats.bytes.Load()); err != nil {
+			e.releaseFetched(f)
+			lost(f.item)
+			continue
+		} else if slept >= 10*time.Millisecond {
+			e.say("sleeping %.2f s", slept.Seconds())
+		}
 		pending.Add(1)
 		f := f
 		err = e.w.append(app, fp.h2, f.item.flags, f.item.date, f.body.Len(), r, func(res conn.AppendResult) {
@@ -98,6 +110,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 		})
 		// Once written, the body is not needed any more: an APPEND whose
 		// outcome is lost is fetched again.
+		e.stats.sent.Add(f.body.Len())
 		e.releaseFetched(f)
 		if err != nil {
 			// The callback will not run: the connection broke while the

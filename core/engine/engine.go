@@ -37,8 +37,9 @@ type engine struct {
 	memStart float64
 	loopAt   time.Time
 
-	plan  plan
-	hooks msgHooks
+	plan     plan
+	hooks    msgHooks
+	throttle *throttle
 	// appendLimit is the largest message host2 takes (0: no limit).
 	appendLimit int64
 	// deleted lists the folders removed (or, dry, to remove) on each side.
@@ -61,6 +62,8 @@ type counters struct {
 	deleted       [2]atomic.Int64
 	toCopy        atomic.Int64 // planned copies not yet done (for the ETA)
 	errorsReached atomic.Bool
+	exitWhenOver  atomic.Bool
+	sent          atomic.Int64 // bytes written to host2, for --exitwhenover
 }
 
 // Run carries out one sync (or, with JustFolders / JustFolderSizes / Dry,
@@ -86,7 +89,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	e.w = writes{e: e}
 	e.hooks = newMsgHooks(opts.Hooks, opts.AddHeader)
+	e.throttle = newThrottle(opts.Limits)
 	e.hooks = newMsgHooks(opts.Hooks, opts.AddHeader)
+	e.throttle = newThrottle(opts.Limits)
 	e.progress = opts.Progress
 	if e.progress == nil {
 		e.progress = noProgress{}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/dovecot"
+	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/testserver"
 )
 
@@ -155,4 +156,55 @@ func dovecotFetchAll(t *testing.T, d *dovecot.Server) [][]byte {
 		out = append(out, m.BodySection[0].Bytes)
 	}
 	return out
+}
+
+// TestRateLimitsHoldAcrossWorkers checks the global message and byte
+// rates over parallel workers, loosely (within 30 %).
+func TestRateLimitsHoldAcrossWorkers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		limits Limits
+		n      int
+		want   time.Duration
+	}{
+		{"messages", Limits{MessagesPerSecond: 40}, 60, 1500 * time.Millisecond},
+		{"bytes", Limits{BytesPerSecond: 100_000}, 40, 0}, // want computed from the bytes
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t)
+			seedN(t, p.u1, "INBOX", tc.n/2, 3000)
+			seedN(t, p.u1, "Other", tc.n/2, 3000)
+			var out bytes.Buffer
+			opts := p.options(t, &out)
+			opts.Parallel, opts.Limits = 4, tc.limits
+			start := time.Now()
+			res := run(t, opts)
+			took := time.Since(start)
+			want := tc.want
+			if want == 0 {
+				want = time.Duration(float64(res.BytesTransferred) / tc.limits.BytesPerSecond * float64(time.Second))
+			}
+			if res.Transferred != int64(tc.n) {
+				t.Fatalf("transferred %d", res.Transferred)
+			}
+			if ratio := took.Seconds() / want.Seconds(); ratio < 0.7 || ratio > 1.3 {
+				t.Fatalf("took %v for an expected %v (ratio %.2f)", took, want, ratio)
+			}
+		})
+	}
+}
+
+func TestExitWhenOver(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 50, 3000)
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	opts.Parallel, opts.Limits.ExitWhenOver = 1, 20_000
+	res := run(t, opts)
+	if got := res.Errors.ExitCode(); got != exitcode.TransferExceeded {
+		t.Fatalf("exit code %d, errors %v", got, res.Errors.Messages())
+	}
+	if res.Transferred >= 50 || res.BytesTransferred < 20_000 {
+		t.Fatalf("transferred %d messages, %d bytes", res.Transferred, res.BytesTransferred)
+	}
 }

@@ -79,23 +79,25 @@ type Options struct {
 	// SkipCrossDuplicates does not copy a message whose key is already in
 	// a host2 folder synced before it; DebugCrossDuplicates says which.
 	SkipCrossDuplicates, DebugCrossDuplicates bool
-	SyncDuplicates                            bool
-	AddHeader                                 bool
-	SyncInternalDates                         bool
-	IDateFromHeader                           bool
-	ResyncFlags                               bool
-	Dry                                       bool
-	JustFolders                               bool
-	JustFolderSizes                           bool
-	FolderSizes                               bool
-	FolderSizesAtEnd                          bool
-	Parallel                                  int
-	BodyBudget                                int64
-	TmpDir                                    string
-	ErrorsMax                                 int
-	ReconnectRetry1                           int
-	ReconnectRetry2                           int
-	Out                                       io.Writer
+	// Limits throttle and bound the copy.
+	Limits            Limits
+	SyncDuplicates    bool
+	AddHeader         bool
+	SyncInternalDates bool
+	IDateFromHeader   bool
+	ResyncFlags       bool
+	Dry               bool
+	JustFolders       bool
+	JustFolderSizes   bool
+	FolderSizes       bool
+	FolderSizesAtEnd  bool
+	Parallel          int
+	BodyBudget        int64
+	TmpDir            string
+	ErrorsMax         int
+	ReconnectRetry1   int
+	ReconnectRetry2   int
+	Out               io.Writer
 	// Progress, when set, is told how the copying advances.
 	Progress Progress
 }
