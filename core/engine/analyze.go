@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,16 +26,16 @@ type meta struct {
 
 // fetchMeta fetches UID, FLAGS, INTERNALDATE, RFC822.SIZE and the
 // identifying header fields of every message of the selected folder with
-// one FETCH; fields nil fetches the whole header. Results come in server
+// one FETCH; fields nil fetches the whole header, an empty list none. Results come in server
 // order (normally ascending UID).
 func fetchMeta(c *imapclient.Client, fields []string) ([]meta, error) {
 	var all imap.SeqSet
 	all.AddRange(1, 0)
-	sect := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}
-	cmd := c.Fetch(all, &imap.FetchOptions{
-		UID: true, Flags: true, InternalDate: true, RFC822Size: true,
-		BodySection: []*imap.FetchItemBodySection{sect},
-	})
+	opts := &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true}
+	if fields == nil || len(fields) > 0 {
+		opts.BodySection = []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}}
+	}
+	cmd := c.Fetch(all, opts)
 	var out []meta
 	for {
 		msg := cmd.Next()
@@ -77,7 +78,25 @@ func (e *engine) headerFields() []string {
 // analyze reads both sides of one folder and fills its plan: counts,
 // sizes, the messages to copy and the flags to change.
 func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
+	if e.opts.State != nil {
+		unchanged, err := e.loadState(ctx, w, fp)
+		if err != nil {
+			return err
+		}
+		if unchanged {
+			fp.analyzed = true
+			return nil
+		}
+	}
+	// --useuid trusts the UID map only when this folder has a valid,
+	// non-empty one; otherwise (first run, state lost, UIDVALIDITY changed)
+	// headers are compared, which never duplicates, and the matches are
+	// saved for next time.
+	fp.byUID = e.opts.UseUID && fp.state != nil && !fp.state.Invalidated && fp.state.Len() > 0
 	fields := e.headerFields()
+	if fp.byUID && fields != nil {
+		fields = []string{}
+	}
 	var metas1, metas2 []meta
 	err := w.retry(ctx, 1, func() error {
 		sel, err := w.selectFolder(ctx, 1, fp.h1)
@@ -149,7 +168,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 	for _, m := range metas2 {
 		fp.size2 += m.size
 		fp.big2 = max(fp.big2, m.size)
-		key, ok := id.Key(m.hdr, m.size)
+		key, ok := e.key2(fp, m)
 		if !ok {
 			fp.void2++
 			continue
@@ -169,7 +188,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 	for _, m := range metas1 {
 		fp.size1 += m.size
 		fp.big1 = max(fp.big1, m.size)
-		key, ok := id.Key(m.hdr, m.size)
+		key, ok := e.key1(fp, m)
 		addHeader := false
 		if !ok {
 			fp.void1++
@@ -214,6 +233,9 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			fp.alreadyThere++
 			fp.bytesAlready += m.size
 			fp.present1 = append(fp.present1, m.uid)
+			if e.opts.State != nil {
+				fp.matched = append(fp.matched, matchedPair{uid1: m.uid, uid2: have.uid, key: key})
+			}
 			if e.opts.ResyncFlags && !sameFlags(flags, normalizeFlags(have.flags)) {
 				fp.stores = append(fp.stores, storeItem{uid1: m.uid, uid2: have.uid, from: have.flags, to: flags})
 			}
@@ -397,4 +419,27 @@ func (e *engine) skipCrossDuplicates() {
 			}
 		}
 	}
+}
+
+// key1 is the identity of a host1 message: its header key, or under
+// --useuid its UID.
+func (e *engine) key1(fp *folderPlan, m meta) (string, bool) {
+	if fp.byUID {
+		return uidKey(m.uid), true
+	}
+	return e.opts.Identity.Key(m.hdr, m.size)
+}
+
+// key2 is the identity of a host2 message: its header key, or under
+// --useuid the UID key of the host1 message the state maps to it (not
+// identified when the state does not know it: --delete2 removes such
+// messages, "not in cache").
+func (e *engine) key2(fp *folderPlan, m meta) (string, bool) {
+	if !fp.byUID {
+		return e.opts.Identity.Key(m.hdr, m.size)
+	}
+	if uid1, _, ok := fp.state.LookupUID2(uint32(m.uid)); ok {
+		return uidKey(imap.UID(uid1)), true
+	}
+	return "uid2:" + strconv.FormatUint(uint64(m.uid), 10), true
 }

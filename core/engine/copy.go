@@ -42,7 +42,7 @@ func (e *engine) copyChunk(ctx context.Context, w *worker, fp *folderPlan, items
 		items = e.stillMissing(ctx, w, fp, unknown)
 	}
 	for _, it := range items {
-		e.fail(fmt.Sprintf("- msg %s/%d {%d} could not append to folder %s: %v", fp.h1, it.uid, it.size, fp.h2, conn.ErrOutcomeUnknown))
+		e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not append to folder %s: %v", fp.h1, it.uid, it.size, fp.h2, conn.ErrOutcomeUnknown))
 	}
 }
 
@@ -81,7 +81,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 		r, err := f.body.Reader()
 		if err != nil {
 			e.releaseFetched(f)
-			e.fail(fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fp.h1, f.item.uid, f.item.size, err))
+			e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fp.h1, f.item.uid, f.item.size, err))
 			continue
 		}
 		if e.checkExitWhenOver(e.stats.sent.Load()) {
@@ -176,7 +176,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 				if err != nil {
 					msg = err.Error()
 				}
-				e.fail(fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fp.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format("02-Jan-2006 15:04:05 -0700"), msg))
+				e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fp.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format("02-Jan-2006 15:04:05 -0700"), msg))
 				continue
 			}
 			// The budget was reserved for the size announced by host1.

@@ -123,6 +123,15 @@ func (e *engine) fail(msg string) {
 	}
 }
 
+// msgFail records an error about a message or the flags of fp; the folder
+// then does not count as completely synced for the state.
+func (e *engine) msgFail(fp *folderPlan, msg string) {
+	fp.mu.Lock()
+	fp.failed++
+	fp.mu.Unlock()
+	e.fail(msg)
+}
+
 func (e *engine) run(ctx context.Context) (*Result, error) {
 	opts := &e.opts
 	// Both logins are always attempted.
@@ -158,14 +167,14 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	e.printFolderList()
-	e.makeFolders(ctx, main)
-	if del := e.planDelete2Folders(); len(del) > 0 {
-		e.deleted[1] = del
-		e.deleteFolders(ctx, main, 2, del)
-	}
 	if opts.JustFolders {
+		e.makeFolders(ctx, main)
+		e.deleteUnmappedFolders(ctx, main)
 		return e.result(), nil
 	}
+	// Folders missing on host2 are analysed as empty there; they are
+	// created afterwards, so that --skipemptyfolders and --justfoldersizes
+	// create nothing they should not.
 	e.analyzeAll(ctx, main)
 	if opts.SkipCrossDuplicates {
 		e.skipCrossDuplicates()
@@ -173,15 +182,17 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	if err := e.checkDeletions(); err != nil {
 		return nil, err
 	}
-	if del := e.planDelete1EmptyFolders(); len(del) > 0 {
-		e.deleted[0] = del
-		e.deleteFolders(ctx, main, 1, del)
-	}
 	if opts.FolderSizes || opts.JustFolderSizes {
 		e.printSizes(true)
 	}
 	if opts.JustFolderSizes {
 		return e.result(), nil
+	}
+	e.makeFolders(ctx, main)
+	e.deleteUnmappedFolders(ctx, main)
+	if del := e.planDelete1EmptyFolders(); len(del) > 0 {
+		e.deleted[0] = del
+		e.deleteFolders(ctx, main, 1, del)
 	}
 	if opts.Dry {
 		e.printPlan()
@@ -192,6 +203,14 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		e.printSizes(false)
 	}
 	return e.result(), nil
+}
+
+// deleteUnmappedFolders carries out --delete2folders.
+func (e *engine) deleteUnmappedFolders(ctx context.Context, main *worker) {
+	if del := e.planDelete2Folders(); len(del) > 0 {
+		e.deleted[1] = del
+		e.deleteFolders(ctx, main, 2, del)
+	}
 }
 
 func (e *engine) discover(w *worker) error {
@@ -280,6 +299,9 @@ func (e *engine) nameFolders() error {
 		}
 		if o.Subscribe && (o.SubscribeAll || i1.subscribed[h1]) && !i2.subscribed[h2] {
 			fp.subscribe = true
+		}
+		if fp.skip != "" {
+			e.say("Folder %s skipped (%s): %s", mailbox.Display(h1), fp.rule, fp.skip)
 		}
 		e.plan.folders = append(e.plan.folders, fp)
 	}
@@ -471,14 +493,25 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 			e.progress.FolderDone(j.fp.h1)
 		}
 	})
-	if o := &e.opts; o.Delete1 || o.Expunge1 || o.Delete2 || o.Delete2Duplicates {
+	if o := &e.opts; o.Delete1 || o.Expunge1 || o.Delete2 || o.Delete2Duplicates || o.State != nil {
 		var analyzed []*folderPlan
 		for _, fp := range e.plan.folders {
 			if fp.skip == "" && fp.analyzed {
 				analyzed = append(analyzed, fp)
 			}
 		}
-		runParallel(ctx, e, main, analyzed, func(w *worker, fp *folderPlan) { e.finishFolder(ctx, w, fp) })
+		// After a stop (signal, --errorsmax) nothing more is deleted, but
+		// what was established is still saved.
+		saveCtx := context.WithoutCancel(ctx)
+		stopped := ctx.Err() != nil
+		runParallel(saveCtx, e, main, analyzed, func(w *worker, fp *folderPlan) {
+			if !stopped {
+				e.finishFolder(ctx, w, fp)
+			}
+			if o.State != nil {
+				e.saveState(saveCtx, w, fp, !stopped)
+			}
+		})
 	}
 	for _, fp := range e.plan.folders {
 		if fp.skip == "" && fp.analyzed {
@@ -518,7 +551,7 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fp *folderPlan) {
 		return nil
 	})
 	if err != nil {
-		e.fail(fmt.Sprintf("Host2: folder %s: could not add flags: %v", fp.h2, err))
+		e.msgFail(fp, fmt.Sprintf("Host2: folder %s: could not add flags: %v", fp.h2, err))
 		return
 	}
 	e.stats.flagsSet.Add(int64(len(fp.stores)))
@@ -533,6 +566,7 @@ func (e *engine) copied(fp *folderPlan, f fetched, uid2 uint32) {
 	fp.mu.Lock()
 	if uid2 != 0 {
 		fp.confirmed1 = append(fp.confirmed1, f.item.uid)
+		fp.copiedPairs = append(fp.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.key})
 	} else {
 		fp.unconfirmed1 = append(fp.unconfirmed1, f.item)
 	}
@@ -570,7 +604,7 @@ func (e *engine) copied(fp *folderPlan, f fetched, uid2 uint32) {
 
 // appendFailed records a refused APPEND with imapsync's wording.
 func (e *engine) appendFailed(fp *folderPlan, f fetched, err error) {
-	e.fail(fmt.Sprintf("- msg %s/%d {%d} could not append ( Subject:[%s], Date:[%s], Size:[%d], Flags:[%s] ) to folder %s: %v",
+	e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not append ( Subject:[%s], Date:[%s], Size:[%d], Flags:[%s] ) to folder %s: %v",
 		fp.h1, f.item.uid, f.item.size, f.subject, f.date, f.item.size, joinFlags(f.item.flags), fp.h2, err))
 }
 

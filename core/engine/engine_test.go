@@ -295,3 +295,19 @@ func TestSkipCrossDuplicates(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchSelectsMessages(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 6, 300)
+	msgs, _ := p.u1.Messages("INBOX")
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	// Only messages 2..4 by UID, and not the flagged ones (none here).
+	var uids imap.UIDSet
+	uids.AddRange(msgs[1].UID, msgs[3].UID)
+	opts.MessageSelection.Search1 = &imap.SearchCriteria{UID: []imap.UIDSet{uids}, NotFlag: []imap.Flag{imap.FlagFlagged}}
+	res := run(t, opts)
+	if res.Transferred != 3 || res.Skipped != 0 {
+		t.Fatalf("transferred %d skipped %d, want 3 and 0 (left out is not skipped)", res.Transferred, res.Skipped)
+	}
+}

@@ -130,7 +130,7 @@ func (e *engine) ruleSkip(fp *folderPlan, uid imap.UID, size int64, by, reason s
 // hookFailed records a message a hook could not decide on; it is not
 // copied.
 func (e *engine) hookFailed(fp *folderPlan, uid imap.UID, size int64, err error) {
-	e.fail(fmt.Sprintf("- msg %s/%d {%d} not copied: hook error: %v", fp.h1, uid, size, err))
+	e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} not copied: hook error: %v", fp.h1, uid, size, err))
 }
 
 // applyCopyHooks runs the body skip hooks and the rewrite hooks on a

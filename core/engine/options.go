@@ -16,6 +16,7 @@ import (
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/identity"
 	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/state"
 )
 
 // Options configures one run. The zero value is not useful; cmd/ fills it
@@ -80,7 +81,13 @@ type Options struct {
 	// a host2 folder synced before it; DebugCrossDuplicates says which.
 	SkipCrossDuplicates, DebugCrossDuplicates bool
 	// Limits throttle and bound the copy.
-	Limits            Limits
+	Limits Limits
+	// State, when set (--usecache), remembers host1 UID -> host2 UID per
+	// folder pair: folders unchanged on both sides since the last complete
+	// sync are skipped, and with UseUID the mapping is the identity
+	// (--useuid; no header is compared).
+	State             *state.Store
+	UseUID            bool
 	SyncDuplicates    bool
 	AddHeader         bool
 	SyncInternalDates bool

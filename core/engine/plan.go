@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/imapshift/imapshift/core/state"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,21 @@ type folderPlan struct {
 	ruleSkipped      int
 	ruleSkippedBytes int64
 	rewritten        int
-	crossDup         int
+	// State (--usecache): the folder pair, its stored state, host1's status
+	// before the analysis; unchanged is set when the folder was skipped as
+	// unchanged since the last run. matched and copiedPairs are what the
+	// run establishes, saved at the end; failed counts messages that did
+	// not go through.
+	pair        state.FolderPair
+	state       *state.FolderState
+	status1     state.Status
+	validity1   uint32
+	unchanged   bool
+	byUID       bool // identity is the state's UID map (--useuid)
+	matched     []matchedPair
+	copiedPairs []matchedPair
+	failed      int
+	crossDup    int
 	// confirmed1 are host1 UIDs copied with an APPENDUID; unconfirmed1
 	// were copied without one and are checked on host2 before --delete1.
 	confirmed1   []imap.UID

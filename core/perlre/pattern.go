@@ -30,11 +30,12 @@ type frame struct {
 
 // translation is the result of translating one Perl pattern.
 type translation struct {
-	pattern string         // RE2 syntax
-	userGo  []int          // Perl group n → Go group index (userGo[0] = 0)
-	names   map[string]int // named group → Perl group number
-	dollars []int          // Go groups that capture the "\n" a Perl $ stands before
-	carets  []int          // Go groups marking where a /m ^ matched
+	pattern  string         // RE2 syntax
+	userGo   []int          // Perl group n → Go group index (userGo[0] = 0)
+	names    map[string]int // named group → Perl group number
+	dollars  []int          // Go groups that capture the "\n" a Perl $ stands before
+	carets   []int          // Go groups marking where a /m ^ matched
+	goGroups int            // capture groups in pattern
 }
 
 type translator struct {
@@ -48,15 +49,16 @@ type translator struct {
 	stack  []frame
 	total  int // Perl capture groups in the whole pattern (for \10 vs octal)
 
-	lastAtom       int // output offset of the last quantifiable atom, -1 if none
-	lastAtomGroups int // Go groups emitted before that atom
+	afterQuant     bool // the last token was a quantifier ("a+{2}" is an error)
+	lastAtom       int  // output offset of the last quantifiable atom, -1 if none
+	lastAtomGroups int  // Go groups emitted before that atom
 	goGroups       int
 	tr             translation
 }
 
 // translate turns a Perl pattern into RE2 syntax. bytes selects Perl byte
 // semantics for raw non-ASCII text in the pattern; interp applies Perl's
-// interpolation rules (false for bare patterns and '' delimiters).
+// interpolation rules (false for bare patterns and the ' delimiter).
 func translate(expr, src string, fl regexFlags, bytes, interp bool) (translation, error) {
 	t := &translator{expr: expr, src: src, bytes: bytes, interp: interp, fl: fl, lastAtom: -1}
 	t.tr.userGo = []int{0}
@@ -68,6 +70,7 @@ func translate(expr, src string, fl regexFlags, bytes, interp bool) (translation
 		return translation{}, err
 	}
 	t.tr.pattern = t.out.String()
+	t.tr.goGroups = t.goGroups
 	return t.tr, nil
 }
 
@@ -107,6 +110,7 @@ func (t *translator) run() error {
 			}
 		}
 		var err error
+		quant := false
 		switch c {
 		case '\\':
 			err = t.escape()
@@ -148,9 +152,13 @@ func (t *translator) run() error {
 			err = t.dollar()
 		case '*', '+', '?':
 			err = t.quantifier()
+			quant = true
 		case '{':
 			if t.lastAtom >= 0 && isQuantifier(t.src[t.pos:]) {
 				err = t.quantifier()
+				quant = true
+			} else if t.afterQuant && isQuantifier(t.src[t.pos:]) {
+				err = t.syntax(`nested quantifiers`)
 			} else {
 				t.atom(`\{`)
 				t.pos++
@@ -163,6 +171,7 @@ func (t *translator) run() error {
 		if err != nil {
 			return err
 		}
+		t.afterQuant = quant
 	}
 	if len(t.stack) > 0 {
 		return t.syntax(`missing ")" in the pattern`)
@@ -194,11 +203,8 @@ func litRune(r rune) string {
 // dollar handles "$": an anchor, or (in interpolating contexts) a Perl
 // variable, which is refused.
 func (t *translator) dollar() error {
-	next := byte(0)
-	if t.pos+1 < len(t.src) {
-		next = t.src[t.pos+1]
-	}
-	if t.interp && t.pos+1 < len(t.src) && !strings.ContainsRune("()| \r\n\t", rune(next)) {
+	// Perl's lexer: "$" before ( ) | a blank or the end is not a variable.
+	if t.interp && t.pos+1 < len(t.src) && !strings.ContainsRune("()| \r\n\t", rune(t.src[t.pos+1])) {
 		return t.unsupported("Perl variable interpolation", varName(t.src[t.pos:]))
 	}
 	t.pos++
@@ -206,9 +212,10 @@ func (t *translator) dollar() error {
 	return nil
 }
 
-// endAnchor emits Perl's $ (or \Z): with /m, before any "\n" or at the
-// end; without, at the end or before a final "\n" (captured in a hidden
-// group so that the match can be cut back).
+// endAnchor emits Perl's $: with /m, before any "\n" or at the end;
+// without, at the end or before a final "\n", which RE2 must consume: a
+// hidden group captures it so that the match can be cut back (\Z uses
+// the same group whatever /m says).
 func (t *translator) endAnchor() {
 	if t.fl.m {
 		t.atom(`(?m:$)`)
@@ -386,6 +393,7 @@ func (t *translator) group() error {
 		}
 		t.out.WriteString(open)
 		t.pos += n
+		t.lastAtom = -1 // "( ?)" under /x: nothing to repeat yet
 	}
 	if strings.HasPrefix(rest, "(*") {
 		if strings.HasPrefix(rest, "(*{") {
@@ -527,14 +535,13 @@ func (t *translator) flagGroup(rest string) error {
 				if open != "" {
 					t.out.WriteString("(?" + open + ")")
 				}
-				t.fl = fl
-				t.pos += i + 1
-				return nil
+			} else {
+				t.stack = append(t.stack, frame{outer: t.fl, start: t.out.Len(), groups: t.goGroups})
+				t.out.WriteString("(?" + open + ":")
 			}
-			t.stack = append(t.stack, frame{outer: t.fl, start: t.out.Len(), groups: t.goGroups})
-			t.out.WriteString("(?" + open + ":")
 			t.fl = fl
 			t.pos += i + 1
+			t.lastAtom = -1
 			return nil
 		case '-':
 			if neg || caret {
@@ -628,7 +635,8 @@ func (t *translator) escape() error {
 		}
 		t.atom(esc)
 	case 'Z':
-		t.endAnchor()
+		// \Z ignores /m: end of string or before a final "\n".
+		t.tr.dollars = append(t.tr.dollars, t.hidden(`(?:\z|(\n)\z)`))
 	case 'G':
 		return t.unsupported("the \\G anchor", esc)
 	case 'K':

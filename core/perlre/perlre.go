@@ -19,12 +19,13 @@
 //     is Perl's: an empty match right after a non-empty one counts
 //     (s/x*/-/g on "axb" gives "-a--b-", where Go's ReplaceAll gives
 //     "-a-b-"); an empty match where the previous one ended does not.
-//   - $ (and \Z) without /m matches at the end or before a final "\n"
-//     (s/a$/b/ turns "a\n" into "b\n"); with /m before every "\n" and at
-//     the end. ^ with /m does not match after a final "\n" (s/^/> /mg does
+//   - $ without /m, and \Z always, match at the end or before a final
+//     "\n" (s/a$/b/ turns "a\n" into "b\n"); $ with /m before every "\n"
+//     and at the end. ^ with /m does not match after a final "\n" (s/^/> /mg does
 //     not add a "> " line after the last newline). \A, \z, \b, \B as Perl.
 //   - \d \w \s \b and the POSIX classes are ASCII (Perl's semantics for the
-//     byte strings imapsync handles; \s includes \v since Perl 5.18).
+//     byte strings imapsync handles; \s includes VT, \x0B, as since Perl
+//     5.18).
 //     \h \H \v \V \R \N and \N{U+hex} are rewritten for RE2, \p{..} is
 //     passed to RE2, \Q..\E is quoted, named groups (?<n>..) and (?'n'..)
 //     become (?P<n>..). Escapes \xHH \x{..} \0oo \ooo \o{..} \cX \e \a.
@@ -36,21 +37,26 @@
 //   - Replacements are Perl double-quoted strings: $1 ${1} \1 $& $` $'
 //     $+ $+{name}, \n \r \t \f \e \a \b \0oo \xHH \x{..} \cX \N{U+..},
 //     \\ \$ \@ and any escaped character, case modifiers \U \L \F \Q ..\E,
-//     \u \l (with Perl's "\L\u" swap, so s/(\w+)/\L\u$1/ capitalises).
-//     A group that did not take part is empty, as Perl's undef.
+//     \u \l (with Perl's "\L\u" swap, so s/(\w+)/\L\u$1/ capitalises;
+//     \u changes the first character that follows, even past an empty
+//     group: s/(x)?b/\u$1c/ writes "C"). A group that did not take part
+//     is empty, as Perl's undef.
 //   - A backslash before the delimiter is removed (s/a\/b/x/), except in
 //     patterns with bracketing delimiters (m{a\}b} keeps \}), as in Perl.
 //     With ' as delimiter nothing is interpolated.
 //   - tr/// and y///: ranges, escapes, the c, d and s modifiers; an empty
 //     replacement list means the search list.
 //
-// # Deliberate differences
+// # Differences from Perl
+//
+// Deliberate:
 //
 //   - Interpolation: "$name" in a pattern or replacement would be a Perl
 //     variable; it is refused ("$" followed by ")", "|", "(", a blank or
 //     the end is an anchor, as in Perl). "@" is always literal (Perl would
 //     interpolate an array, usually empty, which is never what the user
-//     meant). "$" inside a character class is literal.
+//     meant). "$" inside a character class is literal (Perl reads "[$]"
+//     as "[" followed by the variable $]).
 //   - An empty pattern (s,,\\Seen ,) matches the empty string, as the
 //     imapsync FAQ expects; Perl would reuse the last successful pattern.
 //   - Text or bytes: Apply and MatchString work on UTF-8 text (one
@@ -60,14 +66,28 @@
 //     counts bytes; [\x80-\xff] matches 8-bit bytes; \U only changes
 //     ASCII), which is what imapsync does with messages (--regexmess,
 //     --skipmess). In byte semantics /i still folds Latin-1 letters (é/É)
-//     where Perl would not; uc of "ß" stays "ß" (Perl gives "SS").
-//   - After an empty match, Perl may still take a non-empty match at the
-//     same position (s/x*?/-/g); RE2 cannot ask for "non-empty only", so
-//     the search moves one character on, as Go does.
-//   - Perl's $ that is followed by more pattern able to match the final
-//     "\n" itself (s/a$\n//) is not reproduced exactly: use \n?\z.
+//     where Perl would not; in text semantics \U leaves "ß" as is (Perl's
+//     uc of a Unicode string gives "SS").
 //   - \Q..\E is honoured in bare patterns too (Perl leaves it to the regex
 //     engine, which would see "Q").
+//
+// Limits of RE2 (pinned by TestKnownDifferences; none occurs in imapsync's
+// documented recipes):
+//
+//   - After an empty match Perl retries the same position for a non-empty
+//     one: s/x??/-/g on "x" gives "---" in Perl, "-x-" here; likewise a
+//     first alternative that matches empty (s/^|a/-/g).
+//   - A capture in a repeated group whose last iteration matches empty:
+//     Perl reports the empty iteration, RE2 the last non-empty one
+//     (s/(a|b?)+/<$1>/ on "ab": Perl "<>", here "<b>").
+//   - $ and \Z consume the final "\n" in RE2, so more pattern after them
+//     cannot match it (s/\Z./X/s on "a\n" does nothing here).
+//   - A /m ^ that RE2 places after the final "\n" rejects that match; Perl
+//     would take another path from the same position (s/a(\n^)?/X/m).
+//
+// Every table case of the tests, and thousands of random expressions, are
+// compared with perl itself when it is installed (TestAgainstPerl,
+// TestRandomAgainstPerl).
 package perlre
 
 import (

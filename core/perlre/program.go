@@ -18,9 +18,10 @@ type program struct {
 	reB   *regexp.Regexp // byte semantics (== re for ASCII-only patterns)
 	nuser int            // Perl capture groups
 
-	// simple: the pattern cannot match the empty string and has no hidden
-	// groups, so Go's own FindAll iteration is exactly Perl's s///g.
-	simple bool
+	// goIter: the pattern cannot match the empty string, or can only match
+	// it, so Go's own FindAll iteration is Perl's s///g (before the
+	// hidden-group corrections).
+	goIter bool
 	// asciiB: every atom of the byte program matches ASCII only, so it can
 	// run on raw bytes without widening them to Latin-1 characters.
 	asciiB bool
@@ -39,7 +40,7 @@ func compileProgram(expr, src string, fl regexFlags, interp bool) (*program, err
 		return nil, err
 	}
 	p := &program{tr: tr, nuser: len(tr.userGo) - 1}
-	if p.re, err = compileRE2(expr, tr.pattern); err != nil {
+	if p.re, err = compileRE2(expr, tr); err != nil {
 		return nil, err
 	}
 	p.reB = p.re
@@ -49,7 +50,10 @@ func compileProgram(expr, src string, fl regexFlags, interp bool) (*program, err
 		if err != nil {
 			return nil, err
 		}
-		if p.reB, err = compileRE2(expr, trB.pattern); err != nil {
+		if len(trB.userGo) != len(tr.userGo) || trB.goGroups != tr.goGroups {
+			return nil, syntaxErr(expr, "cannot translate this pattern for RE2")
+		}
+		if p.reB, err = compileRE2(expr, trB); err != nil {
 			return nil, err
 		}
 		treeB = trB.pattern
@@ -58,28 +62,41 @@ func compileProgram(expr, src string, fl regexFlags, interp bool) (*program, err
 	if err != nil {
 		return nil, syntaxErr(expr, "invalid regular expression: "+err.Error())
 	}
-	p.simple = minLen(tree) > 0 && len(tr.dollars) == 0 && len(tr.carets) == 0
+	nonEmpty := minLen(tree) > 0
+	p.goIter = nonEmpty || !consumes(tree)
 	p.fast = fastShape(tree)
-	p.fastB, p.asciiB = p.fast, asciiOnly(tree)
+	// A pattern that can match the empty string must see every byte
+	// position, even inside a UTF-8 sequence (s/\B/-/g on "é").
+	p.fastB, p.asciiB = p.fast, nonEmpty && asciiOnly(tree)
 	if treeB != "" {
 		tb, err := syntax.Parse(treeB, syntax.Perl)
 		if err != nil {
 			return nil, syntaxErr(expr, "invalid regular expression: "+err.Error())
 		}
-		p.fastB, p.asciiB = fastShape(tb), asciiOnly(tb)
+		p.fastB, p.asciiB = fastShape(tb), nonEmpty && asciiOnly(tb)
 	}
 	return p, nil
 }
 
-func compileRE2(expr, pattern string) (*regexp.Regexp, error) {
-	re, err := regexp.Compile(pattern)
+func compileRE2(expr string, tr translation) (*regexp.Regexp, error) {
+	re, err := regexp.Compile(tr.pattern)
+	if err == nil && re.NumSubexp() != tr.goGroups {
+		// A translation slip must not reach the matcher (group offsets
+		// would be wrong); report it instead.
+		return nil, syntaxErr(expr, "cannot translate this pattern for RE2")
+	}
 	if err != nil {
 		msg := err.Error()
 		if se, ok := err.(*syntax.Error); ok {
-			msg = se.Code.String()
-			if se.Code != syntax.ErrLarge && se.Code != syntax.ErrNestingDepth {
-				msg += ": " + se.Expr
+			switch se.Code {
+			case syntax.ErrInvalidRepeatSize:
+				return nil, unsupported(expr, "nested counted repeats above 1000 in all (an RE2 limit)", se.Expr)
+			case syntax.ErrLarge:
+				return nil, unsupported(expr, "a pattern this large (an RE2 limit)", "")
+			case syntax.ErrNestingDepth:
+				return nil, unsupported(expr, "nesting this deep (an RE2 limit)", "")
 			}
+			msg = se.Code.String() + ": " + se.Expr
 		}
 		return nil, syntaxErr(expr, "invalid regular expression: "+msg)
 	}
@@ -125,19 +142,51 @@ func (p *program) find(in string, global, bytes bool) [][]int {
 	switch {
 	case fast != nil:
 		ms = fast.find(search, global)
-	case p.simple && global:
-		for _, m := range re.FindAllStringSubmatchIndex(search, -1) {
-			ms = append(ms, p.toUser(m))
-		}
-	case p.simple:
-		if m := re.FindStringSubmatchIndex(search); m != nil {
-			ms = append(ms, p.toUser(m))
-		}
+	case p.goIter:
+		ms = p.goFind(re, search, global, bytes)
 	default:
-		ms = p.iterate(search, global, bytes)
+		ms = p.iterate(search, 0, -1, global, bytes)
 	}
 	if widened {
 		narrow(search, ms)
+	}
+	return ms
+}
+
+// goFind uses Go's FindAll iteration (valid when goIter) and applies the
+// hidden-group corrections. Both can only concern the last match, which
+// reaches the end of s: a /m ^ after the final "\n" drops it (the search
+// goes on after its start), a $ before the final "\n" cuts it back (the
+// search goes on from there, as Perl's does).
+func (p *program) goFind(re *regexp.Regexp, s string, global, bytes bool) [][]int {
+	var raw [][]int
+	if global {
+		raw = re.FindAllStringSubmatchIndex(s, -1)
+	} else if m := re.FindStringSubmatchIndex(s); m != nil {
+		raw = [][]int{m}
+	}
+	ms := make([][]int, 0, len(raw))
+	for _, m := range raw {
+		end := m[1]
+		if !p.fix(m, len(s)) {
+			if m[0] < len(s) {
+				_, w := utf8.DecodeRuneInString(s[m[0]:])
+				ms = append(ms, p.iterate(s, m[0]+w, -1, global, bytes)...)
+			}
+			break
+		}
+		ms = append(ms, p.toUser(m))
+		if !global {
+			break
+		}
+		if m[1] < end {
+			lastEmpty := -1
+			if m[0] == m[1] {
+				lastEmpty = m[1]
+			}
+			ms = append(ms, p.iterate(s, m[1], lastEmpty, true, bytes)...)
+			break
+		}
 	}
 	return ms
 }
@@ -167,9 +216,8 @@ func (p *program) toUser(m []int) []int {
 // empty match right after a non-empty one is ("axb" =~ s/x*/-/g gives
 // "-a--b-"). Go's FindAll refuses both, so positions are searched one by
 // one with a context-preserving search (see from).
-func (p *program) iterate(s string, global, bytes bool) [][]int {
+func (p *program) iterate(s string, pos, lastEmpty int, global, bytes bool) [][]int {
 	var res [][]int
-	pos, lastEmpty := 0, -1
 	for pos <= len(s) {
 		m := p.from(s, pos, bytes)
 		if m == nil {
@@ -198,8 +246,30 @@ func (p *program) iterate(s string, global, bytes bool) [][]int {
 
 // from returns the leftmost match starting at or after pos, seeing the
 // character before pos (for ^, \b, \A), in Perl numbering, after the
-// hidden-group corrections.
+// hidden-group corrections (see fix).
 func (p *program) from(s string, pos int, bytes bool) []int {
+	for pos <= len(s) {
+		m := p.search(s, pos, bytes)
+		if m == nil {
+			return nil
+		}
+		if p.fix(m, len(s)) {
+			return p.toUser(m)
+		}
+		// A /m ^ matched after the final "\n", where Perl's does not:
+		// look further on.
+		if m[0] >= len(s) {
+			return nil
+		}
+		_, w := utf8.DecodeRuneInString(s[m[0]:])
+		pos = m[0] + w
+	}
+	return nil
+}
+
+// search is the leftmost RE2 match at or after pos, with the character
+// before pos as context, in Go numbering.
+func (p *program) search(s string, pos int, bytes bool) []int {
 	var m []int
 	if pos == 0 {
 		re := p.re
@@ -231,10 +301,7 @@ func (p *program) from(s string, pos int, bytes bool) []int {
 			}
 		}
 	}
-	if m == nil || !p.fix(m, len(s)) {
-		return nil
-	}
-	return p.toUser(m)
+	return m
 }
 
 // context returns "(?s:.)(?:pattern)": searched from the character before
@@ -351,6 +418,22 @@ func minLen(re *syntax.Regexp) int {
 		return n
 	}
 	return 0 // empty match, assertions, star, quest
+}
+
+// consumes reports whether re can match a non-empty string.
+func consumes(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpLiteral, syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return true
+	case syntax.OpRepeat:
+		return re.Max != 0 && consumes(re.Sub[0])
+	}
+	for _, s := range re.Sub {
+		if consumes(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // asciiOnly reports whether every character re can match is ASCII.

@@ -271,51 +271,57 @@ func (t *template) expand(b *strings.Builder, in string, m []int, bytes bool) {
 		}
 		return
 	}
-	// Case modifiers: \U \L \F \Q stack up to \E (a new \U or \L replaces
-	// an open \U/\L/\F); \u and \l apply to the next piece, inside any
-	// modifier opened after them and outside those opened before.
-	var stack []byte
-	oneShot, oneDepth := byte(0), 0
+	// Case modifiers stack up to \E, which closes the innermost one; a new
+	// \U, \L or \F first closes modifiers from the innermost one until no
+	// \U, \L or \F is open (Perl's rule: "\L$1\u$2\U$3" uppercases $3). \u and \l are ucfirst and lcfirst of the text
+	// in their scope: they change its first character, wherever it comes
+	// from (s/(x)?b/\u$1c/ writes "C").
+	var stack []caseMod
 	for k := range t.pieces {
 		pc := &t.pieces[k]
 		if pc.kind == pCase {
 			switch pc.op {
-			case 'U', 'L', 'F':
-				if n := len(stack); n > 0 && stack[n-1] != 'Q' {
-					stack = stack[:n-1]
-				}
-				stack = append(stack, pc.op)
-			case 'Q':
-				stack = append(stack, 'Q')
 			case 'E':
 				if len(stack) > 0 {
 					stack = stack[:len(stack)-1]
 				}
-			case 'u', 'l':
-				oneShot, oneDepth = pc.op, len(stack)
+				continue
+			case 'U', 'L', 'F':
+				for hasCaseMod(stack) {
+					stack = stack[:len(stack)-1]
+				}
 			}
-			if oneDepth > len(stack) {
-				oneDepth = len(stack)
-			}
+			stack = append(stack, caseMod{op: pc.op})
 			continue
 		}
 		s := text(pc)
-		lo := 0
-		if oneShot != 0 {
-			lo = oneDepth
-		}
-		for i := len(stack) - 1; i >= lo; i-- {
-			s = caseOp(stack[i], s, bytes)
-		}
-		if oneShot != 0 {
-			s = firstOp(oneShot, s, bytes)
-			oneShot = 0
-		}
-		for i := lo - 1; i >= 0; i-- {
-			s = caseOp(stack[i], s, bytes)
+		for i := len(stack) - 1; i >= 0; i-- {
+			switch m := &stack[i]; m.op {
+			case 'u', 'l':
+				if !m.done && s != "" {
+					s, m.done = firstOp(m.op, s, bytes), true
+				}
+			default:
+				s = caseOp(m.op, s, bytes)
+			}
 		}
 		b.WriteString(s)
 	}
+}
+
+// caseMod is an open case modifier of a replacement.
+type caseMod struct {
+	op   byte // U L F Q u l
+	done bool // u, l: the first character was seen
+}
+
+func hasCaseMod(stack []caseMod) bool {
+	for _, m := range stack {
+		if m.op == 'U' || m.op == 'L' || m.op == 'F' {
+			return true
+		}
+	}
+	return false
 }
 
 // mapText applies f to every character, keeping invalid UTF-8 bytes as is

@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/state"
+	"github.com/imapshift/imapshift/core/testserver"
+)
+
+func openState(t *testing.T, dir string) *state.Store {
+	t.Helper()
+	st, err := state.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestStateAcrossRuns runs --usecache and --useuid three times, deleting
+// the state before the third: never a duplicate, never a loss, and the
+// second run skips every unchanged folder without fetching anything.
+func TestStateAcrossRuns(t *testing.T) {
+	for _, useUID := range []bool{false, true} {
+		name := "usecache"
+		if useUID {
+			name = "useuid"
+		}
+		t.Run(name, func(t *testing.T) {
+			p := newPair(t)
+			seedN(t, p.u1, "INBOX", 20, 300)
+			seedN(t, p.u1, "Archive", 10, 300)
+			dir := t.TempDir()
+			runWith := func(st *state.Store) *Result {
+				var out bytes.Buffer
+				opts := p.options(t, &out)
+				opts.State, opts.UseUID = st, useUID
+				res := run(t, opts)
+				if res.Errors.Count() != 0 {
+					t.Fatalf("errors %v\n%s", res.Errors.Messages(), out.String())
+				}
+				st.Close()
+				return res
+			}
+			if res := runWith(openState(t, dir)); res.Transferred != 30 {
+				t.Fatalf("first run transferred %d", res.Transferred)
+			}
+			p.s1.Faults().ResetCounts()
+			if res := runWith(openState(t, dir)); res.Transferred != 0 {
+				t.Fatalf("second run transferred %d", res.Transferred)
+			}
+			if n := p.s1.Faults().Count("FETCH"); n != 0 {
+				t.Fatalf("second run sent %d FETCH to host1; unchanged folders must be skipped: %v", n, p.s1.Faults().Commands())
+			}
+			// New mail on host1 is copied.
+			p.u1.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <new@x>\r\nSubject: new\r\n\r\nnew\r\n")})
+			if res := runWith(openState(t, dir)); res.Transferred != 1 {
+				t.Fatalf("third run transferred %d, want the new message", res.Transferred)
+			}
+			// State lost: headers are compared, nothing is duplicated.
+			os.RemoveAll(dir)
+			os.MkdirAll(dir, 0o700)
+			if res := runWith(openState(t, dir)); res.Transferred != 0 {
+				t.Fatalf("run without state transferred %d (duplicates)", res.Transferred)
+			}
+			assertExactlyOnce(t, p, &bytes.Buffer{})
+		})
+	}
+}
+
+// TestUIDValidityChangeFallsBack deletes and recreates a host2 folder
+// between runs: the state of that folder is dropped and headers decide,
+// so the missing messages are copied back once.
+func TestUIDValidityChangeFallsBack(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "Archive", 5, 300)
+	dir := t.TempDir()
+	for i := 0; i < 2; i++ {
+		var out bytes.Buffer
+		opts := p.options(t, &out)
+		opts.State, opts.UseUID = openState(t, dir), true
+		res := run(t, opts)
+		opts.State.Close()
+		if res.Errors.Count() != 0 || res.Transferred != 5 {
+			t.Fatalf("run %d: transferred %d, errors %v\n%s", i, res.Transferred, res.Errors.Messages(), out.String())
+		}
+		if i == 0 {
+			c, err := conn.Dial(t.Context(), opts.Host2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Delete("Archive").Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Create("Archive", nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+		}
+	}
+	assertExactlyOnce(t, p, &bytes.Buffer{})
+}

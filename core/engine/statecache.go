@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/imapshift/imapshift/core/state"
+)
+
+// folderStatus is what STATUS tells about a folder, for the state.
+type folderStatus struct {
+	state.Status
+	validity uint32
+	size     int64 // -1 when the server has no STATUS=SIZE
+}
+
+func statusOf(c *imapclient.Client, name string) (folderStatus, error) {
+	caps := c.Caps()
+	opts := &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true,
+		HighestModSeq: caps.Has(imap.CapCondStore),
+		Size:          caps.Has(imap.CapStatusSize) || caps.Has(imap.CapIMAP4rev2)}
+	d, err := c.Status(name, opts).Wait()
+	if err != nil {
+		return folderStatus{}, err
+	}
+	fs := folderStatus{validity: d.UIDValidity, size: -1}
+	fs.UIDNext, fs.HighestModSeq = uint32(d.UIDNext), d.HighestModSeq
+	if d.NumMessages != nil {
+		fs.Messages = *d.NumMessages
+	}
+	if d.Size != nil {
+		fs.size = *d.Size
+	}
+	return fs, nil
+}
+
+// pairOf names fp's folder pair in the state.
+func (e *engine) pairOf(fp *folderPlan, v1, v2 uint32) state.FolderPair {
+	return state.FolderPair{
+		Host1: e.side1.cfg.Host, User1: e.side1.cfg.User, Folder1: fp.h1, Validity1: v1,
+		Host2: e.side2.cfg.Host, User2: e.side2.cfg.User, Folder2: fp.h2, Validity2: v2,
+	}
+}
+
+// loadState reads both folders' STATUS and the stored state of the pair.
+// It reports whether the folder is unchanged on both sides since the last
+// complete sync, in which case the analysis is skipped: counts come from
+// STATUS and the identified messages from the state.
+func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unchanged bool, err error) {
+	var st1, st2 folderStatus
+	if err := w.retry(ctx, 1, func() error {
+		c, err := w.client(ctx, 1)
+		if err == nil {
+			st1, err = statusOf(c.Client, fp.h1)
+		}
+		return err
+	}); err != nil {
+		return false, &folderError{stage: "select1", err: err}
+	}
+	fp.status1, fp.validity1 = st1.Status, st1.validity
+	if fp.create {
+		return false, nil // saveState pairs it once the folder exists
+	}
+	if err := w.retry(ctx, 2, func() error {
+		c, err := w.client(ctx, 2)
+		if err == nil {
+			st2, err = statusOf(c.Client, fp.h2)
+		}
+		return err
+	}); err != nil {
+		return false, &folderError{stage: "select2", err: err}
+	}
+	if st1.validity == 0 || st2.validity == 0 {
+		return false, nil // a server without UIDVALIDITY: no state
+	}
+	fp.pair = e.pairOf(fp, st1.validity, st2.validity)
+	fs, err := e.opts.State.Folder(fp.pair)
+	if err != nil {
+		e.say("Warning: sync state of %s unusable: %v", fp.h1, err)
+		return false, nil
+	}
+	if fs.Invalidated {
+		e.say("Host1: folder [%s]: UIDVALIDITY changed since the last run, the saved state is dropped and headers are compared instead", fp.h1)
+	}
+	fp.state = fs
+	if fs.Invalidated || !fs.Unchanged(st1.Status, st2.Status) {
+		return false, nil
+	}
+	fp.count1, fp.count2 = st1.Messages, st2.Messages
+	fp.size1, fp.size2 = max(st1.size, 0), max(st2.size, 0)
+	fp.keys1, fp.keys2 = map[string]struct{}{}, map[string]struct{}{}
+	fs.Range(func(_, _ uint32, key string) bool {
+		fp.keys1[key] = struct{}{}
+		fp.keys2[key] = struct{}{}
+		return true
+	})
+	fp.selected1, fp.selected2 = fs.Len(), fs.Len()
+	fp.alreadyThere = fs.Len()
+	fp.unchanged = true
+	return true, nil
+}
+
+// uidKey is the identity of a message under --useuid: its host1 UID.
+func uidKey(uid imap.UID) string { return "uid:" + strconv.FormatUint(uint64(uid), 10) }
+
+// saveState records what the run established for fp: every host1 message
+// known to be on host2 (matched at analysis or copied with an APPENDUID),
+// and, when the whole folder went through (finished, without error), both
+// statuses, so that the next run can skip the folder if nothing changes.
+func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finished bool) {
+	if fp.validity1 == 0 || fp.unchanged {
+		return
+	}
+	var st2 folderStatus
+	err := w.retry(ctx, 2, func() error {
+		c, err := w.client(ctx, 2)
+		if err == nil {
+			st2, err = statusOf(c.Client, fp.h2)
+		}
+		return err
+	})
+	if err != nil || st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
+		return // host2's folder changed under us: keep nothing
+	}
+	if fp.pair.Validity1 == 0 { // created by this run
+		fp.pair = e.pairOf(fp, fp.validity1, st2.validity)
+	}
+	b := e.opts.State.Batch(fp.pair)
+	fp.mu.Lock()
+	for _, m := range fp.matched {
+		b.Put(uint32(m.uid1), uint32(m.uid2), m.key)
+	}
+	complete := finished && fp.failed == 0
+	for _, m := range fp.copiedPairs {
+		b.Put(uint32(m.uid1), uint32(m.uid2), m.key)
+	}
+	fp.mu.Unlock()
+	if complete {
+		b.SetStatus(fp.status1, st2.Status)
+	}
+	if err := b.Commit(); err != nil {
+		e.say("Warning: could not save the sync state of %s: %v", fp.h1, err)
+	}
+}
+
+// matchedPair is a host1 message and its copy on host2.
+type matchedPair struct {
+	uid1, uid2 imap.UID
+	key        string
+}
