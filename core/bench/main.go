@@ -123,6 +123,9 @@ const (
 	phaseIncr        = "resync, 100 new + 100 flags"
 	phaseFloorAppend = "APPEND, 4 conns"
 	phaseWAN         = "WAN (RTT +20 ms) initial sync"
+	phaseCachePrime  = "--usecache, first run"
+	phaseCacheNoop   = "--usecache, nothing to do"
+	phaseCacheIncr   = "--usecache, 100 new + 100 flags"
 )
 
 // result is one row of the final table.
@@ -252,13 +255,34 @@ func bench(c config) (ok bool, err error) {
 			return ok, err
 		}
 	}
-	added, err := mutate(d1, 100, 100)
+	added, err := mutate(d1, 100, 100, 1)
 	if err != nil {
 		return ok, err
 	}
 	if err := phase(phaseIncr, 100, added); err != nil {
 		return ok, err
 	}
+	// The persistent state: a first run records it, then the same two
+	// resyncs.
+	shift.extra = []string{"--usecache", "--statedir", filepath.Join(work, "state")}
+	for _, p := range []struct {
+		name string
+		add  int
+	}{{phaseCachePrime, 0}, {phaseCacheNoop, 0}, {phaseCacheIncr, 100}} {
+		var bytes int64
+		if p.add > 0 {
+			if bytes, err = mutate(d1, p.add, 100, 2); err != nil {
+				return ok, err
+			}
+		}
+		r, err := shift.run(p.name, lan1, "user1", lan2, "user1")
+		if err != nil {
+			return ok, err
+		}
+		r.msgs, r.bytes = p.add, bytes
+		add(r)
+	}
+	shift.extra = nil
 	if proxy != "" {
 		if err := runWAN(proxy, shift, mbsync, work, d1, d2, c.wanN, add); err != nil {
 			return ok, err
@@ -328,6 +352,16 @@ func targets(rows []result) {
 	}
 	target("incremental resync < 1 s", pass, detail)
 	pass, detail = false, ""
+	if r := find("imapshift", phaseCacheNoop); r != nil {
+		pass, detail = r.wall < 100*time.Millisecond, fmt.Sprintf("%.3f s", r.wall.Seconds())
+	}
+	target("--usecache nothing-to-do resync < 0.1 s", pass, detail)
+	pass, detail = false, ""
+	if r := find("imapshift", phaseCacheIncr); r != nil {
+		pass, detail = r.wall < 500*time.Millisecond, fmt.Sprintf("%.3f s", r.wall.Seconds())
+	}
+	target("--usecache after 100 new + 100 flags < 0.5 s", pass, detail)
+	pass, detail = false, ""
 	var peak float64
 	for _, r := range rows {
 		if r.tool == "imapshift" && r.rssMB > peak {
@@ -353,12 +387,14 @@ type imapshiftRunner struct {
 	bin      string
 	parallel int
 	d1, d2   *dovecot.Server
+	extra    []string // more options for every run
 }
 
 func (s *imapshiftRunner) run(phase string, h1 endpoint, user1 string, h2 endpoint, user2 string) (result, error) {
-	f, err := timed(s.bin, "--host1", h1.host, "--port1", strconv.Itoa(h1.port), "--user1", user1, "--password1", dovecot.Users[user1], "--notls1",
+	args := []string{"--host1", h1.host, "--port1", strconv.Itoa(h1.port), "--user1", user1, "--password1", dovecot.Users[user1], "--notls1",
 		"--host2", h2.host, "--port2", strconv.Itoa(h2.port), "--user2", user2, "--password2", dovecot.Users[user2], "--notls2",
-		"--parallel", strconv.Itoa(s.parallel))
+		"--parallel", strconv.Itoa(s.parallel)}
+	f, err := timed(s.bin, append(args, s.extra...)...)
 	if err != nil {
 		return result{}, err
 	}
@@ -502,9 +538,10 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// mutate appends add new messages to INBOX and flips \Flagged on flag
-// existing messages of host1, over IMAP.
-func mutate(d *dovecot.Server, add, flag int) (int64, error) {
+// mutate appends add new messages to INBOX and changes \Flagged on flag
+// existing messages of host1, over IMAP: round 1 sets it, round 2 clears
+// it; each round's new messages have their own Message-IDs.
+func mutate(d *dovecot.Server, add, flag, round int) (int64, error) {
 	c, err := conn.Dial(context.Background(), &conn.Config{Side: 1, Host: d.Host, Port: d.Port, Mode: conn.TLSNone, User: "user1", Password: "secret1"})
 	if err != nil {
 		return 0, err
@@ -512,7 +549,7 @@ func mutate(d *dovecot.Server, add, flag int) (int64, error) {
 	defer c.Close()
 	var bytes int64
 	for i := 0; i < add; i++ {
-		raw := []byte(fmt.Sprintf("Message-ID: <new-%d@example.org>\r\nSubject: new %d\r\n\r\n%s\r\n", i, i, strings.Repeat("new message body ", 400)))
+		raw := []byte(fmt.Sprintf("Message-ID: <new-%d-%d@example.org>\r\nSubject: new %d\r\n\r\n%s\r\n", round, i, i, strings.Repeat("new message body ", 400)))
 		cmd := c.Append("INBOX", int64(len(raw)), nil)
 		cmd.Write(raw)
 		cmd.Close()
@@ -526,7 +563,11 @@ func mutate(d *dovecot.Server, add, flag int) (int64, error) {
 	}
 	var set imap.SeqSet
 	set.AddRange(1, uint32(flag))
-	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagFlagged}}, nil).Close(); err != nil {
+	op := imap.StoreFlagsAdd
+	if round == 2 {
+		op = imap.StoreFlagsDel
+	}
+	if err := c.Store(set, &imap.StoreFlags{Op: op, Silent: true, Flags: []imap.Flag{imap.FlagFlagged}}, nil).Close(); err != nil {
 		return 0, err
 	}
 	return bytes, nil

@@ -78,7 +78,7 @@ func (e *engine) headerFields() []string {
 // analyze reads both sides of one folder and fills its plan: counts,
 // sizes, the messages to copy and the flags to change.
 func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
-	if e.opts.State != nil {
+	if e.opts.State != nil && !fp.stateLoaded {
 		unchanged, err := e.loadState(ctx, w, fp)
 		if err != nil {
 			return err

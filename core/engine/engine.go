@@ -367,7 +367,26 @@ func (e *engine) makeFolders(ctx context.Context, w *worker) {
 // workers and builds the message plan.
 func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 	total := len(e.plan.folders)
-	runParallel(ctx, e, main, e.plan.folders, func(w *worker, fp *folderPlan) {
+	todo := e.plan.folders
+	if e.opts.State != nil {
+		// With the state, a cheap STATUS on the main connections settles
+		// every unchanged folder before any other connection is opened.
+		todo = nil
+		for _, fp := range e.plan.folders {
+			if fp.skip != "" {
+				continue
+			}
+			unchanged, err := e.loadState(ctx, main, fp)
+			fp.stateLoaded = err == nil
+			if err == nil && unchanged {
+				fp.analyzed = true
+				e.say("Folder %7s %-35s -> %-35s unchanged since the last run (--usecache)", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
+				continue
+			}
+			todo = append(todo, fp)
+		}
+	}
+	runParallel(ctx, e, main, todo, func(w *worker, fp *folderPlan) {
 		if fp.skip != "" {
 			return
 		}

@@ -65,6 +65,7 @@ type folderPlan struct {
 	state       *state.FolderState
 	status1     state.Status
 	validity1   uint32
+	stateLoaded bool
 	unchanged   bool
 	byUID       bool // identity is the state's UID map (--useuid)
 	matched     []matchedPair
