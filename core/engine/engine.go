@@ -352,6 +352,9 @@ func (e *engine) makeFolders(ctx context.Context, w *worker) {
 				fp.create, fp.created = false, true
 			}
 		}
+		if e.opts.SyncACLs && !e.opts.Dry && fp.skip == "" {
+			e.syncACLs(ctx, w, fp)
+		}
 		if fp.subscribe && fp.skip == "" {
 			e.say("Host2: Subscribing to folder %s%s", fp.h2, dry)
 			if !e.opts.Dry {

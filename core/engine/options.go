@@ -38,10 +38,12 @@ type Options struct {
 	FolderRules []hooks.Named[hooks.FolderMapper]
 	// Hooks holds the scripts' folder hooks (run last) and every message
 	// hook (skip, rewrite, flags), in order.
-	Hooks            *hooks.Chain
-	FixInboxINBOX    bool
-	Subscribe        bool // subscribe on host2 what is subscribed on host1
-	SubscribeAll     bool
+	Hooks         *hooks.Chain
+	FixInboxINBOX bool
+	Subscribe     bool // subscribe on host2 what is subscribed on host1
+	SubscribeAll  bool
+	// SyncACLs copies host1's folder ACLs to host2 (--syncacls).
+	SyncACLs         bool
 	SkipEmptyFolders bool
 	// MixFolders (imapsync's default) lets a host1 folder land in a host2
 	// folder that exists under another case, or that another host1 folder

@@ -72,6 +72,17 @@ func (writes) expunge(w *worker, n int, uids *imap.UIDSet) error {
 	return c.Expunge().Close()
 }
 
+// setACL replaces the rights of id on a host2 folder.
+func (writes) setACL(ctx context.Context, w *worker, name string, id imap.RightsIdentifier, rights imap.RightSet) error {
+	return w.retry(ctx, 2, func() error {
+		c, err := w.client(ctx, 2)
+		if err != nil {
+			return err
+		}
+		return c.SetACL(name, id, imap.RightModificationReplace, rights).Wait()
+	})
+}
+
 func (writes) subscribe(ctx context.Context, w *worker, name string) error {
 	return w.retry(ctx, 2, func() error {
 		c, err := w.client(ctx, 2)
