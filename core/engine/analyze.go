@@ -136,6 +136,7 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 			return &folderError{stage: "select2", err: err}
 		}
 	}
+	fp.inSelection1 = len(metas1)
 	e.decide(fp, metas1, metas2, func(uid imap.UID) ([]byte, error) { return e.fetchOne(ctx, w, fp, uid) })
 	fp.analyzed = true
 	return nil

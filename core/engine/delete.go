@@ -63,7 +63,7 @@ func (e *engine) finishFolder(ctx context.Context, w *worker, fp *folderPlan) {
 		e.deleteMessages(ctx, w, 2, fp.h2, uids, o.UIDExpunge2, o.Expunge2)
 	}
 	if o.Delete1 {
-		e.deleteMessages(ctx, w, 1, fp.h1, e.confirmed(ctx, w, fp), true, o.Expunge1)
+		e.deleteMessages(ctx, w, 1, fp.h1, e.confirmed(ctx, w, fp), o.Expunge1, o.Expunge1)
 	} else if o.Expunge1 {
 		e.deleteMessages(ctx, w, 1, fp.h1, nil, false, true)
 	}

@@ -403,7 +403,7 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 			fp.skip = "select failed"
 			return
 		}
-		if e.opts.SkipEmptyFolders && fp.count1 == 0 {
+		if e.opts.SkipEmptyFolders && fp.inSelection1 == 0 {
 			fp.skip = "empty on host1 (--skipemptyfolders)"
 		}
 		e.mu.Lock()

@@ -61,17 +61,20 @@ type folderPlan struct {
 	// unchanged since the last run. matched and copiedPairs are what the
 	// run establishes, saved at the end; failed counts messages that did
 	// not go through.
-	pair        state.FolderPair
-	state       *state.FolderState
-	status1     state.Status
-	validity1   uint32
-	stateLoaded bool
-	unchanged   bool
-	byUID       bool // identity is the state's UID map (--useuid)
-	matched     []matchedPair
-	copiedPairs []matchedPair
-	failed      int
-	crossDup    int
+	pair      state.FolderPair
+	state     *state.FolderState
+	status1   state.Status
+	validity1 uint32
+	// inSelection1 counts the host1 messages the selection (--search,
+	// --maxage...) kept; --skipemptyfolders skips folders where it is 0.
+	inSelection1 int
+	stateLoaded  bool
+	unchanged    bool
+	byUID        bool // identity is the state's UID map (--useuid)
+	matched      []matchedPair
+	copiedPairs  []matchedPair
+	failed       int
+	crossDup     int
 	// confirmed1 are host1 UIDs copied with an APPENDUID; unconfirmed1
 	// were copied without one and are checked on host2 before --delete1.
 	confirmed1   []imap.UID

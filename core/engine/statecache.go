@@ -90,6 +90,7 @@ func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unch
 		return false, nil
 	}
 	fp.count1, fp.count2 = st1.Messages, st2.Messages
+	fp.inSelection1 = int(st1.Messages)
 	fp.size1, fp.size2 = max(st1.size, 0), max(st2.size, 0)
 	fp.keys1, fp.keys2 = map[string]struct{}{}, map[string]struct{}{}
 	fs.Range(func(_, _ uint32, key string) bool {
