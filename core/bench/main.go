@@ -393,7 +393,7 @@ type imapshiftRunner struct {
 func (s *imapshiftRunner) run(phase string, h1 endpoint, user1 string, h2 endpoint, user2 string) (result, error) {
 	args := []string{"--host1", h1.host, "--port1", strconv.Itoa(h1.port), "--user1", user1, "--password1", dovecot.Users[user1], "--notls1",
 		"--host2", h2.host, "--port2", strconv.Itoa(h2.port), "--user2", user2, "--password2", dovecot.Users[user2], "--notls2",
-		"--parallel", strconv.Itoa(s.parallel)}
+		"--parallel", strconv.Itoa(s.parallel), "--nolog"}
 	f, err := timed(s.bin, append(args, s.extra...)...)
 	if err != nil {
 		return result{}, err
