@@ -7,14 +7,24 @@ import (
 
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/report"
 )
 
 // finishRun prints the end of imapsync's report for res (statistics,
 // error listing, the "Exiting with return value" line), writes the JSON
 // report when asked, and returns an error carrying the exit code when the
-// run had errors.
+// run had errors or was stopped by a signal (exit 6). out is the writer
+// the runner got: through it, finishRun learns the run's signal state and
+// debugging options (controlOf).
 func finishRun(out io.Writer, res *engine.Result, errorsMax int, jsonPath string, justFolders bool) error {
+	ctl := controlOf(out)
+	if ctl.debugging().folders && !justFolders { // folders prints it anyway
+		writeFolderTable(out, res)
+	}
+	if ctl.debugging().memory {
+		printMemory(out)
+	}
 	opts := report.StatsOptions{Dry: res.Dry, JustFolders: justFolders, System: report.SampleSystem()}
 	snap := res.Snapshot
 	snap.Errors = res.Errors.Count()
@@ -23,14 +33,40 @@ func finishRun(out io.Writer, res *engine.Result, errorsMax int, jsonPath string
 		res.Errors.WriteListing(out)
 	}
 	code := res.Errors.ExitCode()
+	// Begin run control: a run stopped by a signal exits 6.
+	sig := ctl.exitReported()
+	if sig != "" {
+		code = exitcode.BySignal
+		fmt.Fprintf(out, "The sync was stopped by signal %s before its end. You should resynchronize: run the same command again to finish it (messages already on host2 are not copied twice).\n", sig)
+	}
+	// End run control.
 	fmt.Fprintln(out, report.ExitLine(code, res.Errors.Count(), errorsMax, os.Getpid()))
 	if jsonPath != "" {
 		if err := report.WriteJSON(jsonPath, report.NewJSONReport(snap, res.Errors.Records(), code, opts)); err != nil {
 			return exitcode.Wrap(exitcode.CatchAll, fmt.Errorf("--json: %w", err))
 		}
 	}
+	if sig != "" {
+		if n := res.Errors.Count(); n > 0 {
+			return exitcode.New(code, "interrupted by signal %s, after %d errors (the most frequent is %s)", sig, n, res.Errors.MostFrequent())
+		}
+		return exitcode.New(code, "interrupted by signal %s", sig)
+	}
 	if code != exitcode.OK {
 		return exitcode.New(code, "Detected %d errors (the most frequent is %s)", res.Errors.Count(), res.Errors.MostFrequent())
 	}
 	return nil
+}
+
+// writeFolderTable prints each host1 folder's fate (--debugfolders).
+func writeFolderTable(out io.Writer, res *engine.Result) {
+	fmt.Fprintln(out, "++++ Folders (--debugfolders)")
+	fmt.Fprintf(out, "%-40s %-40s %-10s %s\n", "host1 folder", "host2 folder", "rule", "action")
+	for _, f := range res.Folders {
+		action := f.Action
+		if f.Skip != "" {
+			action = "skip (" + f.Skip + ")"
+		}
+		fmt.Fprintf(out, "%-40s %-40s %-10s %s\n", mailbox.Display(f.Host1), mailbox.Display(f.Host2), f.Rule, action)
+	}
 }

@@ -49,10 +49,18 @@ func pluginValues(s *Settings) map[string][]string {
 	return v
 }
 
-// buildHooks turns the command line's folder and message options into the
-// engine's hooks, in imapsync's order (plugins.Order), with --addheader at
-// its place among the rewrites.
+// buildHooks turns the command line's folder and message options, the
+// presets' hooks and the --script files into the engine's hooks, in
+// imapsync's order (plugins.Order) with --addheader at its place among the
+// rewrites. Scripts run after the built-in plugins unless they ask to run
+// before them.
 func buildHooks(s *Settings, o *engine.Options) error {
+	scripts, err := loadScripts(s)
+	if err != nil {
+		return err
+	}
+	before, after := scripts.Before, scripts.After
+	o.FolderRules = append(o.FolderRules, before.Folders...)
 	if len(s.RegexTrans2) > 0 {
 		h, err := plugins.Build("regextrans2", s.RegexTrans2)
 		if err != nil {
@@ -66,7 +74,12 @@ func buildHooks(s *Settings, o *engine.Options) error {
 			return exitcode.New(exitcode.Usage, "--pipemess check failed (use --nopipemesscheck to skip it): %v", err)
 		}
 	}
-	c := &hooks.Chain{}
+	c := &hooks.Chain{
+		Folders:  after.Folders,
+		Skips:    before.Skips,
+		Rewrites: before.Rewrites,
+		Flags:    before.Flags,
+	}
 	for _, kind := range []plugins.Kind{plugins.SkipHook, plugins.RewriteHook, plugins.FlagHook} {
 		for _, name := range plugins.Order(kind) {
 			if name == "addheader" {
@@ -93,6 +106,9 @@ func buildHooks(s *Settings, o *engine.Options) error {
 			}
 		}
 	}
+	c.Skips = append(c.Skips, after.Skips...)
+	c.Rewrites = append(c.Rewrites, after.Rewrites...)
+	c.Flags = append(c.Flags, after.Flags...)
 	o.Hooks = c
 	return nil
 }

@@ -140,6 +140,8 @@ func withBars(o *engine.Options, out io.Writer) (end func()) {
 		return func() {}
 	}
 	b := newBars(f)
-	o.Out, o.Progress = b, b
+	// The bars print the report lines on the terminal themselves: copy
+	// them into the log file here (logfile.go).
+	o.Out, o.Progress = withLog(b, out), b
 	return b.close
 }

@@ -191,7 +191,7 @@ func TestCommandsHelp(t *testing.T) {
 		names = append(names, c.Name())
 	}
 	sort.Strings(names)
-	want := []string{"demo", "folders", "justconnect", "justlogin", "options", "sizes", "sync", "version"}
+	want := []string{"demo", "folders", "justconnect", "justlogin", "options", "presets", "script", "sizes", "sync", "version"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("commands %v, want %v", names, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,6 +27,13 @@ type app struct {
 	// intercept, when set, receives the Settings of a registry command
 	// instead of running it (tests of the parsing).
 	intercept func(*Settings) error
+
+	// Run control (logfile.go, pidfile.go, signals.go): the log file,
+	// pidfile and signal state of the run; exit ends the process on a
+	// second signal; restoreTerm gives the terminal its state back then.
+	ctl         *runControl
+	exit        func(int)
+	restoreTerm func()
 }
 
 // The engine's entry points (the lead's); tests replace them.
@@ -44,7 +52,9 @@ EXIT STATUS
   0 success; 64 usage error; 66 unreadable --passfileN; 10 connection failure
   in justconnect mode; 101/102 cannot connect to host1/host2; 12 TLS failure;
   161/162 login failure on host1/host2 (when both sides fail, the most
-  frequent error class decides, ties going to host1); 6 interrupted.`
+  frequent error class decides, ties going to host1); 6 interrupted (SIGINT or
+  SIGTERM: the first stops gracefully, a second within 2 s at once); 8 the
+  pidfile names a running imapshift (--pidfilelocking) or cannot be written.`
 
 func (a *app) execute(ctx context.Context, args []string) error {
 	root := a.newRootCommand()
@@ -198,6 +208,7 @@ EXIT STATUS
 	}
 
 	root.AddCommand(sync, folders, sizes, justlogin, justconnect, demo, versionCmd, a.newOptionsCommand())
+	root.AddCommand(a.newScriptCommand(), a.newPresetsCommand()) // script.go, preset.go
 	return root
 }
 
@@ -227,6 +238,10 @@ func (a *app) bindRegistry(c *cobra.Command, groups []Group, fn settingsRun) {
 			fmt.Fprintln(c.OutOrStdout(), appVersion())
 			return nil
 		}
+		applied, err := expandPresets(vs, groups, c.OutOrStdout()) // preset.go
+		if err != nil {
+			return err
+		}
 		if err := vs.checkStatus(); err != nil {
 			return err
 		}
@@ -236,8 +251,21 @@ func (a *app) bindRegistry(c *cobra.Command, groups []Group, fn settingsRun) {
 			return err
 		}
 		s.Trace = c.OutOrStdout()
+		s.presets = applied
 		if a.intercept != nil {
 			return a.intercept(s)
+		}
+		// Run control options (logfile.go, pidfile.go): --tests and
+		// --testslive exit 64, --abort stops another run, --justbanner.
+		if err := testsOption(s); err != nil {
+			return err
+		}
+		if s.Abort {
+			return a.abort(c.Context(), s)
+		}
+		if s.JustBanner {
+			a.printBanner(c.OutOrStdout(), s, time.Now(), "")
+			return nil
 		}
 		return fn(c.Context(), c, s)
 	}
@@ -288,19 +316,32 @@ func (a *app) runMain(ctx context.Context, s *Settings) error {
 	run := syncRunner
 	switch {
 	case s.JustLogin:
-		run = a.justLogin
+		return a.login(ctx, s, a.justLogin)
 	case s.JustFolderSizes:
 		run = sizesRunner
 	case s.JustFolders:
 		run = foldersRunner
 	}
-	return a.login(ctx, s, run)
+	return a.loggedLogin(ctx, s, run)
 }
 
 // loginRun runs a subcommand that needs both accounts.
 func (a *app) loginRun(ctx context.Context, c *cobra.Command, s *Settings, run func(context.Context, *Settings, io.Writer) error) error {
 	if missing := s.missingCredentials(); len(missing) > 0 {
 		return usageErrorf("imapshift %s needs --host1, --user1, --host2 and --user2 (missing %s)", c.Name(), strings.Join(missing, ", "))
+	}
+	if s.JustLogin {
+		return a.login(ctx, s, run)
+	}
+	return a.loggedLogin(ctx, s, run)
+}
+
+// loggedLogin is login for the runs that work on both accounts (sync,
+// folders, sizes): they log to a file, print the banner and hold the
+// pidfile (logfile.go).
+func (a *app) loggedLogin(ctx context.Context, s *Settings, run func(context.Context, *Settings, io.Writer) error) error {
+	if err := a.startRun(s, false); err != nil {
+		return err
 	}
 	return a.login(ctx, s, run)
 }

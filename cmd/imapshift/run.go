@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
@@ -36,39 +34,53 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // newApp returns an app writing to stdout and stderr. Both are
 // serialized: the IMAP traces of both hosts and the engine's workers
-// write to them concurrently.
+// write to them concurrently. Both copy what they write into the run's
+// log file once startRun opened one (logfile.go).
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
-	return &app{stdin: stdin, stdout: &syncWriter{w: stdout}, stderr: &syncWriter{w: stderr}, getenv: os.Getenv}
+	ctl := &runControl{}
+	return &app{stdin: stdin, stdout: &syncWriter{w: stdout, ctl: ctl}, stderr: &syncWriter{w: stderr, ctl: ctl},
+		getenv: os.Getenv, ctl: ctl, exit: os.Exit}
 }
 
 // syncWriter makes each Write atomic with respect to the others.
 type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	w   io.Writer
+	ctl *runControl // the run whose log gets a copy of every write
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.w.Write(p)
+	n, err := s.w.Write(p)
+	s.ctl.copyToLog(p)
+	return n, err
 }
 
-// main runs the command line under a context cancelled by SIGINT and
-// SIGTERM. It is the only place where errors become exit codes and are
-// printed: one line on stderr.
+// main runs the command line under a context cancelled by the first
+// SIGINT or SIGTERM (signals.go). It is the only place where errors
+// become exit codes and are printed: one line on stderr. The final lines
+// of a logged run (pidfile removal, log file name) follow it.
 func (a *app) main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := a.watchSignals(context.Background())
 	defer stop()
 	conn.Version = appVersion()
 	err := a.execute(ctx, args)
-	if err == nil {
-		return int(exitcode.OK)
+	if sig := a.ctl.stoppedBy(); err == nil && sig != "" && !a.ctl.exitLinePrinted() {
+		err = exitcode.New(exitcode.BySignal, "interrupted by signal %s", sig)
 	}
-	code := exitCodeOf(err)
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		code = exitcode.BySignal
+	code := exitcode.OK
+	if err != nil {
+		code = exitCodeOf(err)
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			code = exitcode.BySignal
+			if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
+				err = fmt.Errorf("%w (%v)", cause, err)
+			}
+		}
+		fmt.Fprintf(a.stderr, "imapshift: %s\n", oneLine(err.Error()))
 	}
-	fmt.Fprintf(a.stderr, "imapshift: %s\n", oneLine(err.Error()))
+	a.endRun()
 	return int(code)
 }
 

@@ -79,6 +79,7 @@ type Settings struct {
 	UseCache            bool     `opt:"usecache"`
 	CacheAfterCopy      bool     `opt:"cacheaftercopy"`
 	UseUID              bool     `opt:"useuid"`
+	StateDir            string   `opt:"statedir"`
 	SyncInternalDates   bool     `opt:"syncinternaldates"` // off when IDateFromHeader
 	IDateFromHeader     bool     `opt:"idatefromheader"`
 	MaxSize             int64    `opt:"maxsize"`
@@ -174,21 +175,23 @@ type Settings struct {
 	TestsLive6           bool    `opt:"testslive6"`
 
 	// Miscellaneous.
-	Dry            bool     `opt:"dry"`
-	Dry1           bool     `opt:"dry1"` // follows Dry unless given
-	JustConnect    bool     `opt:"justconnect"`
-	JustLogin      bool     `opt:"justlogin"`
-	JustBanner     bool     `opt:"justbanner"`
-	TmpDir         string   `opt:"tmpdir"` // the system's when not given
-	PidFile        string   `opt:"pidfile"`
-	PidFileLocking bool     `opt:"pidfilelocking"`
-	Abort          bool     `opt:"abort"`
-	SigExit        string   `opt:"sigexit"`
-	SigReconnect   string   `opt:"sigreconnect"`
-	SigIgnore      string   `opt:"sigignore"`
-	Script         []string `opt:"script"`
-	Version        bool     `opt:"version"`
-	Help           bool     `opt:"help"`
+	Dry            bool          `opt:"dry"`
+	Dry1           bool          `opt:"dry1"` // follows Dry unless given
+	JustConnect    bool          `opt:"justconnect"`
+	JustLogin      bool          `opt:"justlogin"`
+	JustBanner     bool          `opt:"justbanner"`
+	TmpDir         string        `opt:"tmpdir"` // the system's when not given
+	PidFile        string        `opt:"pidfile"`
+	PidFileLocking bool          `opt:"pidfilelocking"`
+	Abort          bool          `opt:"abort"`
+	SigExit        string        `opt:"sigexit"`
+	SigReconnect   string        `opt:"sigreconnect"`
+	SigIgnore      string        `opt:"sigignore"`
+	Script         []string      `opt:"script"`
+	ScriptTimeout  time.Duration `opt:"scripttimeout"`
+	PresetDir      string        `opt:"presetdir"`
+	Version        bool          `opt:"version"`
+	Help           bool          `opt:"help"`
 
 	// Set holds the canonical names of the options given on the command
 	// line (after alias and negation resolution).
@@ -198,6 +201,9 @@ type Settings struct {
 	Args []string
 	// Trace receives the IMAP conversation of the hosts with DebugIMAP.
 	Trace io.Writer
+	// presets are the presets applied to the options (preset.go); their
+	// hooks run before the --script ones.
+	presets []*appliedPreset
 }
 
 // HostOptions are the options that exist once per side (--host1/--host2).

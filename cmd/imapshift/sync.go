@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/imapshift/imapshift/core/identity"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/perlre"
+	"github.com/imapshift/imapshift/core/search"
+	"github.com/imapshift/imapshift/core/state"
 )
 
 // engineOptions turns the command line into the engine's options. It
@@ -56,7 +59,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.FixSlash2, o.FixInboxINBOX, o.Automap = s.FixSlash2, s.FixInboxINBOX, s.Automap
 	o.Subfolder1, o.Subfolder2 = s.Host1.Subfolder, s.Host2.Subfolder
 	o.Subscribe, o.SubscribeAll, o.SkipEmptyFolders = s.Subscribe, s.SubscribeAll, s.SkipEmptyFolders
-	o.MixFolders, o.CheckSelectable = s.MixFolders, s.CheckSelectable
+	o.MixFolders, o.CheckSelectable, o.SyncACLs = s.MixFolders, s.CheckSelectable, s.SyncACLs
 	o.Delete2Folders, o.Delete1EmptyFolders = s.Delete2Folders, s.Delete1EmptyFolders
 	if err := deletionOptions(&o, s); err != nil {
 		return o, err
@@ -72,6 +75,14 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 		return o, err
 	}
 	o.AppendLimit = s.AppendLimit
+	if err := stateOptions(&o, s); err != nil {
+		return o, err
+	}
+	o.Limits = engine.Limits{
+		MessagesPerSecond: s.MaxMessagesPerSecond, BytesPerSecond: float64(s.MaxBytesPerSecond),
+		BytesAfter: s.MaxBytesAfter, MaxSleep: time.Duration(s.MaxSleep * float64(time.Second)),
+		ExitWhenOver: s.ExitWhenOver,
+	}
 	o.SkipCrossDuplicates, o.DebugCrossDuplicates = s.SkipCrossDuplicates, s.DebugCrossDuplicates
 	if s.SkipCrossDuplicates && s.UseCache {
 		return o, exitcode.New(exitcode.Usage, "--skipcrossduplicates and --usecache together are refused (imapsync refuses them too)")
@@ -82,6 +93,20 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	}
 	o.MessageSelection = engine.Selection{Age: age, Now: time.Now(),
 		NoSearch1: !s.Host1.AbleToSearch, NoSearch2: !s.Host2.AbleToSearch}
+	for n, h := range []*HostOptions{&s.Host1, &s.Host2} {
+		if h.Search == "" {
+			continue
+		}
+		crit, err := search.Parse(h.Search)
+		if err != nil {
+			return o, exitcode.Wrap(exitcode.Usage, fmt.Errorf("--search%d: %w", n+1, err))
+		}
+		if n == 0 {
+			o.MessageSelection.Search1 = crit
+		} else {
+			o.MessageSelection.Search2 = crit
+		}
+	}
 	o.Identity = identity.Options{UseHeaders: s.UseHeader, MessageIDNoDomain: s.MessageIDNoDomain, NoSkipSize: !s.SkipSize}
 	if s.SkipHeader != "" {
 		if o.Identity.SkipHeader, err = identity.CompileSkipHeader(s.SkipHeader); err != nil {
@@ -93,6 +118,9 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.ResyncFlags = s.ResyncFlags
 	o.Dry, o.JustFolders, o.JustFolderSizes = s.Dry, s.JustFolders, s.JustFolderSizes
 	o.FolderSizes, o.FolderSizesAtEnd = s.FolderSizes, s.FolderSizesAtEnd
+	if !s.IsSet("foldersizesatend") {
+		o.FolderSizesAtEnd = s.FolderSizes // imapsync: follows --foldersizes
+	}
 	o.Parallel, o.BodyBudget = s.Parallel, s.BodyBudget
 	o.TmpDir = s.TmpDir
 	if o.TmpDir == "" {
@@ -104,12 +132,12 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	return o, nil
 }
 
-// compilePerl compiles --include/--exclude patterns, which imapsync takes
-// as Perl regexes (bare, /../ or m{..}).
+// compilePerl compiles --include/--exclude patterns, which imapsync
+// matches as /PATTERN/ (Perl regexes).
 func compilePerl(opt string, pats []string) ([]*regexp.Regexp, error) {
 	var out []*regexp.Regexp
 	for _, p := range pats {
-		m, err := perlre.ParseMatch(p)
+		m, err := perlre.ParseBare(p)
 		if err != nil {
 			return nil, exitcode.Wrap(exitcode.Usage, perlre.WithOption(err, "--"+opt))
 		}
@@ -124,6 +152,9 @@ func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engi
 	o, err := engineOptions(ctx, s, out)
 	if err != nil {
 		return err
+	}
+	if o.State != nil {
+		defer o.State.Close()
 	}
 	if tweak != nil {
 		tweak(&o)
@@ -151,6 +182,9 @@ func runFolders(ctx context.Context, s *Settings, out io.Writer) error {
 	o, err := engineOptions(ctx, s, out)
 	if err != nil {
 		return err
+	}
+	if o.State != nil {
+		defer o.State.Close()
 	}
 	o.JustFolders = true
 	res, err := engine.Run(ctx, o)
@@ -200,5 +234,28 @@ func deletionOptions(o *engine.Options, s *Settings) error {
 	o.UIDExpunge2 = s.UIDExpunge2 || ((s.Delete2 || o.Delete2Duplicates) && !s.IsSet("uidexpunge2"))
 	o.Expunge2 = s.Expunge2
 	o.Delete2Threshold = s.Delete2Threshold / 100
+	return nil
+}
+
+// stateOptions opens the sync state for --usecache (--useuid implies it
+// unless --nousecache). It lives in --statedir, by default under the
+// user's cache directory, one file per account pair.
+func stateOptions(o *engine.Options, s *Settings) error {
+	o.UseUID = s.UseUID
+	if !(s.UseCache || (s.UseUID && !s.IsSet("usecache"))) || s.Dry {
+		return nil
+	}
+	dir := s.StateDir
+	if dir == "" {
+		var err error
+		if dir, err = state.DefaultDir(); err != nil {
+			return exitcode.New(exitcode.Usage, "--usecache: %v (give --statedir)", err)
+		}
+	}
+	st, err := state.Open(filepath.Join(dir, state.FileName(o.Host1.Host, o.Host1.User, o.Host2.Host, o.Host2.User)))
+	if err != nil {
+		return exitcode.New(exitcode.CatchAll, "--usecache: %v", err)
+	}
+	o.State = st
 	return nil
 }

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	gomessage "github.com/emersion/go-message"
+
+	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/hooks"
+	"github.com/imapshift/imapshift/scripting"
+)
+
+func writeScriptFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const scriptTestEML = "Message-ID: <a@example.org>\r\nSubject: hello\r\n\r\nbody\r\n"
+
+func TestScriptTestErrors(t *testing.T) {
+	dir := t.TempDir()
+	msg := writeScriptFile(t, dir, "m.eml", scriptTestEML)
+	for _, tc := range []struct {
+		name, src string
+		args      []string
+		code      int
+		want      string
+	}{
+		{"syntax", "function skip(msg", nil, 64, "syntax error"},
+		{"arity", "function flags(msg) end", nil, 64, "flags is defined with 1 parameter(s) at line 1; it must be flags(msg, flags)"},
+		{"runtime", "function rewrite(msg)\n  local x = nil\n  return x.y\nend", nil, 111, "rewrite s.lua: error: rewrite: s.lua:3: attempt to index a non-table object(nil) with key 'y'\n    stack traceback:"},
+		{"timeout", "function skip(msg) while true do end end", []string{"--scripttimeout", "50ms"}, 111, "skip s.lua: error: skip: time limit exceeded (50ms)"},
+		{"escape", "function skip(msg) return os.getenv('HOME') end", nil, 111, "attempt to index a non-table object(nil) with key 'getenv'"},
+		{"no message", "function skip(msg) end", []string{"--message", filepath.Join(dir, "none.eml")}, 66, "cannot read --message"},
+		{"bad date", "function skip(msg) end", []string{"--date", "yesterday"}, 64, `--date "yesterday" is not a date`},
+		{"folder error", "function map_folder(f) return 7 end", nil, 111, "map_folder s.lua: error: map_folder: map_folder returned a number"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			script := writeScriptFile(t, dir, "s.lua", tc.src)
+			args := append([]string{"script", "test", script}, tc.args...)
+			if tc.name != "no message" {
+				args = append(args, "--message", msg)
+			}
+			r := runArgs(t, nil, args...)
+			out := strings.ReplaceAll(r.stdout+r.stderr, dir+"/", "")
+			if r.code != tc.code || !strings.Contains(out, tc.want) {
+				t.Errorf("exit %d (want %d), output lacks %q:\n%s", r.code, tc.code, tc.want, out)
+			}
+		})
+	}
+	if r := runArgs(t, nil, "script", "test", filepath.Join(dir, "missing.lua")); r.code != 64 || !strings.Contains(r.stderr, "cannot read the script: no such file or directory") {
+		t.Errorf("missing script: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestScriptTestChain(t *testing.T) {
+	dir := t.TempDir()
+	a := writeScriptFile(t, dir, "a.lua", `
+function map_folder(f) return "Archive/" .. f.target end
+function rewrite(msg) msg:set_header("Subject", "[a] " .. msg:subject()) end`)
+	b := writeScriptFile(t, dir, "b.lua", `
+run_before_plugins = true
+function map_folder(f) return f.target:lower() end
+function flags(msg, flags) log.info("seen", #flags) return {"\\Seen"} end
+function rewrite(msg) msg:add_header("X-B", msg:header("Subject")) end`)
+	msg := writeScriptFile(t, dir, "m.eml", scriptTestEML)
+	r := runArgs(t, nil, "script", "test", a, b, "--message", msg, "--folder", "Projects", "--flags", `\Flagged,$x`)
+	want := `scripts: a.lua (map_folder, rewrite), b.lua (map_folder, rewrite, flags; before the plugins)
+folder Projects:
+  map_folder b.lua: Projects -> projects
+  map_folder a.lua: projects -> Archive/projects
+  => host2 folder Archive/projects
+message m.eml: 53 bytes, uid 1, flags \Flagged $x
+  rewrite b.lua: changed (53 -> 65 bytes)
+  rewrite a.lua: changed (65 -> 69 bytes)
+Script b.lua [Projects uid 1]: seen 2
+  flags b.lua: \Flagged $x -> \Seen
+  => copied with flags \Seen, rewritten:
+--- m.eml
++++ m.eml (rewritten)
+@@ -1,4 +1,5 @@
++X-B: hello
+ Message-ID: <a@example.org>
+-Subject: hello
++Subject: [a] hello
+ 
+ body
+`
+	if got := strings.ReplaceAll(r.stdout, dir+"/", ""); r.code != 0 || got != want {
+		t.Errorf("exit %d\n%s\nwant\n%s\nstderr %s", r.code, got, want, r.stderr)
+	}
+}
+
+// TestScriptHooks checks the chain handed to the engine: preset hooks, then
+// scripts in --script order, those with run_before_plugins first; and the
+// refusals at start-up.
+func TestScriptHooks(t *testing.T) {
+	dir := t.TempDir()
+	a := writeScriptFile(t, dir, "a.lua", `function skip(msg) end function rewrite(msg) end`)
+	b := writeScriptFile(t, dir, "b.lua", `run_before_plugins = true function skip(msg) end function map_folder(f) end`)
+	c := writeScriptFile(t, dir, "c.lua", `function flags(msg, f) return f end`)
+	team := writeScriptFile(t, dir, "team.lua", `return { side2 = { options = { host2 = "h" }, skip = function(msg) end } }`)
+	s := mustParse(t, "--script", a, "--script", b, "--script", c, "--preset2", team)
+	chain, err := scriptHooks(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(n int, name func(i int) string) string {
+		var out []string
+		for i := 0; i < n; i++ {
+			out = append(out, filepath.Base(name(i)))
+		}
+		return strings.Join(out, ",")
+	}
+	got := strings.Join([]string{
+		names(len(chain.Folders), func(i int) string { return chain.Folders[i].Name }),
+		names(len(chain.Skips), func(i int) string { return chain.Skips[i].Name }),
+		names(len(chain.Rewrites), func(i int) string { return chain.Rewrites[i].Name }),
+		names(len(chain.Flags), func(i int) string { return chain.Flags[i].Name }),
+	}, " | ")
+	if got != "b.lua | b.lua,preset team (side2),a.lua | a.lua | c.lua" {
+		t.Errorf("chain: %s", got)
+	}
+	set, err := loadScripts(s)
+	if err != nil || len(set.Before.Skips) != 1 || len(set.After.Skips) != 2 {
+		t.Errorf("before/after: %v %+v", err, set)
+	}
+	if !chain.Skips[0].Hook.(hooks.HeaderOnly).HeaderOnly() {
+		t.Error("a header-only script's skip hook must say so")
+	}
+	// Refusals at start-up, exit 64.
+	for src, want := range map[string]string{
+		"function skip(":         "syntax error",
+		"function rewrite() end": "rewrite is defined with 0 parameter(s)",
+	} {
+		bad := writeScriptFile(t, dir, "bad.lua", src)
+		_, err := scriptHooks(mustParse(t, "--script", a, "--script", bad))
+		var ec *exitcode.Error
+		if !errors.As(err, &ec) || ec.Code != exitcode.Usage || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--script "+bad) {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+	if _, err := scriptHooks(mustParse(t, "--script", filepath.Join(dir, "nope.lua"))); err == nil || exitCodeOf(err) != exitcode.Usage {
+		t.Errorf("missing script: %v", err)
+	}
+	// Log lines go to the run's output.
+	logger := writeScriptFile(t, dir, "log.lua", `function skip(msg) log.warn("odd", msg.uid) end`)
+	s = mustParse(t, "--script", logger)
+	var out bytes.Buffer
+	s.Trace = &out
+	chain, err = scriptHooks(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := hooks.NewMessage([]byte("Subject: x\r\n\r\n"), nil, nil)
+	m.Folder, m.UID = "INBOX", 9
+	chain.Skip(m)
+	if got := strings.ReplaceAll(out.String(), dir+"/", ""); got != "Script log.lua [INBOX uid 9] warning: odd 9\n" {
+		t.Errorf("log: %q", got)
+	}
+}
+
+// TestStripAttachmentsIsValidMIME parses the result of strip_attachments
+// with go-message: every part is readable and the note replaced the PDF.
+func TestStripAttachmentsIsValidMIME(t *testing.T) {
+	src, err := os.ReadFile("../../scripts/strip_attachments.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("local MAX_BYTES = 10 * 1024 * 1024"), []byte("local MAX_BYTES = 2048"), 1)
+	sc, err := scripting.Compile("strip.lua", src, scripting.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"large-pdf", "nested"} {
+		c := readCase(t, "../../scripts/testdata/strip_attachments/"+name+".txt")
+		raw := toCRLF([]byte(c.sections["message.eml"]))
+		m, err := testMessage(raw, scriptTestOptions{Folder: "INBOX"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Chain().Rewrites[0].Hook.Rewrite(m); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := m.Raw()
+		e, err := gomessage.Read(bytes.NewReader(out))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var types []string
+		var walk func(e *gomessage.Entity)
+		walk = func(e *gomessage.Entity) {
+			mt, _, _ := e.Header.ContentType()
+			if mr := e.MultipartReader(); mr != nil {
+				for {
+					p, err := mr.NextPart()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					walk(p)
+				}
+				return
+			}
+			b, _ := io.ReadAll(e.Body)
+			if strings.Contains(string(b), "was removed when this mailbox was migrated") {
+				mt += "(note)"
+			}
+			types = append(types, mt)
+		}
+		walk(e)
+		want := "text/plain,text/html,text/plain(note),text/plain"
+		if name == "nested" {
+			want = "text/plain," + want
+		}
+		if got := strings.Join(types, ","); got != want {
+			t.Errorf("%s: parts %s, want %s", name, got, want)
+		}
+	}
+}
