@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
+
 	"github.com/imapshift/imapshift/core/dovecot"
 )
 
@@ -103,5 +105,28 @@ func TestDovecotRateLimitsAndExitWhenOver(t *testing.T) {
 	got, _ := contents(t, dovecotClient(t, d2, "user2", "secret2"))
 	if n := len(got["INBOX"]); n == 0 || n >= 30 {
 		t.Fatalf("--exitwhenover copied %d of 30 messages", n)
+	}
+}
+
+func TestDovecotEmailReport(t *testing.T) {
+	d1 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
+	d2 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
+	seedBulk(t, d1, "user1", "INBOX", 3)
+	code, out := imapshift(t, append(append([]string{"--nofoldersizes", "--nolog", "--emailreport2"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), dovecotSide(2, d2, "user1", "secret1", "--notls2")...)...)
+	if code != 0 || !strings.Contains(out, "Host2: email report appended into INBOX") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	c := dovecotClient(t, d2, "user1", "secret1")
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	crit := &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: "[imapshift]"}}}
+	found, err := c.UIDSearch(crit, nil).Wait()
+	if err != nil || len(found.AllUIDs()) != 1 {
+		t.Fatalf("report messages on host2: %v, %v", found, err)
+	}
+	msgs, err := c.Fetch(found.All, &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+	if err != nil || len(msgs) != 1 || !strings.Contains(string(msgs[0].BodySection[0].Bytes), "Messages transferred                    : 3") {
+		t.Fatalf("report body: %v", err)
 	}
 }

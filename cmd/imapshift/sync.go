@@ -169,6 +169,7 @@ func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engi
 	if o.JustFolderSizes {
 		return nil
 	}
+	sendEmailReports(ctx, s, &o, res, out)
 	return finishRun(out, res, o.ErrorsMax, s.JSON, o.JustFolders)
 }
 
