@@ -83,7 +83,7 @@ func TestUsageErrors(t *testing.T) {
 		{"missing value", []string{"--host1"}, 64, "option --host1 needs a value"},
 		{"ambiguous", []string{"--passf", "x"}, 64, "option --passf is ambiguous (--passfile1 --passfile2)"},
 		{"not implemented", []string{"--synclabels"}, 64, "option --synclabels is not implemented yet"},
-		{"not implemented negation", []string{"--noallowsizemismatch"}, 64, "option --noallowsizemismatch is not implemented yet"},
+		{"not implemented negation", []string{"--noerrorsdump"}, 64, "option --noerrorsdump is not implemented yet"},
 		{"not implemented valued", []string{"--maxlinelengthcmd", "fold"}, 64, "option --maxlinelengthcmd is not implemented yet"},
 		{"proxyauth without authuser", []string{"--proxyauth1"}, 64, "--proxyauth1 requires --authuser1"},
 		{"sslargs unknown key", []string{"--sslargs1", "SSL_foo=1"}, 64, "unsupported key SSL_foo (supported: SSL_verify_mode, SSL_ca_file"},

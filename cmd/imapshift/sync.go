@@ -117,6 +117,15 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.SyncInternalDates, o.IDateFromHeader = s.SyncInternalDates && !s.IDateFromHeader, s.IDateFromHeader
 	o.ResyncFlags = s.ResyncFlags
 	o.Dry, o.JustFolders, o.JustFolderSizes = s.Dry, s.JustFolders, s.JustFolderSizes
+	o.JustFolderLists, o.JustAutomap = s.JustFolderLists, s.JustAutomap
+	for n, h := range []*HostOptions{&s.Host1, &s.Host2} {
+		if h.Compress {
+			fmt.Fprintf(out, "Host%d: COMPRESS is not available yet in imapshift: --compress%d is ignored, the connection stays uncompressed\n", n+1, n+1)
+		}
+	}
+	if s.JustAutomap {
+		o.Automap = true
+	}
 	o.FolderSizes, o.FolderSizesAtEnd = s.FolderSizes, s.FolderSizesAtEnd
 	if !s.IsSet("foldersizesatend") {
 		o.FolderSizesAtEnd = s.FolderSizes // imapsync: follows --foldersizes
@@ -166,7 +175,7 @@ func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engi
 	if err != nil {
 		return err
 	}
-	if o.JustFolderSizes {
+	if o.JustFolderSizes || o.JustFolderLists || o.JustAutomap {
 		return nil
 	}
 	sendEmailReports(ctx, s, &o, res, out)

@@ -162,11 +162,23 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	if err := e.discover(main); err != nil {
 		return nil, err
 	}
+	if opts.JustFolderLists {
+		for _, side := range []*sideInfo{e.info1, e.info2} {
+			e.say("%s folders list:", side.name)
+			for _, n := range side.names {
+				e.say("%s", mailbox.Display(n))
+			}
+		}
+		return e.result(), nil
+	}
 	e.appendLimit = effectiveAppendLimit(opts.AppendLimit, e.info2.caps)
 	if err := e.nameFolders(); err != nil {
 		return nil, err
 	}
 	e.printFolderList()
+	if opts.JustAutomap {
+		return e.result(), nil
+	}
 	if opts.JustFolders {
 		e.makeFolders(ctx, main)
 		e.deleteUnmappedFolders(ctx, main)

@@ -98,15 +98,18 @@ type Options struct {
 	Dry               bool
 	JustFolders       bool
 	JustFolderSizes   bool
-	FolderSizes       bool
-	FolderSizesAtEnd  bool
-	Parallel          int
-	BodyBudget        int64
-	TmpDir            string
-	ErrorsMax         int
-	ReconnectRetry1   int
-	ReconnectRetry2   int
-	Out               io.Writer
+	// JustFolderLists and JustAutomap stop after printing the folder lists
+	// and the automap mapping.
+	JustFolderLists, JustAutomap bool
+	FolderSizes                  bool
+	FolderSizesAtEnd             bool
+	Parallel                     int
+	BodyBudget                   int64
+	TmpDir                       string
+	ErrorsMax                    int
+	ReconnectRetry1              int
+	ReconnectRetry2              int
+	Out                          io.Writer
 	// Progress, when set, is told how the copying advances.
 	Progress Progress
 }
