@@ -180,8 +180,12 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		return e.result(), nil
 	}
 	if opts.JustFolders {
-		e.makeFolders(ctx, main)
-		e.deleteUnmappedFolders(ctx, main)
+		e.deleted[1] = e.planDelete2Folders()
+		if opts.Dry {
+			e.printFolderPlan()
+		} else {
+			e.executeFolders(ctx, main)
+		}
 		return e.result(), nil
 	}
 	// Folders missing on host2 are analysed as empty there; they are
@@ -200,29 +204,18 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	if opts.JustFolderSizes {
 		return e.result(), nil
 	}
-	e.makeFolders(ctx, main)
-	e.deleteUnmappedFolders(ctx, main)
-	if del := e.planDelete1EmptyFolders(); len(del) > 0 {
-		e.deleted[0] = del
-		e.deleteFolders(ctx, main, 1, del)
-	}
+	e.deleted = [2][]string{e.planDelete1EmptyFolders(), e.planDelete2Folders()}
 	if opts.Dry {
+		e.printFolderPlan()
 		e.printPlan()
 	} else {
+		e.executeFolders(ctx, main)
 		e.execute(ctx, main)
 	}
 	if opts.FolderSizesAtEnd && !opts.Dry {
 		e.printSizes(false)
 	}
 	return e.result(), nil
-}
-
-// deleteUnmappedFolders carries out --delete2folders.
-func (e *engine) deleteUnmappedFolders(ctx context.Context, main *worker) {
-	if del := e.planDelete2Folders(); len(del) > 0 {
-		e.deleted[1] = del
-		e.deleteFolders(ctx, main, 2, del)
-	}
 }
 
 func (e *engine) discover(w *worker) error {
@@ -334,23 +327,17 @@ func (e *engine) printFolderList() {
 	}
 }
 
-// makeFolders creates the missing host2 folders (parents first) and
-// subscribes them; in dry mode it only says what it would do.
-func (e *engine) makeFolders(ctx context.Context, w *worker) {
-	dry := ""
-	if e.opts.Dry {
-		dry = " (not really since --dry mode)"
-	}
+// executeFolders carries out the folder part of the plan: missing host2
+// folders are created (parents first), ACLs copied, subscriptions added,
+// then --delete2folders and --delete1emptyfolders run.
+func (e *engine) executeFolders(ctx context.Context, w *worker) {
 	for _, fp := range e.plan.folders {
 		if fp.skip != "" {
 			continue
 		}
 		if fp.create {
 			for _, p := range append(fp.parents, fp.h2) {
-				e.say("Creating folder %s on host2%s", mailbox.Display(p), dry)
-				if e.opts.Dry {
-					continue
-				}
+				e.say("Creating folder %s on host2", mailbox.Display(p))
 				if err := e.w.create(ctx, w, p); err != nil {
 					e.fail(fmt.Sprintf("Could not create folder %s from %s: %v", mailbox.Display(p), mailbox.Display(fp.h1), err))
 					if p == fp.h2 {
@@ -360,20 +347,43 @@ func (e *engine) makeFolders(ctx context.Context, w *worker) {
 				}
 				e.info2.exists[p] = true
 			}
-			if fp.skip == "" && !e.opts.Dry {
+			if fp.skip == "" {
 				fp.create, fp.created = false, true
 			}
 		}
-		if e.opts.SyncACLs && !e.opts.Dry && fp.skip == "" {
+		if e.opts.SyncACLs && fp.skip == "" {
 			e.syncACLs(ctx, w, fp)
 		}
 		if fp.subscribe && fp.skip == "" {
-			e.say("Host2: Subscribing to folder %s%s", fp.h2, dry)
-			if !e.opts.Dry {
-				if err := e.w.subscribe(ctx, w, fp.h2); err != nil {
-					e.say("Host2: could not subscribe to folder %s: %v", fp.h2, err)
-				}
+			e.say("Host2: Subscribing to folder %s", fp.h2)
+			if err := e.w.subscribe(ctx, w, fp.h2); err != nil {
+				e.say("Host2: could not subscribe to folder %s: %v", fp.h2, err)
 			}
+		}
+	}
+	e.deleteFolders(ctx, w, 2, e.deleted[1])
+	e.deleteFolders(ctx, w, 1, e.deleted[0])
+}
+
+// printFolderPlan lists what executeFolders would do (--dry).
+func (e *engine) printFolderPlan() {
+	const dry = " (not really since --dry mode)"
+	for _, fp := range e.plan.folders {
+		if fp.skip != "" {
+			continue
+		}
+		if fp.create {
+			for _, p := range append(fp.parents, fp.h2) {
+				e.say("Creating folder %s on host2%s", mailbox.Display(p), dry)
+			}
+		}
+		if fp.subscribe {
+			e.say("Host2: Subscribing to folder %s%s", fp.h2, dry)
+		}
+	}
+	for side, names := range e.deleted {
+		for _, name := range names {
+			e.say("Host%d: deleting folder %s%s", side+1, mailbox.Display(name), dry)
 		}
 	}
 }

@@ -59,15 +59,10 @@ func sortDeepestFirst(names []string, sep string) {
 	})
 }
 
-// deleteFolders removes names on side n (UNSUBSCRIBE, then DELETE), or
-// only lists them in dry mode.
+// deleteFolders removes names on side n (UNSUBSCRIBE, then DELETE).
 func (e *engine) deleteFolders(ctx context.Context, w *worker, n int, names []string) {
 	host := fmt.Sprintf("Host%d", n)
 	for _, name := range names {
-		if e.opts.Dry {
-			e.say("%s: deleting folder %s (not really since --dry mode)", host, mailbox.Display(name))
-			continue
-		}
 		if err := e.w.deleteFolder(ctx, w, n, name); err != nil {
 			e.fail(fmt.Sprintf("%s: could not delete folder %s: %v", host, mailbox.Display(name), err))
 			continue
