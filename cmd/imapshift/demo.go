@@ -57,7 +57,7 @@ func runDemo(ctx context.Context, out io.Writer, args []string) error {
 		FixSlash2: true, FixInboxINBOX: true, Subscribe: true, MixFolders: true, CheckSelectable: true,
 		SyncInternalDates: true, ResyncFlags: true, AddHeader: true,
 		FolderSizes: true, FolderSizesAtEnd: true,
-		Parallel: 4, BodyBudget: 64 << 20, TmpDir: tmp, ErrorsMax: 50,
+		Parallel: 4, BodyBudget: 64 << 20, MultiAppend: true, TmpDir: tmp, ErrorsMax: 50,
 		ReconnectRetry1: 3, ReconnectRetry2: 3, Out: out,
 	}
 	end := withBars(&opts, out)

@@ -164,6 +164,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "abortbyfile", Kind: Bool, Group: GroupLimits, Status: NotImplemented, Help: "Stop when the abort file appears."})
 	add(&Option{Name: "parallel", Kind: Int, Default: 4, Group: GroupLimits, Status: Implemented, Help: "Folders synced at the same time."})
 	add(&Option{Name: "bodybudget", Kind: Bytes, Default: int64(64 << 20), Group: GroupLimits, Status: Implemented, Help: "Message bytes held in memory at once, over all workers."})
+	add(&Option{Name: "multiappend", Kind: Bool, Default: true, Group: GroupLimits, Status: Implemented, Help: "imapshift: send several messages per APPEND when host2 offers MULTIAPPEND (one transaction per batch)."})
 
 	// Logging.
 	// Run control (logfile.go, pidfile.go, signals.go).

@@ -139,6 +139,7 @@ type Settings struct {
 	AbortByFile          bool    `opt:"abortbyfile"`
 	Parallel             int     `opt:"parallel"`
 	BodyBudget           int64   `opt:"bodybudget"`
+	MultiAppend          bool    `opt:"multiappend"`
 
 	// Logging.
 	Log            bool   `opt:"log"`

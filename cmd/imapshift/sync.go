@@ -130,7 +130,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	if !s.IsSet("foldersizesatend") {
 		o.FolderSizesAtEnd = s.FolderSizes // imapsync: follows --foldersizes
 	}
-	o.Parallel, o.BodyBudget = s.Parallel, s.BodyBudget
+	o.Parallel, o.BodyBudget, o.MultiAppend = s.Parallel, s.BodyBudget, s.MultiAppend
 	o.TmpDir = s.TmpDir
 	if o.TmpDir == "" {
 		o.TmpDir = os.TempDir()

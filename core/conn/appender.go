@@ -24,6 +24,7 @@ type Appender struct {
 	tag   int
 	plus  bool // LITERAL+
 	minus bool // LITERAL-
+	multi bool // MULTIAPPEND
 
 	mu      sync.Mutex
 	pending map[string]*appendOp
@@ -36,7 +37,10 @@ type Appender struct {
 }
 
 type appendOp struct {
-	done func(AppendResult)
+	// n is the number of messages of the command (more than one with
+	// MULTIAPPEND); done gets one result per message, in order.
+	n    int
+	done func([]AppendResult)
 	// finished is closed once the tagged answer arrived: a server may
 	// refuse an APPEND instead of sending the continuation request.
 	finished chan struct{}
@@ -92,6 +96,7 @@ func DialAppender(ctx context.Context, cfg *Config) (*Appender, error) {
 		w:       bufio.NewWriterSize(s.sock, 64<<10),
 		plus:    s.raw.hasCap("LITERAL+"),
 		minus:   s.raw.hasCap("LITERAL-"),
+		multi:   s.raw.hasCap("MULTIAPPEND"),
 		pending: map[string]*appendOp{},
 		cont:    make(chan struct{}, 1),
 		window:  make(chan struct{}, appendWindow),
@@ -102,17 +107,41 @@ func DialAppender(ctx context.Context, cfg *Config) (*Appender, error) {
 	return a, nil
 }
 
-// Append is not safe for concurrent use; one goroutine feeds an Appender.
-//
-// Append sends one APPEND of exactly size bytes read from body. It returns
-// once the command is written (or, without LITERAL+, after the continuation
-// request); done is called later, from another goroutine, with the result.
-// An error return means done will not be called; the message may be
-// partially sent and the Appender is then unusable.
+// Message is one message of an APPEND: exactly Size bytes read from Body.
+type Message struct {
+	Flags []string
+	Date  time.Time // zero: the server's time
+	Size  int64
+	Body  io.Reader
+}
+
+// Multi reports whether the server takes several messages in one APPEND
+// (MULTIAPPEND, RFC 3502): one transaction, so one disk sync, for all.
+func (a *Appender) Multi() bool { return a.multi }
+
+// Append sends one APPEND of exactly size bytes read from body; see
+// AppendMany.
 func (a *Appender) Append(mailbox string, flags []string, date time.Time, size int64, body io.Reader, done func(AppendResult)) error {
+	return a.AppendMany(mailbox, []Message{{Flags: flags, Date: date, Size: size, Body: body}},
+		func(r []AppendResult) { done(r[0]) })
+}
+
+// AppendMany sends msgs to mailbox in one APPEND command: MULTIAPPEND when
+// there are several (the caller checks Multi). It returns once the
+// command is written (or, without LITERAL+, after each continuation
+// request); done is called later, from another goroutine, with one result
+// per message. The server stores all the messages or none: a refusal
+// gives every message the same error. An error return means done will not
+// be called; the command may be partially sent and the Appender is then
+// unusable. AppendMany is not safe for concurrent use; one goroutine feeds
+// an Appender.
+func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]AppendResult)) error {
 	name, err := quoteMailbox(mailbox)
 	if err != nil {
 		return err
+	}
+	if len(msgs) == 0 {
+		return errors.New("AppendMany: no message")
 	}
 	select {
 	case a.window <- struct{}{}:
@@ -127,62 +156,65 @@ func (a *Appender) Append(mailbox string, flags []string, date time.Time, size i
 	}
 	a.tag++
 	tag := "A" + strconv.Itoa(a.tag)
-	op := &appendOp{done: done, finished: make(chan struct{})}
+	op := &appendOp{n: len(msgs), done: done, finished: make(chan struct{})}
 	a.pending[tag] = op
 	a.armReadDeadline()
 	a.mu.Unlock()
 
-	var b strings.Builder
-	b.WriteString(tag)
-	b.WriteString(" APPEND ")
-	b.WriteString(name)
-	b.WriteString(" (")
-	b.WriteString(strings.Join(flags, " "))
-	b.WriteString(")")
-	if !date.IsZero() {
-		b.WriteString(` "`)
-		b.WriteString(date.Format("02-Jan-2006 15:04:05 -0700"))
-		b.WriteString(`"`)
-	}
-	sync := !(a.plus || (a.minus && size <= 4096))
-	if sync {
-		fmt.Fprintf(&b, " {%d}", size)
-	} else {
-		fmt.Fprintf(&b, " {%d+}", size)
-	}
-	a.sess.trace.client(b.String() + " <" + strconv.FormatInt(size, 10) + " bytes>")
-	b.WriteString("\r\n")
 	if a.cfg.Timeout > 0 {
 		a.sess.sock.SetWriteDeadline(time.Now().Add(a.cfg.Timeout))
 	}
-	if _, err := a.w.WriteString(b.String()); err != nil {
-		return a.fail(err)
-	}
-	if sync {
-		if err := a.w.Flush(); err != nil {
+	prefix := tag + " APPEND " + name
+	for i, m := range msgs {
+		var b strings.Builder
+		b.WriteString(prefix)
+		prefix = ""
+		b.WriteString(" (")
+		b.WriteString(strings.Join(m.Flags, " "))
+		b.WriteString(")")
+		if !m.Date.IsZero() {
+			b.WriteString(` "`)
+			b.WriteString(m.Date.Format("02-Jan-2006 15:04:05 -0700"))
+			b.WriteString(`"`)
+		}
+		sync := !(a.plus || (a.minus && m.Size <= 4096))
+		if sync {
+			fmt.Fprintf(&b, " {%d}", m.Size)
+		} else {
+			fmt.Fprintf(&b, " {%d+}", m.Size)
+		}
+		a.sess.trace.client(b.String() + " <" + strconv.FormatInt(m.Size, 10) + " bytes>")
+		b.WriteString("\r\n")
+		if _, err := a.w.WriteString(b.String()); err != nil {
 			return a.fail(err)
 		}
-		select {
-		case <-a.cont:
-		case <-op.finished:
-			return nil // answered (refused) without asking for the literal
-		case <-a.done:
-			return a.failure()
+		if sync {
+			if err := a.w.Flush(); err != nil {
+				return a.fail(err)
+			}
+			select {
+			case <-a.cont:
+			case <-op.finished:
+				if i == 0 {
+					return nil // refused before any literal was sent
+				}
+				return a.fail(errors.New("server answered in the middle of a MULTIAPPEND"))
+			case <-a.done:
+				return a.failure()
+			}
 		}
-	}
-	n, err := io.Copy(a.w, &deadlineReader{r: body, a: a})
-	if err == nil && n != size {
-		err = fmt.Errorf("message is %d bytes, announced %d", n, size)
-	}
-	if err != nil {
-		// The literal is incomplete: the connection cannot be used again.
-		return a.fail(err)
+		n, err := io.Copy(a.w, &deadlineReader{r: m.Body, a: a})
+		if err == nil && n != m.Size {
+			err = fmt.Errorf("message is %d bytes, announced %d", n, m.Size)
+		}
+		if err != nil {
+			// The literal is incomplete: the connection cannot be used again.
+			return a.fail(err)
+		}
 	}
 	if _, err := a.w.WriteString("\r\n"); err != nil {
 		return a.fail(err)
 	}
-	// Flush when nothing else is queued right now; the caller's next
-	// Append would otherwise pay for a partially filled buffer.
 	if err := a.w.Flush(); err != nil {
 		return a.fail(err)
 	}
@@ -269,11 +301,20 @@ func (a *Appender) readLoop() {
 				continue
 			}
 			<-a.window
-			res := AppendResult{}
+			res := make([]AppendResult, op.n)
 			if strings.EqualFold(status, "OK") {
-				res.UIDValidity, res.UID = appendUID(text)
+				validity, uids := appendUID(text)
+				for i := range res {
+					res[i].UIDValidity = validity
+					if len(uids) == op.n {
+						res[i].UID = uids[i]
+					}
+				}
 			} else {
-				res.Err = &StatusError{Status: strings.ToUpper(status), Code: respCode(text), Text: text}
+				err := &StatusError{Status: strings.ToUpper(status), Code: respCode(text), Text: text}
+				for i := range res {
+					res[i].Err = err
+				}
 			}
 			op.done(res)
 			close(op.finished)
@@ -292,7 +333,11 @@ func (a *Appender) abort(err error) {
 	a.mu.Unlock()
 	a.sess.sock.Close()
 	for _, op := range ops {
-		op.done(AppendResult{Err: fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)})
+		res := make([]AppendResult, op.n)
+		for i := range res {
+			res[i].Err = fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)
+		}
+		op.done(res)
 	}
 }
 
@@ -329,22 +374,38 @@ func (a *Appender) Err() error {
 	return a.err
 }
 
-// appendUID parses "[APPENDUID <validity> <uid>] ..." from a tagged OK.
-func appendUID(text string) (validity, uid uint32) {
+// appendUID parses "[APPENDUID <validity> <uid-set>] ..." from a tagged
+// OK; the UIDs are listed in order (a MULTIAPPEND gets a set such as
+// "5:7" or "5,9").
+func appendUID(text string) (validity uint32, uids []uint32) {
 	if !strings.HasPrefix(strings.ToUpper(text), "[APPENDUID ") {
-		return 0, 0
+		return 0, nil
 	}
 	end := strings.IndexByte(text, ']')
 	if end < 0 {
-		return 0, 0
+		return 0, nil
 	}
 	f := strings.Fields(text[11:end])
 	if len(f) != 2 {
-		return 0, 0
+		return 0, nil
 	}
 	v, _ := strconv.ParseUint(f[0], 10, 32)
-	u, _ := strconv.ParseUint(f[1], 10, 32)
-	return uint32(v), uint32(u)
+	for _, part := range strings.Split(f[1], ",") {
+		lo, hi, isRange := strings.Cut(part, ":")
+		a, err1 := strconv.ParseUint(lo, 10, 32)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.ParseUint(hi, 10, 32)
+		}
+		if err1 != nil || err2 != nil || b < a || b-a > 1<<16 {
+			return uint32(v), nil
+		}
+		for u := a; u <= b; u++ {
+			uids = append(uids, uint32(u))
+		}
+	}
+	return uint32(v), uids
 }
 
 // respCode returns the name of a leading "[CODE ...]" response code.

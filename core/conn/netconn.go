@@ -79,7 +79,7 @@ func (w *wireConn) responseRead(tagged bool) {
 		return
 	}
 	w.pending--
-	if w.pending == 0 {
+	if w.pending == 0 && w.timeout > 0 {
 		w.Conn.SetReadDeadline(time.Time{})
 	}
 }

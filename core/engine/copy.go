@@ -35,7 +35,8 @@ const batchMsgs = 64
 // when missing.
 func (e *engine) copyChunk(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) {
 	for attempt := 0; len(items) > 0 && attempt <= e.side2.retries; attempt++ {
-		unknown := e.copyOnce(ctx, w, fp, items)
+		// MULTIAPPEND on the first pass only: retries go one by one.
+		unknown := e.copyOnce(ctx, w, fp, items, attempt == 0 && e.opts.MultiAppend)
 		if len(unknown) == 0 || ctx.Err() != nil {
 			return
 		}
@@ -48,7 +49,7 @@ func (e *engine) copyChunk(ctx context.Context, w *worker, fp *folderPlan, items
 
 // copyOnce runs the fetch/append pipeline once and returns the items whose
 // outcome is unknown.
-func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) []copyItem {
+func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items []copyItem, multi bool) []copyItem {
 	ready := make(chan fetched, batchMsgs)
 	var (
 		mu      sync.Mutex
@@ -78,45 +79,68 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 			broken = true
 			continue
 		}
-		r, err := f.body.Reader()
-		if err != nil {
-			e.releaseFetched(f)
-			e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fp.h1, f.item.uid, f.item.size, err))
-			continue
+		batch := []fetched{f}
+		if multi && app.Multi() {
+			batch = drainBatch(batch, ready)
 		}
-		if e.checkExitWhenOver(e.stats.sent.Load()) {
-			e.releaseFetched(f)
-			continue
+		var send []fetched
+		var msgs []conn.Message
+		for _, f := range batch {
+			r, err := f.body.Reader()
+			switch {
+			case err != nil:
+				e.releaseFetched(f)
+				e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fp.h1, f.item.uid, f.item.size, err))
+				continue
+			case e.checkExitWhenOver(e.stats.sent.Load()):
+				e.releaseFetched(f)
+				continue
+			}
+			if slept, err := e.throttle.wait(ctx, f.body.Len(), e.stats.bytes.Load()); err != nil {
+				e.releaseFetched(f)
+				lost(f.item)
+				continue
+			} else if slept >= 10*time.Millisecond {
+				e.say("sleeping %.2f s", slept.Seconds())
+			}
+			send = append(send, f)
+			msgs = append(msgs, conn.Message{Flags: flagStrings(f.item.flags), Date: f.item.date, Size: f.body.Len(), Body: r})
 		}
-		if slept, err := e.throttle.wait(ctx, f.body.Len(), e.stats.bytes.Load()); err != nil {
-			e.releaseFetched(f)
-			lost(f.item)
+		if len(send) == 0 {
 			continue
-		} else if slept >= 10*time.Millisecond {
-			e.say("sleeping %.2f s", slept.Seconds())
 		}
 		pending.Add(1)
-		f := f
-		err = e.w.append(app, fp.h2, f.item.flags, f.item.date, f.body.Len(), r, func(res conn.AppendResult) {
+		err = e.w.appendMany(app, fp.h2, msgs, func(results []conn.AppendResult) {
 			defer pending.Done()
-			switch {
-			case res.Err == nil:
-				e.copied(fp, f, res.UID)
-			case errors.Is(res.Err, conn.ErrOutcomeUnknown):
-				lost(f.item)
-			default:
-				e.appendFailed(fp, f, res.Err)
+			for i, res := range results {
+				f := send[i]
+				switch {
+				case res.Err == nil:
+					e.copied(fp, f, res.UID)
+				case errors.Is(res.Err, conn.ErrOutcomeUnknown):
+					lost(f.item)
+				case len(send) > 1:
+					// A refused MULTIAPPEND stores nothing; the messages are
+					// tried again one by one, which finds the culprit.
+					lost(f.item)
+				default:
+					e.appendFailed(fp, f, res.Err)
+				}
 			}
 		})
-		// Once written, the body is not needed any more: an APPEND whose
+		// Once written, the bodies are not needed any more: an APPEND whose
 		// outcome is lost is fetched again.
-		e.stats.sent.Add(f.body.Len())
-		e.releaseFetched(f)
+		for _, f := range send {
+			e.stats.sent.Add(f.body.Len())
+			e.releaseFetched(f)
+		}
 		if err != nil {
 			// The callback will not run: the connection broke while the
 			// command was being written.
 			pending.Done()
-			lost(f.item)
+			for _, f := range send {
+				lost(f.item)
+			}
 			broken = true
 		}
 	}
@@ -125,6 +149,31 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 		w.app.Close()
 	}
 	return unknown
+}
+
+// MULTIAPPEND batches are bounded in messages and bytes.
+const (
+	multiMsgs  = 32
+	multiBytes = 8 << 20
+)
+
+// drainBatch adds to batch the fetched messages already waiting in ready,
+// within the MULTIAPPEND bounds, without waiting for more.
+func drainBatch(batch []fetched, ready <-chan fetched) []fetched {
+	size := batch[0].body.Len()
+	for len(batch) < multiMsgs && size < multiBytes {
+		select {
+		case f, ok := <-ready:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, f)
+			size += f.body.Len()
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (e *engine) releaseFetched(f fetched) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/dovecot"
@@ -129,33 +130,31 @@ func TestLargeMessageStaysUnderBudget(t *testing.T) {
 		t.Fatalf("heap grew by %d bytes, more than budget + 16 MiB = %d", growth, limit)
 	}
 	// Byte-exact on host2 (Dovecot serves what it stored).
-	c := dovecotFetchAll(t, d2)
-	if len(c) != 1 || !bytes.Equal(c[0], raw) {
+	c := dovecotMessages(t, d2, "user1", "secret1", "INBOX")
+	if len(c) != 1 || !bytes.Equal(c[0].BodySection[0].Bytes, raw) {
 		t.Fatalf("the 20 MB message is not byte-identical on host2 (%d messages)", len(c))
 	}
 }
 
-func dovecotFetchAll(t *testing.T, d *dovecot.Server) [][]byte {
+// dovecotMessages fetches every message of a Dovecot folder (bytes,
+// flags, internal date).
+func dovecotMessages(t *testing.T, d *dovecot.Server, user, pass, folder string) []*imapclient.FetchMessageBuffer {
 	t.Helper()
-	c, err := conn.Dial(context.Background(), &conn.Config{Side: 2, Host: d.Host, Port: d.Port, Mode: conn.TLSNone, User: "user1", Password: "secret1"})
+	c, err := conn.Dial(context.Background(), &conn.Config{Side: 2, Host: d.Host, Port: d.Port, Mode: conn.TLSNone, User: user, Password: pass})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+	if _, err := c.Select(folder, nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
 	var all imap.SeqSet
 	all.AddRange(1, 0)
-	msgs, err := c.Fetch(all, &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+	msgs, err := c.Fetch(all, &imap.FetchOptions{Flags: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out [][]byte
-	for _, m := range msgs {
-		out = append(out, m.BodySection[0].Bytes)
-	}
-	return out
+	return msgs
 }
 
 // TestRateLimitsHoldAcrossWorkers checks the global message and byte

@@ -105,11 +105,14 @@ type Options struct {
 	FolderSizesAtEnd             bool
 	Parallel                     int
 	BodyBudget                   int64
-	TmpDir                       string
-	ErrorsMax                    int
-	ReconnectRetry1              int
-	ReconnectRetry2              int
-	Out                          io.Writer
+	// MultiAppend sends several messages per APPEND when host2 offers
+	// MULTIAPPEND (one transaction, so one disk sync, per batch).
+	MultiAppend     bool
+	TmpDir          string
+	ErrorsMax       int
+	ReconnectRetry1 int
+	ReconnectRetry2 int
+	Out             io.Writer
 	// Progress, when set, is told how the copying advances.
 	Progress Progress
 }

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"io"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -98,10 +96,8 @@ func (writes) store(w *worker, uids imap.UIDSet, flags []imap.Flag) error {
 	return w.h2.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsSet, Silent: true, Flags: flags}, nil).Close()
 }
 
-func (writes) append(app *conn.Appender, mailbox string, flags []imap.Flag, date time.Time, size int64, r io.Reader, done func(conn.AppendResult)) error {
-	fl := make([]string, len(flags))
-	for i, f := range flags {
-		fl[i] = string(f)
-	}
-	return app.Append(mailbox, fl, date, size, r, done)
+// appendMany stores msgs in mailbox on host2: one APPEND, or one
+// MULTIAPPEND for several.
+func (writes) appendMany(app *conn.Appender, mailbox string, msgs []conn.Message, done func([]conn.AppendResult)) error {
+	return app.AppendMany(mailbox, msgs, done)
 }
