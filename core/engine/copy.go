@@ -85,6 +85,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 		}
 		var send []fetched
 		var msgs []conn.Message
+		var batchBytes int64
 		for _, f := range batch {
 			r, err := f.body.Reader()
 			switch {
@@ -92,10 +93,11 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 				e.releaseFetched(f)
 				e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fp.h1, f.item.uid, f.item.size, err))
 				continue
-			case e.checkExitWhenOver(e.stats.sent.Load()):
+			case e.checkExitWhenOver(e.stats.sent.Load() + batchBytes):
 				e.releaseFetched(f)
 				continue
 			}
+			batchBytes += f.body.Len()
 			if slept, err := e.throttle.wait(ctx, f.body.Len(), e.stats.bytes.Load()); err != nil {
 				e.releaseFetched(f)
 				lost(f.item)
@@ -134,6 +136,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 			e.stats.sent.Add(f.body.Len())
 			e.releaseFetched(f)
 		}
+		e.checkExitWhenOver(e.stats.sent.Load())
 		if err != nil {
 			// The callback will not run: the connection broke while the
 			// command was being written.
