@@ -172,7 +172,7 @@ func (e *engine) applyCopyHooks(fp *folderPlan, it copyItem, b *body) (*body, bo
 		return b, true, nil
 	}
 	newRaw, _ := msg.Raw()
-	nb := &body{sp: b.sp, mem: newBuffer(newRaw), size: int64(len(newRaw))}
+	nb := &body{sp: b.sp, mem: newRaw, size: int64(len(newRaw))}
 	b.free()
 	return nb, true, changedBy
 }
@@ -181,7 +181,7 @@ func (e *engine) applyCopyHooks(fp *folderPlan, it copyItem, b *body) (*body, bo
 // into memory.
 func (b *body) Bytes() ([]byte, error) {
 	if b.mem != nil {
-		return b.mem.Bytes(), nil
+		return b.mem, nil
 	}
 	buf := make([]byte, b.size)
 	if _, err := b.file.ReadAt(buf, 0); err != nil && err != io.EOF {

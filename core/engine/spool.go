@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -23,7 +22,6 @@ type spool struct {
 	budget  int64
 	fileMin int64 // bodies of at least this size go to a file
 	tmpDir  string
-	bufs    sync.Pool
 }
 
 func newSpool(budget int64, tmpDir string) *spool {
@@ -61,7 +59,7 @@ func (s *spool) release(n int64) {
 // body is one spooled message: the bytes fetched from host1, or those a
 // rewrite hook produced.
 type body struct {
-	mem  *bytes.Buffer
+	mem  []byte
 	file *os.File
 	size int64
 	sp   *spool
@@ -72,18 +70,12 @@ type body struct {
 func (s *spool) read(r io.Reader, size int64) (*body, error) {
 	b := &body{sp: s}
 	if s.inMemory(size) {
-		buf, _ := s.bufs.Get().(*bytes.Buffer)
-		if buf == nil {
-			buf = new(bytes.Buffer)
-		}
-		buf.Reset()
-		buf.Grow(int(size))
-		n, err := buf.ReadFrom(r)
-		b.mem, b.size = buf, n
-		if err == nil && n != size {
-			err = fmt.Errorf("message body cut short: got %d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
-		}
+		// Exactly the literal's size: what the budget reserved.
+		buf := make([]byte, size)
+		n, err := io.ReadFull(r, buf)
+		b.mem, b.size = buf[:n], int64(n)
 		if err != nil {
+			err = fmt.Errorf("message body cut short: got %d of %d bytes: %w", n, size, err)
 			b.free()
 			return nil, err
 		}
@@ -113,7 +105,7 @@ func (b *body) Len() int64 { return b.size }
 func (b *body) Reader() (io.Reader, error) {
 	var rest io.Reader
 	if b.mem != nil {
-		rest = bytes.NewReader(b.mem.Bytes())
+		rest = bytes.NewReader(b.mem)
 	} else {
 		if _, err := b.file.Seek(0, io.SeekStart); err != nil {
 			return nil, err
@@ -127,7 +119,7 @@ func (b *body) Reader() (io.Reader, error) {
 // error messages (Subject, Date).
 func (b *body) Head(n int) []byte {
 	if b.mem != nil {
-		m := b.mem.Bytes()
+		m := b.mem
 		if len(m) > n {
 			m = m[:n]
 		}
@@ -140,17 +132,9 @@ func (b *body) Head(n int) []byte {
 
 // free returns the memory or removes the file. It does not release budget.
 func (b *body) free() {
-	if b.mem != nil {
-		if b.mem.Cap() <= 1<<20 {
-			b.sp.bufs.Put(b.mem)
-		}
-		b.mem = nil
-	}
+	b.mem = nil
 	if b.file != nil {
 		b.file.Close()
 		b.file = nil
 	}
 }
-
-// newBuffer wraps bytes produced by a rewrite hook.
-func newBuffer(b []byte) *bytes.Buffer { return bytes.NewBuffer(b) }
