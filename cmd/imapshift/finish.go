@@ -20,6 +20,7 @@ import (
 func finishRun(out io.Writer, res *engine.Result, errorsMax int, jsonPath string, justFolders bool) error {
 	ctl := controlOf(out)
 	if ctl.debugging().folders && !justFolders { // folders prints it anyway
+		fmt.Fprintln(out, "++++ Folders (--debugfolders)")
 		writeFolderTable(out, res)
 	}
 	if ctl.debugging().memory {
@@ -33,13 +34,12 @@ func finishRun(out io.Writer, res *engine.Result, errorsMax int, jsonPath string
 		res.Errors.WriteListing(out)
 	}
 	code := res.Errors.ExitCode()
-	// Begin run control: a run stopped by a signal exits 6.
+	// A run stopped by a signal exits 6.
 	sig := ctl.exitReported()
 	if sig != "" {
 		code = exitcode.BySignal
 		fmt.Fprintf(out, "The sync was stopped by signal %s before its end. You should resynchronize: run the same command again to finish it (messages already on host2 are not copied twice).\n", sig)
 	}
-	// End run control.
 	fmt.Fprintln(out, report.ExitLine(code, res.Errors.Count(), errorsMax, os.Getpid()))
 	if jsonPath != "" {
 		if err := report.WriteJSON(jsonPath, report.NewJSONReport(snap, res.Errors.Records(), code, opts)); err != nil {
@@ -58,9 +58,10 @@ func finishRun(out io.Writer, res *engine.Result, errorsMax int, jsonPath string
 	return nil
 }
 
-// writeFolderTable prints each host1 folder's fate (--debugfolders).
+// writeFolderTable prints each host1 folder's fate: the host2 name, the
+// rule that decided it and the action (`imapshift folders`,
+// --debugfolders).
 func writeFolderTable(out io.Writer, res *engine.Result) {
-	fmt.Fprintln(out, "++++ Folders (--debugfolders)")
 	fmt.Fprintf(out, "%-40s %-40s %-10s %s\n", "host1 folder", "host2 folder", "rule", "action")
 	for _, f := range res.Folders {
 		action := f.Action

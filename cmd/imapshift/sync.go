@@ -201,14 +201,7 @@ func runFolders(ctx context.Context, s *Settings, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%-40s %-40s %-10s %s\n", "host1 folder", "host2 folder", "rule", "action")
-	for _, f := range res.Folders {
-		action := f.Action
-		if f.Skip != "" {
-			action = "skip (" + f.Skip + ")"
-		}
-		fmt.Fprintf(out, "%-40s %-40s %-10s %s\n", mailbox.Display(f.Host1), mailbox.Display(f.Host2), f.Rule, action)
-	}
+	writeFolderTable(out, res)
 	return finishRun(out, res, o.ErrorsMax, s.JSON, true)
 }
 

@@ -74,18 +74,14 @@ const appendWindow = 64
 
 // DialAppender connects and logs in like Dial and returns an Appender.
 func DialAppender(ctx context.Context, cfg *Config) (*Appender, error) {
-	s, err := open(ctx, cfg)
+	s, err := openAndLogin(ctx, cfg)
 	if err != nil {
 		return nil, err
-	}
-	if err := s.login(); err != nil {
-		s.close()
-		return nil, &Error{Stage: StageAuth, Side: cfg.Side, Host: cfg.Host, User: cfg.User, Mech: s.mech, Err: err}
 	}
 	if len(s.raw.caps) == 0 {
 		if _, _, err := s.raw.command("CAPABILITY"); err != nil {
 			s.close()
-			return nil, &Error{Stage: StageAuth, Side: cfg.Side, Host: cfg.Host, User: cfg.User, Mech: s.mech, Err: err}
+			return nil, s.authError(err)
 		}
 	}
 	s.stop()

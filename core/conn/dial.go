@@ -53,15 +53,29 @@ type Conn struct {
 // Dial connects, secures and logs in according to cfg. Failures are
 // *Error values carrying the stage and exit code.
 func Dial(ctx context.Context, cfg *Config) (*Conn, error) {
+	s, err := openAndLogin(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s.handOver()
+}
+
+// openAndLogin connects, secures and authenticates: the raw phase shared
+// by Dial and DialAppender.
+func openAndLogin(ctx context.Context, cfg *Config) (*session, error) {
 	s, err := open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.login(); err != nil {
 		s.close()
-		return nil, &Error{Stage: StageAuth, Side: cfg.Side, Host: cfg.Host, User: cfg.User, Mech: s.mech, Err: err}
+		return nil, s.authError(err)
 	}
-	return s.handOver()
+	return s, nil
+}
+
+func (s *session) authError(err error) error {
+	return &Error{Stage: StageAuth, Side: s.cfg.Side, Host: s.cfg.Host, User: s.cfg.User, Mech: s.mech, Err: err}
 }
 
 // Connect opens and secures a connection without logging in, exchanges ID
@@ -437,7 +451,7 @@ func (s *session) handOver() (*Conn, error) {
 	if len(s.raw.caps) == 0 {
 		if _, _, err := s.raw.command("CAPABILITY"); err != nil {
 			s.close()
-			return nil, &Error{Stage: StageAuth, Side: cfg.Side, Host: cfg.Host, User: cfg.User, Mech: s.mech, Err: err}
+			return nil, s.authError(err)
 		}
 	}
 	if cfg.ID && s.raw.hasCap("ID") {
