@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/dates"
+	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/identity"
 )
 
@@ -208,13 +209,10 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		fp.selected1++
 		fp.keys1[key] = struct{}{}
 		hostFlags := m.flags
+		var msg *hooks.Message
 		if e.hooks.any() {
-			msg := hookMessage(fp, m, func() ([]byte, error) { return load(m.uid) })
+			msg = hookMessage(fp, m, func() ([]byte, error) { return load(m.uid) })
 			reason, by, err := e.hooks.planSkips.Skip(msg)
-			if err == nil && reason == "" && e.opts.Dry && e.hooks.atCopy() {
-				// A dry run previews the decisions taken at copy time too.
-				reason, by, err = e.hooks.copySkips.Skip(msg)
-			}
 			if err == nil && reason == "" && len(e.hooks.flags.Flags) > 0 {
 				var fl []string
 				fl, err = e.hooks.flags.FilterFlags(msg, flagStrings(withoutRecent(m.flags)))
@@ -253,7 +251,14 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		case e.opts.SyncInternalDates:
 			c.date = m.date
 		}
-		if addHeader {
+		if e.opts.Dry && msg != nil && e.hooks.atCopy() {
+			// A dry run previews what happens at copy time: it fetches the
+			// body and runs the copy-time hooks on it.
+			msg.Unidentified = addHeader
+			if !e.previewCopy(fp, &c, msg) {
+				continue
+			}
+		} else if addHeader {
 			c.size += int64(len(identity.AddHeaderLine(uint32(m.uid))))
 		}
 		fp.copies = append(fp.copies, c)

@@ -485,7 +485,11 @@ func (e *engine) printPlan() {
 			continue
 		}
 		for _, c := range fp.copies {
-			e.say("msg %s/%d {%d} copying to %s (not really since --dry mode)", fp.h1, c.uid, c.size, fp.h2)
+			rewritten := ""
+			if len(c.rewrittenBy) > 0 {
+				rewritten = " rewritten by " + strings.Join(c.rewrittenBy, ", ")
+			}
+			e.say("msg %s/%d {%d} copying to %s%s (not really since --dry mode)", fp.h1, c.uid, c.size, fp.h2, rewritten)
 		}
 		for _, s := range fp.stores {
 			e.say("Host2: msg %s/%d would get flags (%s) instead of (%s) from %s/%d (not really since --dry mode)", fp.h2, s.uid2, joinFlags(s.to), joinFlags(s.from), fp.h1, s.uid1)

@@ -213,3 +213,30 @@ func (e *engine) fetchOne(ctx context.Context, w *worker, fp *folderPlan, uid im
 	raw, err := b.Bytes()
 	return bytes.Clone(raw), err
 }
+
+// previewCopy runs, for --dry, the copy-time hooks on a message that would
+// be copied: it reports skips like a real run and notes in c which hooks
+// would rewrite it and its new size. It returns false when the message
+// would not be copied.
+func (e *engine) previewCopy(fp *folderPlan, c *copyItem, msg *hooks.Message) bool {
+	reason, by, err := e.hooks.copySkips.Skip(msg)
+	if err == nil && reason == "" {
+		c.rewrittenBy, err = e.hooks.rewrites.Rewrite(msg)
+		if err == nil {
+			reason, by, err = e.hooks.lastSkips.Skip(msg)
+		}
+	}
+	switch {
+	case err != nil:
+		e.hookFailed(fp, c.uid, c.size, err)
+		return false
+	case reason != "":
+		e.ruleSkip(fp, c.uid, c.size, by, reason)
+		return false
+	}
+	if msg.Changed() {
+		raw, _ := msg.Raw()
+		c.size = int64(len(raw))
+	}
+	return true
+}

@@ -132,13 +132,21 @@ func TestDryRunPreviewsHookDecisions(t *testing.T) {
 	p := newPair(t)
 	p.u1.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <a@x>\r\nSubject: s\r\n\r\nSECRET\r\n")})
 	p.u1.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <b@x>\r\nSubject: spam\r\n\r\nx\r\n")})
+	p.u1.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <c@x>\r\nSubject: fine\r\n\r\nx\r\n")})
 	var out bytes.Buffer
 	opts := p.options(t, &out)
 	opts.Dry = true
-	opts.Hooks = &hooks.Chain{Skips: []hooks.Named[hooks.MessageSkipper]{{Name: "nospam", Hook: skipSubject("spam")}, {Name: "nosecret", Hook: skipBody("SECRET")}}}
+	opts.Hooks = &hooks.Chain{
+		Skips:    []hooks.Named[hooks.MessageSkipper]{{Name: "nospam", Hook: skipSubject("spam")}, {Name: "nosecret", Hook: skipBody("SECRET")}},
+		Rewrites: []hooks.Named[hooks.MessageRewriter]{{Name: "tag", Hook: tagRewrite{}}},
+	}
 	res := run(t, opts)
-	if res.WouldTransfer != 0 || res.SkippedBy["nosecret"] != 1 || res.SkippedBy["nospam"] != 1 {
+	if res.WouldTransfer != 1 || res.SkippedBy["nosecret"] != 1 || res.SkippedBy["nospam"] != 1 {
 		t.Fatalf("dry: would %d, skipped %v\n%s", res.WouldTransfer, res.SkippedBy, out.String())
+	}
+	// The kept message's line names the rewrite and the new size.
+	if !strings.Contains(out.String(), "msg INBOX/3 {56} copying to INBOX rewritten by tag (not really since --dry mode)") {
+		t.Fatalf("no rewrite preview:\n%s", out.String())
 	}
 	if msgs, _ := p.u2.Messages("INBOX"); len(msgs) != 0 {
 		t.Fatal("dry run appended")

@@ -102,6 +102,8 @@ type copyItem struct {
 	date      time.Time   // INTERNALDATE to set; zero lets the server choose
 	key       string
 	addHeader bool // prepend "Message-Id: <UID@imapsync>"
+	// rewrittenBy names the hooks a dry run found would change the message.
+	rewrittenBy []string
 }
 
 // storeItem sets the flags of a host2 message to those of host1.
