@@ -3,6 +3,7 @@ package plugins
 import (
 	"bytes"
 	"github.com/imapshift/imapshift/core/hooks"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,34 @@ func TestTruncmess(t *testing.T) {
 	_ = append(out, 'X')
 	if !bytes.Equal(orig, []byte("abcdef")) {
 		t.Errorf("appending to the truncated message changed the original: %q", orig)
+	}
+}
+
+func TestLineLengthCommandAndMinimum(t *testing.T) {
+	long := "Subject: x\r\n\r\n" + strings.Repeat("a", 50) + "\r\nshort\r\n"
+	h, err := Build("maxlinelengthcmd", []string{"20", "fold -w 10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := hooks.NewMessage(nil, []byte(long), nil)
+	if err := h.(hooks.MessageRewriter).Rewrite(m); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := m.Raw()
+	if !m.Changed() || MaxLineLength(raw) > 20 {
+		t.Fatalf("not folded: %q", raw)
+	}
+	short := hooks.NewMessage(nil, []byte("Subject: x\r\n\r\nok\r\n"), nil)
+	h.(hooks.MessageRewriter).Rewrite(short)
+	if short.Changed() {
+		t.Fatal("a message within the limit went through the command")
+	}
+	s, _ := Build("minmaxlinelength", []string{"60"})
+	if r, _ := s.(hooks.MessageSkipper).Skip(hooks.NewMessage(nil, []byte(long), nil)); r == "" {
+		t.Fatal("minmaxlinelength 60 kept a message whose lines are all shorter")
+	}
+	s, _ = Build("minmaxlinelength", []string{"10"})
+	if r, _ := s.(hooks.MessageSkipper).Skip(hooks.NewMessage(nil, []byte(long), nil)); r != "" {
+		t.Fatalf("minmaxlinelength 10 skipped a 52-byte line: %s", r)
 	}
 }

@@ -18,9 +18,9 @@ package plugins
 func Order(kind Kind) []string {
 	switch kind {
 	case SkipHook:
-		return []string{"maxsize", "minsize", "skipmess", "maxlinelength"}
+		return []string{"maxsize", "minsize", "skipmess", "maxlinelength", "minmaxlinelength"}
 	case RewriteHook:
-		return []string{"regexmess", "disarmreadreceipts", "pipemess", "addheader", "truncmess"}
+		return []string{"regexmess", "disarmreadreceipts", "pipemess", "addheader", "truncmess", "maxlinelengthcmd"}
 	case FlagHook:
 		return []string{"filterbuggyflags", "regexflag"}
 	}

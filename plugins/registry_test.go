@@ -22,6 +22,8 @@ var sampleValues = map[string][]string{
 	"truncmess":          {"1000"},
 	"regexflag":          {`s/\\Flagged//g`},
 	"filterbuggyflags":   nil,
+	"minmaxlinelength":   {"10"},
+	"maxlinelengthcmd":   {"998", "fold -w 900"},
 }
 
 // TestAll checks that every registered plugin documents itself, has a
@@ -78,7 +80,7 @@ func TestAll(t *testing.T) {
 				if !ok {
 					t.Errorf("%T does not say whether it is header-only", h)
 				}
-				want := p.Name != "skipmess" && p.Name != "maxlinelength"
+				want := p.Name != "skipmess" && p.Name != "maxlinelength" && p.Name != "minmaxlinelength"
 				if ok && ho.HeaderOnly() != want {
 					t.Errorf("HeaderOnly() = %v, want %v", ho.HeaderOnly(), want)
 				}
@@ -93,15 +95,16 @@ func TestAll(t *testing.T) {
 // TestOrder checks imapsync's transform order (spec 3.1) and that
 // filterbuggyflags comes before regexflag (spec 3.5).
 func TestOrder(t *testing.T) {
-	want := []string{"regexmess", "disarmreadreceipts", "pipemess", "addheader", "truncmess"}
+	want := []string{"regexmess", "disarmreadreceipts", "pipemess", "addheader", "truncmess", "maxlinelengthcmd"}
 	if got := Order(RewriteHook); !slices.Equal(got, want) {
 		t.Errorf("Order(rewrite) = %q, want %q", got, want)
 	}
 	if Rank(FlagHook, "filterbuggyflags") > Rank(FlagHook, "regexflag") {
 		t.Error("filterbuggyflags must run before regexflag")
 	}
-	if Rank(SkipHook, "maxlinelength") != len(Order(SkipHook))-1 {
-		t.Error("maxlinelength must be the last skip hook")
+	// The line-length skips judge the rewritten message: last.
+	if n := len(Order(SkipHook)); Rank(SkipHook, "maxlinelength") < n-2 || Rank(SkipHook, "minmaxlinelength") < n-2 {
+		t.Error("maxlinelength and minmaxlinelength must be the last skip hooks")
 	}
 	if Rank(FolderHook, "maxsize") != -1 || Rank(SkipHook, "nosuch") != -1 {
 		t.Error("Rank of an unordered name is not -1")

@@ -66,7 +66,7 @@ func runDemo(ctx context.Context, out io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	ferr := finishRun(out, res, opts.ErrorsMax, "", false)
+	ferr := finishRun(out, res, finishOptions{ErrorsMax: opts.ErrorsMax, ErrorsDump: true})
 	fmt.Fprintln(out, "\nAfter:")
 	showSides(out, u1, u2)
 	return ferr

@@ -17,7 +17,16 @@ import (
 // run had errors or was stopped by a signal (exit 6). out is the writer
 // the runner got: through it, finishRun learns the run's signal state and
 // debugging options (controlOf).
-func finishRun(out io.Writer, res *engine.Result, errorsMax int, jsonPath string, justFolders bool) error {
+// finishOptions are the command-line settings the end of a run follows.
+type finishOptions struct {
+	ErrorsMax   int
+	JSON        string // --json FILE
+	JustFolders bool
+	ErrorsDump  bool // the error listing (--noerrorsdump turns it off)
+}
+
+func finishRun(out io.Writer, res *engine.Result, fo finishOptions) error {
+	errorsMax, jsonPath, justFolders := fo.ErrorsMax, fo.JSON, fo.JustFolders
 	ctl := controlOf(out)
 	if ctl.debugging().folders && !justFolders { // folders prints it anyway
 		fmt.Fprintln(out, "++++ Folders (--debugfolders)")
@@ -30,7 +39,7 @@ func finishRun(out io.Writer, res *engine.Result, errorsMax int, jsonPath string
 	snap := res.Snapshot
 	snap.Errors = res.Errors.Count()
 	report.WriteStatistics(out, snap, opts)
-	if res.Errors.Count() > 0 {
+	if res.Errors.Count() > 0 && fo.ErrorsDump {
 		res.Errors.WriteListing(out)
 	}
 	code := res.Errors.ExitCode()

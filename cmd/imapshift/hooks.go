@@ -25,8 +25,15 @@ func pluginValues(s *Settings) map[string][]string {
 	if len(s.SkipMess) > 0 {
 		v["skipmess"] = s.SkipMess
 	}
-	if s.MaxLineLength > 0 {
+	switch {
+	case s.MaxLineLength > 0 && s.MaxLineLengthCmd != "":
+		// Over-long messages are piped through the command, not skipped.
+		v["maxlinelengthcmd"] = []string{strconv.Itoa(s.MaxLineLength), s.MaxLineLengthCmd}
+	case s.MaxLineLength > 0:
 		v["maxlinelength"] = num(int64(s.MaxLineLength))
+	}
+	if s.MinMaxLineLength > 0 {
+		v["minmaxlinelength"] = num(int64(s.MinMaxLineLength))
 	}
 	if len(s.RegexMess) > 0 && !s.NoRegexMess {
 		v["regexmess"] = s.RegexMess

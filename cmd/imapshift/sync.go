@@ -46,11 +46,13 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	if sel.Include, err = compilePerl("include", s.Include); err != nil {
 		return o, err
 	}
-	if sel.Exclude, err = compilePerl("exclude", s.Exclude); err != nil {
-		return o, err
+	if !s.NoExclude {
+		if sel.Exclude, err = compilePerl("exclude", s.Exclude); err != nil {
+			return o, err
+		}
 	}
 	o.Selection = sel
-	if len(s.F1F2) > 0 {
+	if len(s.F1F2) > 0 && !s.NoF1F2 {
 		o.F1F2 = map[string]string{}
 		for _, kv := range s.F1F2 {
 			o.F1F2[kv.Key] = kv.Value
@@ -179,7 +181,7 @@ func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engi
 		return nil
 	}
 	sendEmailReports(ctx, s, &o, res, out)
-	return finishRun(out, res, o.ErrorsMax, s.JSON, o.JustFolders)
+	return finishRun(out, res, finishOptions{ErrorsMax: o.ErrorsMax, JSON: s.JSON, JustFolders: o.JustFolders, ErrorsDump: s.ErrorsDump})
 }
 
 func runSync(ctx context.Context, s *Settings, out io.Writer) error {
@@ -202,7 +204,7 @@ func runFolders(ctx context.Context, s *Settings, out io.Writer) error {
 		return err
 	}
 	writeFolderTable(out, res)
-	return finishRun(out, res, o.ErrorsMax, s.JSON, true)
+	return finishRun(out, res, finishOptions{ErrorsMax: o.ErrorsMax, JSON: s.JSON, JustFolders: true, ErrorsDump: s.ErrorsDump})
 }
 
 func runSizes(ctx context.Context, s *Settings, out io.Writer) error {
