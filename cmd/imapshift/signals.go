@@ -24,7 +24,7 @@ package main
 //	service managers and container runtimes expect, and connections lost
 //	during a run are re-established on their own (--reconnectretry1/2),
 //	so a manual reconnect signal is not needed. --sigexit, --sigreconnect
-//	and --sigignore are not implemented.
+//	and --sigignore are accepted and change nothing.
 
 import (
 	"context"
