@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -126,6 +127,7 @@ const (
 	phaseCachePrime  = "--usecache, first run"
 	phaseCacheNoop   = "--usecache, nothing to do"
 	phaseCacheIncr   = "--usecache, 100 new + 100 flags"
+	phaseRate        = "--maxmessagespersecond 50"
 )
 
 // result is one row of the final table.
@@ -135,12 +137,16 @@ type result struct {
 	msgs        int   // messages copied (0: not a copy)
 	bytes       int64 // bytes copied
 	rssMB       float64
-	check       string // "ok", "" (not checked) or what went wrong
+	check       string  // "ok", "" (not checked) or what went wrong
+	output      string  // what imapshift printed
+	rate        float64 // the msgs/s of its last copy line (throttled runs)
 }
 
 func (r result) print() {
 	rate, mbs, rss := "–", "–", "–"
-	if r.msgs > 0 {
+	if r.rate > 0 {
+		rate = fmt.Sprintf("%.1f", r.rate)
+	} else if r.msgs > 0 {
 		rate = fmt.Sprintf("%.0f", float64(r.msgs)/r.wall.Seconds())
 	}
 	if r.bytes > 0 {
@@ -283,6 +289,23 @@ func bench(c config) (ok bool, err error) {
 		add(r)
 	}
 	shift.extra = nil
+	// --maxmessagespersecond 50 over about 20 s: INBOX and Sent (about
+	// 1,300 messages) into an empty account, host2 user4 (the floor's,
+	// wiped above or never used).
+	if err := wipe(d2, "user4"); err != nil {
+		return ok, err
+	}
+	shift.extra = []string{"--maxmessagespersecond", "50", "--folder", "INBOX", "--folder", "Sent"}
+	r, err := shift.run(phaseRate, lan1, "user1", lan2, "user4")
+	shift.extra = nil
+	if err != nil {
+		return ok, err
+	}
+	r.rate = lastCopyRate(r.output)
+	if !strings.HasPrefix(r.check, "FAIL") {
+		r.check = "ok" // counts differ on purpose: two folders only
+	}
+	add(r)
 	if proxy != "" {
 		if err := runWAN(proxy, shift, mbsync, work, d1, d2, c.wanN, add); err != nil {
 			return ok, err
@@ -362,6 +385,11 @@ func targets(rows []result) {
 	}
 	target("--usecache after 100 new + 100 flags < 0.5 s", pass, detail)
 	pass, detail = false, ""
+	if r := find("imapshift", phaseRate); r != nil && r.rate > 0 {
+		pass, detail = r.rate >= 47.5 && r.rate <= 52.5, fmt.Sprintf("%.1f msgs/s over %.1f s", r.rate, r.wall.Seconds())
+	}
+	target("--maxmessagespersecond 50 within 5 %", pass, detail)
+	pass, detail = false, ""
 	var peak float64
 	for _, r := range rows {
 		if r.tool == "imapshift" && r.rssMB > peak {
@@ -398,7 +426,7 @@ func (s *imapshiftRunner) run(phase string, h1 endpoint, user1 string, h2 endpoi
 	if err != nil {
 		return result{}, err
 	}
-	r := result{tool: "imapshift", phase: phase, wall: f.wall, rssMB: f.rssMB}
+	r := result{tool: "imapshift", phase: phase, wall: f.wall, rssMB: f.rssMB, output: f.output}
 	if f.exitCode != 0 {
 		r.check = fmt.Sprintf("FAIL: exit %d", f.exitCode)
 	} else {
@@ -468,6 +496,7 @@ func wipe(d *dovecot.Server, user string) error {
 const timeBin = "/usr/bin/time"
 
 type figures struct {
+	output   string // what the tool printed
 	wall     time.Duration
 	rssMB    float64
 	exitCode int
@@ -494,6 +523,7 @@ func timed(name string, args ...string) (figures, error) {
 		f.rssMB = kb / 1024
 		s = s[:i]
 	}
+	f.output = s
 	if f.exitCode != 0 {
 		fmt.Fprintf(os.Stderr, "%s exited with %d; last lines of its output:\n%s\n", filepath.Base(name), f.exitCode, tail(s, 30))
 	}
@@ -572,3 +602,16 @@ func mutate(d *dovecot.Server, add, flag, round int) (int64, error) {
 	}
 	return bytes, nil
 }
+
+// lastCopyRate is the msgs/s of the last "msg ... copied" line: imapsync's
+// rate over the copy loop.
+func lastCopyRate(out string) float64 {
+	m := copyRate.FindAllStringSubmatch(out, -1)
+	if len(m) == 0 {
+		return 0
+	}
+	r, _ := strconv.ParseFloat(m[len(m)-1][1], 64)
+	return r
+}
+
+var copyRate = regexp.MustCompile(`copied to .* ([0-9.]+) msgs/s`)
