@@ -302,10 +302,13 @@ func bench(c config) (ok bool, err error) {
 		return ok, err
 	}
 	r.rate = lastCopyRate(r.output)
-	if !strings.HasPrefix(r.check, "FAIL") {
+	if !strings.HasPrefix(r.check, "FAIL: exit") {
 		r.check = "ok" // counts differ on purpose: two folders only
 	}
 	add(r)
+	if err := wipe(d2, "user4"); err != nil { // the WAN run needs it empty
+		return ok, err
+	}
 	if proxy != "" {
 		if err := runWAN(proxy, shift, mbsync, work, d1, d2, c.wanN, add); err != nil {
 			return ok, err
