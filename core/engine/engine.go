@@ -43,13 +43,12 @@ type engine struct {
 	// appendLimit is the largest message host2 takes (0: no limit).
 	appendLimit int64
 	// deleted lists the folders removed (or, dry, to remove) on each side.
-	deleted        [2][]string
-	deletedFolders [2]int
-	progress       Progress
-	info1          *sideInfo
-	info2          *sideInfo
-	stats          counters
-	cancel         context.CancelFunc
+	deleted  [2][]string
+	progress Progress
+	info1    *sideInfo
+	info2    *sideInfo
+	stats    counters
+	cancel   context.CancelFunc
 }
 
 // counters are updated by many goroutines.
@@ -57,7 +56,6 @@ type counters struct {
 	transferred   atomic.Int64
 	bytes         atomic.Int64
 	biggest       atomic.Int64
-	flagsSet      atomic.Int64
 	foldersDone   atomic.Int64
 	deleted       [2]atomic.Int64
 	toCopy        atomic.Int64 // planned copies not yet done (for the ETA)
@@ -88,8 +86,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		e.out = io.Discard
 	}
 	e.w = writes{e: e}
-	e.hooks = newMsgHooks(opts.Hooks, opts.AddHeader)
-	e.throttle = newThrottle(opts.Limits)
 	e.hooks = newMsgHooks(opts.Hooks, opts.AddHeader)
 	e.throttle = newThrottle(opts.Limits)
 	e.progress = opts.Progress
@@ -602,7 +598,6 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fp *folderPlan) {
 		e.msgFail(fp, fmt.Sprintf("Host2: folder %s: could not add flags: %v", fp.h2, err))
 		return
 	}
-	e.stats.flagsSet.Add(int64(len(fp.stores)))
 	for _, s := range fp.stores {
 		e.say("Host2: msg %s/%d flags set to (%s) from %s/%d", fp.h2, s.uid2, joinFlags(s.to), fp.h1, s.uid1)
 	}

@@ -68,7 +68,6 @@ func (e *engine) deleteFolders(ctx context.Context, w *worker, n int, names []st
 			continue
 		}
 		e.say("%s: deleted folder %s", host, mailbox.Display(name))
-		e.deletedFolders[n-1]++
 	}
 }
 
