@@ -253,7 +253,8 @@ func (e *engine) nameFolders() error {
 		e.say("%s", w)
 	}
 	chain := e.folderChain()
-	mapped := map[string]bool{}
+	mapped := map[string]bool{}  // host2 names some host1 folder maps to
+	planned := map[string]bool{} // host2 names this run creates
 	seen2 := map[string]string{}
 	claimed := map[string]string{} // lower-case host2 names fed by a kept folder
 	n := 0
@@ -292,11 +293,12 @@ func (e *engine) nameFolders() error {
 		if fp.skip == "" && !i2.exists[h2] {
 			fp.create = true
 			for _, p := range mailbox.Parents(h2, i2.naming.Sep) {
-				if !i2.exists[p] && !mapped[p+"\x00parent"] {
+				if !i2.exists[p] && !planned[p] {
 					fp.parents = append(fp.parents, p)
-					mapped[p+"\x00parent"] = true
+					planned[p] = true
 				}
 			}
+			planned[h2] = true
 		}
 		if o.Subscribe && (o.SubscribeAll || i1.subscribed[h1]) && !i2.subscribed[h2] {
 			fp.subscribe = true
