@@ -175,14 +175,24 @@ func (o Options) collect(sc *scratch, header []byte) bool {
 				o.emit(sc, name)
 			}
 			name = nil
-			if all || wantedName(line[:colon], names) {
-				name = line[:colon]
+			if field := bytes.TrimRight(line[:colon], " \t"); all || wantedName(field, names) {
+				name = field
 				sc.segs = append(sc.segs[:0], line[colon+1:])
 			}
 			continue
 		}
-		if name != nil { // folded line of a wanted field
-			sc.segs = append(sc.segs, line)
+		if isSpace(line[0]) {
+			if name != nil { // folded line of a wanted field
+				sc.segs = append(sc.segs, line)
+			}
+			continue
+		}
+		// A line that is neither a field nor folded (an mbox "From " line,
+		// garbage) ends the current field and is ignored, so that a line
+		// put on top of such a message (--addheader) keeps its own key.
+		if name != nil {
+			o.emit(sc, name)
+			name = nil
 		}
 	}
 	if name != nil {
@@ -296,17 +306,22 @@ var norm = func() (t [256]byte) {
 
 // fieldColon returns the index of the colon ending the field name of line,
 // or -1 when line does not start a field (no colon, or a blank before it).
+// fieldColon returns the index of the colon ending a field name, or -1
+// when line is not a field. Blanks between the name and the colon are
+// accepted (RFC 5322's obsolete syntax, seen in the wild: "Message-ID  :").
 func fieldColon(line []byte) int {
-	for i, c := range line {
-		switch {
-		case c == ':':
-			if i == 0 {
-				return -1
-			}
-			return i
-		case isSpace(c):
-			return -1
-		}
+	i := 0
+	for i < len(line) && line[i] != ':' && !isSpace(line[i]) {
+		i++
+	}
+	if i == 0 {
+		return -1
+	}
+	for i < len(line) && isSpace(line[i]) {
+		i++
+	}
+	if i < len(line) && line[i] == ':' {
+		return i
 	}
 	return -1
 }

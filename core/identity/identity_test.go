@@ -166,8 +166,14 @@ func TestKey(t *testing.T) {
 		{"empty value counts", def, "Message-Id:\r\n", 0, perlKey("MESSAGE-ID: "), true},
 		{"leading continuation ignored", def, "  Message-Id: <x@y>\r\n", 0, "", false},
 		{"blank-only line skipped in fold", def, "Message-Id: <a\r\n   \r\n b@c>\r\n", 0, perlKey("MESSAGE-ID: <A B@C>"), true},
-		{"unindented non-field line is folded", def, "Message-Id: <a\r\nb@c>\r\n", 0, perlKey("MESSAGE-ID: <AB@C>"), true},
-		{"space before colon is no field", def, "Message-Id : <a@b>\r\n", 0, "", false},
+		// Two deliberate differences from Mail::IMAPClient, which folds any
+		// line that is not a field into the previous one and requires the
+		// colon right after the name: a line put on top of a message whose
+		// first line is garbage (--addheader) would get another key on
+		// host2, and the message would be copied again on every run.
+		{"unindented non-field line ends the field", def, "Message-Id: <a\r\nb@c>\r\n", 0, perlKey("MESSAGE-ID: <A"), true},
+		{"added line keeps its key over an mbox From_ line", def, "Message-Id: <7@imapsync>\r\nFrom joe@x  Fri Feb 22 17:06:23 2008\r\nFrom: joe@x\r\n", 0, perlKey("MESSAGE-ID: <7@IMAPSYNC>"), true},
+		{"blanks before the colon", def, "Message-Id : <a@b>\r\n", 0, perlKey("MESSAGE-ID: <A@B>"), true},
 		{"first colon ends the name", def, "Message-Id:<a:b@c>\r\n", 0, perlKey("MESSAGE-ID: <A:B@C>"), true},
 		{"folded unwanted field skipped", def, "Subject: x\r\n Message-Id: <a@b>\r\nMessage-Id: <c@d>\r\n", 0, perlKey("MESSAGE-ID: <C@D>"), true},
 		{"duplicate lines both count", def, "Received: a\r\nReceived: a\r\n", 0, perlKey("RECEIVED: ARECEIVED: A"), true},
