@@ -46,8 +46,12 @@ func finishRun(out io.Writer, res *engine.Result, fo finishOptions) error {
 	// A run stopped by a signal exits 6.
 	sig := ctl.exitReported()
 	if sig != "" {
-		code = exitcode.BySignal
-		fmt.Fprintf(out, "The sync was stopped by signal %s before its end. You should resynchronize: run the same command again to finish it (messages already on host2 are not copied twice).\n", sig)
+		code = stopCode(sig)
+		by := "signal " + sig
+		if sig == abortFileName {
+			by = "its abort file (--abortbyfile)"
+		}
+		fmt.Fprintf(out, "The sync was stopped by %s before its end. You should resynchronize: run the same command again to finish it (messages already on host2 are not copied twice).\n", by)
 	}
 	fmt.Fprintln(out, report.ExitLine(code, res.Errors.Count(), errorsMax, os.Getpid()))
 	if jsonPath != "" {

@@ -76,6 +76,8 @@ type runControl struct {
 	debug    debugOptions
 	ended    atomic.Bool
 	stopMem  chan struct{}
+	// stopAbortFile ends the --abortbyfile watcher.
+	stopAbortFile chan struct{}
 }
 
 // debugOptions are the debugging options the run control acts on.
@@ -234,6 +236,10 @@ func (a *app) startRun(s *Settings, abort bool) error {
 	}
 	rc.mu.Lock()
 	rc.pid = pf
+	if pf != nil && a.signals != nil {
+		rc.stopAbortFile = make(chan struct{})
+		a.watchAbortFile(pf.path, rc.stopAbortFile)
+	}
 	rc.mu.Unlock()
 	return nil
 }
@@ -245,6 +251,10 @@ func (a *app) endRun() {
 	rc := a.ctl
 	rc.mu.Lock()
 	started, pf, path, stop := rc.started, rc.pid, rc.logPath, rc.stopMem
+	if rc.stopAbortFile != nil {
+		close(rc.stopAbortFile)
+		rc.stopAbortFile = nil
+	}
 	rc.mu.Unlock()
 	if !started || !rc.ended.CompareAndSwap(false, true) {
 		return

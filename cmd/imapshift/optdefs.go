@@ -161,7 +161,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "maxbytesafter", Kind: Int64, Group: GroupLimits, Status: Implemented, Help: "Start --maxbytespersecond after int bytes."})
 	add(&Option{Name: "maxsleep", Kind: Float, Default: 2.0, Group: GroupLimits, Status: Implemented, Help: "Longest throttling pause in seconds."})
 	add(&Option{Name: "exitwhenover", Kind: Int64, Group: GroupLimits, Status: Implemented, Help: "Stop once int bytes were transferred."})
-	add(&Option{Name: "abortbyfile", Kind: Bool, Group: GroupLimits, Status: NotImplemented, Help: "Stop when the abort file appears."})
+	add(&Option{Name: "abortbyfile", Kind: Bool, Group: GroupLimits, Status: Implemented, Help: "With --abort, stop the run by creating <pidfile>abort<PID>, which the run looks for twice a second (it then exits 7)."})
 	add(&Option{Name: "parallel", Kind: Int, Default: 4, Group: GroupLimits, Status: Implemented, Help: "Folders synced at the same time."})
 	add(&Option{Name: "bodybudget", Kind: Bytes, Default: int64(64 << 20), Group: GroupLimits, Status: Implemented, Help: "Message bytes held in memory at once, over all workers."})
 	add(&Option{Name: "multiappend", Kind: Bool, Default: true, Group: GroupLimits, Status: Implemented, Help: "imapshift: send several messages per APPEND when host2 offers MULTIAPPEND (one transaction per batch)."})

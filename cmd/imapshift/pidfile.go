@@ -256,9 +256,17 @@ func (a *app) abort(ctx context.Context, s *Settings) error {
 	if runLog != "" {
 		where = ", log file " + runLog
 	}
-	fmt.Fprintf(out, "Sending signal TERM to PID %d (pidfile %s%s) to stop it gracefully\n", pid, path, where)
-	if err := signalPID(pid, syscall.SIGTERM); err != nil {
-		return exitcode.New(exitcode.CatchAll, "can not send signal TERM to PID %d: %v", pid, err)
+	if s.AbortByFile {
+		file := path + "abort" + strconv.Itoa(pid)
+		fmt.Fprintf(out, "Creating the abort file %s for PID %d (pidfile %s%s) to stop it gracefully\n", file, pid, path, where)
+		if err := os.WriteFile(file, nil, 0o600); err != nil {
+			return exitcode.New(exitcode.CatchAll, "can not create the abort file: %v", err)
+		}
+	} else {
+		fmt.Fprintf(out, "Sending signal TERM to PID %d (pidfile %s%s) to stop it gracefully\n", pid, path, where)
+		if err := signalPID(pid, syscall.SIGTERM); err != nil {
+			return exitcode.New(exitcode.CatchAll, "can not send signal TERM to PID %d: %v", pid, err)
+		}
 	}
 	start := time.Now()
 	if waitExit(ctx, pid, abortWait) {

@@ -301,3 +301,34 @@ func TestDovecotRunControl(t *testing.T) {
 		t.Fatalf("after the rerun host2 INBOX has %d messages (%d distinct), want each of the %d once", len(got["INBOX"]), len(slices.Compact(slices.Clone(got["INBOX"]))), n)
 	}
 }
+
+// TestAbortByFile stops a run through its abort file: the run exits 7
+// (EXIT_BY_FILE) with its report, and a rerun completes without
+// duplicates.
+func TestAbortByFile(t *testing.T) {
+	const n = 40
+	p := slowPair(t, "olga", "paul", n, 300*time.Millisecond)
+	tmp := t.TempDir()
+	common := append(p.args(), "--tmpdir", tmp)
+	run := startProc(t, append(common, "--parallel", "1", "--nolog")...)
+	run.waitFor(t, "copied to", 20*time.Second)
+
+	r := runArgs(t, nil, append(common, "--abort", "--abortbyfile", "--nolog")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Creating the abort file "+filepath.Join(tmp, "imapshift_olga_paul.pid")+"abort") {
+		t.Fatalf("aborter: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if code := run.wait(t, 10*time.Second); code != 7 {
+		t.Fatalf("aborted sync: exit %d\n%s", code, run.out.String())
+	}
+	out := run.out.String()
+	for _, want := range []string{"Found the abort file of this run", "++++ Statistics", "Exiting with return value 7 (EXIT_BY_FILE)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("aborted sync output lacks %q:\n%s", want, out)
+		}
+	}
+	p.src.Faults().Delay("FETCH", 0)
+	if r = runArgs(t, nil, append(common, "--nolog")...); r.code != 0 {
+		t.Fatalf("rerun: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	checkNoDuplicates(t, p, n)
+}

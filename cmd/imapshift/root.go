@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -34,6 +35,9 @@ type app struct {
 	ctl         *runControl
 	exit        func(int)
 	restoreTerm func()
+	// signals is where the exit signals (and the abort file, as a
+	// pseudo-signal) are delivered.
+	signals chan os.Signal
 }
 
 // The engine's entry points (the lead's); tests replace them.

@@ -67,13 +67,13 @@ func (a *app) main(args []string) int {
 	conn.Version = appVersion()
 	err := a.execute(ctx, args)
 	if sig := a.ctl.stoppedBy(); err == nil && sig != "" && !a.ctl.exitLinePrinted() {
-		err = exitcode.New(exitcode.BySignal, "interrupted by signal %s", sig)
+		err = exitcode.New(stopCode(sig), "interrupted by signal %s", sig)
 	}
 	code := exitcode.OK
 	if err != nil {
 		code = exitCodeOf(err)
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			code = exitcode.BySignal
+			code = stopCode(a.ctl.stoppedBy())
 			if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
 				err = fmt.Errorf("%w (%v)", cause, err)
 			}

@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -49,6 +50,50 @@ var secondSignalWindow = 2 * time.Second
 type interruptedError struct{ sig os.Signal }
 
 func (e *interruptedError) Error() string { return "interrupted by signal " + signalName(e.sig) }
+
+// abortFile is the pseudo-signal of --abortbyfile: the abort file of
+// this run appeared (see watchAbortFile).
+type abortFile struct{}
+
+func (abortFile) String() string { return abortFileName }
+func (abortFile) Signal()        {}
+
+const abortFileName = "ABORTFILE"
+
+// stopCode is the exit code of a run stopped by sig (a signalName): 7 for
+// the abort file, 6 for a signal.
+func stopCode(sig string) exitcode.Code {
+	if sig == abortFileName {
+		return exitcode.ByFile
+	}
+	return exitcode.BySignal
+}
+
+// watchAbortFile delivers abortFile{} once "<pidfile>abort<PID>" exists
+// (imapsync's --abortbyfile: `imapshift --abort --abortbyfile` creates
+// it). It removes the file and stops when done is closed.
+func (a *app) watchAbortFile(pidPath string, done <-chan struct{}) {
+	path := pidPath + "abort" + strconv.Itoa(os.Getpid())
+	go func() {
+		t := time.NewTicker(abortFilePoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if _, err := os.Stat(path); err == nil {
+					os.Remove(path)
+					a.signals <- abortFile{}
+					return
+				}
+			}
+		}
+	}()
+}
+
+// abortFilePoll is how often the abort file is looked for.
+var abortFilePoll = 500 * time.Millisecond
 
 // signalName is imapsync's name of a signal (INT, TERM).
 func signalName(sig os.Signal) string {
@@ -72,6 +117,7 @@ func (a *app) watchSignals(parent context.Context) (context.Context, func()) {
 		}
 	}
 	ch := make(chan os.Signal, 4)
+	a.signals = ch
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	ctx, stop := a.handleSignals(parent, ch)
 	return ctx, func() {
@@ -116,6 +162,11 @@ func (a *app) onSignal(sig os.Signal, now time.Time, cancel context.CancelCauseF
 	}
 	rc.mu.Unlock()
 	name := signalName(sig)
+	if _, ok := sig.(abortFile); ok {
+		fmt.Fprintf(a.stdout, "Found the abort file of this run (--abortbyfile): stopping gracefully. No new message is started; the final report follows (exit code 7).\n")
+		cancel(&interruptedError{sig})
+		return
+	}
 	if again {
 		fmt.Fprintf(a.stdout, "Got a second signal %s within %s: exiting at once, without the final report. Run the same command again to finish the sync.\n", name, secondSignalWindow)
 		a.endRun()
