@@ -89,6 +89,13 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 			return nil
 		}
 	}
+	if fp.flagsOnly {
+		if err := e.changedFlags(ctx, w, fp); err != nil {
+			return err
+		}
+		fp.analyzed = true
+		return nil
+	}
 	// --useuid trusts the UID map only when this folder has a valid,
 	// non-empty one; otherwise (first run, state lost, UIDVALIDITY changed)
 	// headers are compared, which never duplicates, and the matches are

@@ -70,6 +70,7 @@ type folderPlan struct {
 	inSelection1 int
 	stateLoaded  bool
 	unchanged    bool
+	flagsOnly    bool // only flags changed since the last run (CONDSTORE)
 	byUID        bool // identity is the state's UID map (--useuid)
 	matched      []matchedPair
 	copiedPairs  []matchedPair

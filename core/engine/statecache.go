@@ -48,7 +48,9 @@ func (e *engine) pairOf(fp *folderPlan, v1, v2 uint32) state.FolderPair {
 // loadState reads both folders' STATUS and the stored state of the pair.
 // It reports whether the folder is unchanged on both sides since the last
 // complete sync, in which case the analysis is skipped: counts come from
-// STATUS and the identified messages from the state.
+// STATUS and the identified messages from the state. When only flags
+// changed (CONDSTORE), it sets fp.flagsOnly: the analysis then reads just
+// the changed flags (changedFlags).
 func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unchanged bool, err error) {
 	var st1, st2 folderStatus
 	if err := w.retry(ctx, 1, func() error {
@@ -86,7 +88,15 @@ func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unch
 		e.say("Host1: folder [%s]: UIDVALIDITY changed since the last run, the saved state is dropped and headers are compared instead", fp.h1)
 	}
 	fp.state = fs
-	if fs.Invalidated || !fs.Unchanged(st1.Status, st2.Status) {
+	if fs.Invalidated {
+		return false, nil
+	}
+	switch {
+	case fs.Unchanged(st1.Status, st2.Status):
+		fp.unchanged = true
+	case onlyFlagsChanged(fs, st1.Status, st2.Status) && e.flagsFastPath():
+		fp.flagsOnly = true
+	default:
 		return false, nil
 	}
 	fp.count1, fp.count2 = st1.Messages, st2.Messages
@@ -100,8 +110,7 @@ func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unch
 	})
 	fp.selected1, fp.selected2 = fs.Len(), fs.Len()
 	fp.alreadyThere = fs.Len()
-	fp.unchanged = true
-	return true, nil
+	return fp.unchanged, nil
 }
 
 // uidKey is the identity of a message under --useuid: its host1 UID.

@@ -1,0 +1,133 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/imapshift/imapshift/core/state"
+)
+
+// onlyFlagsChanged reports whether, since the last complete sync, the
+// folder pair changed only in flags: same UIDNEXT and MESSAGES on both
+// sides, a different HIGHESTMODSEQ on at least one (CONDSTORE on both).
+func onlyFlagsChanged(fs *state.FolderState, st1, st2 state.Status) bool {
+	if !fs.HasStatus || fs.Status1.HighestModSeq == 0 || fs.Status2.HighestModSeq == 0 || st1.HighestModSeq == 0 || st2.HighestModSeq == 0 {
+		return false
+	}
+	same := func(a, b state.Status) bool { return a.UIDNext == b.UIDNext && a.Messages == b.Messages }
+	return same(fs.Status1, st1) && same(fs.Status2, st2)
+}
+
+// flagsFastPath reports whether this run may resync flags from the
+// CONDSTORE changes alone: nothing else the options ask for needs the
+// whole folder read.
+func (e *engine) flagsFastPath() bool {
+	o := &e.opts
+	return o.ResyncFlags && len(e.hooks.flags.Flags) == 0 && !o.Delete1 && !o.Delete2 && !o.Delete2Duplicates &&
+		!o.MessageSelection.active(1) && !o.MessageSelection.active(2)
+}
+
+// changedFlags plans the flag changes of a folder where only flags changed
+// since the last run (--usecache with CONDSTORE): it asks each side for
+// the messages changed since the modseq saved last time (FETCH
+// CHANGEDSINCE), maps them through the saved UID map, and compares flags.
+func (e *engine) changedFlags(ctx context.Context, w *worker, fp *folderPlan) error {
+	fs := fp.state
+	var changed1, changed2 map[imap.UID][]imap.Flag
+	err := w.retry(ctx, 1, func() error {
+		if _, err := w.selectFolder(ctx, 1, fp.h1); err != nil {
+			return err
+		}
+		var err error
+		changed1, err = fetchFlags(w.h1.Client, allUIDs(), fs.Status1.HighestModSeq)
+		return err
+	})
+	if err != nil {
+		return &folderError{stage: "select1", err: err}
+	}
+	err = w.retry(ctx, 2, func() error {
+		if _, err := w.selectFolder(ctx, 2, fp.h2); err != nil {
+			return err
+		}
+		var err error
+		changed2, err = fetchFlags(w.h2.Client, allUIDs(), fs.Status2.HighestModSeq)
+		return err
+	})
+	if err != nil {
+		return &folderError{stage: "select2", err: err}
+	}
+	// The pairs concerned, and the flags still to read on each side.
+	pairs := map[imap.UID]imap.UID{}
+	var need1, need2 imap.UIDSet
+	for u1 := range changed1 {
+		if u2, _, ok := fs.Lookup(uint32(u1)); ok {
+			pairs[u1] = imap.UID(u2)
+			if _, ok := changed2[imap.UID(u2)]; !ok {
+				need2.AddNum(imap.UID(u2))
+			}
+		}
+	}
+	for u2 := range changed2 {
+		if u1, _, ok := fs.LookupUID2(uint32(u2)); ok {
+			if _, done := pairs[imap.UID(u1)]; !done {
+				pairs[imap.UID(u1)] = u2
+				need1.AddNum(imap.UID(u1))
+			}
+		}
+	}
+	if len(need1) > 0 {
+		more, err := fetchFlags(w.h1.Client, need1, 0)
+		if err != nil {
+			return &folderError{stage: "select1", err: err}
+		}
+		for u, f := range more {
+			changed1[u] = f
+		}
+	}
+	if len(need2) > 0 {
+		more, err := fetchFlags(w.h2.Client, need2, 0)
+		if err != nil {
+			return &folderError{stage: "select2", err: err}
+		}
+		for u, f := range more {
+			changed2[u] = f
+		}
+	}
+	for u1, u2 := range pairs {
+		f1, ok1 := changed1[u1]
+		f2, ok2 := changed2[u2]
+		if !ok1 || !ok2 {
+			continue // expunged meanwhile: the next run reads the folder
+		}
+		to := e.flagsFor2(fp, f1)
+		if !sameFlags(to, normalizeFlags(f2)) {
+			fp.stores = append(fp.stores, storeItem{uid1: u1, uid2: u2, from: f2, to: to})
+		}
+	}
+	e.say("Host1: folder [%s]: only flags changed since the last run, %d read with CHANGEDSINCE, %d to set on host2", fp.h1, len(pairs), len(fp.stores))
+	return nil
+}
+
+func allUIDs() imap.UIDSet {
+	var s imap.UIDSet
+	s.AddRange(1, 0)
+	return s
+}
+
+// fetchFlags returns the flags of uids, only those changed since modseq
+// when it is not 0.
+func fetchFlags(c *imapclient.Client, uids imap.UIDSet, modseq uint64) (map[imap.UID][]imap.Flag, error) {
+	msgs, err := c.Fetch(uids, &imap.FetchOptions{UID: true, Flags: true, ChangedSince: modseq}).Collect()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[imap.UID][]imap.Flag, len(msgs))
+	for _, m := range msgs {
+		if m.UID != 0 {
+			out[m.UID] = m.Flags
+		}
+	}
+	return out, nil
+}
