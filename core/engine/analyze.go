@@ -22,21 +22,28 @@ type meta struct {
 	size  int64
 	flags []imap.Flag
 	date  time.Time
-	hdr   []byte
+	// hdr is the fetched header, kept only when message hooks may read it.
+	hdr []byte
+	// hkey is the header identity (hok false: unidentified); hdrDate is
+	// the Date: header, for --idatefromheader.
+	hkey    string
+	hok     bool
+	hdrDate time.Time
 }
 
 // fetchMeta fetches UID, FLAGS, INTERNALDATE, RFC822.SIZE and the
-// identifying header fields of every message of the selected folder with
-// one FETCH; fields nil fetches the whole header, an empty list none. Results come in server
-// order (normally ascending UID).
-func fetchMeta(c *imapclient.Client, fields []string) ([]meta, error) {
+// identifying header fields (fields nil: the whole header) of every
+// message of the selected folder with one FETCH. digest is called on each
+// message as it arrives, to compute its key and drop what is not kept, so
+// that memory holds keys rather than headers. Results come in ascending
+// UID order.
+func fetchMeta(c *imapclient.Client, fields []string, digest func(*meta)) ([]meta, error) {
 	var all imap.SeqSet
 	all.AddRange(1, 0)
-	opts := &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true}
-	if fields == nil || len(fields) > 0 {
-		opts.BodySection = []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}}
-	}
-	cmd := c.Fetch(all, opts)
+	cmd := c.Fetch(all, &imap.FetchOptions{
+		UID: true, Flags: true, InternalDate: true, RFC822Size: true,
+		BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}},
+	})
 	var out []meta
 	for {
 		msg := cmd.Next()
@@ -55,6 +62,7 @@ func fetchMeta(c *imapclient.Client, fields []string) ([]meta, error) {
 		if m.uid == 0 {
 			continue // an unsolicited FETCH (flag change) without UID
 		}
+		digest(&m)
 		out = append(out, m)
 	}
 	if err := cmd.Close(); err != nil {
@@ -99,12 +107,10 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 	// --useuid trusts the UID map only when this folder has a valid,
 	// non-empty one; otherwise (first run, state lost, UIDVALIDITY changed)
 	// headers are compared, which never duplicates, and the matches are
-	// saved for next time.
+	// saved for next time. Headers are fetched either way: they check
+	// APPENDs whose outcome was lost.
 	fp.byUID = e.opts.UseUID && fp.state != nil && !fp.state.Invalidated && fp.state.Len() > 0
 	fields := e.headerFields()
-	if fp.byUID && fields != nil {
-		fields = []string{}
-	}
 	var metas1, metas2 []meta
 	err := w.retry(ctx, 1, func() error {
 		sel, err := w.selectFolder(ctx, 1, fp.h1)
@@ -114,7 +120,7 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		fp.count1 = sel.NumMessages
 		metas1 = nil
 		if sel.NumMessages > 0 {
-			if metas1, err = fetchMeta(w.h1.Client, fields); err == nil {
+			if metas1, err = fetchMeta(w.h1.Client, fields, e.digest1); err == nil {
 				metas1, err = e.selectMessages(w.h1.Client, 1, metas1)
 			}
 		}
@@ -134,7 +140,7 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 			fp.h2UIDValidity = sel.UIDValidity
 			metas2 = nil
 			if sel.NumMessages > 0 {
-				if metas2, err = fetchMeta(w.h2.Client, fields); err == nil {
+				if metas2, err = fetchMeta(w.h2.Client, fields, e.digest2); err == nil {
 					metas2, err = e.selectMessages(w.h2.Client, 2, metas2)
 				}
 			}
@@ -193,22 +199,29 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		on2[key] = h2msg{uid: m.uid, flags: m.flags}
 		fp.keys2[key] = struct{}{}
 	}
-	var rank1 identity.Ranker
+	var rank1, hrank1 identity.Ranker
 	for _, m := range metas1 {
 		fp.size1 += m.size
 		fp.big1 = max(fp.big1, m.size)
-		key, ok := e.key1(fp, m)
-		addHeader := false
-		if !ok {
+		// hkey is the header identity (with --addheader's line for a
+		// message without one); key is what matching uses: hkey, or the
+		// UID under --useuid.
+		hkey, addHeader := m.hkey, false
+		if !m.hok {
 			fp.void1++
 			if !e.opts.AddHeader {
 				e.say("Host1: %s/%d size %d ignored (no wanted headers so we ignore this message. To solve this: use --addheader)", fp.h1, m.uid, m.size)
 				continue
 			}
-			key, addHeader = id.AddHeaderKey(uint32(m.uid), m.size), true
+			hkey, addHeader = id.AddHeaderKey(uint32(m.uid), m.size), true
+		}
+		key := hkey
+		if fp.byUID {
+			key = uidKey(m.uid)
 		}
 		if e.opts.SyncDuplicates {
 			key, _ = rank1.Rank(key)
+			hkey, _ = hrank1.Rank(hkey)
 		} else if _, dup := fp.keys1[key]; dup {
 			fp.dup1++
 			continue
@@ -240,7 +253,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			fp.bytesAlready += m.size
 			fp.present1 = append(fp.present1, m.uid)
 			if e.opts.State != nil {
-				fp.matched = append(fp.matched, matchedPair{uid1: m.uid, uid2: have.uid, key: key})
+				fp.matched = append(fp.matched, matchedPair{uid1: m.uid, uid2: have.uid, key: hkey})
 			}
 			if e.opts.ResyncFlags && !sameFlags(flags, normalizeFlags(have.flags)) {
 				fp.stores = append(fp.stores, storeItem{uid1: m.uid, uid2: have.uid, from: have.flags, to: flags})
@@ -251,10 +264,10 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			e.ruleSkip(fp, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, e.appendLimit))
 			continue
 		}
-		c := copyItem{uid: m.uid, size: m.size, flags: flags, key: key, addHeader: addHeader}
+		c := copyItem{uid: m.uid, size: m.size, flags: flags, key: key, hkey: hkey, addHeader: addHeader}
 		switch {
 		case e.opts.IDateFromHeader:
-			c.date = headerDate(m.hdr)
+			c.date = m.hdrDate
 		case e.opts.SyncInternalDates:
 			c.date = m.date
 		}
@@ -434,13 +447,22 @@ func (e *engine) skipCrossDuplicates() {
 	}
 }
 
-// key1 is the identity of a host1 message: its header key, or under
-// --useuid its UID.
-func (e *engine) key1(fp *folderPlan, m meta) (string, bool) {
-	if fp.byUID {
-		return uidKey(m.uid), true
+// digest1 computes a host1 message's header key (and date) and drops its
+// header unless message hooks may read it.
+func (e *engine) digest1(m *meta) {
+	m.hkey, m.hok = e.opts.Identity.Key(m.hdr, m.size)
+	if e.opts.IDateFromHeader {
+		m.hdrDate = headerDate(m.hdr)
 	}
-	return e.opts.Identity.Key(m.hdr, m.size)
+	if !e.hooks.any() {
+		m.hdr = nil
+	}
+}
+
+// digest2 computes a host2 message's header key and drops its header.
+func (e *engine) digest2(m *meta) {
+	m.hkey, m.hok = e.opts.Identity.Key(m.hdr, m.size)
+	m.hdr = nil
 }
 
 // key2 is the identity of a host2 message: its header key, or under
@@ -449,7 +471,7 @@ func (e *engine) key1(fp *folderPlan, m meta) (string, bool) {
 // messages, "not in cache").
 func (e *engine) key2(fp *folderPlan, m meta) (string, bool) {
 	if !fp.byUID {
-		return e.opts.Identity.Key(m.hdr, m.size)
+		return m.hkey, m.hok
 	}
 	if uid1, _, ok := fp.state.LookupUID2(uint32(m.uid)); ok {
 		return uidKey(imap.UID(uid1)), true

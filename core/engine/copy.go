@@ -331,7 +331,7 @@ func (e *engine) onHost2(ctx context.Context, w *worker, fp *folderPlan, items [
 			return err
 		}
 		var err error
-		metas, err = fetchMeta(w.h2.Client, e.headerFields())
+		metas, err = fetchMeta(w.h2.Client, e.headerFields(), e.digest2)
 		return err
 	})
 	if err != nil {
@@ -340,10 +340,10 @@ func (e *engine) onHost2(ctx context.Context, w *worker, fp *folderPlan, items [
 	present := map[string]imap.UID{}
 	var rank identity.Ranker
 	for _, m := range metas {
-		key, ok := e.opts.Identity.Key(m.hdr, m.size)
-		if !ok {
+		if !m.hok {
 			continue
 		}
+		key := m.hkey
 		if e.opts.SyncDuplicates {
 			key, _ = rank.Rank(key)
 		}
@@ -351,7 +351,7 @@ func (e *engine) onHost2(ctx context.Context, w *worker, fp *folderPlan, items [
 	}
 	found = map[int]imap.UID{}
 	for i, it := range items {
-		if uid2, ok := present[it.key]; ok {
+		if uid2, ok := present[it.hkey]; ok {
 			found[i] = uid2
 			continue
 		}

@@ -611,7 +611,7 @@ func (e *engine) copied(fp *folderPlan, f fetched, uid2 uint32) {
 	fp.mu.Lock()
 	if uid2 != 0 {
 		fp.confirmed1 = append(fp.confirmed1, f.item.uid)
-		fp.copiedPairs = append(fp.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.key})
+		fp.copiedPairs = append(fp.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey})
 	} else {
 		fp.unconfirmed1 = append(fp.unconfirmed1, f.item)
 	}

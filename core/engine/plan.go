@@ -101,8 +101,9 @@ type copyItem struct {
 	size      int64
 	flags     []imap.Flag // already filtered for host2
 	date      time.Time   // INTERNALDATE to set; zero lets the server choose
-	key       string
-	addHeader bool // prepend "Message-Id: <UID@imapsync>"
+	key       string      // identity used for matching (the UID's under --useuid)
+	hkey      string      // header identity, to find the copy on host2
+	addHeader bool        // prepend "Message-Id: <UID@imapsync>"
 	// rewrittenBy names the hooks a dry run found would change the message.
 	rewrittenBy []string
 }

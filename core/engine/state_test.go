@@ -104,3 +104,32 @@ func TestUIDValidityChangeFallsBack(t *testing.T) {
 	}
 	assertExactlyOnce(t, p, &bytes.Buffer{})
 }
+
+// TestUseUIDVerifiesLostAppends: under --useuid, APPENDs whose answer was
+// lost with the connection are looked up on host2 by their headers, so
+// none is copied twice.
+func TestUseUIDVerifiesLostAppends(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 10, 300)
+	dir := t.TempDir()
+	runWith := func() *Result {
+		var out bytes.Buffer
+		opts := p.options(t, &out)
+		opts.State, opts.UseUID, opts.Parallel = openState(t, dir), true, 1
+		res := run(t, opts)
+		opts.State.Close()
+		if res.Errors.Count() != 0 {
+			t.Fatalf("errors %v\n%s", res.Errors.Messages(), out.String())
+		}
+		return res
+	}
+	runWith()
+	for i := 0; i < 30; i++ {
+		p.u1.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <late" + string(rune('a'+i)) + "@x>\r\nSubject: late\r\n\r\nx\r\n")})
+	}
+	p.s2.Faults().DropAfterCommands("APPEND", 12)
+	if res := runWith(); res.ReconnectHost2 == 0 || res.Transferred != 30 {
+		t.Fatalf("reconnections %d, transferred %d", res.ReconnectHost2, res.Transferred)
+	}
+	assertExactlyOnce(t, p, &bytes.Buffer{})
+}
