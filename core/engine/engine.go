@@ -38,6 +38,7 @@ type engine struct {
 	loopAt   time.Time
 
 	plan     plan
+	pool     []*worker // the Parallel workers, made on first use (workers)
 	hooks    msgHooks
 	throttle *throttle
 	// appendLimit is the largest message host2 takes (0: no limit).
@@ -153,7 +154,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	main := &worker{e: e, h1: c1, h2: c2}
-	defer main.close()
+	defer e.closeWorkers(main)
 
 	if err := e.discover(main); err != nil {
 		return nil, err
@@ -444,21 +445,15 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 }
 
 // runParallel hands jobs, in order, to up to Parallel workers; main is
-// one of them, the others are opened on demand and closed at the end.
+// one of them. The other workers live as long as the run (their
+// connections are opened on first use and reused from phase to phase).
 func runParallel[T any](ctx context.Context, e *engine, main *worker, jobs []T, fn func(*worker, T)) {
 	ch := make(chan T)
 	var wg sync.WaitGroup
-	for i := 0; i < e.opts.parallel(); i++ {
-		w := main
-		if i > 0 {
-			w = &worker{e: e}
-		}
+	for _, w := range e.workers(main) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if w != main {
-				defer w.close()
-			}
 			for j := range ch {
 				fn(w, j)
 			}
@@ -471,6 +466,36 @@ func runParallel[T any](ctx context.Context, e *engine, main *worker, jobs []T, 
 		ch <- j
 	}
 	close(ch)
+	wg.Wait()
+}
+
+// workers returns the run's Parallel workers, main first.
+func (e *engine) workers(main *worker) []*worker {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.pool) == 0 {
+		e.pool = append(e.pool, main)
+		for i := 1; i < e.opts.parallel(); i++ {
+			e.pool = append(e.pool, &worker{e: e})
+		}
+	}
+	return e.pool
+}
+
+// closeWorkers logs the workers (main included) out, in parallel.
+func (e *engine) closeWorkers(main *worker) {
+	ws := e.pool
+	if len(ws) == 0 {
+		ws = []*worker{main}
+	}
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.close()
+		}()
+	}
 	wg.Wait()
 }
 

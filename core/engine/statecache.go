@@ -127,9 +127,18 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finis
 	var st2 folderStatus
 	err := w.retry(ctx, 2, func() error {
 		c, err := w.client(ctx, 2)
-		if err == nil {
-			st2, err = statusOf(c.Client, fp.h2)
+		if err != nil {
+			return err
 		}
+		if w.sel2 != "" {
+			// STATUS on the mailbox a connection has selected may answer
+			// from that connection's view; leave it first.
+			if err := c.Unselect().Wait(); err != nil {
+				return err
+			}
+			w.sel2 = ""
+		}
+		st2, err = statusOf(c.Client, fp.h2)
 		return err
 	})
 	if err != nil || st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
