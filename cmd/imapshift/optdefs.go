@@ -174,7 +174,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "errorsdump", Kind: Bool, Default: true, Group: GroupLogging, Status: Implemented, Help: "List the errors at the end."})
 	add(&Option{Name: "json", Kind: String, Arg: "file", Group: GroupLogging, Status: Implemented, Help: "Write the final report as JSON to file (- for stdout)."})
 	add(&Option{Name: "showpasswords", Kind: Bool, Group: GroupLogging, Status: Implemented, Help: "Show passwords in the printed command line instead of MASKED."})
-	add(&Option{Name: "tail", Kind: Bool, Group: GroupLogging, Status: NotImplemented, Help: "Follow the log of another run."})
+	add(&Option{Name: "tail", Kind: Bool, Group: GroupLogging, Status: Implemented, Help: "Print the log file of the run whose PID is in the PID file of these accounts (or --pidfile) and follow it until that run exits; exit 0."})
 	add(both(&Option{Name: "emailreport%d", Kind: Bool, Group: GroupLogging, Status: Implemented, Help: "Append the final report to the host%d INBOX."})...)
 	add(&Option{Name: "modulesversion", Aliases: []string{"modules_version"}, Kind: Bool, Default: true, Group: GroupLogging, Status: Accepted, Help: "Print the Perl modules list (imapsync only)."})
 	add(&Option{Name: "releasecheck", Kind: Bool, Group: GroupLogging, Status: Accepted, Help: "Check for a new release: accepted, does nothing (imapshift never calls home)."})

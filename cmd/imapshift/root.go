@@ -260,12 +260,16 @@ func (a *app) bindRegistry(c *cobra.Command, groups []Group, fn settingsRun) {
 			return a.intercept(s)
 		}
 		// Run control options (logfile.go, pidfile.go): --tests and
-		// --testslive exit 64, --abort stops another run, --justbanner.
+		// --testslive exit 64, --abort stops another run, --tail follows
+		// its log, --justbanner.
 		if err := testsOption(s); err != nil {
 			return err
 		}
 		if s.Abort {
 			return a.abort(c.Context(), s)
+		}
+		if s.Tail {
+			return a.tail(c.Context(), s)
 		}
 		if s.JustBanner {
 			a.printBanner(c.OutOrStdout(), s, time.Now(), "")
