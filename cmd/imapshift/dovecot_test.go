@@ -338,3 +338,37 @@ func TestDovecotEngineBehaviour(t *testing.T) {
 		t.Fatalf("--parallel 1 and 8 differ:\n%s\n%s", results[0], results[1])
 	}
 }
+
+// TestDovecotChallengeMechanisms logs in with CRAM-MD5 to a Dovecot that
+// offers it: --authmd51 and --authmech1 CRAM-MD5 work, a wrong password
+// exits 161 without a LOGIN retry, and the trace masks the response.
+// (Debian's Dovecot has no NTLM; ntlm_test.go covers it.)
+func TestDovecotChallengeMechanisms(t *testing.T) {
+	d1 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS, ExtraConfig: "auth_mechanisms = plain login cram-md5\n"})
+	d2 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
+	plain2 := dovecotSide(2, d2, "user2", "secret2", "--notls2")
+	side1 := func(pass string, extra ...string) []string {
+		return append(append([]string{"justlogin", "--debugimap1"}, dovecotSide(1, d1, "user1", pass, append([]string{"--notls1"}, extra...)...)...), plain2...)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"--authmd51", side1("secret1", "--authmd51"), 0, "Host1: success login on [127.0.0.1] with user [user1] auth [CRAM-MD5]"},
+		{"--authmech1 CRAM-MD5", side1("secret1", "--authmech1", "cram-md5"), 0, "auth [CRAM-MD5]"},
+		{"CRAM-MD5 with a wrong password", side1("nope", "--authmech1", "CRAM-MD5", "--notrylogin"), 161, "Host1 failure: Error login on [127.0.0.1] with user [user1] auth [CRAM-MD5]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := imapshift(t, tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				log, _ := os.ReadFile(d1.LogFile)
+				t.Fatalf("exit %d (want %d), output lacks %q?\n%s\n%s", code, tc.code, tc.want, out, log)
+			}
+			if strings.Contains(out, "secret1") {
+				t.Errorf("the password shows in the output:\n%s", out)
+			}
+		})
+	}
+}

@@ -43,12 +43,12 @@ func optionDefs() []*Option {
 	add(both(&Option{Name: "sslargs%d", Kind: KeyValue, Group: GroupTLS, Status: Implemented, Help: "TLS setting for host%d: SSL_verify_mode, SSL_ca_file, SSL_ca_path, SSL_hostname, SSL_version, SSL_cipher_list."})...)
 
 	// Authentication.
-	add(both(&Option{Name: "authmech%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Mechanism on host%d: LOGIN, PLAIN, CRAM-MD5, XOAUTH2 or PREAUTH."})...)
+	add(both(&Option{Name: "authmech%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Mechanism on host%d: LOGIN, PLAIN, CRAM-MD5, NTLM, XOAUTH2 or PREAUTH."})...)
 	add(both(&Option{Name: "authuser%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Admin user that authenticates on behalf of user%d."})...)
 	add(both(&Option{Name: "proxyauth%d", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "Log in as --authuser%d, then PROXYAUTH as user%d."})...)
 	add(&Option{Name: "authmd5", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "Use CRAM-MD5 on both hosts."})
 	add(both(&Option{Name: "authmd5%d", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "Use CRAM-MD5 on host%d."})...)
-	add(both(&Option{Name: "domain%d", Kind: String, Group: GroupAuth, Status: NotImplemented, Help: "NTLM domain on host%d."})...)
+	add(both(&Option{Name: "domain%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "NTLM domain of user%d; without --authmech%d it selects NTLM (NTLMv2)."})...)
 	add(both(&Option{Name: "oauthaccesstoken%d", Kind: String, Group: GroupAuth, Status: Implemented, Secret: true, Help: "OAuth2 access token for XOAUTH2 on host%d, or a file holding it."})...)
 	add(both(&Option{Name: "oauthdirect%d", Kind: String, Group: GroupAuth, Status: Implemented, Secret: true, Help: "Raw XOAUTH2 string for host%d, or a file holding it."})...)
 	add(&Option{Name: "trylogin", Kind: Bool, Default: true, Group: GroupAuth, Status: Implemented, Help: "Retry once with LOGIN when another mechanism is refused."})

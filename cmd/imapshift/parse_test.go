@@ -83,7 +83,6 @@ func TestUsageErrors(t *testing.T) {
 		{"missing value", []string{"--host1"}, 64, "option --host1 needs a value"},
 		{"ambiguous", []string{"--passf", "x"}, 64, "option --passf is ambiguous (--passfile1 --passfile2)"},
 		{"not implemented", []string{"--synclabels"}, 64, "option --synclabels is not implemented yet"},
-		{"not implemented valued", []string{"--domain1", "CORP"}, 64, "option --domain1 is not implemented yet"},
 		{"proxyauth without authuser", []string{"--proxyauth1"}, 64, "--proxyauth1 requires --authuser1"},
 		{"sslargs unknown key", []string{"--sslargs1", "SSL_foo=1"}, 64, "unsupported key SSL_foo (supported: SSL_verify_mode, SSL_ca_file"},
 		{"sslargs bad version", []string{"--sslargs2", "SSL_version=TLSv9"}, 64, "--sslargs2 SSL_version=TLSv9"},

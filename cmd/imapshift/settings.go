@@ -409,6 +409,7 @@ func (s *Settings) Side(n int) (*conn.Config, error) {
 		Password:         h.Password,
 		AuthMech:         strings.ToUpper(strings.TrimSpace(h.AuthMech)),
 		AuthUser:         h.AuthUser,
+		Domain:           h.Domain,
 		ProxyAuth:        h.ProxyAuth,
 		OAuthAccessToken: h.OAuthAccessToken,
 		OAuthDirect:      h.OAuthDirect,

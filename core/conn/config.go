@@ -4,7 +4,7 @@
 //
 // Everything up to and including authentication is spoken by this package
 // itself on the raw socket, so that mechanisms go-imap lacks (XOAUTH2,
-// PROXYAUTH, CRAM-MD5) and the greeting, which go-imap hides, are available.
+// PROXYAUTH, CRAM-MD5, NTLM) and the greeting, which go-imap hides, are available.
 // Once logged in, the socket is handed to imapclient behind a PREAUTH
 // greeting. The socket wrapper also replaces go-imap's fixed deadlines with
 // an inactivity timeout that only runs while a command is pending, and
@@ -63,9 +63,11 @@ type Config struct {
 	User     string
 	Password string
 	// AuthMech is the mechanism: LOGIN (the IMAP LOGIN command), PLAIN,
-	// CRAM-MD5, XOAUTH2 or PREAUTH. Empty picks imapsync's default: PLAIN
-	// with AuthUser, LOGIN otherwise.
+	// CRAM-MD5, NTLM, XOAUTH2 or PREAUTH. Empty picks imapsync's default:
+	// NTLM with a Domain, PLAIN with AuthUser, LOGIN otherwise.
 	AuthMech string
+	// Domain is the NTLM domain of User (NTLMv2 only).
+	Domain string
 	// AuthUser is the admin identity that authenticates on behalf of User
 	// (SASL PLAIN authcid; User becomes the authorization identity).
 	AuthUser string
@@ -135,6 +137,8 @@ func (c *Config) Mech() string {
 		return c.AuthMech
 	case c.OAuthAccessToken != "" || c.OAuthDirect != "":
 		return "XOAUTH2"
+	case c.Domain != "":
+		return "NTLM"
 	case c.AuthUser != "" && !c.ProxyAuth:
 		return "PLAIN"
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/go-ntlmssp"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
 )
@@ -105,6 +106,7 @@ type session struct {
 	secure   bool
 	starttls bool
 	mech     string
+	saslIR   bool // the server offered SASL-IR before authentication
 	serverID string
 	preCaps  []string
 	notes    []string
@@ -300,6 +302,7 @@ func (s *session) login() error {
 	}
 	// Capabilities announced from here on are the authenticated ones;
 	// handOver asks for them when the login response carried none.
+	s.saslIR = s.raw.hasCap("SASL-IR")
 	s.raw.caps = nil
 	err := s.authenticate(s.mech)
 	if err != nil && cfg.TryLogin && s.mech != "LOGIN" && cfg.AuthUser == "" && s.mech != "XOAUTH2" && isNo(err) {
@@ -349,13 +352,44 @@ func (s *session) authenticate(mech string) error {
 		return s.sasl("XOAUTH2", ir, func(string) []byte { return []byte{} })
 	case "CRAM-MD5":
 		return s.sasl("CRAM-MD5", nil, func(ch string) []byte {
-			raw, _ := base64.StdEncoding.DecodeString(ch)
 			m := hmac.New(md5.New, []byte(cfg.Password))
-			m.Write(raw)
+			m.Write([]byte(ch))
 			return []byte(cfg.User + " " + hex.EncodeToString(m.Sum(nil)))
 		})
+	case "NTLM":
+		return s.ntlm()
 	}
 	return fmt.Errorf("authentication mechanism %s is not supported", mech)
+}
+
+// ntlm runs AUTHENTICATE NTLM (NTLMv2): the negotiate message as the
+// initial response, then the authenticate message computed from the
+// server's challenge, User, Domain and Password. A challenge that cannot
+// be answered (malformed, or asking for NTLMv1) cancels the exchange and
+// is the error returned.
+func (s *session) ntlm() error {
+	cfg := s.cfg
+	negotiate, err := ntlmssp.NewNegotiateMessage("", "")
+	if err != nil {
+		return err
+	}
+	user := cfg.User
+	if cfg.Domain != "" {
+		user = cfg.Domain + `\` + user
+	}
+	var stepErr error
+	err = s.sasl("NTLM", negotiate, func(challenge string) []byte {
+		resp, err := ntlmssp.NewAuthenticateMessage([]byte(challenge), user, cfg.Password, nil)
+		if err != nil {
+			stepErr = fmt.Errorf("NTLM: cannot answer the server's challenge: %w", err)
+			return nil
+		}
+		return resp
+	})
+	if stepErr != nil {
+		return stepErr
+	}
+	return err
 }
 
 // xoauth2 builds the initial response from --oauthaccesstokenN or
@@ -393,12 +427,13 @@ func valueOrFile(v string) (string, error) {
 }
 
 // sasl runs AUTHENTICATE. ir is the initial response (nil: none); step
-// answers each server challenge (decoded) with a response to encode.
+// answers each server challenge (decoded) with a response to encode, or
+// nil to cancel the exchange.
 func (s *session) sasl(mech string, ir []byte, step func(challenge string) []byte) error {
 	tag := s.raw.nextTag()
 	line := tag + " AUTHENTICATE " + mech
 	pendingIR := ir
-	if ir != nil && s.raw.hasCap("SASL-IR") {
+	if ir != nil && s.saslIR {
 		enc := base64.StdEncoding.EncodeToString(ir)
 		if len(ir) == 0 {
 			enc = "="
@@ -416,7 +451,9 @@ func (s *session) sasl(mech string, ir []byte, step func(challenge string) []byt
 			resp, pendingIR = pendingIR, nil
 		case step != nil:
 			dec, _ := base64.StdEncoding.DecodeString(ch)
-			resp = step(string(dec))
+			if resp = step(string(dec)); resp == nil {
+				return "*", "*", nil // the step gave up: cancel
+			}
 		default:
 			return "*", "*", nil // cancel
 		}

@@ -32,6 +32,9 @@ type Options struct {
 	// login and APPENDs above it fail with NO [TOOBIG]. Zero keeps
 	// imapserver's unadvertised 100 MiB limit.
 	AppendLimit uint32
+	// NTLMDomain, when set, offers AUTH=NTLM (NTLMv2, see ntlm.go) with
+	// this domain in the challenge.
+	NTLMDomain string
 	// Debug receives the raw protocol traffic of all client connections
 	// (credentials included) and the server's error log. It is written
 	// from several goroutines. Nil discards.
