@@ -257,3 +257,17 @@ func TestDispatch(t *testing.T) {
 		t.Errorf("no password: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestCompressNotOffered: --compress1 on a server without
+// COMPRESS=DEFLATE logs in uncompressed and says so.
+func TestCompressNotOffered(t *testing.T) {
+	srv1 := testserver.StartT(t, testserver.Options{})
+	srv1.AddUser("alice", "secret-a")
+	srv2 := testserver.StartT(t, testserver.Options{})
+	srv2.AddUser("bob", "secret-b")
+	args := append(append([]string{"--justlogin", "--compress1"}, hostArgs(1, strconv.Itoa(srv1.Port()), "alice", "secret-a")...), hostArgs(2, strconv.Itoa(srv2.Port()), "bob", "secret-b")...)
+	r := runArgs(t, nil, args...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Host1: the server does not offer COMPRESS=DEFLATE: not compressing\n") || strings.Contains(r.stdout, "Host2: the server does not offer") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

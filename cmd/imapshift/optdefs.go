@@ -29,7 +29,7 @@ func optionDefs() []*Option {
 	add(both(&Option{Name: "keepalive%d", Kind: Bool, Default: true, Group: GroupConnection, Status: Implemented, Help: "TCP keepalive on the host%d connection."})...)
 	add(both(&Option{Name: "reconnectretry%d", Kind: Int, Default: 3, Group: GroupConnection, Status: Implemented, Help: "Reconnections per IMAP command on host%d after a dropped connection."})...)
 	add(&Option{Name: "id", Kind: Bool, Default: true, Group: GroupConnection, Status: Implemented, Help: "Exchange the IMAP ID command when the server offers it."})
-	add(both(&Option{Name: "compress%d", Kind: Bool, Group: GroupConnection, Status: Accepted, Help: "Accepted: COMPRESS=DEFLATE is not available yet (go-imap lacks it); the connection stays uncompressed."})...)
+	add(both(&Option{Name: "compress%d", Kind: Bool, Group: GroupConnection, Status: Implemented, Help: "Use COMPRESS=DEFLATE on host%d when the server offers it (a note says when it does not)."})...)
 	add(&Option{Name: "buffersize", Kind: Int, Default: 4096, Group: GroupConnection, Status: Accepted, Help: "Socket buffer size of Mail::IMAPClient; imapshift sizes its buffers itself."})
 	add(both(&Option{Name: "fastio%d", Kind: Bool, Group: GroupConnection, Status: Accepted, Help: "Fast_io of Mail::IMAPClient on host%d; no meaning in imapshift."})...)
 	add(both(&Option{Name: "uid%d", Kind: Bool, Default: true, Group: GroupConnection, Status: Accepted, Help: "Accepted: imapshift always uses UID commands."})...)

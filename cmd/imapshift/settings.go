@@ -414,6 +414,7 @@ func (s *Settings) Side(n int) (*conn.Config, error) {
 		OAuthAccessToken: h.OAuthAccessToken,
 		OAuthDirect:      h.OAuthDirect,
 		TryLogin:         s.TryLogin,
+		Compress:         h.Compress,
 		ID:               s.ID,
 		Timeout:          h.Timeout,
 		KeepAlive:        h.KeepAlive,

@@ -128,6 +128,7 @@ const (
 	phaseCacheNoop   = "--usecache, nothing to do"
 	phaseCacheIncr   = "--usecache, 100 new + 100 flags"
 	phaseRate        = "--maxmessagespersecond 50"
+	phaseCompress    = "initial sync, --compress1/2"
 )
 
 // result is one row of the final table.
@@ -305,6 +306,20 @@ func bench(c config) (ok bool, err error) {
 	if !strings.HasPrefix(r.check, "FAIL: exit") {
 		r.check = "ok" // counts differ on purpose: two folders only
 	}
+	add(r)
+	// The initial sync again, into the empty host2 user4, with
+	// COMPRESS=DEFLATE on both sides: what compression costs on a link
+	// where bandwidth is free.
+	if err := wipe(d2, "user4"); err != nil {
+		return ok, err
+	}
+	shift.extra = []string{"--compress1", "--compress2"}
+	r, err = shift.run(phaseCompress, lan1, "user1", lan2, "user4")
+	shift.extra = nil
+	if err != nil {
+		return ok, err
+	}
+	r.msgs, r.bytes = c.n, total
 	add(r)
 	if err := wipe(d2, "user4"); err != nil { // the WAN run needs it empty
 		return ok, err

@@ -78,11 +78,9 @@ func DialAppender(ctx context.Context, cfg *Config) (*Appender, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(s.raw.caps) == 0 {
-		if _, _, err := s.raw.command("CAPABILITY"); err != nil {
-			s.close()
-			return nil, s.authError(err)
-		}
+	if err := s.authenticatedCaps(); err != nil {
+		s.close()
+		return nil, s.authError(err)
 	}
 	s.stop()
 	s.sock.SetDeadline(time.Time{})

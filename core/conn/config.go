@@ -82,6 +82,10 @@ type Config struct {
 	// failed and no AuthUser is involved (imapsync's --trylogin).
 	TryLogin bool
 
+	// Compress turns COMPRESS=DEFLATE on after login when the server
+	// offers it (imapsync's --compress1/2).
+	Compress bool
+
 	// ID sends the ID command when the server offers it.
 	ID bool
 	// Timeout is the inactivity timeout while a command is pending; 0 means

@@ -40,6 +40,8 @@ type Conn struct {
 	Secure bool
 	// StartTLS tells whether STARTTLS was used.
 	StartTLS bool
+	// Compressed tells whether COMPRESS DEFLATE is on.
+	Compressed bool
 	// Mech is the mechanism that authenticated the session.
 	Mech string
 	// ServerID is the raw ID response, when ID was exchanged.
@@ -107,10 +109,12 @@ type session struct {
 	starttls bool
 	mech     string
 	saslIR   bool // the server offered SASL-IR before authentication
-	serverID string
-	preCaps  []string
-	notes    []string
-	stop     func() bool
+	// compressed tells that COMPRESS DEFLATE is on.
+	compressed bool
+	serverID   string
+	preCaps    []string
+	notes      []string
+	stop       func() bool
 }
 
 func (s *session) info() *Conn {
@@ -120,6 +124,7 @@ func (s *session) info() *Conn {
 		PreAuthCaps: s.preCaps,
 		Secure:      s.secure,
 		StartTLS:    s.starttls,
+		Compressed:  s.compressed,
 		Mech:        s.mech,
 		ServerID:    s.serverID,
 		Notes:       s.notes,
@@ -485,11 +490,9 @@ func (c *raw) sendAndAwait(verb string, args ...arg) ([]string, string, error) {
 // same socket.
 func (s *session) handOver() (*Conn, error) {
 	cfg := s.cfg
-	if len(s.raw.caps) == 0 {
-		if _, _, err := s.raw.command("CAPABILITY"); err != nil {
-			s.close()
-			return nil, s.authError(err)
-		}
+	if err := s.authenticatedCaps(); err != nil {
+		s.close()
+		return nil, s.authError(err)
 	}
 	if cfg.ID && s.raw.hasCap("ID") {
 		s.id()
