@@ -127,7 +127,11 @@ func (a *Appender) Append(mailbox string, flags []string, date time.Time, size i
 // per message. The server stores all the messages or none: a refusal
 // gives every message the same error. An error return means done will not
 // be called; the command may be partially sent and the Appender is then
-// unusable. AppendMany is not safe for concurrent use; one goroutine feeds
+// unusable. When the connection breaks while the command is being
+// written but the read loop has already completed it (with the server's
+// answer or ErrOutcomeUnknown), AppendMany returns nil: done reports the
+// outcome, exactly once either way, and the next call returns the
+// error. AppendMany is not safe for concurrent use; one goroutine feeds
 // an Appender.
 func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]AppendResult)) error {
 	name, err := quoteMailbox(mailbox)
@@ -180,11 +184,11 @@ func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]Append
 		a.sess.trace.client(b.String() + " <" + strconv.FormatInt(m.Size, 10) + " bytes>")
 		b.WriteString("\r\n")
 		if _, err := a.w.WriteString(b.String()); err != nil {
-			return a.fail(err)
+			return a.failOp(tag, err)
 		}
 		if sync {
 			if err := a.w.Flush(); err != nil {
-				return a.fail(err)
+				return a.failOp(tag, err)
 			}
 			select {
 			case <-a.cont:
@@ -192,9 +196,9 @@ func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]Append
 				if i == 0 {
 					return nil // refused before any literal was sent
 				}
-				return a.fail(errors.New("server answered in the middle of a MULTIAPPEND"))
+				return a.failOp(tag, errors.New("server answered in the middle of a MULTIAPPEND"))
 			case <-a.done:
-				return a.failure()
+				return a.failOp(tag, a.failure())
 			}
 		}
 		n, err := io.Copy(a.w, &deadlineReader{r: m.Body, a: a})
@@ -203,14 +207,14 @@ func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]Append
 		}
 		if err != nil {
 			// The literal is incomplete: the connection cannot be used again.
-			return a.fail(err)
+			return a.failOp(tag, err)
 		}
 	}
 	if _, err := a.w.WriteString("\r\n"); err != nil {
-		return a.fail(err)
+		return a.failOp(tag, err)
 	}
 	if err := a.w.Flush(); err != nil {
-		return a.fail(err)
+		return a.failOp(tag, err)
 	}
 	return nil
 }
@@ -245,6 +249,23 @@ func (a *Appender) failure() error {
 		return ErrOutcomeUnknown
 	}
 	return a.err
+}
+
+// failOp is fail for an error while the APPEND tag was being written. If
+// the APPEND is still pending it is withdrawn, so its done is never
+// called, and err is returned; if the read loop has already taken it (a
+// tagged answer, or abort after the connection broke), done reports its
+// outcome and failOp returns nil.
+func (a *Appender) failOp(tag string, err error) error {
+	a.mu.Lock()
+	_, pending := a.pending[tag]
+	delete(a.pending, tag)
+	a.mu.Unlock()
+	a.fail(err)
+	if !pending {
+		return nil
+	}
+	return err
 }
 
 // fail marks the connection broken, closes it and returns err. Pending

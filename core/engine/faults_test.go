@@ -82,6 +82,29 @@ func TestSurvivesCutsMidFolder(t *testing.T) {
 	}
 }
 
+// TestAppendCutsAtManyPoints cuts host2 after 1 to 16 APPENDs: wherever
+// the connection breaks while APPENDs are being written, every message
+// ends up on host2 exactly once and each APPEND's outcome is counted once
+// (an APPEND completed as lost by the read loop while its writer also
+// saw the error used to be completed twice, and the run panicked).
+func TestAppendCutsAtManyPoints(t *testing.T) {
+	for cut := 1; cut <= 16; cut++ {
+		t.Run(fmt.Sprint(cut), func(t *testing.T) {
+			p := newPair(t)
+			seedN(t, p.u1, "INBOX", 30, 3000)
+			p.s2.Faults().DropAfterCommands("APPEND", cut)
+			var out bytes.Buffer
+			opts := p.options(t, &out)
+			opts.Parallel = 1
+			res := run(t, opts)
+			if res.Errors.Count() != 0 {
+				t.Fatalf("errors: %v\n%s", res.Errors.Messages(), tail(out.String()))
+			}
+			assertExactlyOnce(t, p, &out)
+		})
+	}
+}
+
 // TestLargeMessageStaysUnderBudget copies a 20 MB message between two
 // Dovecot instances (out of process, so the heap measured is the engine's)
 // with a 4 MiB body budget, sampling the heap while it runs.
