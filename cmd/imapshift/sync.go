@@ -118,6 +118,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.SyncDuplicates, o.AddHeader = s.SyncDuplicates, s.AddHeader
 	o.SyncInternalDates, o.IDateFromHeader = s.SyncInternalDates && !s.IDateFromHeader, s.IDateFromHeader
 	o.ResyncFlags = s.ResyncFlags
+	o.DebugFlags = s.DebugFlags
 	o.Dry, o.JustFolders, o.JustFolderSizes = s.Dry, s.JustFolders, s.JustFolderSizes
 	o.JustFolderLists, o.JustAutomap = s.JustFolderLists, s.JustAutomap
 	for n, h := range []*HostOptions{&s.Host1, &s.Host2} {

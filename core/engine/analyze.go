@@ -248,7 +248,11 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			}
 		}
 		flags := e.flagsFor2(fp, hostFlags)
-		if have, ok := on2[key]; ok {
+		have, ok := on2[key]
+		if e.opts.DebugFlags {
+			e.debugFlags(fp, m.uid, m.flags, flags, have, ok)
+		}
+		if ok {
 			fp.alreadyThere++
 			fp.bytesAlready += m.size
 			fp.present1 = append(fp.present1, m.uid)
@@ -289,6 +293,22 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		}
 	}
 	slices.Sort(fp.only2)
+}
+
+// debugFlags prints the --debugflags line of a message: its host1
+// flags, the flags meant for host2, and host2's when it is there, each
+// list sorted (servers return flags in no particular order).
+func (e *engine) debugFlags(fp *folderPlan, uid1 imap.UID, from, to []imap.Flag, on2 h2msg, there bool) {
+	sorted := func(f []imap.Flag) string {
+		f = slices.Clone(f)
+		slices.Sort(f)
+		return joinFlags(f)
+	}
+	line := fmt.Sprintf("Debug flags: msg %s/%d flags (%s) for host2 (%s)", fp.h1, uid1, sorted(from), sorted(to))
+	if there {
+		line += fmt.Sprintf(", host2 msg %s/%d has (%s)", fp.h2, on2.uid, sorted(on2.flags))
+	}
+	e.say("%s", line)
 }
 
 // withoutRecent drops \Recent, which no hook should see.

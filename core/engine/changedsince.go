@@ -102,6 +102,9 @@ func (e *engine) changedFlags(ctx context.Context, w *worker, fp *folderPlan) er
 			continue // expunged meanwhile: the next run reads the folder
 		}
 		to := e.flagsFor2(fp, f1)
+		if e.opts.DebugFlags {
+			e.debugFlags(fp, u1, f1, to, h2msg{uid: u2, flags: f2}, true)
+		}
 		if !sameFlags(to, normalizeFlags(f2)) {
 			fp.stores = append(fp.stores, storeItem{uid1: u1, uid2: u2, from: f2, to: to})
 		}

@@ -95,9 +95,13 @@ type Options struct {
 	SyncInternalDates bool
 	IDateFromHeader   bool
 	ResyncFlags       bool
-	Dry               bool
-	JustFolders       bool
-	JustFolderSizes   bool
+	// DebugFlags prints, for each message analysed, its host1 flags, the
+	// flags meant for host2 and, for a message already there, host2's
+	// (--debugflags).
+	DebugFlags      bool
+	Dry             bool
+	JustFolders     bool
+	JustFolderSizes bool
 	// JustFolderLists and JustAutomap stop after printing the folder lists
 	// and the automap mapping.
 	JustFolderLists, JustAutomap bool
