@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -41,5 +42,24 @@ func TestDebugFlags(t *testing.T) {
 	}
 	if r = runArgs(t, nil, append(p.args(), "--nolog")...); strings.Contains(r.stdout, "Debug flags:") {
 		t.Errorf("debug lines without --debugflags:\n%s", r.stdout)
+	}
+}
+
+// TestDebugContent: --debugcontent prints each transferred message's
+// bytes between marker lines, exactly as they are appended.
+func TestDebugContent(t *testing.T) {
+	p := newPair(t, "cora", "carl", 0)
+	raw := "From: a@example.org\r\nSubject: shown\r\nMessage-ID: <c1@example.org>\r\n\r\nthe body\r\n"
+	if err := p.u1.Seed("INBOX", testserver.Message{Raw: []byte(raw), Date: time.Date(2022, 5, 6, 7, 8, 9, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	r := runArgs(t, nil, append(p.args(), "--nolog", "--debugcontent")...)
+	want := fmt.Sprintf("Debug content: msg INBOX/1 {%d} begins\n%s\nDebug content: msg INBOX/1 ends\n", len(raw), raw)
+	if r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Fatalf("exit %d, output lacks %q:\n%s", r.code, want, r.stdout)
+	}
+	got, err := p.u2.Messages("INBOX")
+	if err != nil || len(got) != 1 || string(got[0].Raw) != raw {
+		t.Fatalf("host2 INBOX: %+v %v", got, err)
 	}
 }

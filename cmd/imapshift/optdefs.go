@@ -184,7 +184,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "debugimap", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the IMAP conversation with both hosts (secrets masked)."})
 	add(both(&Option{Name: "debugimap%d", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the IMAP conversation with host%d (secrets masked)."})...)
 	add(&Option{Name: "debugfolders", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print, before the statistics, each host1 folder with its host2 name, the rule that named it and its action or skip reason."})
-	add(&Option{Name: "debugcontent", Kind: Bool, Group: GroupDebug, Status: Accepted, Help: "Print the content of each message transferred (huge): accepted, no effect yet (the engine prints no content)."})
+	add(&Option{Name: "debugcontent", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the content of each message transferred, between marker lines (huge output)."})
 	add(&Option{Name: "debugflags", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print, for each message analysed, its host1 flags, the flags meant for host2 and, when it is already there, host2's."})
 	add(&Option{Name: "debugmemory", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the memory use (peak RSS, Go heap, goroutines) every 5 seconds and at the end (imapsync: after each copy)."})
 	for _, name := range []string{"debugcache", "debuglabels", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {

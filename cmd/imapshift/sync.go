@@ -119,6 +119,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.SyncInternalDates, o.IDateFromHeader = s.SyncInternalDates && !s.IDateFromHeader, s.IDateFromHeader
 	o.ResyncFlags = s.ResyncFlags
 	o.DebugFlags = s.DebugFlags
+	o.DebugContent = s.DebugContent
 	o.Dry, o.JustFolders, o.JustFolderSizes = s.Dry, s.JustFolders, s.JustFolderSizes
 	o.JustFolderLists, o.JustAutomap = s.JustFolderLists, s.JustAutomap
 	for n, h := range []*HostOptions{&s.Host1, &s.Host2} {

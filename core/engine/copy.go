@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -87,6 +88,9 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 		var msgs []conn.Message
 		var batchBytes int64
 		for _, f := range batch {
+			if e.opts.DebugContent {
+				e.debugContent(fp, f)
+			}
 			r, err := f.body.Reader()
 			switch {
 			case err != nil:
@@ -358,6 +362,20 @@ func (e *engine) onHost2(ctx context.Context, w *worker, fp *folderPlan, items [
 		missing = append(missing, it)
 	}
 	return missing, found
+}
+
+// debugContent prints the bytes about to be appended (--debugcontent),
+// between two marker lines.
+func (e *engine) debugContent(fp *folderPlan, f fetched) {
+	r, err := f.body.Reader()
+	if err != nil {
+		return // the copy reports it
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sayLocked(fmt.Sprintf("Debug content: msg %s/%d {%d} begins", fp.h1, f.item.uid, f.body.Len()))
+	io.Copy(e.out, r)
+	e.sayLocked(fmt.Sprintf("\nDebug content: msg %s/%d ends", fp.h1, f.item.uid))
 }
 
 func joinFlags(flags []imap.Flag) string {

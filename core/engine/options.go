@@ -98,7 +98,10 @@ type Options struct {
 	// DebugFlags prints, for each message analysed, its host1 flags, the
 	// flags meant for host2 and, for a message already there, host2's
 	// (--debugflags).
-	DebugFlags      bool
+	DebugFlags bool
+	// DebugContent prints each message's bytes before it is appended
+	// (--debugcontent: huge).
+	DebugContent    bool
 	Dry             bool
 	JustFolders     bool
 	JustFolderSizes bool
