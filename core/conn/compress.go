@@ -80,7 +80,6 @@ func (s *session) compress() error {
 	s.sock = dc
 	s.raw.r.Reset(dc)
 	s.raw.w = dc
-	s.compressed = true
 	s.notes = append(s.notes, name+": compression is on (COMPRESS DEFLATE)")
 	return nil
 }

@@ -40,8 +40,6 @@ type Conn struct {
 	Secure bool
 	// StartTLS tells whether STARTTLS was used.
 	StartTLS bool
-	// Compressed tells whether COMPRESS DEFLATE is on.
-	Compressed bool
 	// Mech is the mechanism that authenticated the session.
 	Mech string
 	// ServerID is the raw ID response, when ID was exchanged.
@@ -109,12 +107,10 @@ type session struct {
 	starttls bool
 	mech     string
 	saslIR   bool // the server offered SASL-IR before authentication
-	// compressed tells that COMPRESS DEFLATE is on.
-	compressed bool
-	serverID   string
-	preCaps    []string
-	notes      []string
-	stop       func() bool
+	serverID string
+	preCaps  []string
+	notes    []string
+	stop     func() bool
 }
 
 func (s *session) info() *Conn {
@@ -124,7 +120,6 @@ func (s *session) info() *Conn {
 		PreAuthCaps: s.preCaps,
 		Secure:      s.secure,
 		StartTLS:    s.starttls,
-		Compressed:  s.compressed,
 		Mech:        s.mech,
 		ServerID:    s.serverID,
 		Notes:       s.notes,
