@@ -416,3 +416,42 @@ func TestDovecotCompress(t *testing.T) {
 		t.Fatalf("rerun: exit %d\n%s", code, out)
 	}
 }
+
+// TestDovecotSubscriptionsWithoutListExtended: host1 does not advertise
+// LIST-EXTENDED (imap_capability), so its subscriptions are read with
+// LSUB; --subscribed then syncs only the subscribed folders, and host2
+// gets them subscribed.
+func TestDovecotSubscriptionsWithoutListExtended(t *testing.T) {
+	d1 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS, ExtraConfig: "protocol imap {\n  imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS CHILDREN UNSELECT MOVE\n}\n"})
+	d2 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
+	date := time.Date(2021, 6, 7, 8, 9, 10, 0, time.UTC)
+	err := d1.SeedMany("user1", []dovecot.Folder{
+		{Name: "Kept", Msgs: []dovecot.Message{{Raw: msg("k1", "kept"), Date: date}}},
+		{Name: "Dropped", Msgs: []dovecot.Message{{Raw: msg("d1", "dropped"), Date: date}}},
+		{Name: "Zoë", Msgs: []dovecot.Message{{Raw: msg("z1", "zoë"), Date: date}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d1.Doveadm("mailbox", "unsubscribe", "-u", "user1", "Dropped"); err != nil {
+		t.Fatal(err)
+	}
+	c1 := dovecotClient(t, d1, "user1", "secret1")
+	if caps := c1.Caps(); caps.Has(imap.CapListExtended) {
+		t.Fatalf("host1 still advertises LIST-EXTENDED: %v", caps)
+	}
+	args := append(append([]string{"--nofoldersizes", "--subscribed", "--debugimap1"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), dovecotSide(2, d2, "user1", "secret1", "--notls2")...)
+	code, out := imapshift(t, args...)
+	if code != 0 || !strings.Contains(out, `LSUB "" "*"`) || strings.Contains(out, "could not read the subscriptions") {
+		t.Fatalf("sync exit %d\n%s", code, out)
+	}
+	got, subs := contents(t, dovecotClient(t, d2, "user1", "secret1"))
+	for _, box := range []string{"Kept", "Zoë"} {
+		if len(got[box]) != 1 || !subs[box] {
+			t.Errorf("host2 %q: %v, subscribed %v", box, got[box], subs[box])
+		}
+	}
+	if _, ok := got["Dropped"]; ok {
+		t.Errorf("the unsubscribed folder was synced: %v", keys(got))
+	}
+}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -20,10 +21,13 @@ type sideInfo struct {
 	subscribed map[string]bool
 	naming     mailbox.Naming
 	caps       imap.CapSet
+	notes      []string // worth printing, e.g. subscriptions unknown
 }
 
-// discover lists one side's folders, subscriptions and namespace.
-func discover(c *conn.Conn, name string, sepOpt, prefixOpt *string) (*sideInfo, error) {
+// discover lists one side's folders, subscriptions and namespace. A
+// server without LIST-EXTENDED is asked for its subscriptions with LSUB
+// on a connection of its own (see conn.Subscriptions).
+func discover(ctx context.Context, c *conn.Conn, name string, sepOpt, prefixOpt *string) (*sideInfo, error) {
 	caps := c.Caps()
 	s := &sideInfo{name: name, exists: map[string]bool{}, noselect: map[string]bool{}, subscribed: map[string]bool{}, caps: caps}
 	extended := caps.Has(imap.CapListExtended) || caps.Has(imap.CapIMAP4rev2)
@@ -55,6 +59,14 @@ func discover(c *conn.Conn, name string, sepOpt, prefixOpt *string) (*sideInfo, 
 			for _, l := range subs {
 				s.subscribed[l.Mailbox] = true
 			}
+		}
+	} else {
+		subs, err := conn.Subscriptions(ctx, c.Config)
+		if err != nil {
+			s.notes = append(s.notes, fmt.Sprintf("%s: could not read the subscriptions with LSUB: %v", name, err))
+		}
+		for _, n := range subs {
+			s.subscribed[n] = true
 		}
 	}
 	var ns *mailbox.Namespace

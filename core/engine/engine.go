@@ -156,7 +156,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	main := &worker{e: e, h1: c1, h2: c2}
 	defer e.closeWorkers(main)
 
-	if err := e.discover(main); err != nil {
+	if err := e.discover(ctx, main); err != nil {
 		return nil, err
 	}
 	if opts.JustFolderLists {
@@ -215,13 +215,16 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	return e.result(), nil
 }
 
-func (e *engine) discover(w *worker) error {
+func (e *engine) discover(ctx context.Context, w *worker) error {
 	var err error
-	if e.info1, err = discover(w.h1, "Host1", e.opts.Sep1, e.opts.Prefix1); err != nil {
+	if e.info1, err = discover(ctx, w.h1, "Host1", e.opts.Sep1, e.opts.Prefix1); err != nil {
 		return err
 	}
-	if e.info2, err = discover(w.h2, "Host2", e.opts.Sep2, e.opts.Prefix2); err != nil {
+	if e.info2, err = discover(ctx, w.h2, "Host2", e.opts.Sep2, e.opts.Prefix2); err != nil {
 		return err
+	}
+	for _, n := range append(e.info1.notes, e.info2.notes...) {
+		e.say("%s", n)
 	}
 	e.say("Host1: found %d folders.", len(e.info1.names))
 	e.say("Host2: found %d folders.", len(e.info2.names))
