@@ -221,14 +221,24 @@ func (p *pidFile) release(out io.Writer) {
 	}
 }
 
-// abort stops the run named by the pidfile of these accounts (--abort).
-func (a *app) abort(ctx context.Context, s *Settings) error {
+// runPidFile is the pidfile through which --abort and --tail (opt) find
+// the run to act on (verb): that of the account pair, or --pidfile.
+func runPidFile(s *Settings, opt, verb string) (string, error) {
 	if !s.IsSet("pidfile") && (s.Host1.User == "" || s.Host2.User == "") {
-		return usageErrorf("--abort needs --user1 and --user2 (the pidfile is per account pair, see --pidfile), or the --pidfile of the run to abort")
+		return "", usageErrorf("--%s needs --user1 and --user2 (the pidfile is per account pair, see --pidfile), or the --pidfile of the run to %s", opt, verb)
 	}
 	path := pidFilePath(s)
 	if path == "" {
-		return usageErrorf(`--abort needs a pidfile to find the run: not --pidfile ""`)
+		return "", usageErrorf(`--%s needs a pidfile to find the run: not --pidfile ""`, opt)
+	}
+	return path, nil
+}
+
+// abort stops the run named by the pidfile of these accounts (--abort).
+func (a *app) abort(ctx context.Context, s *Settings) error {
+	path, err := runPidFile(s, "abort", "abort")
+	if err != nil {
+		return err
 	}
 	if err := a.startRun(s, true); err != nil {
 		return err

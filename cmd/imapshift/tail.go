@@ -23,12 +23,9 @@ var tailPoll = 200 * time.Millisecond
 
 // tail follows the log of the run named by the pidfile of these accounts.
 func (a *app) tail(ctx context.Context, s *Settings) error {
-	if !s.IsSet("pidfile") && (s.Host1.User == "" || s.Host2.User == "") {
-		return usageErrorf("--tail needs --user1 and --user2 (the pidfile is per account pair, see --pidfile), or the --pidfile of the run to follow")
-	}
-	path := pidFilePath(s)
-	if path == "" {
-		return usageErrorf(`--tail needs a pidfile to find the run: not --pidfile ""`)
+	path, err := runPidFile(s, "tail", "follow")
+	if err != nil {
+		return err
 	}
 	out := a.stdout
 	pid, runLog, err := readPidFile(path)
