@@ -382,26 +382,21 @@ func targets(rows []result) {
 		pass, detail = x >= 2, fmt.Sprintf("%.0f msg/s vs mbsync %.0f msg/s: %.2f×", rate(sw), rate(mw), x)
 	}
 	target("RTT +20 ms: ≥ 2× mbsync's msg/s", pass, detail)
-	pass, detail = false, ""
-	if r := find("imapshift", phaseNoop); r != nil {
-		pass, detail = r.wall < 500*time.Millisecond, fmt.Sprintf("%.2f s", r.wall.Seconds())
+	for _, w := range []struct {
+		name, phase string
+		limit       time.Duration
+	}{
+		{"nothing-to-do resync < 0.5 s", phaseNoop, 500 * time.Millisecond},
+		{"incremental resync < 1 s", phaseIncr, time.Second},
+		{"--usecache nothing-to-do resync < 0.1 s", phaseCacheNoop, 100 * time.Millisecond},
+		{"--usecache after 100 new + 100 flags < 0.5 s", phaseCacheIncr, 500 * time.Millisecond},
+	} {
+		pass, detail = false, ""
+		if r := find("imapshift", w.phase); r != nil {
+			pass, detail = r.wall < w.limit, fmt.Sprintf("%.3f s", r.wall.Seconds())
+		}
+		target(w.name, pass, detail)
 	}
-	target("nothing-to-do resync < 0.5 s", pass, detail)
-	pass, detail = false, ""
-	if r := find("imapshift", phaseIncr); r != nil {
-		pass, detail = r.wall < time.Second, fmt.Sprintf("%.2f s", r.wall.Seconds())
-	}
-	target("incremental resync < 1 s", pass, detail)
-	pass, detail = false, ""
-	if r := find("imapshift", phaseCacheNoop); r != nil {
-		pass, detail = r.wall < 100*time.Millisecond, fmt.Sprintf("%.3f s", r.wall.Seconds())
-	}
-	target("--usecache nothing-to-do resync < 0.1 s", pass, detail)
-	pass, detail = false, ""
-	if r := find("imapshift", phaseCacheIncr); r != nil {
-		pass, detail = r.wall < 500*time.Millisecond, fmt.Sprintf("%.3f s", r.wall.Seconds())
-	}
-	target("--usecache after 100 new + 100 flags < 0.5 s", pass, detail)
 	pass, detail = false, ""
 	if r := find("imapshift", phaseRate); r != nil && r.rate > 0 {
 		pass, detail = r.rate >= 47.5 && r.rate <= 52.5, fmt.Sprintf("%.1f msgs/s over %.1f s", r.rate, r.wall.Seconds())
