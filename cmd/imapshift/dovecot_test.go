@@ -404,6 +404,9 @@ func TestDovecotCompress(t *testing.T) {
 			t.Errorf("output lacks %q", line)
 		}
 	}
+	if strings.Contains(out, "not available") || strings.Contains(out, "ignored") {
+		t.Errorf("the run says compression is not used:\n%s", out)
+	}
 	want, _ := contents(t, dovecotClient(t, d1, "user1", "secret1"))
 	got, _ := contents(t, dovecotClient(t, d2, "user1", "secret1"))
 	for box, msgs := range want {

@@ -11,12 +11,6 @@ import (
 	"github.com/imapshift/imapshift/core/report"
 )
 
-// finishRun prints the end of imapsync's report for res (statistics,
-// error listing, the "Exiting with return value" line), writes the JSON
-// report when asked, and returns an error carrying the exit code when the
-// run had errors or was stopped by a signal (exit 6). out is the writer
-// the runner got: through it, finishRun learns the run's signal state and
-// debugging options (controlOf).
 // finishOptions are the command-line settings the end of a run follows.
 type finishOptions struct {
 	ErrorsMax   int
@@ -25,17 +19,26 @@ type finishOptions struct {
 	ErrorsDump  bool // the error listing (--noerrorsdump turns it off)
 }
 
+// finishRun prints the end of imapsync's report for res (the folder
+// table with JustFolders or --debugfolders, statistics, error listing,
+// the "Exiting with return value" line), writes the JSON report when
+// asked, and returns an error carrying the exit code when the run had
+// errors or was stopped by a signal (exit 6). out is the writer the
+// runner got: through it, finishRun learns the run's signal state and
+// debugging options (controlOf).
 func finishRun(out io.Writer, res *engine.Result, fo finishOptions) error {
-	errorsMax, jsonPath, justFolders := fo.ErrorsMax, fo.JSON, fo.JustFolders
 	ctl := controlOf(out)
-	if ctl.debugging().folders && !justFolders { // folders prints it anyway
+	switch {
+	case fo.JustFolders:
+		writeFolderTable(out, res)
+	case ctl.debugging().folders:
 		fmt.Fprintln(out, "++++ Folders (--debugfolders)")
 		writeFolderTable(out, res)
 	}
 	if ctl.debugging().memory {
 		printMemory(out)
 	}
-	opts := report.StatsOptions{Dry: res.Dry, JustFolders: justFolders, System: report.SampleSystem()}
+	opts := report.StatsOptions{Dry: res.Dry, JustFolders: fo.JustFolders, System: report.SampleSystem()}
 	snap := res.Snapshot
 	snap.Errors = res.Errors.Count()
 	report.WriteStatistics(out, snap, opts)
@@ -53,9 +56,9 @@ func finishRun(out io.Writer, res *engine.Result, fo finishOptions) error {
 		}
 		fmt.Fprintf(out, "The sync was stopped by %s before its end. You should resynchronize: run the same command again to finish it (messages already on host2 are not copied twice).\n", by)
 	}
-	fmt.Fprintln(out, report.ExitLine(code, res.Errors.Count(), errorsMax, os.Getpid()))
-	if jsonPath != "" {
-		if err := report.WriteJSON(jsonPath, report.NewJSONReport(snap, res.Errors.Records(), code, opts)); err != nil {
+	fmt.Fprintln(out, report.ExitLine(code, res.Errors.Count(), fo.ErrorsMax, os.Getpid()))
+	if fo.JSON != "" {
+		if err := report.WriteJSON(fo.JSON, report.NewJSONReport(snap, res.Errors.Records(), code, opts)); err != nil {
 			return exitcode.Wrap(exitcode.CatchAll, fmt.Errorf("--json: %w", err))
 		}
 	}

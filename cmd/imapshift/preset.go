@@ -139,6 +139,11 @@ func (ap *appliedPreset) apply(vs *valueSet, groups []Group, user map[string]boo
 			return usageErrorf("%s: preset %s sets --%s, which is not an option (negations are written name = false)", ap.flag, ap.preset.Name, st.Name)
 		}
 		o := ref.opt
+		if o.Secret {
+			// A preset's values are printed ("Option --presetN is
+			// like: ..."): credentials belong on the command line.
+			return usageErrorf("%s: preset %s sets --%s: a preset cannot carry credentials", ap.flag, ap.preset.Name, o.Name)
+		}
 		if !slices.Contains(groups, o.Group) {
 			continue
 		}

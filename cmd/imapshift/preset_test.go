@@ -240,6 +240,12 @@ func TestPresetAliasesAndFiles(t *testing.T) {
 	if _, _, err := expandPresetsOnly(t, "--preset2", bad); err == nil || !strings.Contains(err.Error(), "has nothing for host2") {
 		t.Errorf("missing side: %v", err)
 	}
+	// Preset values are printed: a credential in a preset is refused,
+	// and its value appears nowhere.
+	os.WriteFile(bad, []byte(`return { side1 = { options = { password1 = "hunter2" } } }`), 0o644)
+	if _, _, err := expandPresetsOnly(t, "--preset1", bad); err == nil || !strings.Contains(err.Error(), "sets --password1: a preset cannot carry credentials") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("credential in a preset: %v", err)
+	}
 }
 
 // TestPresetNotImplementedRefused: a preset that sets an option not

@@ -77,9 +77,6 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 		return o, err
 	}
 	o.AppendLimit = s.AppendLimit
-	if err := stateOptions(&o, s); err != nil {
-		return o, err
-	}
 	o.Limits = engine.Limits{
 		MessagesPerSecond: s.MaxMessagesPerSecond, BytesPerSecond: float64(s.MaxBytesPerSecond),
 		BytesAfter: s.MaxBytesAfter, MaxSleep: time.Duration(s.MaxSleep * float64(time.Second)),
@@ -122,11 +119,6 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.DebugContent = s.DebugContent
 	o.Dry, o.JustFolders, o.JustFolderSizes = s.Dry, s.JustFolders, s.JustFolderSizes
 	o.JustFolderLists, o.JustAutomap = s.JustFolderLists, s.JustAutomap
-	for n, h := range []*HostOptions{&s.Host1, &s.Host2} {
-		if h.Compress {
-			fmt.Fprintf(out, "Host%d: COMPRESS is not available yet in imapshift: --compress%d is ignored, the connection stays uncompressed\n", n+1, n+1)
-		}
-	}
 	if s.JustAutomap {
 		o.Automap = true
 	}
@@ -142,6 +134,11 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.ErrorsMax = s.ErrorsMax
 	o.ReconnectRetry1, o.ReconnectRetry2 = s.Host1.ReconnectRetry, s.Host2.ReconnectRetry
 	o.Out = out
+	// Last, as the only step that holds a resource: on any earlier error
+	// no state file is left open.
+	if err := stateOptions(&o, s); err != nil {
+		return o, err
+	}
 	return o, nil
 }
 
@@ -191,22 +188,9 @@ func runSync(ctx context.Context, s *Settings, out io.Writer) error {
 }
 
 // runFolders creates the host2 folders (or, with --dry, shows what would
-// be created) and lists each folder's fate.
+// be created) and lists each folder's fate (finishRun prints the table).
 func runFolders(ctx context.Context, s *Settings, out io.Writer) error {
-	o, err := engineOptions(ctx, s, out)
-	if err != nil {
-		return err
-	}
-	if o.State != nil {
-		defer o.State.Close()
-	}
-	o.JustFolders = true
-	res, err := engine.Run(ctx, o)
-	if err != nil {
-		return err
-	}
-	writeFolderTable(out, res)
-	return finishRun(out, res, finishOptions{ErrorsMax: o.ErrorsMax, JSON: s.JSON, JustFolders: true, ErrorsDump: s.ErrorsDump})
+	return runEngine(ctx, s, out, func(o *engine.Options) { o.JustFolders = true })
 }
 
 func runSizes(ctx context.Context, s *Settings, out io.Writer) error {
