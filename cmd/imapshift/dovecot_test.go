@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
-	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -42,7 +41,7 @@ func TestDovecotTLSAndLogins(t *testing.T) {
 	tls1 := func(extra ...string) []string {
 		return append([]string{"justlogin", "--host1", d1.Host, "--port1", port(d1.TLSPort), "--ssl1", "--user1", "user1", "--password1", "secret1"}, append(extra, plain2...)...)
 	}
-	closed := freePort(t)
+	closed := closedPort(t)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -57,8 +56,8 @@ func TestDovecotTLSAndLogins(t *testing.T) {
 		{"--tls1 without STARTTLS exits 12", append(append([]string{"justlogin", "--tls1"}, dovecotSide(1, d1, "user1", "secret1", "--port1", port(d1.NoTLSPort))...), plain2...), 12, "STARTTLS"},
 		{"wrong password on host1", append(append([]string{"justlogin"}, dovecotSide(1, d1, "user1", "nope", "--notls1")...), plain2...), 161, "Host1 failure: Error login"},
 		{"wrong password on host2", append(append([]string{"justlogin"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), dovecotSide(2, d2, "user2", "nope", "--notls2")...), 162, "Host2 failure: Error login"},
-		{"closed port on host1", append([]string{"justlogin", "--host1", "127.0.0.1", "--port1", port(closed), "--user1", "u", "--password1", "p", "--notls1"}, plain2...), 101, "can not open imap connection"},
-		{"closed port on host2", append(append([]string{"justlogin"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), "--host2", "127.0.0.1", "--port2", port(closed), "--user2", "u", "--password2", "p", "--notls2"), 102, "can not open imap connection"},
+		{"closed port on host1", append([]string{"justlogin", "--host1", "127.0.0.1", "--port1", closed, "--user1", "u", "--password1", "p", "--notls1"}, plain2...), 101, "can not open imap connection"},
+		{"closed port on host2", append(append([]string{"justlogin"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), "--host2", "127.0.0.1", "--port2", closed, "--user2", "u", "--password2", "p", "--notls2"), 102, "can not open imap connection"},
 		{"PLAIN", append(append([]string{"justlogin", "--authmech1", "PLAIN"}, dovecotSide(1, d1, "user1", "secret1", "--notls1")...), plain2...), 0, "auth [PLAIN]"},
 		{"authuser (master user)", append(append([]string{"justlogin", "--authuser1", dovecot.MasterUser}, dovecotSide(1, d1, "user1", dovecot.MasterPassword, "--notls1")...), plain2...), 0, "auth [PLAIN]"},
 		{"LOGIN as user*master", append(append([]string{"justlogin"}, dovecotSide(1, d1, "user1*"+dovecot.MasterUser, dovecot.MasterPassword, "--notls1")...), plain2...), 0, "auth [LOGIN]"},
@@ -70,16 +69,6 @@ func TestDovecotTLSAndLogins(t *testing.T) {
 			}
 		})
 	}
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return p
 }
 
 // dovecotClient logs in to a Dovecot instance for assertions.

@@ -140,7 +140,7 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %q, want just the version", args, r.code, r.stdout)
 		}
 	}
-	// The help of sizes leaves out the flag options it does not take.
+	// The help of justlogin leaves out the flag options it does not take.
 	r := runArgs(t, nil, "justlogin", "--help")
 	if strings.Contains(r.stdout, "--folder ") || !strings.Contains(r.stdout, "--password1") {
 		t.Errorf("justlogin help lists the wrong groups:\n%s", r.stdout)

@@ -75,7 +75,9 @@ func TestPidFileInProcess(t *testing.T) {
 
 	// A live PID of another program (a reused PID) is stale too.
 	sleep := exec.Command("sleep", "30")
-	if err := sleep.Start(); err == nil {
+	if err := sleep.Start(); err != nil {
+		t.Fatalf("starting another program: %v", err)
+	} else {
 		defer func() { sleep.Process.Kill(); sleep.Wait() }()
 		os.WriteFile(path, []byte(strconv.Itoa(sleep.Process.Pid)+"\n"), 0o644)
 		r = runArgs(t, nil, args...)

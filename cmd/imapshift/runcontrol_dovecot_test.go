@@ -100,7 +100,8 @@ func TestDovecotRateLimitsAndExitWhenOver(t *testing.T) {
 		t.Fatalf("%d copy lines, want 30\n%s", len(m), out)
 	}
 	rate, _ := strconv.ParseFloat(m[len(m)-1][1], 64)
-	if ratio := rate / 20; ratio < 0.7 || ratio > 1.3 {
+	// Only the upper bound: a slow machine copies slower without a bug.
+	if ratio := rate / 20; ratio > 1.3 {
 		t.Fatalf("--maxmessagespersecond 20 gave %.1f msgs/s (ratio %.2f)", rate, ratio)
 	}
 

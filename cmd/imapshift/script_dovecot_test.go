@@ -86,7 +86,7 @@ end`)
 			}
 		}
 	}
-	if !strings.Contains(out, "skip") || !strings.Contains(out, "Conversation History") {
+	if !strings.Contains(out, "\nFolder [Conversation History] skipped (") {
 		t.Errorf("the folder skip is not reported:\n%s", out)
 	}
 	// A rerun recognises the rewritten messages: nothing is copied again.
@@ -98,7 +98,8 @@ end`)
 
 // TestDovecotOffice2Preset runs --office2 against a Dovecot destination:
 // the user's --host2 and --nossl2 win, the preset's f1f2, regexmess (line
-// wrap), read-receipt disarming, maxsize and rate apply.
+// wrap), read-receipt disarming and rate apply, and its expansion (maxsize
+// included) is printed.
 func TestDovecotOffice2Preset(t *testing.T) {
 	d1 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
 	d2 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})

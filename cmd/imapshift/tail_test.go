@@ -13,8 +13,8 @@ import (
 // log file, including the lines written after it started following, and
 // exits 0 once the run has exited.
 func TestTail(t *testing.T) {
-	const n = 8
-	p := slowPair(t, "tia", "tom", n, 150*time.Millisecond)
+	const n = 40
+	p := slowPair(t, "tia", "tom", n, 300*time.Millisecond)
 	tmp := t.TempDir()
 	logDir := t.TempDir()
 	common := append(p.args(), "--tmpdir", tmp)
