@@ -443,8 +443,6 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 		e.sayLocked(fmt.Sprintf("Host1: folder [%s] selected %d messages, duplicates %d", fp.h1, fp.selected1, fp.dup1))
 		e.sayLocked(fmt.Sprintf("Host2: folder [%s] selected %d messages, duplicates %d", fp.h2, fp.selected2, fp.dup2))
 	})
-	n, _ := e.plan.totals()
-	e.stats.toCopy.Store(int64(n))
 }
 
 // runParallel hands jobs, in order, to up to Parallel workers; main is
@@ -549,13 +547,14 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 		for i := 0; i < len(fp.copies); i += chunk {
 			jobs = append(jobs, job{fp: fp, items: fp.copies[i:min(i+chunk, len(fp.copies))]})
 		}
-		fp.jobs = len(jobs) - n
-		fp.jobsLeft.Store(int32(fp.jobs))
+		fp.jobsLeft.Store(int32(len(jobs) - n))
 	}
+	// After every plan change (cross-duplicate skips included).
 	msgs, bytes := e.plan.totals()
+	e.stats.toCopy.Store(int64(msgs))
 	e.progress.Start(msgs, bytes)
 	runParallel(ctx, e, main, jobs, func(w *worker, j job) {
-		if j.fp.jobsLeft.Load() == int32(j.fp.jobs) {
+		if j.fp.started.CompareAndSwap(false, true) {
 			e.progress.FolderStart(j.fp.h1, len(j.fp.copies), j.fp.copyBytes())
 		}
 		if j.store {

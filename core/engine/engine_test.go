@@ -242,13 +242,14 @@ type countingProgress struct {
 	mu                 sync.Mutex
 	msgs, copied       int
 	bytes, copiedBytes int64
-	started, done      map[string]bool
+	started            map[string]int
+	done               map[string]bool
 }
 
 func (c *countingProgress) Start(m int, b int64) { c.mu.Lock(); c.msgs, c.bytes = m, b; c.mu.Unlock() }
 func (c *countingProgress) FolderStart(f string, _ int, _ int64) {
 	c.mu.Lock()
-	c.started[f] = true
+	c.started[f]++
 	c.mu.Unlock()
 }
 func (c *countingProgress) FolderDone(f string) { c.mu.Lock(); c.done[f] = true; c.mu.Unlock() }
@@ -259,21 +260,42 @@ func (c *countingProgress) Copied(_ string, b int64) {
 	c.mu.Unlock()
 }
 
+// TestProgressReportsEveryCopy checks the progress calls: every copy
+// counted, each folder started once and done once, also a folder whose
+// flag stores and copies are jobs run by different workers.
 func TestProgressReportsEveryCopy(t *testing.T) {
 	p := newPair(t)
 	if err := p.u1.SeedDemo(); err != nil {
 		t.Fatal(err)
 	}
+	// "Mixed": one message on both sides with other flags (a store
+	// job) and 1,500 to copy (two copy jobs).
+	raw := func(i int) []byte { return []byte(fmt.Sprintf("Message-ID: <mixed%d@x>\r\nSubject: %d\r\n\r\nx\r\n", i, i)) }
+	p.u1.Seed("Mixed", testserver.Message{Raw: raw(0), Flags: []imap.Flag{imap.FlagFlagged}})
+	p.u2.Seed("Mixed", testserver.Message{Raw: raw(0)})
+	var more []testserver.Message
+	for i := 1; i <= 1500; i++ {
+		more = append(more, testserver.Message{Raw: raw(i)})
+	}
+	p.u1.Seed("Mixed", more...)
 	var out bytes.Buffer
 	opts := p.options(t, &out)
-	prog := &countingProgress{started: map[string]bool{}, done: map[string]bool{}}
+	prog := &countingProgress{started: map[string]int{}, done: map[string]bool{}}
 	opts.Progress = prog
 	res := run(t, opts)
 	if prog.msgs != int(res.Transferred) || prog.copied != prog.msgs || prog.copiedBytes != prog.bytes || prog.bytes != res.BytesTransferred {
 		t.Fatalf("progress %+v, result transferred %d bytes %d", prog, res.Transferred, res.BytesTransferred)
 	}
-	if len(prog.started) == 0 || len(prog.started) != len(prog.done) {
+	if len(prog.started) == 0 || len(prog.started) != len(prog.done) || prog.started["Mixed"] == 0 {
 		t.Fatalf("folders started %v, done %v", prog.started, prog.done)
+	}
+	for f, n := range prog.started {
+		if n != 1 {
+			t.Errorf("folder %s started %d times", f, n)
+		}
+	}
+	if got, _ := p.u2.Messages("Mixed"); len(got) != 1501 || !slices.Contains(got[0].Flags, imap.FlagFlagged) {
+		t.Errorf("host2 Mixed: %d messages, first flags %v", len(got), got[0].Flags)
 	}
 }
 

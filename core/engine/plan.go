@@ -81,10 +81,11 @@ type folderPlan struct {
 	confirmed1   []imap.UID
 	unconfirmed1 []copyItem
 
-	// jobs is the number of execution jobs of the folder; jobsLeft counts
-	// down as they finish.
-	jobs     int
+	// jobsLeft counts the folder's execution jobs down as they finish;
+	// started is set by the first job to begin (several may start at
+	// once on different workers).
 	jobsLeft atomic.Int32
+	started  atomic.Bool
 }
 
 // copyBytes is the size of what the folder copies.
