@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/message"
 	"github.com/imapshift/imapshift/core/report"
 )
 
@@ -680,29 +680,11 @@ func (e *engine) appendFailed(fp *folderPlan, f fetched, err error) {
 		fp.h1, f.item.uid, f.item.size, f.subject, f.date, f.item.size, joinFlags(f.item.flags), fp.h2, err))
 }
 
-// headerSummary extracts Subject and Date from the start of a message.
+// headerSummary extracts Subject and Date (unfolded, trimmed) from the
+// start of a message.
 func headerSummary(head []byte) (subject, date string) {
-	for len(head) > 0 {
-		line := head
-		if i := bytes.IndexByte(head, '\n'); i >= 0 {
-			line, head = head[:i], head[i+1:]
-		} else {
-			head = nil
-		}
-		line = bytes.TrimRight(line, "\r")
-		if len(line) == 0 {
-			break
-		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			continue
-		}
-		switch {
-		case subject == "" && bytes.EqualFold(name, []byte("subject")):
-			subject = string(bytes.TrimSpace(value))
-		case date == "" && bytes.EqualFold(name, []byte("date")):
-			date = string(bytes.TrimSpace(value))
-		}
-	}
-	return
+	h := message.Parse(head)
+	subject, _ = h.Get("Subject")
+	date, _ = h.Get("Date")
+	return subject, date
 }

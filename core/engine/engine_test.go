@@ -270,7 +270,9 @@ func TestProgressReportsEveryCopy(t *testing.T) {
 	}
 	// "Mixed": one message on both sides with other flags (a store
 	// job) and 1,500 to copy (two copy jobs).
-	raw := func(i int) []byte { return []byte(fmt.Sprintf("Message-ID: <mixed%d@x>\r\nSubject: %d\r\n\r\nx\r\n", i, i)) }
+	raw := func(i int) []byte {
+		return []byte(fmt.Sprintf("Message-ID: <mixed%d@x>\r\nSubject: %d\r\n\r\nx\r\n", i, i))
+	}
 	p.u1.Seed("Mixed", testserver.Message{Raw: raw(0), Flags: []imap.Flag{imap.FlagFlagged}})
 	p.u2.Seed("Mixed", testserver.Message{Raw: raw(0)})
 	var more []testserver.Message

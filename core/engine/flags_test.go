@@ -41,6 +41,8 @@ func TestHeaderDate(t *testing.T) {
 		"Subject: x\r\nDate: Tue, 24 Aug 2010 16:00:00 +0200 (CEST)\r\n\r\n": "2010-08-24T16:00:00+02:00",
 		"Date: Wed Jan  2 08:40:57 2008\r\n\r\n":                             "2008-01-02T08:40:57Z",
 		"Subject: no date\r\n\r\n":                                           "0001-01-01T00:00:00Z",
+		"Date: Tue, 24 Aug 2010\r\n 16:00:00 +0200\r\n\r\n":                  "2010-08-24T16:00:00+02:00", // folded
+		"DATE : Tue, 24 Aug 2010 16:00:00 +0200\r\n\r\n":                     "2010-08-24T16:00:00+02:00",
 	} {
 		if got := headerDate([]byte(in)).Format(time.RFC3339); got != want {
 			t.Errorf("headerDate(%q) = %s, want %s", in, got, want)
