@@ -72,7 +72,9 @@ func fetchMeta(c *imapclient.Client, fields []string, digest func(*meta)) ([]met
 	return out, nil
 }
 
-// headerFields returns the fields the metadata FETCH asks for.
+// headerFields returns the fields host1's metadata FETCH asks for. Host2
+// needs only the identity fields (Identity.HeaderFields): hooks and
+// --idatefromheader read host1 headers alone.
 func (e *engine) headerFields() []string {
 	fields := e.opts.Identity.HeaderFields()
 	if e.hooks.any() {
@@ -137,10 +139,9 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 			}
 			fp.count2 = sel.NumMessages
 			fp.permanentFlags = sel.PermanentFlags
-			fp.h2UIDValidity = sel.UIDValidity
 			metas2 = nil
 			if sel.NumMessages > 0 {
-				if metas2, err = fetchMeta(w.h2.Client, fields, e.digest2); err == nil {
+				if metas2, err = fetchMeta(w.h2.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
 					metas2, err = e.selectMessages(w.h2.Client, 2, metas2)
 				}
 			}

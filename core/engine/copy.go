@@ -335,7 +335,7 @@ func (e *engine) onHost2(ctx context.Context, w *worker, fp *folderPlan, items [
 			return err
 		}
 		var err error
-		metas, err = fetchMeta(w.h2.Client, e.headerFields(), e.digest2)
+		metas, err = fetchMeta(w.h2.Client, e.opts.Identity.HeaderFields(), e.digest2)
 		return err
 	})
 	if err != nil {

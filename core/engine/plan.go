@@ -35,7 +35,6 @@ type folderPlan struct {
 	selected2, dup2 int
 	void1, void2    int
 	permanentFlags  []imap.Flag
-	h2UIDValidity   uint32
 	copies          []copyItem
 	// present1 are host1 messages already on host2 (--delete1 removes
 	// them); only2 are identified host2 messages no host1 message matches
