@@ -163,7 +163,7 @@ func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]Append
 		a.sess.sock.SetWriteDeadline(time.Now().Add(a.cfg.Timeout))
 	}
 	prefix := tag + " APPEND " + name
-	for i, m := range msgs {
+	for _, m := range msgs {
 		var b strings.Builder
 		b.WriteString(prefix)
 		prefix = ""
@@ -181,7 +181,9 @@ func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]Append
 		} else {
 			fmt.Fprintf(&b, " {%d+}", m.Size)
 		}
-		a.sess.trace.client(b.String() + " <" + strconv.FormatInt(m.Size, 10) + " bytes>")
+		if a.sess.trace.on() {
+			a.sess.trace.client(b.String() + " <" + strconv.FormatInt(m.Size, 10) + " bytes>")
+		}
 		b.WriteString("\r\n")
 		if _, err := a.w.WriteString(b.String()); err != nil {
 			return a.failOp(tag, err)
@@ -193,12 +195,12 @@ func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]Append
 			select {
 			case <-a.cont:
 			case <-op.finished:
-				if i == 0 {
-					return nil // refused before any literal was sent
-				}
-				return a.failOp(tag, errors.New("server answered in the middle of a MULTIAPPEND"))
+				// Refused instead of the go-ahead (also in the middle of
+				// a MULTIAPPEND): the command is over, done has the NO,
+				// and the connection stays usable (RFC 3501 7.5).
+				return nil
 			case <-a.done:
-				return a.failOp(tag, a.failure())
+				return nil // abort completed the APPEND (done reports it)
 			}
 		}
 		n, err := io.Copy(a.w, &deadlineReader{r: m.Body, a: a})

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,7 +107,6 @@ type session struct {
 	secure   bool
 	starttls bool
 	mech     string
-	saslIR   bool // the server offered SASL-IR before authentication
 	serverID string
 	preCaps  []string
 	notes    []string
@@ -302,7 +302,6 @@ func (s *session) login() error {
 	}
 	// Capabilities announced from here on are the authenticated ones;
 	// handOver asks for them when the login response carried none.
-	s.saslIR = s.raw.hasCap("SASL-IR")
 	s.raw.caps = nil
 	err := s.authenticate(s.mech)
 	if err != nil && cfg.TryLogin && s.mech != "LOGIN" && cfg.AuthUser == "" && s.mech != "XOAUTH2" && isNo(err) {
@@ -433,7 +432,7 @@ func (s *session) sasl(mech string, ir []byte, step func(challenge string) []byt
 	tag := s.raw.nextTag()
 	line := tag + " AUTHENTICATE " + mech
 	pendingIR := ir
-	if ir != nil && s.saslIR {
+	if ir != nil && slices.ContainsFunc(s.preCaps, func(c string) bool { return strings.EqualFold(c, "SASL-IR") }) {
 		enc := base64.StdEncoding.EncodeToString(ir)
 		if len(ir) == 0 {
 			enc = "="

@@ -8,6 +8,7 @@ package conn
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/imapshift/imapshift/core/mailbox"
@@ -64,26 +65,22 @@ func parseLSUB(u string) (string, bool) {
 	return name, true
 }
 
-// nextString reads a quoted string (with \\ and \" escapes) or an atom
-// from the start of s and returns it and what follows.
+// nextString reads a quoted string or an atom from the start of s and
+// returns it and what follows. A quoted string is unquoted as Go does,
+// which covers IMAP's \\ and \" escapes and the Go quoting raw.line
+// gives a literal (\xNN for bytes that are not UTF-8).
 func nextString(s string) (string, string, bool) {
 	if !strings.HasPrefix(s, `"`) {
 		atom, rest, _ := strings.Cut(s, " ")
 		return atom, rest, atom != ""
 	}
-	var b strings.Builder
 	for i := 1; i < len(s); i++ {
-		switch c := s[i]; c {
+		switch s[i] {
 		case '\\':
-			if i+1 == len(s) {
-				return "", "", false
-			}
 			i++
-			b.WriteByte(s[i])
 		case '"':
-			return b.String(), s[i+1:], true
-		default:
-			b.WriteByte(c)
+			v, err := strconv.Unquote(s[:i+1])
+			return v, s[i+1:], err == nil
 		}
 	}
 	return "", "", false

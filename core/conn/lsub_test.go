@@ -13,6 +13,7 @@ func TestParseLSUB(t *testing.T) {
 		{`lsub () "\\" "a\\b"`, `a\b`, true},
 		{`LSUB () "/" "say \"hi\""`, `say "hi"`, true},
 		{`LSUB () "/" "Donn&AOk-es"`, "Donn&AOk-es", true},
+		{`LSUB () "/" "Caf\xe9"`, "Caf\xe9", true}, // a literal, as raw.line quotes it
 		{`LIST () "/" "INBOX"`, "", false},
 		{`LSUB () "/"`, "", false},
 		{`LSUB () "/" "unterminated`, "", false},
