@@ -10,6 +10,8 @@ package hooks
 import (
 	"fmt"
 	"time"
+
+	"github.com/imapshift/imapshift/core/message"
 )
 
 // Folder is what a folder hook sees of one host1 folder.
@@ -206,7 +208,7 @@ func NewMessage(header, raw []byte, load func() ([]byte, error)) *Message {
 // it is cut from it.
 func (m *Message) Header() []byte {
 	if m.header == nil && m.raw != nil {
-		m.header = headerOf(m.raw)
+		m.header, _ = message.Split(m.raw)
 	}
 	return m.header
 }
@@ -235,21 +237,3 @@ func (m *Message) SetRaw(raw []byte) {
 
 // Changed reports whether a hook replaced the message.
 func (m *Message) Changed() bool { return m.generation > 0 }
-
-// headerOf returns the header block of raw: everything up to and including
-// the first empty line (CRLF or LF), or all of raw when it has none.
-func headerOf(raw []byte) []byte {
-	for i := 0; i < len(raw); i++ {
-		if raw[i] != '\n' {
-			continue
-		}
-		rest := raw[i+1:]
-		switch {
-		case len(rest) > 0 && rest[0] == '\n':
-			return raw[:i+2]
-		case len(rest) > 1 && rest[0] == '\r' && rest[1] == '\n':
-			return raw[:i+3]
-		}
-	}
-	return raw
-}

@@ -86,3 +86,18 @@ func TestLazyBody(t *testing.T) {
 		t.Fatalf("body fetched %d times", loads)
 	}
 }
+
+// TestHeaderCutFromRaw: the header a hook sees is message.Split's, also
+// for a message that starts with an empty line (no header at all).
+func TestHeaderCutFromRaw(t *testing.T) {
+	for raw, want := range map[string]string{
+		"Subject: x\r\n\r\nbody\r\n\r\nmore": "Subject: x\r\n\r\n",
+		"Subject: x\n\nbody":                 "Subject: x\n\n",
+		"\r\nbody\r\n\r\nmore":               "\r\n",
+		"Subject: no body":                   "Subject: no body",
+	} {
+		if got := string(NewMessage(nil, []byte(raw), nil).Header()); got != want {
+			t.Errorf("Header of %q = %q, want %q", raw, got, want)
+		}
+	}
+}
