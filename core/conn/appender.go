@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/imapshift/imapshift/core/dates"
 )
 
 // Appender is a logged-in connection dedicated to pipelined APPEND. It
@@ -172,7 +174,7 @@ func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]Append
 		b.WriteString(")")
 		if !m.Date.IsZero() {
 			b.WriteString(` "`)
-			b.WriteString(m.Date.Format("02-Jan-2006 15:04:05 -0700"))
+			b.WriteString(m.Date.Format(dates.IMAPLayout))
 			b.WriteString(`"`)
 		}
 		sync := !(a.plus || (a.minus && m.Size <= 4096))

@@ -2,7 +2,6 @@ package dates
 
 import (
 	"math"
-	"slices"
 	"time"
 )
 
@@ -116,56 +115,4 @@ func (w AgeWindow) SearchDates(now time.Time) (since, before time.Time, union bo
 func midnight(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-}
-
-// FormatSearchDate renders t's calendar day as an IMAP SEARCH date with a
-// two-digit day ("01-Jan-2020"), the form Mail::IMAPClient's Rfc3501_date
-// gives imapsync's SENTSINCE/SENTBEFORE searches.
-func FormatSearchDate(t time.Time) string {
-	return t.Format("02-Jan-2006")
-}
-
-// Combine merges the UID lists returned by the SENTSINCE search (maxList)
-// and the SENTBEFORE search (minList) according to the window; see
-// FromMaxMin. An unset bound's list is ignored.
-func (w AgeWindow) Combine(maxList, minList []uint32) []uint32 {
-	return FromMaxMin(maxList, minList, w.HasMax, w.HasMin, w.Union())
-}
-
-// FromMaxMin is imapsync's msgs_from_maxmin: it combines the UIDs found
-// newer than maxage (maxList) and older than minage (minList).
-//
-//   - hasMax and hasMin: the union of both lists when union is true
-//     (minage > maxage), else their intersection;
-//   - hasMax only: maxList; hasMin only: minList;
-//   - neither: an empty result (this function is only meaningful when an
-//     age option is given; without one no age search is made at all).
-//
-// The result is sorted ascending without duplicates and never aliases the
-// inputs; it is non-nil.
-func FromMaxMin(maxList, minList []uint32, hasMax, hasMin, union bool) []uint32 {
-	var out []uint32
-	switch {
-	case hasMax && hasMin && union:
-		out = append(slices.Clone(maxList), minList...)
-	case hasMax && hasMin:
-		inMin := make(map[uint32]struct{}, len(minList))
-		for _, u := range minList {
-			inMin[u] = struct{}{}
-		}
-		for _, u := range maxList {
-			if _, ok := inMin[u]; ok {
-				out = append(out, u)
-			}
-		}
-	case hasMax:
-		out = slices.Clone(maxList)
-	case hasMin:
-		out = slices.Clone(minList)
-	}
-	if out == nil {
-		return []uint32{}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }

@@ -11,16 +11,6 @@ import (
 // without the surrounding double quotes), as sent in APPEND.
 const IMAPLayout = "02-Jan-2006 15:04:05 -0700"
 
-// FormatIMAP renders t as an unquoted IMAP date-time, for example
-// "24-Aug-2010 16:00:00 +0200": two-digit day, English month abbreviation,
-// four-digit year, and t's own zone offset (t is not converted to UTC or to
-// the local zone). Offsets are written as ±hhmm; a sub-minute part of an
-// offset (only seen in historical zones) is dropped. Years outside 0..9999
-// do not fit the IMAP grammar and are not representable.
-func FormatIMAP(t time.Time) string {
-	return t.Format(IMAPLayout)
-}
-
 // dateOnlyHour, dateOnlyMin and dateOnlySec are the time of day imapsync
 // gives a date that has none ("21-Jun-2001" → 11:11:11 +0000).
 const (

@@ -10,7 +10,7 @@ import (
 const unparseable = "!unparseable"
 
 // goodDateVectors are the rows of spec 7.5 (good_date; imapsync quotes its
-// output, FormatIMAP does not), followed by imapshift's own cases.
+// output, IMAPLayout does not), followed by imapshift's own cases.
 var goodDateVectors = []struct{ in, want string }{
 	// spec 7.5, in table order
 	{"24-Aug-2010 16:00:00 +0200", "24-Aug-2010 16:00:00 +0200"},
@@ -100,7 +100,7 @@ func TestGoodDate(t *testing.T) {
 		got, ok := GoodDate(v.in)
 		if v.want == unparseable {
 			if ok {
-				t.Errorf("GoodDate(%q) = %q, want ok=false", v.in, FormatIMAP(got))
+				t.Errorf("GoodDate(%q) = %q, want ok=false", v.in, got.Format(IMAPLayout))
 			}
 			continue
 		}
@@ -108,7 +108,7 @@ func TestGoodDate(t *testing.T) {
 			t.Errorf("GoodDate(%q): ok=false, want %q", v.in, v.want)
 			continue
 		}
-		if s := FormatIMAP(got); s != v.want {
+		if s := got.Format(IMAPLayout); s != v.want {
 			t.Errorf("GoodDate(%q) = %q, want %q", v.in, s, v.want)
 		}
 	}
@@ -129,7 +129,7 @@ func TestGoodDateInstant(t *testing.T) {
 	}
 }
 
-func TestFormatIMAP(t *testing.T) {
+func TestIMAPLayout(t *testing.T) {
 	cases := []struct {
 		t    time.Time
 		want string
@@ -140,8 +140,8 @@ func TestFormatIMAP(t *testing.T) {
 		{time.Date(999, 12, 31, 23, 59, 59, 0, time.UTC), "31-Dec-0999 23:59:59 +0000"},
 	}
 	for _, c := range cases {
-		if got := FormatIMAP(c.t); got != c.want {
-			t.Errorf("FormatIMAP(%v) = %q, want %q", c.t, got, c.want)
+		if got := c.t.Format(IMAPLayout); got != c.want {
+			t.Errorf("%v in IMAPLayout = %q, want %q", c.t, got, c.want)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/identity"
 )
 
@@ -232,7 +233,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 				if err != nil {
 					msg = err.Error()
 				}
-				e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fp.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format("02-Jan-2006 15:04:05 -0700"), msg))
+				e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fp.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format(dates.IMAPLayout), msg))
 				continue
 			}
 			// The budget was reserved for the size announced by host1.

@@ -154,26 +154,6 @@ func (c *Chain) FilterFlags(m *Message, flags []string) ([]string, error) {
 	return flags, nil
 }
 
-// NeedsBody reports whether a skip or flag hook may read message bodies.
-func (c *Chain) NeedsBody() bool {
-	for _, h := range c.Skips {
-		if !headerOnly(h.Hook) {
-			return true
-		}
-	}
-	for _, h := range c.Flags {
-		if !headerOnly(h.Hook) {
-			return true
-		}
-	}
-	return false
-}
-
-func headerOnly(h any) bool {
-	ho, ok := h.(HeaderOnly)
-	return ok && ho.HeaderOnly()
-}
-
 // Empty reports whether the chain has no message hooks.
 func (c *Chain) Empty() bool {
 	return len(c.Skips) == 0 && len(c.Rewrites) == 0 && len(c.Flags) == 0

@@ -291,30 +291,6 @@ func TestPerlNumber(t *testing.T) {
 	}
 }
 
-func TestStatsConcurrent(t *testing.T) {
-	s := NewStats(rigStart)
-	done := make(chan bool)
-	for g := range 8 {
-		go func() {
-			for i := range 1000 {
-				s.Transferred(int64(g*1000 + i))
-				s.Skipped(1)
-				s.Add(DupHost1, 1)
-				s.Errors.Inc()
-				_ = s.Snapshot()
-			}
-			done <- true
-		}()
-	}
-	for range 8 {
-		<-done
-	}
-	snap := s.Snapshot()
-	if snap.Transferred != 8000 || snap.Skipped != 8000 || snap.DupHost1 != 8000 || snap.Errors != 8000 || snap.Biggest != 7999 {
-		t.Errorf("after concurrent updates: %+v", snap.Counters)
-	}
-}
-
 func TestFolderSizesGolden(t *testing.T) {
 	sizes := []FolderSize{
 		{Name1: "[&ZeVnLIqe-] = [日本語]", Name2: "[&ZeVnLIqe-] = [日本語]",
