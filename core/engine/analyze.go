@@ -229,12 +229,17 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		}
 		fp.selected1++
 		fp.keys1[key] = struct{}{}
+		have, ok := on2[key]
+		// Flags matter for a copy, a flag resync or --debugflags; for a
+		// message already on host2 otherwise, flag hooks (which may read
+		// the body) are not run.
+		needFlags := !ok || e.opts.ResyncFlags || e.opts.DebugFlags
 		hostFlags := m.flags
 		var msg *hooks.Message
 		if e.hooks.any() {
 			msg = hookMessage(fp, m, func() ([]byte, error) { return load(m.uid) })
 			reason, by, err := e.hooks.planSkips.Skip(msg)
-			if err == nil && reason == "" && len(e.hooks.flags.Flags) > 0 {
+			if err == nil && reason == "" && needFlags && len(e.hooks.flags.Flags) > 0 {
 				var fl []string
 				fl, err = e.hooks.flags.FilterFlags(msg, flagStrings(withoutRecent(m.flags)))
 				hostFlags = imapFlags(fl)
@@ -248,8 +253,10 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 				continue
 			}
 		}
-		flags := e.flagsFor2(fp, hostFlags)
-		have, ok := on2[key]
+		var flags []imap.Flag
+		if needFlags {
+			flags = e.flagsFor2(fp, hostFlags)
+		}
 		if e.opts.DebugFlags {
 			e.debugFlags(fp, m.uid, m.flags, flags, have, ok)
 		}

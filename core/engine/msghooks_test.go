@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,5 +151,43 @@ func TestDryRunPreviewsHookDecisions(t *testing.T) {
 	}
 	if msgs, _ := p.u2.Messages("INBOX"); len(msgs) != 0 {
 		t.Fatal("dry run appended")
+	}
+}
+
+// bodyFlagCounter is a flag hook that reads the body and counts its calls.
+type bodyFlagCounter struct{ calls *atomic.Int32 }
+
+func (b bodyFlagCounter) Flags(m *hooks.Message, flags []string) ([]string, error) {
+	b.calls.Add(1)
+	_, err := m.Raw()
+	return flags, err
+}
+
+// TestFlagHooksOnlyWhereFlagsMatter: a body-reading flag hook runs for
+// messages to copy, and, for messages already on host2, only when flags
+// are resynced: a rerun with --noresyncflags runs it (and fetches the
+// body) for none.
+func TestFlagHooksOnlyWhereFlagsMatter(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 5, 300)
+	var calls atomic.Int32
+	sync := func(resync bool) {
+		var out bytes.Buffer
+		opts := p.options(t, &out)
+		opts.ResyncFlags = resync
+		opts.Hooks = &hooks.Chain{Flags: []hooks.Named[hooks.FlagFilter]{{Name: "count", Hook: bodyFlagCounter{&calls}}}}
+		if res := run(t, opts); res.Errors.Count() != 0 {
+			t.Fatalf("errors %v", res.Errors.Messages())
+		}
+	}
+	for _, tc := range []struct {
+		resync bool
+		want   int32
+	}{{false, 5}, {false, 0}, {true, 5}} {
+		calls.Store(0)
+		sync(tc.resync)
+		if got := calls.Load(); got != tc.want {
+			t.Errorf("resyncflags %v: the flag hook ran %d times, want %d", tc.resync, got, tc.want)
+		}
 	}
 }
