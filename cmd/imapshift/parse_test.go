@@ -44,7 +44,6 @@ func TestParseValues(t *testing.T) {
 		{"sanitize", []string{"--host1", " imap.exam  ple.org/ ", "--user1", " joe "}, func(s *Settings) any { return []string{s.Host1.Host, s.Host1.User} }, []string{"imap.example.org", "joe"}},
 		{"nosanitize", []string{"--host1", " h ", "--nosanitize"}, func(s *Settings) any { return s.Host1.Host }, " h "},
 		{"idatefromheader", []string{"--idatefromheader"}, func(s *Settings) any { return s.SyncInternalDates }, false},
-		{"dry1 follows dry", []string{"--dry"}, func(s *Settings) any { return s.Dry1 }, true},
 		{"accepted no-ops", []string{"--releasecheck", "--nomodulesversion", "--buffersize", "8192000"}, func(s *Settings) any { return s.BufferSize }, 8192000},
 		{"not implemented at default", []string{"--nosyncacls", "--nodelete2", "--debugssl", "1", "--pidfile", ""}, func(s *Settings) any { return s.SyncACLs }, false},
 		{"is set", []string{"--prefix1", ""}, func(s *Settings) any { return []bool{s.IsSet("prefix1"), s.IsSet("prefix2")} }, []bool{true, false}},

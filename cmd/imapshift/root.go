@@ -88,7 +88,7 @@ func (a *app) execute(ctx context.Context, args []string) error {
 	root.SetArgs(cmdline)
 	_, err := root.ExecuteContextC(ctx)
 	if err != nil && !a.ran {
-		if _, ok := findCode(err); !ok {
+		if _, ok := exitcode.Find(err); !ok {
 			err = exitcode.Wrap(exitcode.Usage, err)
 		}
 	}

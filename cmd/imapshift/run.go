@@ -71,7 +71,7 @@ func (a *app) main(args []string) int {
 	}
 	code := exitcode.OK
 	if err != nil {
-		code = exitCodeOf(err)
+		code = exitcode.Of(err)
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			code = stopCode(a.ctl.stoppedBy())
 			if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
@@ -82,41 +82,6 @@ func (a *app) main(args []string) int {
 	}
 	a.endRun()
 	return int(code)
-}
-
-// exitCoder is an error that knows its exit code, like *conn.Error.
-type exitCoder interface{ ExitCode() exitcode.Code }
-
-// exitCodeOf returns the code of the first error in err's tree that
-// carries one (*exitcode.Error or an exitCoder), else EXIT_CATCH_ALL.
-func exitCodeOf(err error) exitcode.Code {
-	if c, ok := findCode(err); ok {
-		return c
-	}
-	return exitcode.CatchAll
-}
-
-func findCode(err error) (exitcode.Code, bool) {
-	if err == nil {
-		return 0, false
-	}
-	if e, ok := err.(*exitcode.Error); ok {
-		return e.Code, true
-	}
-	if ec, ok := err.(exitCoder); ok {
-		return ec.ExitCode(), true
-	}
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		return findCode(u.Unwrap())
-	case interface{ Unwrap() []error }:
-		for _, e := range u.Unwrap() {
-			if c, ok := findCode(e); ok {
-				return c, true
-			}
-		}
-	}
-	return 0, false
 }
 
 func oneLine(s string) string {

@@ -150,7 +150,7 @@ func TestScriptHooks(t *testing.T) {
 			t.Errorf("%q: %v", src, err)
 		}
 	}
-	if _, err := scriptHooks(mustParse(t, "--script", filepath.Join(dir, "nope.lua"))); err == nil || exitCodeOf(err) != exitcode.Usage {
+	if _, err := scriptHooks(mustParse(t, "--script", filepath.Join(dir, "nope.lua"))); err == nil || exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("missing script: %v", err)
 	}
 	// Log lines go to the run's output.

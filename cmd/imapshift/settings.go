@@ -177,7 +177,7 @@ type Settings struct {
 
 	// Miscellaneous.
 	Dry            bool          `opt:"dry"`
-	Dry1           bool          `opt:"dry1"` // follows Dry unless given
+	Dry1           bool          `opt:"dry1"` // accepted: --dry already previews
 	JustConnect    bool          `opt:"justconnect"`
 	JustLogin      bool          `opt:"justlogin"`
 	JustBanner     bool          `opt:"justbanner"`
@@ -275,9 +275,6 @@ func newSettings(vs *valueSet, args []string) (*Settings, error) {
 	}
 	if s.IDateFromHeader {
 		s.SyncInternalDates = false
-	}
-	if s.Dry && !s.IsSet("dry1") {
-		s.Dry1 = true
 	}
 	if s.TmpDir == "" {
 		s.TmpDir = os.TempDir()

@@ -208,8 +208,8 @@ func TestPasswords(t *testing.T) {
 	}
 	s := mustParse(t, "--password1", "a")
 	err := s.resolvePasswords(passwordSource{stdin: strings.NewReader(""), prompt: &bytes.Buffer{}, getenv: func(string) string { return "" }})
-	if err == nil || exitCodeOf(err) != 64 || !strings.Contains(err.Error(), "no password for user2") {
-		t.Errorf("no password, no terminal: %v (exit %d)", err, exitCodeOf(err))
+	if err == nil || exitcode.Of(err) != 64 || !strings.Contains(err.Error(), "no password for user2") {
+		t.Errorf("no password, no terminal: %v (exit %d)", err, exitcode.Of(err))
 	}
 }
 

@@ -62,7 +62,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.Subfolder1, o.Subfolder2 = s.Host1.Subfolder, s.Host2.Subfolder
 	o.Subscribe, o.SubscribeAll, o.SkipEmptyFolders = s.Subscribe, s.SubscribeAll, s.SkipEmptyFolders
 	o.MixFolders, o.CheckSelectable, o.SyncACLs = s.MixFolders, s.CheckSelectable, s.SyncACLs
-	o.Delete2Folders, o.Delete1EmptyFolders = s.Delete2Folders, s.Delete1EmptyFolders
+	o.Delete1EmptyFolders = s.Delete1EmptyFolders
 	if err := deletionOptions(&o, s); err != nil {
 		return o, err
 	}
@@ -72,7 +72,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	if o.Delete2FoldersButNot, err = folderMatcher("delete2foldersbutnot", s.Delete2FoldersButNot); err != nil {
 		return o, err
 	}
-	o.Delete2Folders = o.Delete2Folders || s.Delete2FoldersOnly != "" || s.Delete2FoldersButNot != ""
+	o.Delete2Folders = s.Delete2Folders || s.Delete2FoldersOnly != "" || s.Delete2FoldersButNot != ""
 	if err := buildHooks(s, &o); err != nil {
 		return o, err
 	}
@@ -127,10 +127,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 		o.FolderSizesAtEnd = s.FolderSizes // imapsync: follows --foldersizes
 	}
 	o.Parallel, o.BodyBudget, o.MultiAppend = s.Parallel, s.BodyBudget, s.MultiAppend
-	o.TmpDir = s.TmpDir
-	if o.TmpDir == "" {
-		o.TmpDir = os.TempDir()
-	}
+	o.TmpDir = s.TmpDir // newSettings defaults it
 	o.ErrorsMax = s.ErrorsMax
 	o.ReconnectRetry1, o.ReconnectRetry2 = s.Host1.ReconnectRetry, s.Host2.ReconnectRetry
 	o.Out = out

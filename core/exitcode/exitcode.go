@@ -4,7 +4,6 @@
 package exitcode
 
 import (
-	"errors"
 	"fmt"
 )
 
@@ -105,15 +104,40 @@ func Wrap(code Code, err error) error {
 	return &Error{Code: code, Err: err}
 }
 
-// Of returns the exit code for err: OK for nil, the code of the outermost
-// *Error in its chain, or CatchAll when none carries a code.
+// Coder is an error that knows its exit code without being an *Error
+// (like *conn.Error).
+type Coder interface{ ExitCode() Code }
+
+// Of returns the exit code for err: OK for nil, the code of the first
+// error in its tree that carries one (Find), or CatchAll.
 func Of(err error) Code {
 	if err == nil {
 		return OK
 	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
+	if c, ok := Find(err); ok {
+		return c
 	}
 	return CatchAll
+}
+
+// Find returns the code of the first error in err's tree, outermost
+// first, that is an *Error or a Coder, and whether there is one.
+func Find(err error) (Code, bool) {
+	switch e := err.(type) {
+	case nil:
+		return 0, false
+	case *Error:
+		return e.Code, true
+	case Coder:
+		return e.ExitCode(), true
+	case interface{ Unwrap() error }:
+		return Find(e.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, u := range e.Unwrap() {
+			if c, ok := Find(u); ok {
+				return c, true
+			}
+		}
+	}
+	return 0, false
 }
