@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/testserver"
 )
 
