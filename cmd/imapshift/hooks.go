@@ -9,6 +9,7 @@ import (
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/perlre"
 	"github.com/imapshift/imapshift/plugins"
+	"github.com/imapshift/imapshift/scripting"
 )
 
 // pluginValues returns, for each built-in message plugin the command line
@@ -60,25 +61,26 @@ func pluginValues(s *Settings) map[string][]string {
 // presets' hooks and the --script files into the engine's hooks, in
 // imapsync's order (plugins.Order) with --addheader at its place among the
 // rewrites. Scripts run after the built-in plugins unless they ask to run
-// before them.
-func buildHooks(s *Settings, o *engine.Options) error {
+// before them. It returns the loaded scripts, also with an error, for the
+// caller to close.
+func buildHooks(s *Settings, o *engine.Options) ([]*scripting.Script, error) {
 	scripts, err := loadScripts(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	before, after := scripts.Before, scripts.After
 	o.FolderRules = append(o.FolderRules, before.Folders...)
 	if len(s.RegexTrans2) > 0 {
 		h, err := plugins.Build("regextrans2", s.RegexTrans2)
 		if err != nil {
-			return exitcode.Wrap(exitcode.Usage, err)
+			return scripts.Scripts, exitcode.Wrap(exitcode.Usage, err)
 		}
 		o.FolderRules = append(o.FolderRules, hooks.Named[hooks.FolderMapper]{Name: "regextrans2", Hook: h.(hooks.FolderMapper)})
 	}
 	values := pluginValues(s)
 	if len(s.PipeMess) > 0 && s.PipeMessCheck {
 		if err := plugins.CheckPipemess(s.PipeMess); err != nil {
-			return exitcode.New(exitcode.Usage, "--pipemess check failed (use --nopipemesscheck to skip it): %v", err)
+			return scripts.Scripts, exitcode.New(exitcode.Usage, "--pipemess check failed (use --nopipemesscheck to skip it): %v", err)
 		}
 	}
 	c := &hooks.Chain{
@@ -101,7 +103,7 @@ func buildHooks(s *Settings, o *engine.Options) error {
 			}
 			h, err := plugins.Build(name, vals)
 			if err != nil {
-				return exitcode.Wrap(exitcode.Usage, err)
+				return scripts.Scripts, exitcode.Wrap(exitcode.Usage, err)
 			}
 			switch kind {
 			case plugins.SkipHook:
@@ -117,7 +119,7 @@ func buildHooks(s *Settings, o *engine.Options) error {
 	c.Rewrites = append(c.Rewrites, after.Rewrites...)
 	c.Flags = append(c.Flags, after.Flags...)
 	o.Hooks = c
-	return nil
+	return scripts.Scripts, nil
 }
 
 // folderMatcher compiles a --delete2foldersonly/--delete2foldersbutnot

@@ -17,28 +17,6 @@ import (
 	"github.com/imapshift/imapshift/scripting"
 )
 
-// scriptHooks loads the hooks of the presets in use and of the --script
-// files, compiled once each, in one chain: first the scripts that set
-// run_before_plugins (in --script order), then the presets' hooks, then
-// the other scripts in --script order. The engine appends the folder
-// hooks after its built-in rules and the message hooks after the built-in
-// plugins; loadScripts gives the two groups apart. An unreadable script,
-// a syntax error or a hook with the wrong arity is a usage error (64).
-func scriptHooks(s *Settings) (*hooks.Chain, error) {
-	set, err := loadScripts(s)
-	if err != nil {
-		return nil, err
-	}
-	c := &hooks.Chain{}
-	for _, part := range []*hooks.Chain{set.Before, set.After} {
-		c.Folders = append(c.Folders, part.Folders...)
-		c.Skips = append(c.Skips, part.Skips...)
-		c.Rewrites = append(c.Rewrites, part.Rewrites...)
-		c.Flags = append(c.Flags, part.Flags...)
-	}
-	return c, nil
-}
-
 // scriptSet is the hooks of a run's scripts and presets: Before runs
 // before the built-in plugins, After after them.
 type scriptSet struct {
@@ -174,7 +152,7 @@ var hookFailed = exitcode.WithErrors
 // the message, printing each decision.
 func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOptions) error {
 	opts := scripting.Options{Timeout: o.Timeout, Log: scriptLogger(w)}
-	var before, chain hooks.Chain // as in a run: run_before_plugins scripts first
+	var before, after hooks.Chain // as in a run: run_before_plugins scripts first
 	var names []string
 	for _, f := range files {
 		sc, err := scripting.Load(f, opts)
@@ -185,7 +163,7 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 		if sc.BeforePlugins() {
 			sc.AppendTo(&before)
 		} else {
-			sc.AppendTo(&chain)
+			sc.AppendTo(&after)
 		}
 		hs := strings.Join(sc.Hooks(), ", ")
 		if hs == "" {
@@ -196,10 +174,7 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 		}
 		names = append(names, fmt.Sprintf("%s (%s)", f, hs))
 	}
-	chain.Folders = append(before.Folders, chain.Folders...)
-	chain.Skips = append(before.Skips, chain.Skips...)
-	chain.Rewrites = append(before.Rewrites, chain.Rewrites...)
-	chain.Flags = append(before.Flags, chain.Flags...)
+	chain := hooks.Concat(&before, &after)
 	fmt.Fprintf(w, "scripts: %s\n", strings.Join(names, ", "))
 	failed := false
 

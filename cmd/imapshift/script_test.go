@@ -230,3 +230,18 @@ func TestStripAttachmentsIsValidMIME(t *testing.T) {
 		}
 	}
 }
+
+// scriptHooks loads the hooks of the presets in use and of the --script
+// files, compiled once each, in one chain: first the scripts that set
+// run_before_plugins (in --script order), then the presets' hooks, then
+// the other scripts in --script order. The engine appends the folder
+// hooks after its built-in rules and the message hooks after the built-in
+// plugins; loadScripts gives the two groups apart. An unreadable script,
+// a syntax error or a hook with the wrong arity is a usage error (64).
+func scriptHooks(s *Settings) (*hooks.Chain, error) {
+	set, err := loadScripts(s)
+	if err != nil {
+		return nil, err
+	}
+	return hooks.Concat(set.Before, set.After), nil
+}

@@ -17,19 +17,35 @@ import (
 	"github.com/imapshift/imapshift/core/perlre"
 	"github.com/imapshift/imapshift/core/search"
 	"github.com/imapshift/imapshift/core/state"
+	"github.com/imapshift/imapshift/scripting"
 )
 
 // engineOptions turns the command line into the engine's options. It
-// dials nothing except the SSL probe that Side may run.
-func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Options, error) {
-	var o engine.Options
+// dials nothing except the SSL probe that Side may run. cleanup closes
+// what the options hold (the scripts' Lua states, the state file); on an
+// error, engineOptions has closed them already.
+func engineOptions(ctx context.Context, s *Settings, out io.Writer) (o engine.Options, cleanup func(), err error) {
+	var scripts []*scripting.Script
+	cleanup = func() {
+		for _, sc := range scripts {
+			sc.Close()
+		}
+		if o.State != nil {
+			o.State.Close()
+		}
+	}
+	defer func() {
+		if err != nil {
+			cleanup()
+			cleanup = nil
+		}
+	}()
 	s.ProbeSSL(ctx, out)
-	var err error
 	if o.Host1, err = s.Side(1); err != nil {
-		return o, err
+		return o, nil, err
 	}
 	if o.Host2, err = s.Side(2); err != nil {
-		return o, err
+		return o, nil, err
 	}
 	optional := func(name, v string) *string {
 		if s.IsSet(name) {
@@ -44,11 +60,11 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 		FolderFirst: s.FolderFirst, FolderLast: s.FolderLast, CheckFoldersExist: s.CheckFoldersExist,
 	}
 	if sel.Include, err = compilePerl("include", s.Include); err != nil {
-		return o, err
+		return o, nil, err
 	}
 	if !s.NoExclude {
 		if sel.Exclude, err = compilePerl("exclude", s.Exclude); err != nil {
-			return o, err
+			return o, nil, err
 		}
 	}
 	o.Selection = sel
@@ -64,17 +80,17 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.MixFolders, o.CheckSelectable, o.SyncACLs = s.MixFolders, s.CheckSelectable, s.SyncACLs
 	o.Delete1EmptyFolders = s.Delete1EmptyFolders
 	if err := deletionOptions(&o, s); err != nil {
-		return o, err
+		return o, nil, err
 	}
 	if o.Delete2FoldersOnly, err = folderMatcher("delete2foldersonly", s.Delete2FoldersOnly); err != nil {
-		return o, err
+		return o, nil, err
 	}
 	if o.Delete2FoldersButNot, err = folderMatcher("delete2foldersbutnot", s.Delete2FoldersButNot); err != nil {
-		return o, err
+		return o, nil, err
 	}
 	o.Delete2Folders = s.Delete2Folders || s.Delete2FoldersOnly != "" || s.Delete2FoldersButNot != ""
-	if err := buildHooks(s, &o); err != nil {
-		return o, err
+	if scripts, err = buildHooks(s, &o); err != nil {
+		return o, nil, err
 	}
 	o.AppendLimit = s.AppendLimit
 	o.Limits = engine.Limits{
@@ -84,11 +100,11 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	}
 	o.SkipCrossDuplicates, o.DebugCrossDuplicates = s.SkipCrossDuplicates, s.DebugCrossDuplicates
 	if s.SkipCrossDuplicates && s.UseCache {
-		return o, exitcode.New(exitcode.Usage, "--skipcrossduplicates and --usecache together are refused (imapsync refuses them too)")
+		return o, nil, exitcode.New(exitcode.Usage, "--skipcrossduplicates and --usecache together are refused (imapsync refuses them too)")
 	}
 	age, err := ageWindow(s)
 	if err != nil {
-		return o, err
+		return o, nil, err
 	}
 	o.MessageSelection = engine.Selection{Age: age, Now: time.Now(),
 		NoSearch1: !s.Host1.AbleToSearch, NoSearch2: !s.Host2.AbleToSearch}
@@ -98,7 +114,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 		}
 		crit, err := search.Parse(h.Search)
 		if err != nil {
-			return o, exitcode.Wrap(exitcode.Usage, fmt.Errorf("--search%d: %w", n+1, err))
+			return o, nil, exitcode.Wrap(exitcode.Usage, fmt.Errorf("--search%d: %w", n+1, err))
 		}
 		if n == 0 {
 			o.MessageSelection.Search1 = crit
@@ -109,7 +125,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	o.Identity = identity.Options{UseHeaders: s.UseHeader, MessageIDNoDomain: s.MessageIDNoDomain, NoSkipSize: !s.SkipSize}
 	if s.SkipHeader != "" {
 		if o.Identity.SkipHeader, err = identity.CompileSkipHeader(s.SkipHeader); err != nil {
-			return o, exitcode.New(exitcode.Usage, "--skipheader: %v", err)
+			return o, nil, exitcode.New(exitcode.Usage, "--skipheader: %v", err)
 		}
 	}
 	o.SyncDuplicates, o.AddHeader = s.SyncDuplicates, s.AddHeader
@@ -134,9 +150,9 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (engine.Opti
 	// Last, as the only step that holds a resource: on any earlier error
 	// no state file is left open.
 	if err := stateOptions(&o, s); err != nil {
-		return o, err
+		return o, nil, err
 	}
-	return o, nil
+	return o, cleanup, nil
 }
 
 // compilePerl compiles --include/--exclude patterns, which imapsync
@@ -156,13 +172,11 @@ func compilePerl(opt string, pats []string) ([]*regexp.Regexp, error) {
 // runEngine runs the engine with the command line's options and prints
 // the final report.
 func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engine.Options)) error {
-	o, err := engineOptions(ctx, s, out)
+	o, cleanup, err := engineOptions(ctx, s, out)
 	if err != nil {
 		return err
 	}
-	if o.State != nil {
-		defer o.State.Close()
-	}
+	defer cleanup()
 	if tweak != nil {
 		tweak(&o)
 	}

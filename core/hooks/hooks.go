@@ -143,6 +143,19 @@ func (c *Chain) Rewrite(m *Message) (changedBy []string, err error) {
 	return changedBy, nil
 }
 
+// Concat returns one chain running the hooks of parts in order: each
+// kind's hooks of the first part, then of the second, and so on.
+func Concat(parts ...*Chain) *Chain {
+	c := &Chain{}
+	for _, p := range parts {
+		c.Folders = append(c.Folders, p.Folders...)
+		c.Skips = append(c.Skips, p.Skips...)
+		c.Rewrites = append(c.Rewrites, p.Rewrites...)
+		c.Flags = append(c.Flags, p.Flags...)
+	}
+	return c
+}
+
 // FilterFlags runs the flag hooks in order.
 func (c *Chain) FilterFlags(m *Message, flags []string) ([]string, error) {
 	for _, h := range c.Flags {
