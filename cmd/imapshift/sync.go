@@ -26,7 +26,7 @@ import (
 // error, engineOptions has closed them already.
 func engineOptions(ctx context.Context, s *Settings, out io.Writer) (o engine.Options, cleanup func(), err error) {
 	var scripts []*scripting.Script
-	cleanup = func() {
+	closeAll := func() {
 		for _, sc := range scripts {
 			sc.Close()
 		}
@@ -36,8 +36,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (o engine.Op
 	}
 	defer func() {
 		if err != nil {
-			cleanup()
-			cleanup = nil
+			closeAll()
 		}
 	}()
 	s.ProbeSSL(ctx, out)
@@ -152,7 +151,7 @@ func engineOptions(ctx context.Context, s *Settings, out io.Writer) (o engine.Op
 	if err := stateOptions(&o, s); err != nil {
 		return o, nil, err
 	}
-	return o, cleanup, nil
+	return o, closeAll, nil
 }
 
 // compilePerl compiles --include/--exclude patterns, which imapsync
