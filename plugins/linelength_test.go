@@ -98,9 +98,13 @@ func TestTruncmess(t *testing.T) {
 
 func TestLineLengthCommandAndMinimum(t *testing.T) {
 	long := "Subject: x\r\n\r\n" + strings.Repeat("a", 50) + "\r\nshort\r\n"
-	h, err := Build("maxlinelengthcmd", []string{"20", "fold -w 10"})
+	// The limit is read like --maxlinelength's: "2_0" is 20, 0 is refused.
+	h, err := Build("maxlinelengthcmd", []string{"2_0", "fold -w 10"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := Build("maxlinelengthcmd", []string{"0", "fold -w 10"}); err == nil {
+		t.Error("a zero limit was accepted")
 	}
 	m := hooks.NewMessage(nil, []byte(long), nil)
 	if err := h.(hooks.MessageRewriter).Rewrite(m); err != nil {

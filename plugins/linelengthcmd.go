@@ -2,8 +2,6 @@ package plugins
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/imapshift/imapshift/core/hooks"
 )
@@ -29,9 +27,9 @@ func init() {
 			if len(values) != 2 {
 				return nil, fmt.Errorf("maxlinelengthcmd: needs --maxlinelength N and the command")
 			}
-			n, err := strconv.ParseInt(strings.TrimSpace(values[0]), 10, 64)
-			if err != nil || n < 1 {
-				return nil, fmt.Errorf("maxlinelengthcmd: --maxlinelength %q is not a positive integer", values[0])
+			n, err := parseInt("maxlinelength", values[0], 1)
+			if err != nil {
+				return nil, fmt.Errorf("maxlinelengthcmd: %w", err)
 			}
 			return lineLengthCmd{limit: n, pipe: NewPipemess([]string{values[1]}, PipemessTimeout)}, nil
 		},

@@ -37,11 +37,11 @@ func (writes) deleteFolder(ctx context.Context, w *worker, n int, name string) e
 		if err != nil {
 			return err
 		}
-		if n == 1 && w.sel1 == name || n == 2 && w.sel2 == name {
+		if sel := [2]*string{&w.sel1, &w.sel2}[n-1]; *sel == name {
 			if err := c.Unselect().Wait(); err != nil {
 				return err
 			}
-			w.sel1, w.sel2 = "", ""
+			*sel = "" // the other side keeps its selection
 		}
 		c.Unsubscribe(name).Wait() // not subscribed is fine
 		return c.Delete(name).Wait()
