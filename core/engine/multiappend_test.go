@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,11 +41,17 @@ func TestMultiAppendOnDovecot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
+	var trace lockedWriter
 	opts := dovecotOptions(t, d1, d2, "user2", "secret2", &out)
 	opts.Selection.Folders = []string{"INBOX"}
+	opts.Host2.Trace = &trace
 	res := run(t, opts)
 	if res.Errors.Count() != 0 || res.Transferred != 150 {
 		t.Fatalf("transferred %d, errors %v", res.Transferred, res.Errors.Messages())
+	}
+	// Batches: fewer APPEND commands than messages.
+	if n := strings.Count(trace.String(), ` APPEND "INBOX" `); n == 0 || n >= 150 {
+		t.Errorf("%d APPEND commands for 150 messages: no MULTIAPPEND batches", n)
 	}
 	if got, want := dovecotContents(t, d2, "user2", "secret2", "INBOX"), dovecotContents(t, d1, "user1", "secret1", "INBOX"); got != want {
 		t.Fatalf("host2 INBOX differs from host1")
@@ -58,6 +65,25 @@ func TestMultiAppendOnDovecot(t *testing.T) {
 	if res.Transferred != 5 || res.Errors.ExitCode() != exitcode.OverQuota {
 		t.Fatalf("quota: transferred %d, exit %d, errors %v\n%s", res.Transferred, res.Errors.ExitCode(), res.Errors.Messages(), out.String())
 	}
+}
+
+// lockedWriter is a bytes.Buffer safe for the traces of several
+// connections.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
 
 // dovecotContents renders a folder as sorted "sha256 flags date" lines.
