@@ -284,6 +284,13 @@ func parseZone(z string) (int, bool) {
 	return off, true
 }
 
+// strftimeLayouts are the strftime conversions that are a Go layout.
+var strftimeLayouts = map[byte]string{
+	'a': "Mon", 'A': "Monday", 'b': "Jan", 'B': "January", 'd': "02", 'e': "_2",
+	'H': "15", 'I': "03", 'm': "01", 'M': "04", 'p': "PM", 'S': "05", 'y': "06",
+	'z': "-0700", 'Z': "-0700", 'F': "2006-01-02", 'T': "15:04:05",
+}
+
 // strftime formats t with the C conversions %a %A %b %B %d %e %H %I %j %m
 // %M %p %S %s %y %Y %z %Z %F %T and %%.
 func strftime(t time.Time, f string) (string, error) {
@@ -297,45 +304,17 @@ func strftime(t time.Time, f string) (string, error) {
 		if i == len(f) {
 			return "", fmt.Errorf("format ends with %%")
 		}
+		if layout, ok := strftimeLayouts[f[i]]; ok {
+			b.WriteString(t.Format(layout))
+			continue
+		}
 		switch f[i] {
-		case 'a':
-			b.WriteString(t.Format("Mon"))
-		case 'A':
-			b.WriteString(t.Format("Monday"))
-		case 'b':
-			b.WriteString(t.Format("Jan"))
-		case 'B':
-			b.WriteString(t.Format("January"))
-		case 'd':
-			b.WriteString(t.Format("02"))
-		case 'e':
-			b.WriteString(t.Format("_2"))
-		case 'H':
-			b.WriteString(t.Format("15"))
-		case 'I':
-			b.WriteString(t.Format("03"))
 		case 'j':
 			fmt.Fprintf(&b, "%03d", t.YearDay())
-		case 'm':
-			b.WriteString(t.Format("01"))
-		case 'M':
-			b.WriteString(t.Format("04"))
-		case 'p':
-			b.WriteString(t.Format("PM"))
-		case 'S':
-			b.WriteString(t.Format("05"))
 		case 's':
 			b.WriteString(strconv.FormatInt(t.Unix(), 10))
-		case 'y':
-			b.WriteString(t.Format("06"))
 		case 'Y':
 			fmt.Fprintf(&b, "%04d", t.Year())
-		case 'z', 'Z':
-			b.WriteString(t.Format("-0700"))
-		case 'F':
-			b.WriteString(t.Format("2006-01-02"))
-		case 'T':
-			b.WriteString(t.Format("15:04:05"))
 		case '%':
 			b.WriteByte('%')
 		default:
