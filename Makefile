@@ -5,7 +5,8 @@
 #   make build   bin/imapshift
 #   make demo    run the built-in demo
 #   make vet     gofmt check + go vet
-#   make bench   the benchmark (core/bench), when there is one
+#   make check-tree  no tracked file over 1 MB or binary (part of make test)
+#   make bench   the benchmark (cmd/imapshift-bench)
 
 # Go from its default install location; dovecot lives in /usr/sbin, which a
 # non-root PATH often lacks.
@@ -18,7 +19,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo "sudo -n")
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := build
-.PHONY: test build demo vet bench deps dovecot
+.PHONY: test build demo vet bench deps dovecot check-tree
 
 # Dovecot (dovecot + doveadm from dovecot-core, imap + imap-login from
 # dovecot-imapd) is needed by the end-to-end tests; install it when missing.
@@ -37,7 +38,7 @@ dovecot deps:
 # appends its "SKIP: dovecot not available" lines to IMAPSHIFT_SKIP_LOG and
 # they are printed here. (With IMAPSHIFT_REQUIRE_DOVECOT=1 a missing Dovecot
 # is a failure, never a skip.)
-test: dovecot
+test: dovecot check-tree
 	@skiplog=$$(mktemp); \
 	echo "IMAPSHIFT_REQUIRE_DOVECOT=1 $(GO) test -count=1 -timeout 20m ./..."; \
 	IMAPSHIFT_REQUIRE_DOVECOT=1 IMAPSHIFT_SKIP_LOG=$$skiplog $(GO) test -count=1 -timeout 20m ./...; \
@@ -45,6 +46,10 @@ test: dovecot
 	if [ -s "$$skiplog" ]; then echo "--- skipped:" >&2; cat "$$skiplog" >&2; fi; \
 	rm -f "$$skiplog"; \
 	exit $$rc
+
+# Nothing built goes into git: no tracked file over 1 MB, no binary.
+check-tree:
+	@bash .ci/check-tree
 
 build:
 	$(GO) build -o bin/imapshift ./cmd/imapshift
@@ -57,4 +62,4 @@ vet:
 	$(GO) vet ./...
 
 bench:
-	@if [ -d core/bench ]; then $(GO) run ./core/bench $(BENCHARGS); else echo "no benchmark yet"; fi
+	$(GO) run ./cmd/imapshift-bench $(BENCHARGS)

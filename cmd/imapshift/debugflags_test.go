@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 // TestDebugFlags: --debugflags prints, for each message, its host1 flags
@@ -18,7 +18,7 @@ func TestDebugFlags(t *testing.T) {
 	p := newPair(t, "dora", "dirk", 0)
 	date := time.Date(2022, 5, 6, 7, 8, 9, 0, time.UTC)
 	raw := "From: a@example.org\r\nSubject: flagged\r\nMessage-ID: <f1@example.org>\r\n\r\nbody\r\n"
-	if err := p.u1.Seed("INBOX", testserver.Message{Raw: []byte(raw), Flags: []imap.Flag{`\Flagged`, "$Label1"}, Date: date}); err != nil {
+	if err := p.u1.Seed("INBOX", imapmem.Message{Raw: []byte(raw), Flags: []imap.Flag{`\Flagged`, "$Label1"}, Date: date}); err != nil {
 		t.Fatal(err)
 	}
 	r := runArgs(t, nil, append(p.args(), "--nolog", "--debugflags")...)
@@ -50,7 +50,7 @@ func TestDebugFlags(t *testing.T) {
 func TestDebugContent(t *testing.T) {
 	p := newPair(t, "cora", "carl", 0)
 	raw := "From: a@example.org\r\nSubject: shown\r\nMessage-ID: <c1@example.org>\r\n\r\nthe body\r\n"
-	if err := p.u1.Seed("INBOX", testserver.Message{Raw: []byte(raw), Date: time.Date(2022, 5, 6, 7, 8, 9, 0, time.UTC)}); err != nil {
+	if err := p.u1.Seed("INBOX", imapmem.Message{Raw: []byte(raw), Date: time.Date(2022, 5, 6, 7, 8, 9, 0, time.UTC)}); err != nil {
 		t.Fatal(err)
 	}
 	r := runArgs(t, nil, append(p.args(), "--nolog", "--debugcontent")...)

@@ -14,19 +14,19 @@ import (
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/mailbox"
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 // runDemo starts two in-process IMAP servers, fills the first with the
 // demo mailbox of testdata/, syncs it to the second with the real engine
 // and shows both sides before and after.
 func runDemo(ctx context.Context, out io.Writer, args []string) error {
-	s1, err := testserver.Start(testserver.Options{})
+	s1, err := imapmem.Start(imapmem.Options{})
 	if err != nil {
 		return err
 	}
 	defer s1.Close()
-	s2, err := testserver.Start(testserver.Options{})
+	s2, err := imapmem.Start(imapmem.Options{})
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func runDemo(ctx context.Context, out io.Writer, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	side := func(n int, s *testserver.Server, user, pass string) *conn.Config {
+	side := func(n int, s *imapmem.Server, user, pass string) *conn.Config {
 		return &conn.Config{Side: n, Host: s.Host(), Port: s.Port(), Mode: conn.TLSNone, User: user, Password: pass,
 			Timeout: 30 * time.Second, KeepAlive: true, ID: true, TryLogin: true}
 	}
@@ -76,7 +76,7 @@ func runDemo(ctx context.Context, out io.Writer, args []string) error {
 // and whether every distinct host1 message is on host2 byte for byte with
 // the flags and internal date of one of its copies (duplicates inside a
 // folder are copied once).
-func showSides(out io.Writer, u1, u2 *testserver.User) {
+func showSides(out io.Writer, u1, u2 *imapmem.User) {
 	boxes, _ := u1.Mailboxes()
 	mailbox.Sort(boxes)
 	fmt.Fprintf(out, "  %-28s %7s %7s  %s\n", "folder", "host1", "host2", "identical on host2")
@@ -112,7 +112,7 @@ func showSides(out io.Writer, u1, u2 *testserver.User) {
 // fingerprint identifies a stored message by its bytes, flags and date.
 // The "Message-Id: <UID@imapsync>" line that --addheader puts on top of a
 // message without one is left out, so such a copy matches its original.
-func fingerprint(m testserver.StoredMessage) string {
+func fingerprint(m imapmem.StoredMessage) string {
 	raw := m.Raw
 	if bytes.HasPrefix(raw, []byte("Message-Id: <")) {
 		if i := bytes.IndexByte(raw, '\n'); i > 0 && bytes.HasSuffix(bytes.TrimRight(raw[:i], "\r"), []byte("@imapsync>")) {

@@ -14,7 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/imapshift/imapshift/core/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 // imapshift runs the command line in-process and returns the exit code

@@ -17,8 +17,8 @@ import (
 
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/imapshift/imapshift/core/dovecot"
 	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 // dvAcct is one account of a Dovecot instance.

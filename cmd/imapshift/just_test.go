@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 // closedPort returns a local port nothing listens on.
@@ -34,9 +34,9 @@ func hostArgs(n int, port string, user, pass string) []string {
 }
 
 func TestJustLogin(t *testing.T) {
-	srv1 := testserver.StartT(t, testserver.Options{})
+	srv1 := imapmem.StartT(t, imapmem.Options{})
 	srv1.AddUser("alice", "secret-a")
-	srv2 := testserver.StartT(t, testserver.Options{})
+	srv2 := imapmem.StartT(t, imapmem.Options{})
 	srv2.AddUser("bob", "secret-b")
 	p1, p2 := strconv.Itoa(srv1.Port()), strconv.Itoa(srv2.Port())
 	closed := closedPort(t)
@@ -110,11 +110,11 @@ func TestJustLogin(t *testing.T) {
 }
 
 func TestJustLoginTLS(t *testing.T) {
-	srvTLS, _, err := testserver.NewTLSConfig()
+	srvTLS, _, err := imapmem.NewTLSConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := testserver.StartT(t, testserver.Options{TLSConfig: srvTLS})
+	srv := imapmem.StartT(t, imapmem.Options{TLSConfig: srvTLS})
 	srv.AddUser("alice", "secret-a")
 	plain, implicit := strconv.Itoa(srv.Port()), strconv.Itoa(srv.TLSPort())
 	ca := writeTestCA(t, t.TempDir()) // another certificate: verification fails
@@ -147,7 +147,7 @@ func TestJustLoginTLS(t *testing.T) {
 }
 
 func TestJustConnect(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	port := strconv.Itoa(srv.Port())
 	closed := closedPort(t)
 
@@ -188,7 +188,7 @@ func TestJustConnect(t *testing.T) {
 }
 
 func TestDebugIMAPMasksSecrets(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	srv.AddUser("alice", "secret-a")
 	port := strconv.Itoa(srv.Port())
 	args := append([]string{"justlogin", "--debugimap1"}, hostArgs(1, port, "alice", "secret-a")...)
@@ -261,9 +261,9 @@ func TestDispatch(t *testing.T) {
 // TestCompressNotOffered: --compress1 on a server without
 // COMPRESS=DEFLATE logs in uncompressed and says so.
 func TestCompressNotOffered(t *testing.T) {
-	srv1 := testserver.StartT(t, testserver.Options{})
+	srv1 := imapmem.StartT(t, imapmem.Options{})
 	srv1.AddUser("alice", "secret-a")
-	srv2 := testserver.StartT(t, testserver.Options{})
+	srv2 := imapmem.StartT(t, imapmem.Options{})
 	srv2.AddUser("bob", "secret-b")
 	args := append(append([]string{"--justlogin", "--compress1"}, hostArgs(1, strconv.Itoa(srv1.Port()), "alice", "secret-a")...), hostArgs(2, strconv.Itoa(srv2.Port()), "bob", "secret-b")...)
 	r := runArgs(t, nil, args...)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 // testTmp holds, for the whole package run, the default log directory
@@ -63,8 +63,8 @@ func imapshiftBinary(t *testing.T) string {
 
 // pair is a source and a destination account on two in-process servers.
 type pair struct {
-	src, dst *testserver.Server
-	u1, u2   *testserver.User
+	src, dst *imapmem.Server
+	u1, u2   *imapmem.User
 	extra    []string // options every run of the pair gets
 }
 
@@ -83,15 +83,15 @@ func newPair(t *testing.T, user1, user2 string, n int) *pair {
 // newPairSized is newPair with message bodies of about pad bytes.
 func newPairSized(t *testing.T, user1, user2 string, n, pad int) *pair {
 	t.Helper()
-	p := &pair{src: testserver.StartT(t, testserver.Options{}), dst: testserver.StartT(t, testserver.Options{})}
+	p := &pair{src: imapmem.StartT(t, imapmem.Options{}), dst: imapmem.StartT(t, imapmem.Options{})}
 	p.u1 = p.src.AddUser(user1, pass1)
 	p.u2 = p.dst.AddUser(user2, pass2)
 	date := time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC)
-	var msgs []testserver.Message
+	var msgs []imapmem.Message
 	for i := 0; i < n; i++ {
 		raw := fmt.Sprintf("From: a@example.org\r\nTo: b@example.org\r\nSubject: message %d\r\nMessage-ID: <m%d@example.org>\r\nDate: Thu, 4 Mar 2021 05:06:07 +0000\r\n\r\nbody %d\r\n", i, i, i)
 		raw += strings.Repeat(strings.Repeat("x", 76)+"\r\n", pad/78)
-		msgs = append(msgs, testserver.Message{Raw: []byte(raw), Date: date.Add(time.Duration(i) * time.Minute)})
+		msgs = append(msgs, imapmem.Message{Raw: []byte(raw), Date: date.Add(time.Duration(i) * time.Minute)})
 	}
 	if n > 0 {
 		if err := p.u1.Seed("INBOX", msgs...); err != nil {

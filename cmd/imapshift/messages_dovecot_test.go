@@ -19,8 +19,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
-	"github.com/imapshift/imapshift/core/dovecot"
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 // dvMessage is one message read back from a server.
@@ -434,11 +434,11 @@ func TestDovecotMessages(t *testing.T) {
 	t.Run("filterbuggyflags", func(t *testing.T) {
 		// Dovecot cannot hold such flags, so host1 is the in-process
 		// server; Dovecot (host2) refuses an APPEND with them.
-		ts := testserver.StartT(t, testserver.Options{})
+		ts := imapmem.StartT(t, imapmem.Options{})
 		u := ts.AddUser("buggy", "pw")
 		if err := u.Seed("INBOX",
-			testserver.Message{Raw: []byte(dvMessageBytes("bf1", "", "Hello\r\n")), Flags: []imap.Flag{imap.FlagSeen, `\X-Has-Attach`, "Forwarded"}, Date: dvDate},
-			testserver.Message{Raw: []byte(dvMessageBytes("bf2", "", "Hello\r\n")), Flags: []imap.Flag{`\Junk`, imap.FlagFlagged}, Date: dvDate},
+			imapmem.Message{Raw: []byte(dvMessageBytes("bf1", "", "Hello\r\n")), Flags: []imap.Flag{imap.FlagSeen, `\X-Has-Attach`, "Forwarded"}, Date: dvDate},
+			imapmem.Message{Raw: []byte(dvMessageBytes("bf2", "", "Hello\r\n")), Flags: []imap.Flag{`\Junk`, imap.FlagFlagged}, Date: dvDate},
 		); err != nil {
 			t.Fatal(err)
 		}

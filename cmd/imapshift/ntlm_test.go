@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 // TestNTLMLogin logs in with NTLMv2 to a server that checks the proof
@@ -13,9 +13,9 @@ import (
 // password is refused (exit 161, no fallback to LOGIN
 // with --notrylogin), and the password never shows in the trace.
 func TestNTLMLogin(t *testing.T) {
-	srv1 := testserver.StartT(t, testserver.Options{NTLMDomain: "EXAMPLE"})
+	srv1 := imapmem.StartT(t, imapmem.Options{NTLMDomain: "EXAMPLE"})
 	srv1.AddUser("alice", "secret-a")
-	srv2 := testserver.StartT(t, testserver.Options{})
+	srv2 := imapmem.StartT(t, imapmem.Options{})
 	srv2.AddUser("bob", "secret-b")
 	p1, p2 := strconv.Itoa(srv1.Port()), strconv.Itoa(srv2.Port())
 	side2 := hostArgs(2, p2, "bob", "secret-b")

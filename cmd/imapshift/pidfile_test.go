@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imapshift/imapshift/core/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 func TestPidFilePath(t *testing.T) {

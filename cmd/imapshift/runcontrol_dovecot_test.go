@@ -11,7 +11,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
-	"github.com/imapshift/imapshift/core/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 // seedBulk puts n distinct messages into folder of user.

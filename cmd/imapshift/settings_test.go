@@ -14,7 +14,7 @@ import (
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 func side(t *testing.T, n int, args ...string) *conn.Config {
@@ -124,7 +124,7 @@ func TestSSLArgs(t *testing.T) {
 // as PEM and returns the file name.
 func writeTestCA(t *testing.T, dir string) string {
 	t.Helper()
-	srvTLS, _, err := testserver.NewTLSConfig()
+	srvTLS, _, err := imapmem.NewTLSConfig()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imapshift/imapshift/core/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 // TestRealWorldCorpus syncs a directory of real-world messages (many

@@ -8,7 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/exitcode"
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 func TestDelete2RemovesExtrasAndDuplicates(t *testing.T) {
@@ -17,10 +17,10 @@ func TestDelete2RemovesExtrasAndDuplicates(t *testing.T) {
 	seedN(t, p.u2, "INBOX", 6, 300) // the same six
 	extra := []byte("Message-ID: <extra@x>\r\nSubject: only on host2\r\n\r\nx\r\n")
 	noID := []byte("Subject: unidentified on host2\r\n\r\nkept\r\n")
-	p.u2.Seed("INBOX", testserver.Message{Raw: extra}, testserver.Message{Raw: noID})
+	p.u2.Seed("INBOX", imapmem.Message{Raw: extra}, imapmem.Message{Raw: noID})
 	// A duplicate of message 0 on host2.
 	h1, _ := p.u1.Messages("INBOX")
-	p.u2.Seed("INBOX", testserver.Message{Raw: h1[0].Raw})
+	p.u2.Seed("INBOX", imapmem.Message{Raw: h1[0].Raw})
 
 	var out bytes.Buffer
 	opts := p.options(t, &out)
@@ -45,7 +45,7 @@ func TestDelete2ThresholdAndMerge(t *testing.T) {
 	seedN(t, p.u1, "INBOX", 1, 300)
 	seedN(t, p.u2, "INBOX", 5, 200) // <m0..m4@INBOX>: m0 matches host1's message
 	for i := range 5 {
-		p.u2.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <o" + string(rune('a'+i)) + "@x>\r\n\r\nx\r\n")})
+		p.u2.Seed("INBOX", imapmem.Message{Raw: []byte("Message-ID: <o" + string(rune('a'+i)) + "@x>\r\n\r\nx\r\n")})
 	}
 	var out bytes.Buffer
 	opts := p.options(t, &out)

@@ -15,25 +15,25 @@ import (
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/mailbox"
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 // pair is two in-process servers with one user each.
 type pair struct {
-	s1, s2 *testserver.Server
-	u1, u2 *testserver.User
+	s1, s2 *imapmem.Server
+	u1, u2 *imapmem.User
 }
 
 func newPair(t *testing.T) *pair {
 	t.Helper()
-	p := &pair{s1: testserver.StartT(t, testserver.Options{}), s2: testserver.StartT(t, testserver.Options{})}
+	p := &pair{s1: imapmem.StartT(t, imapmem.Options{}), s2: imapmem.StartT(t, imapmem.Options{})}
 	p.u1 = p.s1.AddUser("alice", "secret1")
 	p.u2 = p.s2.AddUser("bob", "secret2")
 	return p
 }
 
 func (p *pair) options(t *testing.T, out *bytes.Buffer) Options {
-	cfg := func(side int, s *testserver.Server, user, pass string) *conn.Config {
+	cfg := func(side int, s *imapmem.Server, user, pass string) *conn.Config {
 		return &conn.Config{Side: side, Host: s.Host(), Port: s.Port(), Mode: conn.TLSNone, User: user, Password: pass, Timeout: 10 * time.Second}
 	}
 	return Options{
@@ -50,7 +50,7 @@ func selAll() (s mailbox.Selection) { s.CheckFoldersExist = true; return }
 
 // snapshot renders a user's mailbox as comparable text: per folder, the
 // sorted list of (sha256 of bytes, flags, internal date).
-func snapshot(t *testing.T, u *testserver.User) map[string][]string {
+func snapshot(t *testing.T, u *imapmem.User) map[string][]string {
 	t.Helper()
 	boxes, err := u.Mailboxes()
 	if err != nil {
@@ -123,8 +123,8 @@ func TestSyncDemoMailbox(t *testing.T) {
 func TestFlagsResync(t *testing.T) {
 	p := newPair(t)
 	msg := []byte("Message-ID: <a@x>\r\nSubject: a\r\n\r\nbody\r\n")
-	p.u1.Seed("INBOX", testserver.Message{Raw: msg, Flags: []imap.Flag{imap.FlagSeen, "$Label1"}, Date: time.Date(2019, 5, 1, 10, 0, 0, 0, time.UTC)})
-	p.u2.Seed("INBOX", testserver.Message{Raw: msg, Flags: []imap.Flag{imap.FlagFlagged}, Date: time.Date(2019, 5, 1, 10, 0, 0, 0, time.UTC)})
+	p.u1.Seed("INBOX", imapmem.Message{Raw: msg, Flags: []imap.Flag{imap.FlagSeen, "$Label1"}, Date: time.Date(2019, 5, 1, 10, 0, 0, 0, time.UTC)})
+	p.u2.Seed("INBOX", imapmem.Message{Raw: msg, Flags: []imap.Flag{imap.FlagFlagged}, Date: time.Date(2019, 5, 1, 10, 0, 0, 0, time.UTC)})
 	var out bytes.Buffer
 	res := run(t, p.options(t, &out))
 	if res.Transferred != 0 {
@@ -204,7 +204,7 @@ func TestParallelOneAndEightGiveTheSameHost2(t *testing.T) {
 func TestUnidentifiedAndAddHeader(t *testing.T) {
 	p := newPair(t)
 	noID := []byte("From: a@example.org\r\nSubject: no id\r\n\r\nbody\r\n")
-	p.u1.Seed("Drafts", testserver.Message{Raw: noID, Flags: []imap.Flag{imap.FlagDraft}, Date: time.Date(2018, 1, 2, 3, 4, 5, 0, time.UTC)})
+	p.u1.Seed("Drafts", imapmem.Message{Raw: noID, Flags: []imap.Flag{imap.FlagDraft}, Date: time.Date(2018, 1, 2, 3, 4, 5, 0, time.UTC)})
 
 	var out bytes.Buffer
 	res := run(t, p.options(t, &out))
@@ -273,11 +273,11 @@ func TestProgressReportsEveryCopy(t *testing.T) {
 	raw := func(i int) []byte {
 		return []byte(fmt.Sprintf("Message-ID: <mixed%d@x>\r\nSubject: %d\r\n\r\nx\r\n", i, i))
 	}
-	p.u1.Seed("Mixed", testserver.Message{Raw: raw(0), Flags: []imap.Flag{imap.FlagFlagged}})
-	p.u2.Seed("Mixed", testserver.Message{Raw: raw(0)})
-	var more []testserver.Message
+	p.u1.Seed("Mixed", imapmem.Message{Raw: raw(0), Flags: []imap.Flag{imap.FlagFlagged}})
+	p.u2.Seed("Mixed", imapmem.Message{Raw: raw(0)})
+	var more []imapmem.Message
 	for i := 1; i <= 1500; i++ {
-		more = append(more, testserver.Message{Raw: raw(i)})
+		more = append(more, imapmem.Message{Raw: raw(i)})
 	}
 	p.u1.Seed("Mixed", more...)
 	var out bytes.Buffer
@@ -306,7 +306,7 @@ func TestSkipCrossDuplicates(t *testing.T) {
 	for _, n := range []int{1, 8} {
 		q := newPair(t)
 		for _, box := range []string{"A", "B", "C"} {
-			q.u1.Seed(box, testserver.Message{Raw: raw})
+			q.u1.Seed(box, imapmem.Message{Raw: raw})
 		}
 		var out bytes.Buffer
 		opts := q.options(t, &out)

@@ -14,17 +14,17 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/conn"
-	"github.com/imapshift/imapshift/core/dovecot"
 	"github.com/imapshift/imapshift/core/exitcode"
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
-func seedN(t *testing.T, u *testserver.User, box string, n, size int) {
+func seedN(t *testing.T, u *imapmem.User, box string, n, size int) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		body := strings.Repeat(fmt.Sprintf("line %d of message %d\r\n", i, i), size/30+1)
 		raw := fmt.Sprintf("Message-ID: <m%d@%s>\r\nSubject: message %d\r\nDate: Mon, 1 Feb 2021 10:00:00 +0000\r\n\r\n%s", i, box, i, body)
-		err := u.Seed(box, testserver.Message{Raw: []byte(raw), Flags: []imap.Flag{imap.FlagSeen}, Date: time.Date(2021, 2, 1, 10, 0, i%60, 0, time.UTC)})
+		err := u.Seed(box, imapmem.Message{Raw: []byte(raw), Flags: []imap.Flag{imap.FlagSeen}, Date: time.Date(2021, 2, 1, 10, 0, i%60, 0, time.UTC)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/hooks"
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 type skipSubject string
@@ -68,7 +68,7 @@ func TestMessageHooks(t *testing.T) {
 	date := time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC)
 	add := func(id, subject, body string, flags ...imap.Flag) []byte {
 		raw := []byte(fmt.Sprintf("Message-ID: <%s@x>\r\nSubject: %s\r\n\r\n%s\r\n", id, subject, body))
-		p.u1.Seed("INBOX", testserver.Message{Raw: raw, Flags: flags, Date: date})
+		p.u1.Seed("INBOX", imapmem.Message{Raw: raw, Flags: flags, Date: date})
 		return raw
 	}
 	plain := add("1", "hello", "normal", imap.FlagSeen, "$Label1")
@@ -78,8 +78,8 @@ func TestMessageHooks(t *testing.T) {
 	add("5", "broken", "rewrite fails")
 	// Already on host2 with other flags: the flag hook applies to the resync.
 	resync := []byte("Message-ID: <6@x>\r\nSubject: old\r\n\r\nold\r\n")
-	p.u1.Seed("INBOX", testserver.Message{Raw: resync, Flags: []imap.Flag{imap.FlagAnswered, "$Label1"}, Date: date})
-	p.u2.Seed("INBOX", testserver.Message{Raw: resync, Date: date})
+	p.u1.Seed("INBOX", imapmem.Message{Raw: resync, Flags: []imap.Flag{imap.FlagAnswered, "$Label1"}, Date: date})
+	p.u2.Seed("INBOX", imapmem.Message{Raw: resync, Date: date})
 
 	var out bytes.Buffer
 	opts := p.options(t, &out)
@@ -91,7 +91,7 @@ func TestMessageHooks(t *testing.T) {
 	res := run(t, opts)
 
 	msgs, _ := p.u2.Messages("INBOX")
-	got := map[string]testserver.StoredMessage{}
+	got := map[string]imapmem.StoredMessage{}
 	for _, m := range msgs {
 		_, subj, _ := strings.Cut(string(m.Raw), "Subject: ")
 		subj, _, _ = strings.Cut(subj, "\r\n")
@@ -131,9 +131,9 @@ func keysOf[V any](m map[string]V) []string {
 
 func TestDryRunPreviewsHookDecisions(t *testing.T) {
 	p := newPair(t)
-	p.u1.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <a@x>\r\nSubject: s\r\n\r\nSECRET\r\n")})
-	p.u1.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <b@x>\r\nSubject: spam\r\n\r\nx\r\n")})
-	p.u1.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <c@x>\r\nSubject: fine\r\n\r\nx\r\n")})
+	p.u1.Seed("INBOX", imapmem.Message{Raw: []byte("Message-ID: <a@x>\r\nSubject: s\r\n\r\nSECRET\r\n")})
+	p.u1.Seed("INBOX", imapmem.Message{Raw: []byte("Message-ID: <b@x>\r\nSubject: spam\r\n\r\nx\r\n")})
+	p.u1.Seed("INBOX", imapmem.Message{Raw: []byte("Message-ID: <c@x>\r\nSubject: fine\r\n\r\nx\r\n")})
 	var out bytes.Buffer
 	opts := p.options(t, &out)
 	opts.Dry = true

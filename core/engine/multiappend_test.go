@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/imapshift/imapshift/core/conn"
-	"github.com/imapshift/imapshift/core/dovecot"
 	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 func dovecotOptions(t *testing.T, d1, d2 *dovecot.Server, user2, pass2 string, out *bytes.Buffer) Options {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/state"
-	"github.com/imapshift/imapshift/core/testserver"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 func openState(t *testing.T, dir string) *state.Store {
@@ -57,7 +57,7 @@ func TestStateAcrossRuns(t *testing.T) {
 				t.Fatalf("second run sent %d FETCH to host1; unchanged folders must be skipped: %v", n, p.s1.Faults().Commands())
 			}
 			// New mail on host1 is copied.
-			p.u1.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <new@x>\r\nSubject: new\r\n\r\nnew\r\n")})
+			p.u1.Seed("INBOX", imapmem.Message{Raw: []byte("Message-ID: <new@x>\r\nSubject: new\r\n\r\nnew\r\n")})
 			if res := runWith(openState(t, dir)); res.Transferred != 1 {
 				t.Fatalf("third run transferred %d, want the new message", res.Transferred)
 			}
@@ -125,7 +125,7 @@ func TestUseUIDVerifiesLostAppends(t *testing.T) {
 	}
 	runWith()
 	for i := 0; i < 30; i++ {
-		p.u1.Seed("INBOX", testserver.Message{Raw: []byte("Message-ID: <late" + string(rune('a'+i)) + "@x>\r\nSubject: late\r\n\r\nx\r\n")})
+		p.u1.Seed("INBOX", imapmem.Message{Raw: []byte("Message-ID: <late" + string(rune('a'+i)) + "@x>\r\nSubject: late\r\n\r\nx\r\n")})
 	}
 	p.s2.Faults().DropAfterCommands("APPEND", 12)
 	if res := runWith(); res.ReconnectHost2 == 0 || res.Transferred != 30 {

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/imapshift/imapshift/core/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 // runWAN seeds a separate corpus of n messages into host1 user3 and times

@@ -1,4 +1,4 @@
-package testserver
+package imapmem
 
 import (
 	"crypto/tls"
@@ -8,7 +8,6 @@ import (
 	"log"
 	"net"
 	"sync"
-	"testing"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -95,11 +94,11 @@ func Start(opts Options) (*Server, error) {
 		s.caps = DefaultCaps()
 	}
 	if !s.caps.Has(imap.CapIMAP4rev1) && !s.caps.Has(imap.CapIMAP4rev2) {
-		return nil, errors.New("testserver: Caps must contain IMAP4rev1 or IMAP4rev2")
+		return nil, errors.New("imapmem: Caps must contain IMAP4rev1 or IMAP4rev2")
 	}
 	if s.caps.Has(imap.CapUnauthenticate) {
 		// imapserver would panic on every connection.
-		return nil, errors.New("testserver: UNAUTHENTICATE is not supported by the backend")
+		return nil, errors.New("imapmem: UNAUTHENTICATE is not supported by the backend")
 	}
 	s.faults = newFaults(s)
 
@@ -161,13 +160,21 @@ func (s *Server) serve(srv *imapserver.Server, ln net.Listener) {
 	}()
 }
 
+// TB is the part of testing.TB that StartT uses. It is spelt out so that
+// this package, which the demo command links, does not import testing.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // StartT starts a server and registers its Close with t.Cleanup. It
 // fails the test if the server cannot start.
-func StartT(t testing.TB, opts Options) *Server {
+func StartT(t TB, opts Options) *Server {
 	t.Helper()
 	s, err := Start(opts)
 	if err != nil {
-		t.Fatalf("testserver: %v", err)
+		t.Fatalf("imapmem: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -259,7 +266,7 @@ func (s *Server) ActiveConnections() int {
 }
 
 func (s *Server) String() string {
-	return fmt.Sprintf("testserver(%s)", s.Addr())
+	return fmt.Sprintf("imapmem(%s)", s.Addr())
 }
 
 func (s *Server) liveConns() []*imapserver.Conn {
@@ -290,7 +297,7 @@ func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver
 func (s *Server) newInspectSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 	pc, ok := c.NetConn().(*pipeConn)
 	if !ok || pc.user == nil {
-		return nil, nil, errors.New("testserver: unexpected inspection connection")
+		return nil, nil, errors.New("imapmem: unexpected inspection connection")
 	}
 	sess := &session{
 		srv:         s,
@@ -345,6 +352,6 @@ func (l *pipeListener) dial(u *User) (net.Conn, error) {
 	case <-l.done:
 		client.Close()
 		server.Close()
-		return nil, errors.New("testserver: server closed")
+		return nil, errors.New("imapmem: server closed")
 	}
 }

@@ -1,4 +1,4 @@
-package testserver
+package imapmem
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
-	"github.com/imapshift/imapshift/testdata"
+	"github.com/imapshift/imapshift/core/demomail"
 )
 
 // User is an account on a Server. Its methods are safe for concurrent use,
@@ -108,12 +108,12 @@ func (u *User) ensureMailbox(name string) error {
 func (u *User) Seed(mailbox string, msgs ...Message) error {
 	mailbox = normMailbox(mailbox)
 	if err := u.ensureMailbox(mailbox); err != nil {
-		return fmt.Errorf("testserver: create %q: %w", mailbox, err)
+		return fmt.Errorf("imapmem: create %q: %w", mailbox, err)
 	}
 	for i, m := range msgs {
 		opts := &imap.AppendOptions{Flags: m.Flags, Time: m.Date}
 		if _, err := u.mem.Append(mailbox, bytes.NewReader(m.Raw), opts); err != nil {
-			return fmt.Errorf("testserver: seed %q message %d: %w", mailbox, i, err)
+			return fmt.Errorf("imapmem: seed %q message %d: %w", mailbox, i, err)
 		}
 	}
 	return nil
@@ -186,7 +186,7 @@ func (u *User) Messages(mailbox string) ([]StoredMessage, error) {
 
 	sel, err := c.Select(normMailbox(mailbox), &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
-		return nil, fmt.Errorf("testserver: examine %q: %w", mailbox, err)
+		return nil, fmt.Errorf("imapmem: examine %q: %w", mailbox, err)
 	}
 	if sel.NumMessages == 0 {
 		return nil, nil
@@ -200,7 +200,7 @@ func (u *User) Messages(mailbox string) ([]StoredMessage, error) {
 		BodySection:  []*imap.FetchItemBodySection{body},
 	}).Collect()
 	if err != nil {
-		return nil, fmt.Errorf("testserver: fetch %q: %w", mailbox, err)
+		return nil, fmt.Errorf("imapmem: fetch %q: %w", mailbox, err)
 	}
 	out := make([]StoredMessage, 0, len(bufs))
 	for _, b := range bufs {
@@ -227,7 +227,7 @@ func (u *User) inspectClient() (*imapclient.Client, error) {
 	c := imapclient.New(conn, nil)
 	if err := c.WaitGreeting(); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("testserver: inspection connection: %w", err)
+		return nil, fmt.Errorf("imapmem: inspection connection: %w", err)
 	}
 	return c, nil
 }
@@ -236,7 +236,7 @@ func (u *User) inspectClient() (*imapclient.Client, error) {
 // special-use attributes, messages with flags and internal dates,
 // subscriptions) into this user.
 func (u *User) SeedDemo() error {
-	folders, err := testdata.DemoFolders()
+	folders, err := demomail.DemoFolders()
 	if err != nil {
 		return err
 	}
@@ -258,10 +258,10 @@ func (u *User) SeedDemo() error {
 			continue
 		}
 		if err := u.createMailbox(name, use); err != nil {
-			return fmt.Errorf("testserver: create %q: %w", name, err)
+			return fmt.Errorf("imapmem: create %q: %w", name, err)
 		}
 	}
-	msgs, subscribed, err := testdata.DemoMailbox()
+	msgs, subscribed, err := demomail.DemoMailbox()
 	if err != nil {
 		return err
 	}

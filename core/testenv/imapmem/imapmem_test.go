@@ -1,4 +1,4 @@
-package testserver_test
+package imapmem_test
 
 import (
 	"bufio"
@@ -17,8 +17,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/textproto"
 
-	"github.com/imapshift/imapshift/core/testserver"
-	"github.com/imapshift/imapshift/testdata"
+	"github.com/imapshift/imapshift/core/demomail"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
 const (
@@ -44,7 +44,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func dial(t *testing.T, srv *testserver.Server, opts *imapclient.Options) *imapclient.Client {
+func dial(t *testing.T, srv *imapmem.Server, opts *imapclient.Options) *imapclient.Client {
 	t.Helper()
 	c, err := imapclient.DialInsecure(srv.Addr(), opts)
 	if err != nil {
@@ -54,7 +54,7 @@ func dial(t *testing.T, srv *testserver.Server, opts *imapclient.Options) *imapc
 	return c
 }
 
-func login(t *testing.T, srv *testserver.Server, opts *imapclient.Options) *imapclient.Client {
+func login(t *testing.T, srv *imapmem.Server, opts *imapclient.Options) *imapclient.Client {
 	t.Helper()
 	c := dial(t, srv, opts)
 	if err := c.Login(user, pass).Wait(); err != nil {
@@ -107,7 +107,7 @@ func waitClosed(t *testing.T, c *imapclient.Client) {
 }
 
 func TestAppendUIDPlusDatesAndFlags(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	u := srv.AddUser(user, pass)
 	c := login(t, srv, nil)
 
@@ -181,9 +181,9 @@ func TestAppendUIDPlusDatesAndFlags(t *testing.T) {
 }
 
 func TestMailboxListSubscribeSpecialUseNamespace(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	u := srv.AddUser(user, pass)
-	if err := u.Seed("Projects/Q1 reports", testserver.Message{Raw: msg("a", 10)}); err != nil {
+	if err := u.Seed("Projects/Q1 reports", imapmem.Message{Raw: msg("a", 10)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := u.CreateMailbox("Sent", imap.MailboxAttrSent); err != nil {
@@ -280,7 +280,7 @@ func TestMailboxListSubscribeSpecialUseNamespace(t *testing.T) {
 	}
 
 	// RENAME INBOX leaves an empty INBOX.
-	if err := u.Seed("INBOX", testserver.Message{Raw: msg("in inbox", 10)}); err != nil {
+	if err := u.Seed("INBOX", imapmem.Message{Raw: msg("in inbox", 10)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Rename("INBOX", "Old/Inbox", nil).Wait(); err != nil {
@@ -295,7 +295,7 @@ func TestMailboxListSubscribeSpecialUseNamespace(t *testing.T) {
 }
 
 func TestRefuseCommand(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	srv.AddUser(user, pass)
 	c := login(t, srv, nil)
 	f := srv.Faults()
@@ -349,9 +349,9 @@ func TestRefuseCommand(t *testing.T) {
 }
 
 func TestDropAfterCommands(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	u := srv.AddUser(user, pass)
-	u.Seed("INBOX", testserver.Message{Raw: msg("one", 100)}, testserver.Message{Raw: msg("two", 100)})
+	u.Seed("INBOX", imapmem.Message{Raw: msg("one", 100)}, imapmem.Message{Raw: msg("two", 100)})
 	c := login(t, srv, nil)
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
@@ -414,10 +414,10 @@ func fetchBody(c *imapclient.Client, uid imap.UID) ([]byte, error) {
 }
 
 func TestDropMidLiteral(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	u := srv.AddUser(user, pass)
 	big := msg("big", 50000)
-	u.Seed("INBOX", testserver.Message{Raw: big})
+	u.Seed("INBOX", imapmem.Message{Raw: big})
 	f := srv.Faults()
 
 	// DropResponseAfterBytes: the FETCH response is cut inside the literal.
@@ -519,7 +519,7 @@ func tail(s string) string {
 }
 
 func TestDelay(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	srv.AddUser(user, pass)
 	c := login(t, srv, nil)
 	f := srv.Faults()
@@ -555,7 +555,7 @@ func TestDelay(t *testing.T) {
 }
 
 func TestBye(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	srv.AddUser(user, pass)
 	var dbg1, dbg2 syncBuffer
 	c1 := login(t, srv, &imapclient.Options{DebugWriter: &dbg1})
@@ -587,10 +587,10 @@ func TestBye(t *testing.T) {
 }
 
 func TestCountersAndPeek(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	u := srv.AddUser(user, pass)
 	for i := 0; i < 5; i++ {
-		u.Seed("INBOX", testserver.Message{Raw: msg(fmt.Sprint("m", i), 100)})
+		u.Seed("INBOX", imapmem.Message{Raw: msg(fmt.Sprint("m", i), 100)})
 	}
 	c := login(t, srv, nil)
 	f := srv.Faults()
@@ -642,7 +642,7 @@ func TestCountersAndPeek(t *testing.T) {
 }
 
 func TestLoginWithLiteralPassword(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	srv.AddUser("bob", "pässwörd \"quoted\"")
 	c := dial(t, srv, nil)
 	if err := c.Login("bob", "pässwörd \"quoted\"").Wait(); err != nil {
@@ -660,7 +660,7 @@ func TestLoginWithLiteralPassword(t *testing.T) {
 }
 
 func TestLimitConnections(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	srv.AddUser(user, pass)
 	srv.AddUser("other", pass)
 	srv.Faults().LimitConnections(1, nil)
@@ -691,8 +691,8 @@ func TestLimitConnections(t *testing.T) {
 }
 
 func TestTwoServers(t *testing.T) {
-	src := testserver.StartT(t, testserver.Options{})
-	dst := testserver.StartT(t, testserver.Options{Caps: imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}}})
+	src := imapmem.StartT(t, imapmem.Options{})
+	dst := imapmem.StartT(t, imapmem.Options{Caps: imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}}})
 	if src.Addr() == dst.Addr() || src.Port() == dst.Port() || src.Host() != "127.0.0.1" {
 		t.Fatalf("addresses %s %s", src.Addr(), dst.Addr())
 	}
@@ -700,7 +700,7 @@ func TestTwoServers(t *testing.T) {
 	du := dst.AddUser(user, pass)
 	date := time.Date(2015, 6, 7, 8, 9, 10, 0, time.UTC)
 	raw := msg("copied", 1000)
-	su.Seed("INBOX", testserver.Message{Raw: raw, Flags: []imap.Flag{imap.FlagSeen, "$Label1"}, Date: date})
+	su.Seed("INBOX", imapmem.Message{Raw: raw, Flags: []imap.Flag{imap.FlagSeen, "$Label1"}, Date: date})
 
 	cs, cd := login(t, src, nil), login(t, dst, nil)
 	if cd.Caps().Has(imap.CapMove) || cd.Caps().Has(imap.CapNamespace) {
@@ -725,11 +725,11 @@ func TestTwoServers(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	serverTLS, clientTLS, err := testserver.NewTLSConfig()
+	serverTLS, clientTLS, err := imapmem.NewTLSConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := testserver.StartT(t, testserver.Options{TLSConfig: serverTLS})
+	srv := imapmem.StartT(t, imapmem.Options{TLSConfig: serverTLS})
 	srv.AddUser(user, pass)
 
 	c, err := imapclient.DialTLS(srv.TLSAddr(), &imapclient.Options{TLSConfig: clientTLS})
@@ -762,7 +762,7 @@ func TestTLS(t *testing.T) {
 }
 
 func TestAppendLimit(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{AppendLimit: 1000})
+	srv := imapmem.StartT(t, imapmem.Options{AppendLimit: 1000})
 	srv.AddUser(user, pass)
 	c := login(t, srv, nil)
 	if lim, ok := c.Caps().AppendLimit(); !ok || lim == nil || *lim != 1000 {
@@ -775,11 +775,11 @@ func TestAppendLimit(t *testing.T) {
 }
 
 func TestDemoMailbox(t *testing.T) {
-	msgs, subscribed, err := testdata.DemoMailbox()
+	msgs, subscribed, err := demomail.DemoMailbox()
 	if err != nil {
 		t.Fatal(err)
 	}
-	folders, err := testdata.DemoFolders()
+	folders, err := demomail.DemoFolders()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -830,7 +830,7 @@ func TestDemoMailbox(t *testing.T) {
 		t.Errorf("folders %d subscribed %d", len(folders), len(subscribed))
 	}
 
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	u := srv.AddUser(user, pass)
 	if err := u.SeedDemo(); err != nil {
 		t.Fatal(err)
@@ -883,7 +883,7 @@ func TestDemoMailbox(t *testing.T) {
 }
 
 func TestCloseIdempotentAndRefusesNewConnections(t *testing.T) {
-	srv, err := testserver.Start(testserver.Options{Debug: io.Discard})
+	srv, err := imapmem.Start(imapmem.Options{Debug: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -908,7 +908,7 @@ type rawSession struct {
 	br *bufio.Reader
 }
 
-func rawDial(t *testing.T, srv *testserver.Server) *rawSession {
+func rawDial(t *testing.T, srv *imapmem.Server) *rawSession {
 	t.Helper()
 	c, err := net.Dial("tcp", srv.Addr())
 	if err != nil {
@@ -946,7 +946,7 @@ func (r *rawSession) readUntil(prefix string) []string {
 }
 
 func TestRawPipelinedRefusalAndLSUB(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+	srv := imapmem.StartT(t, imapmem.Options{})
 	u := srv.AddUser(user, pass)
 	u.CreateMailbox("Work/Old")
 	u.Subscribe("Work/Old", "Vanished")
@@ -999,9 +999,9 @@ func TestRawPipelinedRefusalAndLSUB(t *testing.T) {
 }
 
 func TestIMAP4rev2Caps(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{Caps: imap.CapSet{imap.CapIMAP4rev2: {}, imap.CapIMAP4rev1: {}}})
+	srv := imapmem.StartT(t, imapmem.Options{Caps: imap.CapSet{imap.CapIMAP4rev2: {}, imap.CapIMAP4rev1: {}}})
 	u := srv.AddUser(user, pass)
-	u.Seed("INBOX", testserver.Message{Raw: msg("rev2", 100)})
+	u.Seed("INBOX", imapmem.Message{Raw: msg("rev2", 100)})
 	c := login(t, srv, nil)
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
@@ -1012,7 +1012,7 @@ func TestIMAP4rev2Caps(t *testing.T) {
 	if _, err := c.Move(imap.UIDSetNum(1), "Dest").Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := testserver.Start(testserver.Options{Caps: imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUnauthenticate: {}}}); err == nil {
+	if _, err := imapmem.Start(imapmem.Options{Caps: imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUnauthenticate: {}}}); err == nil {
 		t.Error("UNAUTHENTICATE accepted")
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/imapshift/imapshift/core/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 // runFloor runs the floor tool: a pipelined FETCH of every body of host1

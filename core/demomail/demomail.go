@@ -1,9 +1,9 @@
-// Package testdata embeds test fixtures, currently the demo mailbox used by
-// the `demo` command and by tests (see core/testserver User.SeedDemo).
+// Package demomail embeds the demo mailbox used by the `demo` command and by
+// tests (see imapmem User.SeedDemo).
 //
-// The demo mailbox (directory demo/) is a small, invented account:
+// The demo mailbox (directory mail/) is a small, invented account:
 // 35 messages in 34 .eml files (CRLF line endings) spread over 15 folders,
-// described by demo/manifest.json. It covers plain text, 8bit and
+// described by mail/manifest.json. It covers plain text, 8bit and
 // quoted-printable bodies, RFC 2047 subjects (UTF-8, ISO-8859-1,
 // ISO-2022-JP), multipart/alternative, multipart/mixed with small base64
 // attachments, a forwarded message/rfc822, mailing-list headers, a message
@@ -13,7 +13,7 @@
 // system flags and the keywords $Label1 and NonJunk, with internal dates
 // between 2016 and 2021. All people and domains are invented
 // (example.org, example.com, documentation IP ranges).
-package testdata
+package demomail
 
 import (
 	"embed"
@@ -24,13 +24,13 @@ import (
 	"time"
 )
 
-//go:embed demo
+//go:embed mail
 var demoFS embed.FS
 
 // DemoMessage is one stored message of the demo mailbox.
 type DemoMessage struct {
 	Folder string    // mailbox name, '/' as hierarchy separator, UTF-8
-	File   string    // file name inside demo/
+	File   string    // file name inside mail/
 	Raw    []byte    // the message, CRLF line endings
 	Flags  []string  // IMAP flags and keywords, e.g. `\Seen`, `$Label1`
 	Date   time.Time // internal date
@@ -58,13 +58,13 @@ type demoManifest struct {
 }
 
 func loadManifest() (*demoManifest, error) {
-	b, err := demoFS.ReadFile("demo/manifest.json")
+	b, err := demoFS.ReadFile("mail/manifest.json")
 	if err != nil {
 		return nil, err
 	}
 	var m demoManifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("testdata: demo/manifest.json: %w", err)
+		return nil, fmt.Errorf("demomail: mail/manifest.json: %w", err)
 	}
 	return &m, nil
 }
@@ -102,15 +102,15 @@ func DemoMailbox() ([]DemoMessage, []string, error) {
 	msgs := make([]DemoMessage, 0, len(m.Messages))
 	for _, e := range m.Messages {
 		if !known[e.Folder] {
-			return nil, nil, fmt.Errorf("testdata: demo message %s: folder %q not declared", e.File, e.Folder)
+			return nil, nil, fmt.Errorf("demomail: demo message %s: folder %q not declared", e.File, e.Folder)
 		}
-		raw, err := demoFS.ReadFile(path.Join("demo", e.File))
+		raw, err := demoFS.ReadFile(path.Join("mail", e.File))
 		if err != nil {
-			return nil, nil, fmt.Errorf("testdata: demo message: %w", err)
+			return nil, nil, fmt.Errorf("demomail: demo message: %w", err)
 		}
 		date, err := time.Parse(time.RFC3339, e.Date)
 		if err != nil {
-			return nil, nil, fmt.Errorf("testdata: demo message %s: %w", e.File, err)
+			return nil, nil, fmt.Errorf("demomail: demo message %s: %w", e.File, err)
 		}
 		msgs = append(msgs, DemoMessage{
 			Folder: e.Folder,
@@ -126,7 +126,7 @@ func DemoMailbox() ([]DemoMessage, []string, error) {
 // DemoFS returns the demo directory (manifest.json and the .eml files) as
 // a read-only file system.
 func DemoFS() fs.FS {
-	sub, err := fs.Sub(demoFS, "demo")
+	sub, err := fs.Sub(demoFS, "mail")
 	if err != nil {
 		panic(err) // unreachable: the directory is embedded
 	}

@@ -34,7 +34,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/conn"
-	"github.com/imapshift/imapshift/core/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 type config struct {

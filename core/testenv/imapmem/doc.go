@@ -1,10 +1,10 @@
-// Package testserver runs in-process IMAP servers for tests and for the
+// Package imapmem runs in-process IMAP servers for tests and for the
 // `demo` command. A Server listens on 127.0.0.1 (OS-chosen port), keeps
 // everything in memory and can inject faults.
 //
-//	srv := testserver.StartT(t, testserver.Options{})
+//	srv := imapmem.StartT(t, imapmem.Options{})
 //	u := srv.AddUser("alice", "secret")           // has an empty INBOX
-//	u.Seed("Archive/2020", testserver.Message{Raw: raw, Flags: []imap.Flag{imap.FlagSeen}, Date: d})
+//	u.Seed("Archive/2020", imapmem.Message{Raw: raw, Flags: []imap.Flag{imap.FlagSeen}, Date: d})
 //	u.SeedDemo()                                   // the demo mailbox of package testdata
 //	c, _ := imapclient.DialInsecure(srv.Addr(), nil)
 //	...
@@ -79,4 +79,4 @@
 // connection after a number of bytes written to the client. Inspection
 // helpers (User.Messages etc.) use a private connection that is neither
 // counted nor faulted.
-package testserver
+package imapmem

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/imapshift/imapshift/core/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 // mbsyncRunner runs mbsync (isync 1.4) with a generated configuration: one

@@ -1,4 +1,4 @@
-package testserver
+package imapmem
 
 import (
 	"crypto/ecdsa"

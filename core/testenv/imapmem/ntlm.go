@@ -1,4 +1,4 @@
-package testserver
+package imapmem
 
 // NTLM (NTLMv2) on the server side, so that the client's AUTHENTICATE
 // NTLM can be tested against a server that checks the proof: Debian's
