@@ -6,6 +6,7 @@
 #   make demo    run the built-in demo
 #   make vet     gofmt check + go vet
 #   make check-tree  no tracked file over 1 MB or binary (part of make test)
+#   make crashtest  the kill -9 / restart test against Dovecot (minutes)
 #   make bench   the benchmark (cmd/imapshift-bench)
 
 # Go from its default install location; dovecot lives in /usr/sbin, which a
@@ -19,7 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo "sudo -n")
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := build
-.PHONY: test build demo vet bench deps dovecot check-tree
+.PHONY: test build demo vet bench deps dovecot check-tree crashtest
 
 # Dovecot (dovecot + doveadm from dovecot-core, imap + imap-login from
 # dovecot-imapd) is needed by the end-to-end tests; install it when missing.
@@ -63,3 +64,9 @@ vet:
 
 bench:
 	$(GO) run ./cmd/imapshift-bench $(BENCHARGS)
+
+# The kill test: a sync of 3,000 messages between two Dovecots is killed
+# with SIGKILL at IMAPSHIFT_CRASHTEST_POINTS points and restarted at once;
+# host2 is checked for duplicates and losses after every rerun.
+crashtest: dovecot
+	IMAPSHIFT_CRASHTEST=1 IMAPSHIFT_REQUIRE_DOVECOT=1 $(GO) test -count=1 -timeout 30m -run TestKillRestartExactlyOnce -v ./cmd/imapshift/
