@@ -101,11 +101,11 @@
 //
 // imapsync reconciles its cache when loading it: a host1 UID mapped to
 // several host2 UIDs keeps the largest host2 UID, and a host2 UID claimed
-// by several host1 UIDs keeps the largest host1 UID (spec 2.4 and the
-// cache_map vector of 7.6). [Reconcile] implements the rule for a list of
-// mappings, and [Store.Folder] applies it to what it loads (a host1 UID is
-// a key, so only the second half can apply there), deleting the losers
-// from the file and reporting them in [FolderState.Conflicts].
+// by several host1 UIDs keeps the largest host1 UID. Here a host1 UID is a
+// bbolt key, so it maps to one host2 UID at most and only the second half
+// can apply: [Store.Folder] applies it to what it loads, deletes the
+// losers from the file and reports them in [FolderState.Conflicts].
 // [FolderState.Prune] applies the other half of imapsync's load rule:
-// dropping entries whose host1 or host2 UID no longer exists.
+// dropping entries whose host1 or host2 UID no longer exists; the engine
+// then removes those UIDs from the file with [Batch.Delete].
 package state
