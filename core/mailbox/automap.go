@@ -57,20 +57,9 @@ var guessIndex = func() map[string]string {
 	return m
 }()
 
-// GuessNames returns the folder names (without prefix) that automap guesses
-// as special use use, or nil for an unknown use. The slice is a copy.
-func GuessNames(use string) []string {
-	for _, g := range guessTable {
-		if g.use == use {
-			return slices.Clone(g.names)
-		}
-	}
-	return nil
-}
-
 // GuessSpecial returns the special use guessed from name alone ("" if none):
 // prefix is removed from the start when present, then the rest must be
-// exactly one of the GuessNames. ("Sent", "") → `\Sent`; ("INBOX.Sent",
+// exactly one of the names automap knows for a special use (guessTable). ("Sent", "") → `\Sent`; ("INBOX.Sent",
 // "INBOX.") → `\Sent`; ("Blabla", "") → "".
 func GuessSpecial(name, prefix string) string {
 	if prefix != "" {
