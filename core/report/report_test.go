@@ -10,32 +10,8 @@ import (
 	"github.com/imapshift/imapshift/core/exitcode"
 )
 
-// Spec 7.6 bytes_display_string_dec / _bin, and figures of real logs.
+// BytesBin against imapsync's binary byte display and figures of real logs.
 func TestBytes(t *testing.T) {
-	dec := []struct {
-		n    int64
-		want string
-	}{
-		{0, "0 bytes"},
-		{999, "999 bytes"},
-		{-999, "-999 bytes"},
-		{1000, "1.000 KB"},
-		{999_999, "999.999 KB"},
-		{1_000_000, "1.000 MB"},
-		{1_000_500, "1.000 MB"},
-		{1_000_501, "1.001 MB"},
-		{999_999_499, "999.999 MB"},
-		{999_999_500, "1.000 GB"},
-		{999_999_500_000, "1.000 TB"},
-		{2_500_000_000, "2.500 GB"},
-		{999_999_500_000_000, "1.000 PB"},
-		{-1_000_501, "-1.001 MB"},
-	}
-	for _, tt := range dec {
-		if got := BytesDec(tt.n); got != tt.want {
-			t.Errorf("BytesDec(%d) = %q, want %q", tt.n, got, tt.want)
-		}
-	}
 	bin := []struct {
 		n    int64
 		want string
