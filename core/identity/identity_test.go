@@ -263,10 +263,6 @@ func TestRanker(t *testing.T) {
 			t.Errorf("Rank(%q) #%d = %q, %d; want %q, %d", k, i, got, rank, want[i], wantRank[i])
 		}
 	}
-	r.Reset()
-	if got, rank := r.Rank("a"); got != "a" || rank != 0 {
-		t.Errorf("after Reset, Rank(a) = %q, %d", got, rank)
-	}
 	// Ranking is what makes a folder with identical copies sync them all.
 	var h1, h2 Ranker
 	key, _ := Options{}.Key([]byte(sampleHeader), 0)

@@ -27,6 +27,3 @@ func (r *Ranker) Rank(key string) (ranked string, rank int) {
 	}
 	return key + "#" + strconv.Itoa(rank), rank
 }
-
-// Reset forgets every key, to reuse the Ranker for another folder.
-func (r *Ranker) Reset() { clear(r.seen) }
