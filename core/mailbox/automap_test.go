@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// TestGuessSpecial covers spec 7.2 guess_special and the name table.
+// TestGuessSpecial: a name, with the side's prefix removed, guesses a special
+// use when it is exactly one of guessTable's names.
 func TestGuessSpecial(t *testing.T) {
 	for _, tc := range []struct{ name, in, prefix, want string }{
 		{"guess_special Sent", "Sent", "", UseSent},
