@@ -3,7 +3,7 @@ package identity
 import "strconv"
 
 // Ranker numbers the copies of a key inside one folder for
-// --syncduplicates (spec 2.2): the first message with a key keeps it, the
+// --syncduplicates: the first message with a key keeps it, the
 // k-th extra copy gets "key#k". Used on both sides, it pairs host1 and host2
 // copies by rank, so a folder with three identical messages ends with three
 // on host2 and reruns copy nothing.

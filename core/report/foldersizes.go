@@ -58,7 +58,7 @@ func SumFolderSizes(sizes []FolderSize) SizeTotals {
 	return t
 }
 
-// WriteFolderSizes writes imapsync's folder sizes listing (spec 5.2): the
+// WriteFolderSizes writes imapsync's folder sizes listing: the
 // header for the listing before (before=true) or after the sync, three
 // lines and a blank line per folder, then the totals and the time spent.
 // A folder missing on host2 reads " does not exist yet" and counts as
