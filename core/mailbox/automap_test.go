@@ -11,9 +11,9 @@ import (
 // use when it is exactly one of guessTable's names.
 func TestGuessSpecial(t *testing.T) {
 	for _, tc := range []struct{ name, in, prefix, want string }{
-		{"guess_special Sent", "Sent", "", UseSent},
-		{"guess_special Blabla", "Blabla", "", ""},
-		{"guess_special INBOX.Sent", "INBOX.Sent", "INBOX.", UseSent},
+		{"Sent", "Sent", "", UseSent},
+		{"unknown name", "Blabla", "", ""},
+		{"prefix removed", "INBOX.Sent", "INBOX.", UseSent},
 		{"prefix not removed when absent", "Sent", "INBOX.", UseSent},
 		{"prefix required for INBOX.Sent", "INBOX.Sent", "", ""},
 		{"case-sensitive", "sent", "", ""},
