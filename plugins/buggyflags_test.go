@@ -5,7 +5,8 @@ import (
 	"testing"
 )
 
-// Spec 7.3: filterbuggyflags. imapsync's expected string
+// TestFilterBuggyFlags drops the flags some servers invent (\RECEIPTCHECKED,
+// \JUNK, \Indexed, ...) in any case. imapsync's expected string
 // `\Deleted \Answered  \Draft  \Flagged  ` keeps the spaces of the removed
 // flags; split into flags it is the list below.
 func TestFilterBuggyFlags(t *testing.T) {

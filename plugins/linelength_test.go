@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// Spec 7.4 max_line_length, plus CRLF, NUL and a last line without LF.
+// TestMaxLineLength: the longest line counts its LF; CRLF, NUL and a last
+// line without LF too.
 func TestMaxLineLength(t *testing.T) {
 	for _, tt := range []struct {
 		in   string
@@ -63,7 +64,8 @@ func TestMaxLineLengthSkip(t *testing.T) {
 	}
 }
 
-// Spec 7.4 truncmess, on raw bytes with CRLF, LF and NUL.
+// TestTruncmess cuts a message to N bytes, on raw bytes with CRLF, LF and
+// NUL.
 func TestTruncmess(t *testing.T) {
 	for _, tt := range []struct {
 		n, in, want string

@@ -1,8 +1,9 @@
 package plugins
 
 // Order returns the names of kind's built-in message plugins in the order
-// the engine must put them in the hooks.Chain, following imapsync's
-// copy_message (spec 3.1 and 3.5). Names not registered here (such as
+// the engine must put them in the hooks.Chain, following the order in
+// which imapsync transforms a message it copies and the flags it sets.
+// Names not registered here (such as
 // "addheader", which the engine applies itself) mark where the engine's
 // own step goes.
 //

@@ -19,6 +19,8 @@ const (
 	FlagHook                // hooks.FlagFilter
 )
 
+// String returns the kind's short name: "folder", "skip", "rewrite" or
+// "flags".
 func (k Kind) String() string {
 	return [...]string{"folder", "skip", "rewrite", "flags"}[k]
 }
@@ -29,7 +31,8 @@ type Plugin struct {
 	// implements ("regextrans2"); plans and errors show it.
 	Name string
 	Kind Kind
-	// Doc is a one-line description for `imapshift plugins`.
+	// Doc is a one-line description of what the plugin does, for a
+	// listing of the built-in plugins (see All).
 	Doc string
 	// New builds the hook from the option's values (one per occurrence of
 	// a repeatable option). Errors are usage errors: the run refuses to

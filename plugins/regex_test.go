@@ -28,7 +28,8 @@ func flagChain(t *testing.T, buggy bool, rules []string, in string) []string {
 	return out
 }
 
-// Spec 7.3 flag vectors. imapsync's expected outputs are strings, some
+// TestFlagVectors runs the --regexflag cases of imapsync's flag tests.
+// imapsync's expected outputs are strings, some
 // with double or trailing spaces left by the removed flags (str column);
 // once split into flags those spaces disappear, so the hooks are checked
 // against the split list, and the rules themselves against the exact

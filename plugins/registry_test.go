@@ -92,8 +92,9 @@ func TestAll(t *testing.T) {
 	}
 }
 
-// TestOrder checks imapsync's transform order (spec 3.1) and that
-// filterbuggyflags comes before regexflag (spec 3.5).
+// TestOrder checks imapsync's transform order (regexmess, then pipemess,
+// then the addheader prepend, then truncmess) and that filterbuggyflags
+// comes before the user's regexflag rules, as imapsync prepends its rule.
 func TestOrder(t *testing.T) {
 	want := []string{"regexmess", "disarmreadreceipts", "pipemess", "addheader", "truncmess", "maxlinelengthcmd"}
 	if got := Order(RewriteHook); !slices.Equal(got, want) {

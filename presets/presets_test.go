@@ -26,9 +26,10 @@ func render(s *Side) string {
 	return b.String()
 }
 
-// TestBuiltinsMatchSpec checks each built-in preset against spec section 4
-// (imapsync 2.229), value by value.
-func TestBuiltinsMatchSpec(t *testing.T) {
+// TestBuiltinsMatchImapsync checks each built-in preset, value by value,
+// against the options imapsync 2.229's preset sets: for the source side
+// alone, the destination side alone, and both sides.
+func TestBuiltinsMatchImapsync(t *testing.T) {
 	want := map[string][3]string{
 		"gmail": {
 			`automap=true

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// AgeWindow is the --maxage/--minage message selection (spec 3.3). Ages are
+// AgeWindow is the --maxage/--minage message selection. Ages are
 // in days and may be fractional; HasMax and HasMin say whether the option
 // was given at all, so "--maxage 0" (HasMax with MaxAge 0) is distinct from
 // no --maxage. The reference time ("now") is the program start.

@@ -2,12 +2,12 @@
 //
 //   - GoodDate, a tolerant parser for Date: header values and INTERNALDATE
 //     strings (imapsync's good_date), and FormatIMAP, which renders the IMAP
-//     date-time used as the APPEND date argument (spec 3.2, 7.5);
+//     date-time used as the APPEND date argument;
 //   - Epoch, the Unix time of an IMAP date-time string (imapsync's epoch);
 //   - AgeWindow, SearchDates and FromMaxMin, the --maxage/--minage message
-//     selection (spec 3.3, msgs_from_maxmin);
+//     selection (imapsync's msgs_from_maxmin);
 //   - SleepMaxMessages, SleepMaxBytes and SleepIfNeeded, the
-//     --maxmessagespersecond/--maxbytespersecond arithmetic (spec 3.8, 7.6).
+//     --maxmessagespersecond/--maxbytespersecond arithmetic.
 //
 // Nothing in this package does I/O or reads the clock: every function takes
 // "now" or the elapsed time as an argument, is deterministic, and is safe for

@@ -9,10 +9,11 @@ import (
 // such input unchanged and unquoted).
 const unparseable = "!unparseable"
 
-// goodDateVectors are the rows of spec 7.5 (good_date; imapsync quotes its
-// output, IMAPLayout does not), followed by imapshift's own cases.
+// goodDateVectors are the inputs imapsync's own good_date tests use, with
+// its outputs (imapsync quotes them, IMAPLayout does not), followed by
+// imapshift's own cases.
 var goodDateVectors = []struct{ in, want string }{
-	// spec 7.5, in table order
+	// imapsync's good_date cases
 	{"24-Aug-2010 16:00:00 +0200", "24-Aug-2010 16:00:00 +0200"},
 	{"24-Aug-2010 16:00:00", "24-Aug-2010 16:00:00 +0000"},
 	{"1-Sep-2010 16:00:00 +0200", "01-Sep-2010 16:00:00 +0200"},

@@ -1,5 +1,6 @@
 // Package identity computes the key that identifies a message on both sides
-// of a sync, the way imapsync does it in header mode (spec 2.1, 2.2, 7.4).
+// of a sync, the way imapsync does it in header mode. docs/identity.md
+// describes the key, duplicates and the remembered UID pairs as a whole.
 //
 // A key is the MD5 (base64, no padding, 22 characters) of the wanted header
 // lines of a message, each normalised, sorted and concatenated without a

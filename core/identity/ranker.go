@@ -3,7 +3,7 @@ package identity
 import "strconv"
 
 // Ranker numbers the copies of a key inside one folder for
-// --syncduplicates (spec 2.2): the first message with a key keeps it, the
+// --syncduplicates: the first message with a key keeps it, the
 // k-th extra copy gets "key#k". Used on both sides, it pairs host1 and host2
 // copies by rank, so a folder with three identical messages ends with three
 // on host2 and reruns copy nothing.
@@ -27,6 +27,3 @@ func (r *Ranker) Rank(key string) (ranked string, rank int) {
 	}
 	return key + "#" + strconv.Itoa(rank), rank
 }
-
-// Reset forgets every key, to reuse the Ranker for another folder.
-func (r *Ranker) Reset() { clear(r.seen) }

@@ -27,7 +27,7 @@ const (
 // SpecialUses lists the attributes automap handles.
 var SpecialUses = []string{UseAll, UseArchive, UseDrafts, UseFlagged, UseJunk, UseSent, UseTrash}
 
-// guessTable is imapsync's name → special-use table (spec 1.7.1), in UTF-8.
+// guessTable is imapsync's name → special-use table, in UTF-8.
 // Names match exactly (case-sensitive) after the side's prefix is removed.
 var guessTable = []struct {
 	use   string
@@ -57,21 +57,10 @@ var guessIndex = func() map[string]string {
 	return m
 }()
 
-// GuessNames returns the folder names (without prefix) that automap guesses
-// as special use use, or nil for an unknown use. The slice is a copy.
-func GuessNames(use string) []string {
-	for _, g := range guessTable {
-		if g.use == use {
-			return slices.Clone(g.names)
-		}
-	}
-	return nil
-}
-
 // GuessSpecial returns the special use guessed from name alone ("" if none):
 // prefix is removed from the start when present, then the rest must be
-// exactly one of the GuessNames. ("Sent", "") → `\Sent`; ("INBOX.Sent",
-// "INBOX.") → `\Sent`; ("Blabla", "") → "".
+// exactly one of the names of guessTable. ("Sent", "") → `\Sent`;
+// ("INBOX.Sent", "INBOX.") → `\Sent`; ("Blabla", "") → "".
 func GuessSpecial(name, prefix string) string {
 	if prefix != "" {
 		name = strings.TrimPrefix(name, prefix)
@@ -126,7 +115,7 @@ func sideSpecials(side string, folders []Folder, prefix string, notes *[]string)
 	return s
 }
 
-// Automap builds the --automap table (spec 1.7.1) from host1's and host2's
+// Automap builds the --automap table (see docs/folder-names.md) from host1's and host2's
 // LIST entries and their prefixes. Pass whole LISTs; the map has an entry
 // for every host1 folder that gets one, and Translator.Translate consults it
 // only for the folders it translates.

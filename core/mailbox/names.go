@@ -56,13 +56,6 @@ func Sort(names []string) {
 	}
 }
 
-// Sorted returns a sorted copy of names (see Sort); names is not modified.
-func Sorted(names []string) []string {
-	out := slices.Clone(names)
-	Sort(out)
-	return out
-}
-
 // Parents returns every ancestor of name for separator sep, outermost first,
 // as imapsync's folder creation computes them: the parent is the name up to
 // its last sep with edge blanks (spaces) trimmed, repeated until the parent

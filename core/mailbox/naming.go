@@ -100,11 +100,12 @@ type Naming struct {
 	SepFrom, PrefixFrom Source
 }
 
-// ResolveSide resolves one side's separator and prefix (spec 1.5) from its
-// LIST names (in folder order), the --sepN/--prefixN options (nil when not
+// ResolveSide resolves one side's separator and prefix from its LIST
+// names (in folder order), the --sepN/--prefixN options (nil when not
 // given) and ns, the first personal namespace (nil when NAMESPACE is not
-// supported or failed). A namespace with a NIL delimiter leaves the
-// separator to the guess.
+// supported or failed). For each, the option wins, then the namespace,
+// then the guess from the names. A namespace with a NIL delimiter leaves
+// the separator to the guess.
 func ResolveSide(names []string, sepOption, prefixOption *string, ns *Namespace) Naming {
 	var nsSep, nsPrefix *string
 	if ns != nil {

@@ -2,7 +2,8 @@ package mailbox
 
 import "testing"
 
-// TestGuessSeparator covers spec 7.2 guess_separator.
+// TestGuessSeparator: the most frequent of /, ., \\ and \ in all names
+// wins, / when none appears.
 func TestGuessSeparator(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -28,7 +29,8 @@ func TestGuessSeparator(t *testing.T) {
 	}
 }
 
-// TestGuessPrefix covers spec 7.2 guess_prefix.
+// TestGuessPrefix: INBOX. or INBOX/ (in the server's case) when every name
+// but INBOX starts with it, else empty.
 func TestGuessPrefix(t *testing.T) {
 	for _, tc := range []struct {
 		name  string

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Selection is the folder-selection part of the options (spec 1.6).
+// Selection is the folder-selection part of the options.
 // The zero value selects every host1 folder and checks nothing.
 type Selection struct {
 	// Folders are exact host1 names (--folder).
@@ -36,7 +36,7 @@ func (s Selection) DefaultAll() bool {
 
 // Select returns the host1 folders to sync, in sync order, from all (host1's
 // LIST), subscribed (host1's LSUB) and sep (host1's separator), following
-// imapsync (spec 1.6):
+// imapsync:
 //
 //  1. if Folders, Subscribed or FolderRec is given: the Folders, the
 //     subscribed names when Subscribed, and for each FolderRec X the names

@@ -14,7 +14,9 @@ func res(exprs ...string) []*regexp.Regexp {
 	return out
 }
 
-// TestSelectSortRequestedFolders covers spec 7.2 sort_requested_folders.
+// TestSelectSortRequestedFolders: --folderfirst names, then the rest sorted,
+// then --folderlast names; first/last names that are not selected are not
+// added.
 func TestSelectSortRequestedFolders(t *testing.T) {
 	for _, tc := range []struct {
 		name        string

@@ -8,7 +8,7 @@ import (
 // Rules reported by Translator.Translate.
 const (
 	RuleF1F2      = "f1f2"      // an exact --f1f2 entry
-	RuleAutomap   = "automap"   // an automap entry (§1.7.1)
+	RuleAutomap   = "automap"   // an automap entry
 	RuleTranslate = "translate" // the prefix/separator pipeline and its rules
 )
 
@@ -18,7 +18,7 @@ const (
 type Transform = func(string) (string, error)
 
 // Translator maps host1 folder names to host2 folder names exactly as
-// imapsync's imap2_folder_name does (spec 1.7). Fill it once, then call
+// imapsync's imap2_folder_name does (docs/folder-names.md). Fill it once, then call
 // Translate; it is safe for concurrent use as long as the fields are not
 // modified and the RegexTrans2 functions are themselves safe.
 type Translator struct {

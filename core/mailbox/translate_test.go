@@ -16,10 +16,11 @@ func replaceAll(old, new string) Transform {
 	return tr(func(s string) string { return strings.ReplaceAll(s, old, new) })
 }
 
-// TestTranslateSpecVectors holds every row of spec 7.2's imap2_folder_name
-// table; rows written "A or B" are split. "–" for fixslash2 means the
-// imapsync default (on).
-func TestTranslateSpecVectors(t *testing.T) {
+// TestTranslate runs the translation pipeline (docs/folder-names.md) over
+// the cases imapsync's own folder-name tests check: separator swaps with and
+// without fixslash2, prefixes, --f1f2, --regextrans2 and both subfolder
+// options.
+func TestTranslate(t *testing.T) {
 	slashDot := func(fix bool) Translator { return Translator{Sep1: "/", Sep2: ".", FixSlash2: fix} }
 	dotSlash := func(fix bool) Translator { return Translator{Sep1: ".", Sep2: "/", FixSlash2: fix} }
 	with := func(base Translator, f func(*Translator)) Translator { f(&base); return base }
@@ -179,7 +180,8 @@ func TestTranslateInboxFix(t *testing.T) {
 	})
 }
 
-// TestPrefixSeparatorInvert covers spec 7.2 prefix_seperator_invertion.
+// TestPrefixSeparatorInvert: prefix1 is stripped, separators swapped and
+// prefix2 added, except to INBOX.
 func TestPrefixSeparatorInvert(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"", "QQQ"},
@@ -189,7 +191,7 @@ func TestPrefixSeparatorInvert(t *testing.T) {
 		{"sss", "QQQttt"},
 		{"PPPsAAAsBBB", "QQQtAAAtBBB"},
 	} {
-		t.Run("prefix_seperator_invertion "+tc.in, func(t *testing.T) {
+		t.Run("prefix PPP to QQQ, separator s to t: "+tc.in, func(t *testing.T) {
 			if got := PrefixSeparatorInvert(tc.in, "PPP", "QQQ", "s", "t", false); got != tc.want {
 				t.Errorf("PrefixSeparatorInvert(%q) = %q, want %q", tc.in, got, tc.want)
 			}
@@ -204,15 +206,16 @@ func TestPrefixSeparatorInvert(t *testing.T) {
 	})
 }
 
-// TestSeparatorInvert covers spec 7.2 separator_invert.
+// TestSeparatorInvert: sep1 and sep2 trade places; fixslash2 turns a / left
+// over into _ when sep1 is /.
 func TestSeparatorInvert(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, sep1, sep2 string
 		fix                  bool
 		want                 string
 	}{
-		{"separator_invert dot to slash", "la/l.ala", ".", "/", false, "la.l/ala"},
-		{"separator_invert slash to dot fixslash2", "l.al/ala", "/", ".", true, "l_al.ala"},
+		{"dot to slash", "la/l.ala", ".", "/", false, "la.l/ala"},
+		{"slash to dot with fixslash2", "l.al/ala", "/", ".", true, "l_al.ala"},
 		{"same separators", "a/b.c", "/", "/", true, "a/b.c"},
 		{"empty sep2", "a/b", "/", "", true, "a/b"},
 		{"fixslash2 not for dot sep1", "a/b.c", ".", `\`, true, `a/b\c`},
@@ -227,7 +230,7 @@ func TestSeparatorInvert(t *testing.T) {
 	}
 }
 
-// TestInboxCaseFix covers spec 7.2 fix_Inbox_INBOX_mapping.
+// TestInboxCaseFix: a rule only when one side says INBOX and the other Inbox.
 func TestInboxCaseFix(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -252,7 +255,7 @@ func TestInboxCaseFix(t *testing.T) {
 	}
 }
 
-// TestSanitizeSubfolder covers spec 7.2 sanitize_subfolder.
+// TestSanitizeSubfolder: edge blanks go, and only [-_a-zA-Z0-9./ ] stays.
 func TestSanitizeSubfolder(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"empty is none", "", ""},

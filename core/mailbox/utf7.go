@@ -32,10 +32,10 @@ func plainASCII(s string) bool {
 	return true
 }
 
-// EncodeUTF7 returns the modified UTF-7 form (RFC 3501 §5.1.3) of the UTF-8
-// mailbox name s: printable ASCII stands for itself, '&' becomes "&-", and
-// every run of other characters becomes "&" + modified BASE64 of its UTF-16BE
-// form + "-". The result is canonical, so DecodeUTF7(EncodeUTF7(s)) == s for
+// EncodeUTF7 returns the modified UTF-7 form (RFC 3501's mailbox naming)
+// of the UTF-8 mailbox name s: printable ASCII stands for itself, '&'
+// becomes "&-", and every run of other characters becomes "&" + modified
+// BASE64 of its UTF-16BE form + "-". The result is canonical, so DecodeUTF7(EncodeUTF7(s)) == s for
 // every valid UTF-8 s. Invalid UTF-8 bytes are encoded as U+FFFD.
 func EncodeUTF7(s string) string {
 	if plainASCII(s) {

@@ -22,7 +22,7 @@ func substSeeds() []string {
 		`s/(?<=foo)bar/x/`, `s/a/b/e`, `tr/a-z//cd`, `s{a}{b}g`, `s/(a)|b/\u\L$1\E$+{x}/gimsx`,
 		`s/\x{263A}\N{U+41}\Q.*\E\R\h\v/$&$1${2}\1/`, `y/a-c/A-C/s`, `s'a'$b'`, `s/a{1500,2000}?/x/`,
 	}
-	for _, table := range [][]substCase{presetCases, manualCases, spec72Cases, semanticsCases} {
+	for _, table := range [][]substCase{presetCases, manualCases, folderNameCases, semanticsCases} {
 		for _, c := range table {
 			seeds = append(seeds, c.expr)
 		}

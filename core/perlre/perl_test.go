@@ -57,7 +57,7 @@ func TestAgainstPerl(t *testing.T) {
 		ours                 string
 	}
 	var jobs []job
-	for _, table := range [][]substCase{presetCases, manualCases, spec72Cases, semanticsCases} {
+	for _, table := range [][]substCase{presetCases, manualCases, folderNameCases, semanticsCases} {
 		for _, c := range table {
 			s, err := ParseSubst(c.expr)
 			if err != nil {

@@ -58,7 +58,7 @@ var presetCases = []substCase{
 	{"exchange2 drops Flagged", Exchange2DropFlagged, `\Deleted \Flagged \Answered \Draft`, `\Deleted  \Answered \Draft`},
 }
 
-// Presets of spec §4.
+// TestPresetRules runs the rules the presets add.
 func TestPresetRules(t *testing.T) {
 	runSubst(t, presetCases)
 	t.Run("gmail2 rules in order", func(t *testing.T) {
@@ -210,7 +210,7 @@ func TestManualRecipes(t *testing.T) {
 	})
 }
 
-var spec72Cases = []substCase{
+var folderNameCases = []substCase{
 	{"slash to X", `s,/,X,g`, "spam/spam", "spamXspam"},
 	{"slash to X with dot", `s,/,X,g`, "spam.spam/spam", "spam.spamXspam"},
 	{"blank to underscore", `s, ,_,g`, "bla bla", "bla_bla"},
@@ -226,10 +226,11 @@ var spec72Cases = []substCase{
 	{"inbox fix Inbox to INBOX", `s/^Inbox$/INBOX/x`, "Inbox", "INBOX"},
 }
 
-// Spec §7.2: the regextrans2 part of the folder-name vectors (input is the
-// name after the separator swap).
-func TestSpec72(t *testing.T) {
-	runSubst(t, spec72Cases)
+// TestFolderNameRules runs --regextrans2 rules of imapsync's folder-name
+// tests on the name after the separator swap, and the three rules
+// --subfolder2 adds.
+func TestFolderNameRules(t *testing.T) {
+	runSubst(t, folderNameCases)
 	// --subfolder2 Pf2.S1.S2 with prefix2 "Pf2." and sep2 "."
 	sub := []string{`s,^\QPf2.\E(.*),Pf2.Pf2.S1.S2.$1,`, `s,^INBOX$,Pf2.Pf2.S1.S2.INBOX,`, `s,^\QPf2.Pf2.\E,Pf2.,`}
 	for in, want := range map[string]string{"Pf2.F1.F2.F3": "Pf2.S1.S2.F1.F2.F3", "INBOX": "Pf2.S1.S2.INBOX"} {
@@ -241,8 +242,9 @@ func TestSpec72(t *testing.T) {
 	}
 }
 
-// Spec §7.3: --regexflag vectors.
-func TestSpec73(t *testing.T) {
+// TestFlagRules runs --regexflag rules of imapsync's flag tests and of its
+// documentation on flag lists.
+func TestFlagRules(t *testing.T) {
 	const std = `\Seen NonJunk $Spam`
 	cases := []struct {
 		name  string

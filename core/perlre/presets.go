@@ -1,7 +1,7 @@
 package perlre
 
-// Rules the presets add (spec §4), as imapsync writes them; each one
-// parses with ParseSubst.
+// Rules the presets (--gmail1, --office2, --domino2, ...) add, as imapsync
+// writes them; each one parses with ParseSubst.
 const (
 	// Gmail1DropPrefix is --gmail1's (and --gmail2's) --regextrans2: it
 	// removes "[Gmail]" and the character after it, first occurrence only.

@@ -6,7 +6,7 @@
 // Text output is imapsync 2.229's, byte for byte, wherever a script may
 // read it: every "Label : value" line of the statistics block, the folder
 // sizes tables, "Detected N errors", the error listing and the "Exiting
-// with return value" line (spec 5). Only lines that name imapsync itself
+// with return value" line. Only lines that name imapsync itself
 // (the release check hint and the homepage) name imapshift instead; see
 // StatsOptions.
 //

@@ -58,13 +58,7 @@ func SumFolderSizes(sizes []FolderSize) SizeTotals {
 	return t
 }
 
-// Diff returns the host2 - host1 difference of the totals, for the "Start
-// difference" and "Final difference" statistics lines.
-func (t SizeTotals) Diff() Diff {
-	return Diff{Messages: t.Host2.Messages - t.Host1.Messages, Bytes: t.Host2.Bytes - t.Host1.Bytes}
-}
-
-// WriteFolderSizes writes imapsync's folder sizes listing (spec 5.2): the
+// WriteFolderSizes writes imapsync's folder sizes listing: the
 // header for the listing before (before=true) or after the sync, three
 // lines and a blank line per folder, then the totals and the time spent.
 // A folder missing on host2 reads " does not exist yet" and counts as

@@ -14,8 +14,9 @@ var DefaultSecretOptions = []string{
 
 // MaskArgs returns a copy of args, as printed in "Command line used", with
 // the value of every option named in secretOpts replaced by MASKED, in both
-// the "--opt value" and the "--opt=value" forms (spec 7.6 and 10.12:
-// imapsync 2.229 masks only the first form and only passwords). Option
+// the "--opt value" and the "--opt=value" forms. imapsync 2.229 masks only
+// the first form and only passwords: it prints "--password1=secret" as is
+// and never masks OAuth tokens. Option
 // names are given without dashes and match case-insensitively, with one or
 // two leading dashes. Nothing is masked after a "--" argument. With show
 // (--showpasswords) args is returned unchanged.

@@ -24,7 +24,7 @@ type StatsOptions struct {
 	JustFolders bool // --justfolders: no verdict lines
 	// UseUID (--useuid) computes no keys, so the verdict lines would be
 	// meaningless: they are left out. imapsync prints a misleading "The
-	// sync is strict, all 0 identified messages..." there (spec 10.18).
+	// sync is strict, all 0 identified messages..." there.
 	UseUID bool
 
 	System SystemInfo // end-of-run figures; see SampleSystem
@@ -33,8 +33,8 @@ type StatsOptions struct {
 	Homepage    string // "" means DefaultHomepage
 }
 
-// WriteStatistics writes the "++++ Statistics" block of imapsync 2.229
-// (spec 5.4): labels padded so that the colon is in column 41, the
+// WriteStatistics writes the "++++ Statistics" block of imapsync 2.229:
+// labels padded so that the colon is in column 41, the
 // verdict lines, "Detected N errors" and a blank line, then the release
 // and homepage lines. The start and final differences are printed when
 // the snapshot has them.

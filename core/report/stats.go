@@ -4,7 +4,7 @@ import (
 	"time"
 )
 
-// Counters are the figures of the final statistics block (spec 5.4).
+// Counters are the figures of the final statistics block.
 type Counters struct {
 	FoldersSynced int `json:"folders_synced"`
 	FoldersWanted int `json:"folders_wanted"`

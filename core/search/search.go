@@ -1,7 +1,7 @@
 // Package search turns the string of imapsync's --search, --search1 and
 // --search2 options into go-imap's SearchCriteria.
 //
-// imapsync pastes the string verbatim after "UID SEARCH" (spec 3.3). go-imap
+// imapsync pastes the string verbatim after "UID SEARCH". go-imap
 // v2 has no way to send a raw search string, so Parse reads the RFC 3501
 // search-key grammar itself and builds the criteria that go-imap's client
 // encodes back into an equivalent SEARCH. The structure mirrors what

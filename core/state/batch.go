@@ -79,14 +79,6 @@ func (b *Batch) SetStatus(s1, s2 Status) {
 	b.status = &[2]Status{s1, s2}
 }
 
-// Pending returns the number of writes collected since the last Commit
-// (to commit every few hundred messages, say).
-func (b *Batch) Pending() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.ops)
-}
-
 // Commit writes the collected writes in one transaction: all of them are
 // in the file afterwards, or, after an error or a crash, none. On success
 // the batch is empty again; on an error its writes are kept, so Commit may

@@ -1,8 +1,10 @@
 // Package state is imapshift's persistent sync state: for every folder pair
 // it remembers which host2 message each host1 message became, and the
 // status of both folders at the end of the last complete sync. It backs
-// --usecache and --useuid (spec 2.4) and lets a resync skip unchanged
-// folders without fetching a single header.
+// --usecache (remember the pairs found, so a resync skips fetching and
+// comparing their headers) and --useuid (no headers at all: the state is
+// the identity), and lets a resync skip unchanged folders without
+// fetching a single header. See docs/identity.md.
 //
 // # Why bbolt
 //
@@ -33,9 +35,9 @@
 // [DefaultDir], which is under the user's cache directory and not in a
 // temporary directory: imapsync keeps its cache in tmpdir, which a
 // container restart wipes, turning the next --useuid --delete2 run into a
-// mass delete and recopy (spec 10, point 6). One file may hold several
-// account pairs too: every folder pair is keyed by both hosts, users and
-// folder names.
+// mass delete and recopy (every host2 message is then "not in cache").
+// One file may hold several account pairs too: every folder pair is keyed
+// by both hosts, users and folder names.
 //
 // Inside the file, bucket "folders" holds one bucket per folder pair, named
 // by the host, user and folder of both sides. A pair bucket holds a "meta"
@@ -53,10 +55,11 @@
 // deleted and [FolderState.Invalidated] is set: the engine falls back to
 // header matching for that folder, which finds whatever host2 still has.
 // It never deletes and recopies on the strength of a stale map. Other
-// folders are not affected. imapsync does not check UIDVALIDITY at all
-// (spec 2.4 and 10, point 6). A zero UIDVALIDITY (a server that does not
-// report one) is refused with [ErrNoUIDValidity]: UIDs without it cannot
-// be remembered safely, so the engine syncs such a folder without state.
+// folders are not affected. imapsync reads UIDVALIDITY but never checks
+// it, so a server that renumbers a folder makes its cache wrong. A zero
+// UIDVALIDITY (a server that does not report one) is refused with
+// [ErrNoUIDValidity]: UIDs without it cannot be remembered safely, so the
+// engine syncs such a folder without state.
 //
 // # Crash safety
 //
@@ -101,11 +104,11 @@
 //
 // imapsync reconciles its cache when loading it: a host1 UID mapped to
 // several host2 UIDs keeps the largest host2 UID, and a host2 UID claimed
-// by several host1 UIDs keeps the largest host1 UID (spec 2.4 and the
-// cache_map vector of 7.6). [Reconcile] implements the rule for a list of
-// mappings, and [Store.Folder] applies it to what it loads (a host1 UID is
-// a key, so only the second half can apply there), deleting the losers
-// from the file and reporting them in [FolderState.Conflicts].
+// by several host1 UIDs keeps the largest host1 UID. Here a host1 UID is a
+// bbolt key, so it maps to one host2 UID at most and only the second half
+// can apply: [Store.Folder] applies it to what it loads, deletes the
+// losers from the file and reports them in [FolderState.Conflicts].
 // [FolderState.Prune] applies the other half of imapsync's load rule:
-// dropping entries whose host1 or host2 UID no longer exists.
+// dropping entries whose host1 or host2 UID no longer exists; the engine
+// then removes those UIDs from the file with [Batch.Delete].
 package state

@@ -155,30 +155,11 @@ func (s *Store) init() error {
 	return nil
 }
 
-// Path returns the file the Store was opened on.
-func (s *Store) Path() string { return s.path }
-
 // Close waits for running transactions and closes the file, releasing its
 // lock. Batches not committed are lost, by design.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("state: close %s: %w", s.path, err)
-	}
-	return nil
-}
-
-// Forget deletes everything stored for the folder pair (the UIDVALIDITYs
-// of p are ignored). Forgetting an unknown pair is not an error.
-func (s *Store) Forget(p FolderPair) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketFolders).DeleteBucket(p.bucketName())
-		if errors.Is(err, bolt.ErrBucketNotFound) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("state: forget %s: %w", p, err)
 	}
 	return nil
 }

@@ -223,7 +223,7 @@ func (u *User) deleteMailbox(name string) error {
 	return nil
 }
 
-// renameMailbox renames a mailbox and its inferiors (RFC 3501 §6.3.5),
+// renameMailbox renames a mailbox and its inferiors, as IMAP RENAME does,
 // creating missing parents of the new name. Renaming INBOX moves its
 // messages to the new mailbox and leaves an empty INBOX; inferiors of
 // INBOX are not renamed. Subscriptions follow the renamed mailboxes.
