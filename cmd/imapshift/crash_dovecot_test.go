@@ -195,7 +195,7 @@ func tail(s string) string {
 func seedCrashCorpus(t *testing.T, d *dovecot.Server, user string) map[string][]string {
 	t.Helper()
 	n := envInt("IMAPSHIFT_CRASHTEST_MESSAGES", 3000)
-	names := []string{"INBOX", "Archive", "Archive/2024", "Sent", "Lists/golang"}
+	names := []string{"INBOX", "Archive", "Archive/2024", "Sent", "Lists/golang"}[:envInt("IMAPSHIFT_CRASHTEST_FOLDERS", 5)]
 	rng := rand.New(rand.NewPCG(1, 2))
 	want := map[string][]string{}
 	var folders []dovecot.Folder
