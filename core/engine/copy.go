@@ -15,6 +15,7 @@ import (
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // fetched is one body read from host1, ready to append.
@@ -45,7 +46,7 @@ func (e *engine) copyChunk(ctx context.Context, w *worker, fp *folderPlan, items
 		items = e.stillMissing(ctx, w, fp, unknown)
 	}
 	for _, it := range items {
-		e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not append to folder %s: %v", fp.h1, it.uid, it.size, fp.h2, conn.ErrOutcomeUnknown))
+		e.msgFail(fp, report.ClassAppend, fmt.Sprintf("- msg %s/%d {%d} could not append to folder %s: %v", fp.h1, it.uid, it.size, fp.h2, conn.ErrOutcomeUnknown))
 	}
 }
 
@@ -96,7 +97,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 			switch {
 			case err != nil:
 				e.releaseFetched(f)
-				e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fp.h1, f.item.uid, f.item.size, err))
+				e.msgFail(fp, report.ClassFetch, fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fp.h1, f.item.uid, f.item.size, err))
 				continue
 			case e.checkExitWhenOver(e.stats.sent.Load() + batchBytes):
 				e.releaseFetched(f)
@@ -233,7 +234,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 				if err != nil {
 					msg = err.Error()
 				}
-				e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fp.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format(dates.IMAPLayout), msg))
+				e.msgFail(fp, classOf(report.ClassFetch, err), fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fp.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format(dates.IMAPLayout), msg))
 				continue
 			}
 			// The budget was reserved for the size announced by host1.

@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // storeBatch bounds the UIDs of one STORE or UID EXPUNGE.
@@ -145,7 +146,7 @@ func (e *engine) deleteMessages(ctx context.Context, w *worker, n int, folder st
 		return nil
 	})
 	if err != nil {
-		e.fail(fmt.Sprintf("%s: folder %s: could not delete messages: %v", host, folder, err))
+		e.fail(classOf(report.ClassUnclassified, err), fmt.Sprintf("%s: folder %s: could not delete messages: %v", host, folder, err))
 		return
 	}
 	for _, u := range uids {

@@ -106,10 +106,11 @@ func (e *engine) sayLocked(line string) {
 	io.WriteString(e.out, line+"\n")
 }
 
-// fail records an error line (imapsync's wording, used to classify it)
-// and stops the run once --errorsmax is reached.
-func (e *engine) fail(msg string) {
-	n := e.errs.Add(msg)
+// fail records an error of class c, prints its line, and stops the run
+// once --errorsmax is reached. The class, not the line, counts towards the
+// exit code.
+func (e *engine) fail(c report.Class, msg string) {
+	n := e.errs.Add(c, msg)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.sayLocked(msg)
@@ -122,11 +123,11 @@ func (e *engine) fail(msg string) {
 
 // msgFail records an error about a message or the flags of fp; the folder
 // then does not count as completely synced for the state.
-func (e *engine) msgFail(fp *folderPlan, msg string) {
+func (e *engine) msgFail(fp *folderPlan, c report.Class, msg string) {
 	fp.mu.Lock()
 	fp.failed++
 	fp.mu.Unlock()
-	e.fail(msg)
+	e.fail(c, msg)
 }
 
 func (e *engine) run(ctx context.Context) (*Result, error) {
@@ -341,7 +342,7 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 			for _, p := range append(fp.parents, fp.h2) {
 				e.say("Creating folder %s on host2", mailbox.Display(p))
 				if err := e.w.create(ctx, w, p); err != nil {
-					e.fail(fmt.Sprintf("Could not create folder %s from %s: %v", mailbox.Display(p), mailbox.Display(fp.h1), err))
+					e.fail(classOf(report.ClassCreate, err), fmt.Sprintf("Could not create folder %s from %s: %v", mailbox.Display(p), mailbox.Display(fp.h1), err))
 					if p == fp.h2 {
 						fp.skip = "could not be created on host2"
 					}
@@ -420,9 +421,9 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 		if err := e.analyze(ctx, w, fp); err != nil {
 			var fe *folderError
 			if errors.As(err, &fe) && fe.stage == "select1" {
-				e.fail(fmt.Sprintf("Host1: folder %s: Could not select: %v", fp.h1, err))
+				e.fail(classOf(report.ClassSelect, err), fmt.Sprintf("Host1: folder %s: Could not select: %v", fp.h1, err))
 			} else {
-				e.fail(fmt.Sprintf("Host2: folder %s: Could not select: %v", fp.h2, err))
+				e.fail(classOf(report.ClassSelect, err), fmt.Sprintf("Host2: folder %s: Could not select: %v", fp.h2, err))
 			}
 			fp.skip = "select failed"
 			return
@@ -624,7 +625,7 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fp *folderPlan) {
 		return nil
 	})
 	if err != nil {
-		e.msgFail(fp, fmt.Sprintf("Host2: folder %s: could not add flags: %v", fp.h2, err))
+		e.msgFail(fp, classOf(report.ClassFlags, err), fmt.Sprintf("Host2: folder %s: could not add flags: %v", fp.h2, err))
 		return
 	}
 	for _, s := range fp.stores {
@@ -674,9 +675,10 @@ func (e *engine) copied(fp *folderPlan, f fetched, uid2 uint32) {
 		fp.h1, fmt.Sprintf("%d {%d}", f.item.uid, size), fp.h2, uid2s, rate, report.BytesBin(int64(bw)), report.BytesBin(total), eta)
 }
 
-// appendFailed records a refused APPEND with imapsync's wording.
+// appendFailed records a refused APPEND with imapsync's wording; the
+// server's answer decides the class (over quota, too big, virus...).
 func (e *engine) appendFailed(fp *folderPlan, f fetched, err error) {
-	e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not append ( Subject:[%s], Date:[%s], Size:[%d], Flags:[%s] ) to folder %s: %v",
+	e.msgFail(fp, classOf(report.ClassAppend, err), fmt.Sprintf("- msg %s/%d {%d} could not append ( Subject:[%s], Date:[%s], Size:[%d], Flags:[%s] ) to folder %s: %v",
 		fp.h1, f.item.uid, f.item.size, f.subject, f.date, f.item.size, joinFlags(f.item.flags), fp.h2, err))
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // planDelete2Folders lists the host2 folders that --delete2folders
@@ -64,7 +65,7 @@ func (e *engine) deleteFolders(ctx context.Context, w *worker, n int, names []st
 	host := fmt.Sprintf("Host%d", n)
 	for _, name := range names {
 		if err := e.w.deleteFolder(ctx, w, n, name); err != nil {
-			e.fail(fmt.Sprintf("%s: could not delete folder %s: %v", host, mailbox.Display(name), err))
+			e.fail(classOf(report.ClassUnclassified, err), fmt.Sprintf("%s: could not delete folder %s: %v", host, mailbox.Display(name), err))
 			continue
 		}
 		e.say("%s: deleted folder %s", host, mailbox.Display(name))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // msgHooks are the run's message hooks, split by when they run: skip
@@ -130,7 +131,7 @@ func (e *engine) ruleSkip(fp *folderPlan, uid imap.UID, size int64, by, reason s
 // hookFailed records a message a hook could not decide on; it is not
 // copied.
 func (e *engine) hookFailed(fp *folderPlan, uid imap.UID, size int64, err error) {
-	e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} not copied: hook error: %v", fp.h1, uid, size, err))
+	e.msgFail(fp, report.ClassUnclassified, fmt.Sprintf("- msg %s/%d {%d} not copied: hook error: %v", fp.h1, uid, size, err))
 }
 
 // applyCopyHooks runs the body skip hooks and the rewrite hooks on a
