@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/identity"
@@ -114,16 +115,12 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 	fp.byUID = e.opts.UseUID && fp.state != nil && !fp.state.Invalidated && fp.state.Len() > 0
 	fields := e.headerFields()
 	var metas1, metas2 []meta
-	err := w.retry(ctx, 1, func() error {
-		sel, err := w.selectFolder(ctx, 1, fp.h1)
-		if err != nil {
-			return err
-		}
+	err := w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, sel *imap.SelectData) (err error) {
 		fp.count1 = sel.NumMessages
 		metas1 = nil
 		if sel.NumMessages > 0 {
-			if metas1, err = fetchMeta(w.h1.Client, fields, e.digest1); err == nil {
-				metas1, err = e.selectMessages(w.h1.Client, 1, metas1)
+			if metas1, err = fetchMeta(c.Client, fields, e.digest1); err == nil {
+				metas1, err = e.selectMessages(c.Client, host1, metas1)
 			}
 		}
 		return err
@@ -132,17 +129,13 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		return &folderError{stage: "select1", err: err}
 	}
 	if !fp.create {
-		err = w.retry(ctx, 2, func() error {
-			sel, err := w.selectFolder(ctx, 2, fp.h2)
-			if err != nil {
-				return err
-			}
+		err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
 			fp.count2 = sel.NumMessages
 			fp.permanentFlags = sel.PermanentFlags
 			metas2 = nil
 			if sel.NumMessages > 0 {
-				if metas2, err = fetchMeta(w.h2.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
-					metas2, err = e.selectMessages(w.h2.Client, 2, metas2)
+				if metas2, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
+					metas2, err = e.selectMessages(c.Client, host2, metas2)
 				}
 			}
 			return err

@@ -37,7 +37,7 @@ const batchMsgs = 64
 // after a lost connection are checked against host2 and copied again only
 // when missing.
 func (e *engine) copyChunk(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) {
-	for attempt := 0; len(items) > 0 && attempt <= e.side2.retries; attempt++ {
+	for attempt := 0; len(items) > 0 && attempt <= e.servers[host2].retries; attempt++ {
 		// MULTIAPPEND on the first pass only: retries go one by one.
 		unknown := e.copyOnce(ctx, w, fp, items, attempt == 0 && e.opts.MultiAppend)
 		if len(unknown) == 0 || ctx.Err() != nil {
@@ -118,7 +118,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 			continue
 		}
 		pending.Add(1)
-		err = e.w.appendMany(app, fp.h2, msgs, func(results []conn.AppendResult) {
+		err = e.changes.appendMany(app, fp.h2, msgs, func(results []conn.AppendResult) {
 			defer pending.Done()
 			for i, res := range results {
 				f := send[i]
@@ -155,7 +155,8 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 	}
 	pending.Wait()
 	if broken {
-		w.app.Close()
+		// w.app is nil when the Appender could not be opened at all.
+		w.closeAppender()
 	}
 	return unknown
 }
@@ -212,19 +213,14 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 			return
 		}
 		got := map[imap.UID]*body{}
-		err := w.retry(ctx, 1, func() error {
+		err := w.inFolder(ctx, host1, fp.h1, func(c *conn.Conn) error {
 			missing := batch[:0:0]
 			for _, it := range batch {
 				if got[it.uid] == nil {
 					missing = append(missing, it)
 				}
 			}
-			if w.sel1 != fp.h1 || !alive(w.h1) {
-				if _, err := w.selectFolder(ctx, 1, fp.h1); err != nil {
-					return err
-				}
-			}
-			return e.fetchInto(w.h1.Client, missing, got)
+			return e.fetchInto(c.Client, missing, got)
 		})
 		var spent int64
 		for _, it := range batch {
@@ -332,12 +328,8 @@ func (e *engine) stillMissing(ctx context.Context, w *worker, fp *folderPlan, it
 // read, every item counts as missing.
 func (e *engine) onHost2(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) (missing []copyItem, found map[int]imap.UID) {
 	var metas []meta
-	err := w.retry(ctx, 2, func() error {
-		if _, err := w.selectFolder(ctx, 2, fp.h2); err != nil {
-			return err
-		}
-		var err error
-		metas, err = fetchMeta(w.h2.Client, e.opts.Identity.HeaderFields(), e.digest2)
+	err := w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, _ *imap.SelectData) (err error) {
+		metas, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2)
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/report"
 )
@@ -61,12 +62,12 @@ func (e *engine) finishFolder(ctx context.Context, w *worker, fp *folderPlan) {
 		if o.Delete2Duplicates {
 			uids = append(uids, fp.dups2...)
 		}
-		e.deleteMessages(ctx, w, 2, fp.h2, uids, o.UIDExpunge2, o.Expunge2)
+		e.deleteMessages(ctx, w, host2, fp.h2, uids, o.UIDExpunge2, o.Expunge2)
 	}
 	if o.Delete1 {
-		e.deleteMessages(ctx, w, 1, fp.h1, e.confirmed(ctx, w, fp), o.Expunge1, o.Expunge1)
+		e.deleteMessages(ctx, w, host1, fp.h1, e.confirmed(ctx, w, fp), o.Expunge1, o.Expunge1)
 	} else if o.Expunge1 {
-		e.deleteMessages(ctx, w, 1, fp.h1, nil, false, true)
+		e.deleteMessages(ctx, w, host1, fp.h1, nil, false, true)
 	}
 }
 
@@ -93,35 +94,22 @@ func (e *engine) confirmed(ctx context.Context, w *worker, fp *folderPlan) []ima
 	return uids
 }
 
-// deleteMessages marks uids \Deleted in folder on side n and expunges
+// deleteMessages marks uids \Deleted in folder on side s and expunges
 // them: with UID EXPUNGE when uidExpunge and the server has UIDPLUS, else
 // with EXPUNGE when expunge. uids may be empty to only EXPUNGE. Dry runs
 // never get here: printDeletions lists the plan instead.
-func (e *engine) deleteMessages(ctx context.Context, w *worker, n int, folder string, uids []imap.UID, uidExpunge, expunge bool) {
-	host := fmt.Sprintf("Host%d", n)
+func (e *engine) deleteMessages(ctx context.Context, w *worker, s side, folder string, uids []imap.UID, uidExpunge, expunge bool) {
+	host := s.String()
 	if len(uids) == 0 && !expunge {
 		return
 	}
-	err := w.retry(ctx, n, func() error {
-		sel := w.sel1
-		if n == 2 {
-			sel = w.sel2
-		}
-		c, err := w.client(ctx, n)
-		if err != nil {
-			return err
-		}
-		if sel != folder || !alive(c) {
-			if _, err := w.selectFolder(ctx, n, folder); err != nil {
-				return err
-			}
-		}
+	err := w.inFolder(ctx, s, folder, func(c *conn.Conn) error {
 		for i := 0; i < len(uids); i += storeBatch {
 			var set imap.UIDSet
 			for _, u := range uids[i:min(i+storeBatch, len(uids))] {
 				set.AddNum(u)
 			}
-			if err := e.w.markDeleted(w, n, set); err != nil {
+			if err := e.changes.markDeleted(c, set); err != nil {
 				return err
 			}
 		}
@@ -132,13 +120,13 @@ func (e *engine) deleteMessages(ctx context.Context, w *worker, n int, folder st
 				for _, u := range uids[i:min(i+storeBatch, len(uids))] {
 					set.AddNum(u)
 				}
-				if err := e.w.expunge(w, n, &set); err != nil {
+				if err := e.changes.expunge(c, &set); err != nil {
 					return err
 				}
 			}
 			e.say("%s: UidExpunging %d message(s) in folder %s", host, len(uids), folder)
 		case expunge:
-			if err := e.w.expunge(w, n, nil); err != nil {
+			if err := e.changes.expunge(c, nil); err != nil {
 				return err
 			}
 			e.say("%s: Expunging folder %s", host, folder)
@@ -150,9 +138,9 @@ func (e *engine) deleteMessages(ctx context.Context, w *worker, n int, folder st
 		return
 	}
 	for _, u := range uids {
-		e.say("%s: msg %s/%d marked \\Deleted on host%d", host, folder, u, n)
+		e.say("%s: msg %s/%d marked \\Deleted on host%d", host, folder, u, s+1)
 	}
-	e.stats.deleted[n-1].Add(int64(len(uids)))
+	e.stats.deleted[s].Add(int64(len(uids)))
 }
 
 func hasUIDPlus(caps imap.CapSet) bool {

@@ -23,10 +23,10 @@ import (
 
 // engine is one run.
 type engine struct {
-	opts         Options
-	side1, side2 *side
-	spool        *spool
-	w            writes
+	opts    Options
+	servers [2]*server
+	spool   *spool
+	changes changes
 
 	mu    sync.Mutex // guards output and the fields below
 	out   io.Writer
@@ -46,8 +46,7 @@ type engine struct {
 	// deleted lists the folders removed (or, dry, to remove) on each side.
 	deleted  [2][]string
 	progress Progress
-	info1    *sideInfo
-	info2    *sideInfo
+	info     [2]*sideInfo
 	stats    counters
 	cancel   context.CancelFunc
 }
@@ -73,9 +72,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e := &engine{
-		opts:     opts,
-		side1:    &side{cfg: opts.Host1, retries: opts.ReconnectRetry1},
-		side2:    &side{cfg: opts.Host2, retries: opts.ReconnectRetry2},
+		opts: opts,
+		servers: [2]*server{
+			{cfg: opts.Host1, retries: opts.ReconnectRetry1},
+			{cfg: opts.Host2, retries: opts.ReconnectRetry2},
+		},
 		spool:    newSpool(opts.BodyBudget, opts.TmpDir),
 		out:      opts.Out,
 		noted:    map[string]bool{},
@@ -86,7 +87,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if e.out == nil {
 		e.out = io.Discard
 	}
-	e.w = writes{e: e}
 	e.hooks = newMsgHooks(opts.Hooks, opts.AddHeader)
 	e.throttle = newThrottle(opts.Limits)
 	e.progress = opts.Progress
@@ -154,14 +154,14 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 			e.say("%s", n)
 		}
 	}
-	main := &worker{e: e, h1: c1, h2: c2}
+	main := &worker{e: e, conns: [2]*conn.Conn{c1, c2}}
 	defer e.closeWorkers(main)
 
 	if err := e.discover(ctx, main); err != nil {
 		return nil, err
 	}
 	if opts.JustFolderLists {
-		for _, side := range []*sideInfo{e.info1, e.info2} {
+		for _, side := range e.info {
 			e.say("%s folders list:", side.name)
 			for _, n := range side.names {
 				e.say("%s", mailbox.Display(n))
@@ -169,7 +169,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		}
 		return e.result(), nil
 	}
-	e.appendLimit = effectiveAppendLimit(opts.AppendLimit, e.info2.caps)
+	e.appendLimit = effectiveAppendLimit(opts.AppendLimit, e.info[host2].caps)
 	if err := e.nameFolders(); err != nil {
 		return nil, err
 	}
@@ -218,26 +218,26 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 
 func (e *engine) discover(ctx context.Context, w *worker) error {
 	var err error
-	if e.info1, err = discover(ctx, w.h1, "Host1", e.opts.Sep1, e.opts.Prefix1); err != nil {
+	if e.info[host1], err = discover(ctx, w.conns[host1], host1.String(), e.opts.Sep1, e.opts.Prefix1); err != nil {
 		return err
 	}
-	if e.info2, err = discover(ctx, w.h2, "Host2", e.opts.Sep2, e.opts.Prefix2); err != nil {
+	if e.info[host2], err = discover(ctx, w.conns[host2], host2.String(), e.opts.Sep2, e.opts.Prefix2); err != nil {
 		return err
 	}
-	for _, n := range append(e.info1.notes, e.info2.notes...) {
+	for _, n := range append(e.info[host1].notes, e.info[host2].notes...) {
 		e.say("%s", n)
 	}
-	e.say("Host1: found %d folders.", len(e.info1.names))
-	e.say("Host2: found %d folders.", len(e.info2.names))
-	e.say("Host1: %s", e.info1.naming)
-	e.say("Host2: %s", e.info2.naming)
+	e.say("Host1: found %d folders.", len(e.info[host1].names))
+	e.say("Host2: found %d folders.", len(e.info[host2].names))
+	e.say("Host1: %s", e.info[host1].naming)
+	e.say("Host2: %s", e.info[host2].naming)
 	return nil
 }
 
 // nameFolders selects the host1 folders and maps each to its host2 name.
 func (e *engine) nameFolders() error {
 	o := &e.opts
-	i1, i2 := e.info1, e.info2
+	i1, i2 := e.info[host1], e.info[host2]
 	subs := make([]string, 0, len(i1.subscribed))
 	for n := range i1.subscribed {
 		subs = append(subs, n)
@@ -341,14 +341,14 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 		if fp.create {
 			for _, p := range append(fp.parents, fp.h2) {
 				e.say("Creating folder %s on host2", mailbox.Display(p))
-				if err := e.w.create(ctx, w, p); err != nil {
+				if err := e.changes.create(ctx, w, p); err != nil {
 					e.fail(classOf(report.ClassCreate, err), fmt.Sprintf("Could not create folder %s from %s: %v", mailbox.Display(p), mailbox.Display(fp.h1), err))
 					if p == fp.h2 {
 						fp.skip = "could not be created on host2"
 					}
 					continue
 				}
-				e.info2.exists[p] = true
+				e.info[host2].exists[p] = true
 			}
 			if fp.skip == "" {
 				fp.create, fp.created = false, true
@@ -359,13 +359,13 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 		}
 		if fp.subscribe && fp.skip == "" {
 			e.say("Host2: Subscribing to folder %s", fp.h2)
-			if err := e.w.subscribe(ctx, w, fp.h2); err != nil {
+			if err := e.changes.subscribe(ctx, w, fp.h2); err != nil {
 				e.say("Host2: could not subscribe to folder %s: %v", fp.h2, err)
 			}
 		}
 	}
-	e.deleteFolders(ctx, w, 2, e.deleted[1])
-	e.deleteFolders(ctx, w, 1, e.deleted[0])
+	e.deleteFolders(ctx, w, host2, e.deleted[host2])
+	e.deleteFolders(ctx, w, host1, e.deleted[host1])
 }
 
 // printFolderPlan lists what executeFolders would do (--dry).
@@ -611,14 +611,9 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fp *folderPlan) {
 		groups[k].AddNum(s.uid2)
 	}
 	sort.Strings(order)
-	err := w.retry(ctx, 2, func() error {
-		if w.sel2 != fp.h2 || !alive(w.h2) {
-			if _, err := w.selectFolder(ctx, 2, fp.h2); err != nil {
-				return err
-			}
-		}
+	err := w.inFolder(ctx, host2, fp.h2, func(c *conn.Conn) error {
 		for _, k := range order {
-			if err := e.w.store(w, *groups[k], flagsOf[k]); err != nil {
+			if err := e.changes.store(c, *groups[k], flagsOf[k]); err != nil {
 				return err
 			}
 		}

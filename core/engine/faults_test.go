@@ -254,3 +254,24 @@ func TestExitWhenOver(t *testing.T) {
 		t.Fatalf("transferred %d messages, %d bytes", res.Transferred, res.BytesTransferred)
 	}
 }
+
+// TestAppenderConnectionRefused lets host2 take one connection per user:
+// the Appender a worker opens to copy is refused. The run must not panic;
+// every message is reported as not appended, with imapsync's APPEND exit
+// code.
+func TestAppenderConnectionRefused(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 3, 500)
+	p.s2.Faults().LimitConnections(1, nil)
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	opts.Parallel = 1
+	opts.ReconnectRetry2 = 1
+	res := run(t, opts)
+	if res.Transferred != 0 || res.Errors.Count() != 3 || res.Errors.ExitCode() != exitcode.ErrAppend {
+		t.Fatalf("transferred %d, exit %d, errors %v\n%s", res.Transferred, res.Errors.ExitCode(), res.Errors.Messages(), out.String())
+	}
+	if !strings.Contains(out.String(), "- msg INBOX/1 {") || !strings.Contains(out.String(), "could not append to folder INBOX") {
+		t.Fatalf("no append failure line:\n%s", out.String())
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/identity"
 	"github.com/imapshift/imapshift/core/report"
@@ -195,13 +196,8 @@ func (b *body) Bytes() ([]byte, error) {
 // (only in dry runs, to preview copy-time decisions).
 func (e *engine) fetchOne(ctx context.Context, w *worker, fp *folderPlan, uid imap.UID) ([]byte, error) {
 	got := map[imap.UID]*body{}
-	err := w.retry(ctx, 1, func() error {
-		if w.sel1 != fp.h1 || !alive(w.h1) {
-			if _, err := w.selectFolder(ctx, 1, fp.h1); err != nil {
-				return err
-			}
-		}
-		return e.fetchInto(w.h1.Client, []copyItem{{uid: uid}}, got)
+	err := w.inFolder(ctx, host1, fp.h1, func(c *conn.Conn) error {
+		return e.fetchInto(c.Client, []copyItem{{uid: uid}}, got)
 	})
 	b := got[uid]
 	if b == nil {

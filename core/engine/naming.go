@@ -20,7 +20,7 @@ const (
 // other built-in folder plugins), the INBOX case fix, then scripts.
 func (e *engine) folderChain() *hooks.Chain {
 	o := &e.opts
-	i1, i2 := e.info1, e.info2
+	i1, i2 := e.info[host1], e.info[host2]
 	c := &hooks.Chain{}
 	if len(o.F1F2) > 0 {
 		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: stepF1F2, Hook: tableMapper(o.F1F2)})

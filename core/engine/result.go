@@ -36,8 +36,8 @@ func (e *engine) result() *Result {
 	c.Transferred = e.stats.transferred.Load()
 	c.BytesTransferred = e.stats.bytes.Load()
 	c.Biggest = e.stats.biggest.Load()
-	c.ReconnectHost1 = e.side1.reconnects.Load()
-	c.ReconnectHost2 = e.side2.reconnects.Load()
+	c.ReconnectHost1 = e.servers[host1].reconnects.Load()
+	c.ReconnectHost2 = e.servers[host2].reconnects.Load()
 	c.DeletedHost1 = e.stats.deleted[0].Load()
 	c.DeletedHost2 = e.stats.deleted[1].Load()
 	keys1 := map[string]struct{}{}

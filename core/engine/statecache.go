@@ -7,6 +7,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/state"
 )
 
@@ -40,8 +41,8 @@ func statusOf(c *imapclient.Client, name string) (folderStatus, error) {
 // pairOf names fp's folder pair in the state.
 func (e *engine) pairOf(fp *folderPlan, v1, v2 uint32) state.FolderPair {
 	return state.FolderPair{
-		Host1: e.side1.cfg.Host, User1: e.side1.cfg.User, Folder1: fp.h1, Validity1: v1,
-		Host2: e.side2.cfg.Host, User2: e.side2.cfg.User, Folder2: fp.h2, Validity2: v2,
+		Host1: e.servers[host1].cfg.Host, User1: e.servers[host1].cfg.User, Folder1: fp.h1, Validity1: v1,
+		Host2: e.servers[host2].cfg.Host, User2: e.servers[host2].cfg.User, Folder2: fp.h2, Validity2: v2,
 	}
 }
 
@@ -53,11 +54,8 @@ func (e *engine) pairOf(fp *folderPlan, v1, v2 uint32) state.FolderPair {
 // the changed flags (changedFlags).
 func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unchanged bool, err error) {
 	var st1, st2 folderStatus
-	if err := w.retry(ctx, 1, func() error {
-		c, err := w.client(ctx, 1)
-		if err == nil {
-			st1, err = statusOf(c.Client, fp.h1)
-		}
+	if err := w.do(ctx, host1, func(c *conn.Conn) (err error) {
+		st1, err = statusOf(c.Client, fp.h1)
 		return err
 	}); err != nil {
 		return false, &folderError{stage: "select1", err: err}
@@ -66,11 +64,8 @@ func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unch
 	if fp.create {
 		return false, nil // saveState pairs it once the folder exists
 	}
-	if err := w.retry(ctx, 2, func() error {
-		c, err := w.client(ctx, 2)
-		if err == nil {
-			st2, err = statusOf(c.Client, fp.h2)
-		}
+	if err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
+		st2, err = statusOf(c.Client, fp.h2)
 		return err
 	}); err != nil {
 		return false, &folderError{stage: "select2", err: err}
@@ -125,18 +120,14 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finis
 		return
 	}
 	var st2 folderStatus
-	err := w.retry(ctx, 2, func() error {
-		c, err := w.client(ctx, 2)
-		if err != nil {
-			return err
-		}
-		if w.sel2 != "" {
+	err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
+		if w.sel[host2] != "" {
 			// STATUS on the mailbox a connection has selected may answer
 			// from that connection's view; leave it first.
 			if err := c.Unselect().Wait(); err != nil {
 				return err
 			}
-			w.sel2 = ""
+			w.sel[host2] = ""
 		}
 		st2, err = statusOf(c.Client, fp.h2)
 		return err
