@@ -115,11 +115,13 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 	fp.byUID = e.opts.UseUID && fp.state != nil && !fp.state.Invalidated && fp.state.Len() > 0
 	fields := e.headerFields()
 	var metas1, metas2 []meta
+	var all [2][]imap.UID // every UID of each side, before --search and --maxage
 	err := w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, sel *imap.SelectData) (err error) {
 		fp.count1 = sel.NumMessages
-		metas1 = nil
+		metas1, all[host1] = nil, nil
 		if sel.NumMessages > 0 {
 			if metas1, err = fetchMeta(c.Client, fields, e.digest1); err == nil {
+				all[host1] = uidsOf(metas1)
 				metas1, err = e.selectMessages(c.Client, host1, metas1)
 			}
 		}
@@ -132,9 +134,10 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
 			fp.count2 = sel.NumMessages
 			fp.permanentFlags = sel.PermanentFlags
-			metas2 = nil
+			metas2, all[host2] = nil, nil
 			if sel.NumMessages > 0 {
 				if metas2, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
+					all[host2] = uidsOf(metas2)
 					metas2, err = e.selectMessages(c.Client, host2, metas2)
 				}
 			}
@@ -145,9 +148,21 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		}
 	}
 	fp.inSelection1 = len(metas1)
+	if fp.state != nil {
+		fp.listed, fp.all = true, all
+	}
 	e.decide(fp, metas1, metas2, func(uid imap.UID) ([]byte, error) { return e.fetchOne(ctx, w, fp, uid) })
 	fp.analyzed = true
 	return nil
+}
+
+// uidsOf returns the UIDs of metas, which are in ascending order.
+func uidsOf(metas []meta) []imap.UID {
+	out := make([]imap.UID, len(metas))
+	for i, m := range metas {
+		out[i] = m.uid
+	}
+	return out
 }
 
 // folderError tells in which step a folder failed.

@@ -71,10 +71,14 @@ type folderPlan struct {
 	unchanged    bool
 	flagsOnly    bool // only flags changed since the last run (CONDSTORE)
 	byUID        bool // identity is the state's UID map (--useuid)
-	matched      []matchedPair
-	copiedPairs  []matchedPair
-	failed       int
-	crossDup     int
+	// listed is set when the analysis read every UID of both folders
+	// (all), with a state loaded: saveState then prunes the state.
+	listed      bool
+	all         [2][]imap.UID
+	matched     []matchedPair
+	copiedPairs []matchedPair
+	failed      int
+	crossDup    int
 	// confirmed1 are host1 UIDs copied with an APPENDUID; unconfirmed1
 	// were copied without one and are checked on host2 before --delete1.
 	confirmed1   []imap.UID

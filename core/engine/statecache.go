@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/emersion/go-imap/v2"
@@ -139,6 +140,14 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finis
 		fp.pair = e.pairOf(fp, fp.validity1, st2.validity)
 	}
 	b := e.opts.State.Batch(fp.pair)
+	if fp.listed {
+		// The analysis listed both folders: mappings of messages gone from
+		// either side (expunged on host1, deleted on host2) are dropped, so
+		// the state does not grow with every message ever synced.
+		for _, uid1 := range fp.state.Prune(hasUID(fp.all[host1]), hasUID(fp.all[host2])) {
+			b.Delete(uid1)
+		}
+	}
 	fp.mu.Lock()
 	for _, m := range fp.matched {
 		b.Put(uint32(m.uid1), uint32(m.uid2), m.key)
@@ -153,6 +162,14 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finis
 	}
 	if err := b.Commit(); err != nil {
 		e.say("Warning: could not save the sync state of %s: %v", fp.h1, err)
+	}
+}
+
+// hasUID returns a membership test for uids, sorted in ascending order.
+func hasUID(uids []imap.UID) func(uint32) bool {
+	return func(u uint32) bool {
+		_, ok := slices.BinarySearch(uids, imap.UID(u))
+		return ok
 	}
 }
 
