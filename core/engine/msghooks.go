@@ -135,9 +135,33 @@ func (e *engine) hookFailed(fp *folderPlan, uid imap.UID, size int64, err error)
 	e.msgFail(fp, report.ClassUnclassified, fmt.Sprintf("- msg %s/%d {%d} not copied: hook error: %v", fp.h1, uid, size, err))
 }
 
-// applyCopyHooks runs the body skip hooks and the rewrite hooks on a
-// fetched message. It returns the (possibly new) body, whether to copy it,
-// and the names of the hooks that changed it.
+// copyHooks runs on msg the copy-time hooks: the skip hooks that read the
+// body, the rewrite hooks, then the skip hooks that judge the rewritten
+// message. A skip or a hook failure is reported as a real copy reports it.
+// It returns whether the message is to be copied and the names of the
+// rewrite hooks that changed it (msg then holds the new bytes).
+func (e *engine) copyHooks(fp *folderPlan, uid imap.UID, size int64, msg *hooks.Message) (keep bool, changedBy []string) {
+	reason, by, err := e.hooks.copySkips.Skip(msg)
+	if err == nil && reason == "" {
+		changedBy, err = e.hooks.rewrites.Rewrite(msg)
+		if err == nil {
+			reason, by, err = e.hooks.lastSkips.Skip(msg)
+		}
+	}
+	switch {
+	case err != nil:
+		e.hookFailed(fp, uid, size, err)
+		return false, nil
+	case reason != "":
+		e.ruleSkip(fp, uid, size, by, reason)
+		return false, nil
+	}
+	return true, changedBy
+}
+
+// applyCopyHooks runs the copy-time hooks on a fetched message. It returns
+// the (possibly new) body, whether to copy it, and the names of the hooks
+// that changed it.
 func (e *engine) applyCopyHooks(fp *folderPlan, it copyItem, b *body) (*body, bool, []string) {
 	raw, err := b.Bytes()
 	if err != nil {
@@ -148,30 +172,9 @@ func (e *engine) applyCopyHooks(fp *folderPlan, it copyItem, b *body) (*body, bo
 	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fp.h1, uint32(it.uid), b.size, it.date
 	msg.Flags = flagStrings(it.flags)
 	msg.Unidentified = it.addHeader
-	reason, by, err := e.hooks.copySkips.Skip(msg)
-	switch {
-	case err != nil:
-		e.hookFailed(fp, it.uid, it.size, err)
-		return b, false, nil
-	case reason != "":
-		e.ruleSkip(fp, it.uid, it.size, by, reason)
-		return b, false, nil
-	}
-	changedBy, err := e.hooks.rewrites.Rewrite(msg)
-	if err != nil {
-		e.hookFailed(fp, it.uid, it.size, err)
-		return b, false, nil
-	}
-	if reason, by, err := e.hooks.lastSkips.Skip(msg); err != nil || reason != "" {
-		if err != nil {
-			e.hookFailed(fp, it.uid, it.size, err)
-		} else {
-			e.ruleSkip(fp, it.uid, it.size, by, reason)
-		}
-		return b, false, nil
-	}
-	if !msg.Changed() {
-		return b, true, nil
+	keep, changedBy := e.copyHooks(fp, it.uid, it.size, msg)
+	if !keep || !msg.Changed() {
+		return b, keep, nil
 	}
 	newRaw, _ := msg.Raw()
 	nb := &body{sp: b.sp, mem: newRaw, size: int64(len(newRaw))}
@@ -216,21 +219,11 @@ func (e *engine) fetchOne(ctx context.Context, w *worker, fp *folderPlan, uid im
 // would rewrite it and its new size. It returns false when the message
 // would not be copied.
 func (e *engine) previewCopy(fp *folderPlan, c *copyItem, msg *hooks.Message) bool {
-	reason, by, err := e.hooks.copySkips.Skip(msg)
-	if err == nil && reason == "" {
-		c.rewrittenBy, err = e.hooks.rewrites.Rewrite(msg)
-		if err == nil {
-			reason, by, err = e.hooks.lastSkips.Skip(msg)
-		}
-	}
-	switch {
-	case err != nil:
-		e.hookFailed(fp, c.uid, c.size, err)
-		return false
-	case reason != "":
-		e.ruleSkip(fp, c.uid, c.size, by, reason)
+	keep, changedBy := e.copyHooks(fp, c.uid, c.size, msg)
+	if !keep {
 		return false
 	}
+	c.rewrittenBy = changedBy
 	if msg.Changed() {
 		raw, _ := msg.Raw()
 		c.size = int64(len(raw))
