@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // meta is one message's metadata, fetched in bulk.
@@ -165,6 +168,61 @@ func uidsOf(metas []meta) []imap.UID {
 	return out
 }
 
+// analyzeAll reads every wanted folder on both sides with the parallel
+// workers and builds the message plan.
+func (e *engine) analyzeAll(ctx context.Context, main *worker) {
+	total := len(e.plan.folders)
+	todo := e.plan.folders
+	if e.opts.State != nil {
+		// With the state, a cheap STATUS on the main connections settles
+		// every unchanged folder before any other connection is opened.
+		todo = nil
+		for _, fp := range e.plan.folders {
+			if fp.skip != "" {
+				continue
+			}
+			unchanged, err := e.loadState(ctx, main, fp)
+			fp.stateLoaded = err == nil
+			if err == nil && unchanged {
+				fp.analyzed = true
+				e.say("Folder %7s %-35s -> %-35s unchanged since the last run (--usecache)", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
+				continue
+			}
+			todo = append(todo, fp)
+		}
+	}
+	runParallel(ctx, e, main, todo, func(w *worker, fp *folderPlan) {
+		if fp.skip != "" {
+			return
+		}
+		if err := e.analyze(ctx, w, fp); err != nil {
+			var fe *folderError
+			if errors.As(err, &fe) && fe.stage == "select1" {
+				e.fail(classOf(report.ClassSelect, err), fmt.Sprintf("Host1: folder %s: Could not select: %v", fp.h1, err))
+			} else {
+				e.fail(classOf(report.ClassSelect, err), fmt.Sprintf("Host2: folder %s: Could not select: %v", fp.h2, err))
+			}
+			fp.skip = "select failed"
+			return
+		}
+		if e.opts.SkipEmptyFolders && fp.inSelection1 == 0 {
+			fp.skip = "empty on host1 (--skipemptyfolders)"
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.sayLocked(fmt.Sprintf("Folder %7s %-35s -> %-35s", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2)))
+		e.sayLocked(fmt.Sprintf("Host1: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h1, fp.count1))
+		if fp.create {
+			e.sayLocked(fmt.Sprintf("Host2: folder [%s] does not exist yet", fp.h2))
+		} else {
+			e.sayLocked(fmt.Sprintf("Host2: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h2, fp.count2))
+			e.sayLocked(fmt.Sprintf("Host2: folder [%s] permanentflags: %s", fp.h2, joinFlags(fp.permanentFlags)))
+		}
+		e.sayLocked(fmt.Sprintf("Host1: folder [%s] selected %d messages, duplicates %d", fp.h1, fp.selected1, fp.dup1))
+		e.sayLocked(fmt.Sprintf("Host2: folder [%s] selected %d messages, duplicates %d", fp.h2, fp.selected2, fp.dup2))
+	})
+}
+
 // folderError tells in which step a folder failed.
 type folderError struct {
 	stage string
@@ -254,10 +312,10 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			}
 			switch {
 			case err != nil:
-				e.hookFailed(fp, m.uid, m.size, err)
+				e.hookFailed(fp, &fp.atPlan, m.uid, m.size, err)
 				continue
 			case reason != "":
-				e.ruleSkip(fp, m.uid, m.size, by, reason)
+				e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, by, reason)
 				continue
 			}
 		}
@@ -280,8 +338,8 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			}
 			continue
 		}
-		if e.appendLimit > 0 && m.size > e.appendLimit {
-			e.ruleSkip(fp, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, e.appendLimit))
+		if limit := e.plan.appendLimit; limit > 0 && m.size > limit {
+			e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, limit))
 			continue
 		}
 		c := copyItem{uid: m.uid, size: m.size, flags: flags, key: key, hkey: hkey, addHeader: addHeader}

@@ -52,7 +52,7 @@ func (e *engine) checkDeletions() error {
 // finishFolder runs the deletions of one folder once its copies are done:
 // --delete2 / --delete2duplicates on host2, then --delete1 / --expunge1 on
 // host1. A host1 message is deleted only when its copy is confirmed.
-func (e *engine) finishFolder(ctx context.Context, w *worker, fp *folderPlan) {
+func (e *engine) finishFolder(ctx context.Context, w *worker, fp *folderRun) {
 	o := &e.opts
 	if o.Delete2 || o.Delete2Duplicates {
 		var uids []imap.UID
@@ -74,7 +74,7 @@ func (e *engine) finishFolder(ctx context.Context, w *worker, fp *folderPlan) {
 // confirmed returns the host1 UIDs whose message is known to be on host2:
 // already there at analysis, or copied with an APPENDUID, or found on host2
 // by its key after the copy (servers without UIDPLUS).
-func (e *engine) confirmed(ctx context.Context, w *worker, fp *folderPlan) []imap.UID {
+func (e *engine) confirmed(ctx context.Context, w *worker, fp *folderRun) []imap.UID {
 	fp.mu.Lock()
 	uids := append(append([]imap.UID(nil), fp.present1...), fp.confirmed1...)
 	unsure := fp.unconfirmed1
@@ -97,7 +97,7 @@ func (e *engine) confirmed(ctx context.Context, w *worker, fp *folderPlan) []ima
 // deleteMessages marks uids \Deleted in folder on side s and expunges
 // them: with UID EXPUNGE when uidExpunge and the server has UIDPLUS, else
 // with EXPUNGE when expunge. uids may be empty to only EXPUNGE. Dry runs
-// never get here: printDeletions lists the plan instead.
+// never get here: Plan.Print lists the deletions instead.
 func (e *engine) deleteMessages(ctx context.Context, w *worker, s side, folder string, uids []imap.UID, uidExpunge, expunge bool) {
 	host := s.String()
 	if len(uids) == 0 && !expunge {
@@ -140,36 +140,9 @@ func (e *engine) deleteMessages(ctx context.Context, w *worker, s side, folder s
 	for _, u := range uids {
 		e.say("%s: msg %s/%d marked \\Deleted on host%d", host, folder, u, s+1)
 	}
-	e.stats.deleted[s].Add(int64(len(uids)))
+	e.exec.stats.deleted[s].Add(int64(len(uids)))
 }
 
 func hasUIDPlus(caps imap.CapSet) bool {
 	return caps.Has(imap.CapUIDPlus) || caps.Has(imap.CapIMAP4rev2)
-}
-
-// printDeletions lists, in a dry run, the messages the deletion options
-// would remove from fp.
-func (e *engine) printDeletions(fp *folderPlan) {
-	o := &e.opts
-	var del2 []imap.UID
-	if o.Delete2 {
-		del2 = append(del2, fp.only2...)
-	}
-	if o.Delete2Duplicates {
-		del2 = append(del2, fp.dups2...)
-	}
-	for _, u := range del2 {
-		e.say("Host2: msg %s/%d marked \\Deleted on host2 (not really since --dry mode)", fp.h2, u)
-	}
-	e.stats.deleted[1].Add(int64(len(del2)))
-	if o.Delete1 {
-		uids := append([]imap.UID(nil), fp.present1...)
-		for _, c := range fp.copies {
-			uids = append(uids, c.uid)
-		}
-		for _, u := range uids {
-			e.say("Host1: msg %s/%d marked \\Deleted on host1 once on host2 (not really since --dry mode)", fp.h1, u)
-		}
-		e.stats.deleted[0].Add(int64(len(uids)))
-	}
 }

@@ -86,7 +86,7 @@ func (e *engine) checkExitWhenOver(total int64) bool {
 	if limit <= 0 || total < limit {
 		return false
 	}
-	if !e.stats.exitWhenOver.Swap(true) {
+	if !e.exec.stats.exitWhenOver.Swap(true) {
 		e.fail(report.ClassTransferExceeded, fmt.Sprintf("Maximum bytes transferred reached, %d >= %d, ending sync", total, limit))
 		e.cancel()
 	}

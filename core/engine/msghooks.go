@@ -112,16 +112,9 @@ func imapFlags(flags []string) []imap.Flag {
 	return out
 }
 
-// ruleSkip records a message a hook skipped.
-func (e *engine) ruleSkip(fp *folderPlan, uid imap.UID, size int64, by, reason string) {
-	fp.mu.Lock()
-	if fp.skippedBy == nil {
-		fp.skippedBy = map[string]int{}
-	}
-	fp.skippedBy[by]++
-	fp.ruleSkipped++
-	fp.ruleSkippedBytes += size
-	fp.mu.Unlock()
+// ruleSkip records in t a message of fp a hook skipped, and prints it.
+func (e *engine) ruleSkip(fp *folderPlan, t *tally, uid imap.UID, size int64, by, reason string) {
+	t.skip(by, size)
 	dry := ""
 	if e.opts.Dry {
 		dry = " (not really since --dry mode)"
@@ -129,10 +122,11 @@ func (e *engine) ruleSkip(fp *folderPlan, uid imap.UID, size int64, by, reason s
 	e.say("msg %s/%d {%d} skipped by %s (%s)%s", fp.h1, uid, size, by, reason, dry)
 }
 
-// hookFailed records a message a hook could not decide on; it is not
-// copied.
-func (e *engine) hookFailed(fp *folderPlan, uid imap.UID, size int64, err error) {
-	e.msgFail(fp, report.ClassUnclassified, fmt.Sprintf("- msg %s/%d {%d} not copied: hook error: %v", fp.h1, uid, size, err))
+// hookFailed records in t, and as an error of the run, a message of fp a
+// hook could not decide on; it is not copied.
+func (e *engine) hookFailed(fp *folderPlan, t *tally, uid imap.UID, size int64, err error) {
+	t.fail()
+	e.fail(report.ClassUnclassified, fmt.Sprintf("- msg %s/%d {%d} not copied: hook error: %v", fp.h1, uid, size, err))
 }
 
 // copyHooks runs on msg the copy-time hooks: the skip hooks that read the
@@ -140,7 +134,7 @@ func (e *engine) hookFailed(fp *folderPlan, uid imap.UID, size int64, err error)
 // message. A skip or a hook failure is reported as a real copy reports it.
 // It returns whether the message is to be copied and the names of the
 // rewrite hooks that changed it (msg then holds the new bytes).
-func (e *engine) copyHooks(fp *folderPlan, uid imap.UID, size int64, msg *hooks.Message) (keep bool, changedBy []string) {
+func (e *engine) copyHooks(fp *folderPlan, t *tally, uid imap.UID, size int64, msg *hooks.Message) (keep bool, changedBy []string) {
 	reason, by, err := e.hooks.copySkips.Skip(msg)
 	if err == nil && reason == "" {
 		changedBy, err = e.hooks.rewrites.Rewrite(msg)
@@ -150,10 +144,10 @@ func (e *engine) copyHooks(fp *folderPlan, uid imap.UID, size int64, msg *hooks.
 	}
 	switch {
 	case err != nil:
-		e.hookFailed(fp, uid, size, err)
+		e.hookFailed(fp, t, uid, size, err)
 		return false, nil
 	case reason != "":
-		e.ruleSkip(fp, uid, size, by, reason)
+		e.ruleSkip(fp, t, uid, size, by, reason)
 		return false, nil
 	}
 	return true, changedBy
@@ -162,17 +156,17 @@ func (e *engine) copyHooks(fp *folderPlan, uid imap.UID, size int64, msg *hooks.
 // applyCopyHooks runs the copy-time hooks on a fetched message. It returns
 // the (possibly new) body, whether to copy it, and the names of the hooks
 // that changed it.
-func (e *engine) applyCopyHooks(fp *folderPlan, it copyItem, b *body) (*body, bool, []string) {
+func (e *engine) applyCopyHooks(fr *folderRun, it copyItem, b *body) (*body, bool, []string) {
 	raw, err := b.Bytes()
 	if err != nil {
-		e.hookFailed(fp, it.uid, it.size, err)
+		e.hookFailed(fr.folderPlan, &fr.atCopy, it.uid, it.size, err)
 		return b, false, nil
 	}
 	msg := hooks.NewMessage(nil, raw, nil)
-	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fp.h1, uint32(it.uid), b.size, it.date
+	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fr.h1, uint32(it.uid), b.size, it.date
 	msg.Flags = flagStrings(it.flags)
 	msg.Unidentified = it.addHeader
-	keep, changedBy := e.copyHooks(fp, it.uid, it.size, msg)
+	keep, changedBy := e.copyHooks(fr.folderPlan, &fr.atCopy, it.uid, it.size, msg)
 	if !keep || !msg.Changed() {
 		return b, keep, nil
 	}
@@ -219,7 +213,7 @@ func (e *engine) fetchOne(ctx context.Context, w *worker, fp *folderPlan, uid im
 // would rewrite it and its new size. It returns false when the message
 // would not be copied.
 func (e *engine) previewCopy(fp *folderPlan, c *copyItem, msg *hooks.Message) bool {
-	keep, changedBy := e.copyHooks(fp, c.uid, c.size, msg)
+	keep, changedBy := e.copyHooks(fp, &fp.atPlan, c.uid, c.size, msg)
 	if !keep {
 		return false
 	}

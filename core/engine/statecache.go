@@ -116,7 +116,7 @@ func uidKey(uid imap.UID) string { return "uid:" + strconv.FormatUint(uint64(uid
 // known to be on host2 (matched at analysis or copied with an APPENDUID),
 // and, when the whole folder went through (finished, without error), both
 // statuses, so that the next run can skip the folder if nothing changes.
-func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finished bool) {
+func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finished bool) {
 	if fp.validity1 == 0 || fp.unchanged {
 		return
 	}
@@ -136,10 +136,11 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finis
 	if err != nil || st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
 		return // host2's folder changed under us: keep nothing
 	}
-	if fp.pair.Validity1 == 0 { // created by this run
-		fp.pair = e.pairOf(fp, fp.validity1, st2.validity)
+	pair := fp.pair
+	if pair.Validity1 == 0 { // created by this run
+		pair = e.pairOf(fp.folderPlan, fp.validity1, st2.validity)
 	}
-	b := e.opts.State.Batch(fp.pair)
+	b := e.opts.State.Batch(pair)
 	if fp.listed {
 		// The analysis listed both folders: mappings of messages gone from
 		// either side (expunged on host1, deleted on host2) are dropped, so
@@ -152,7 +153,7 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finis
 	for _, m := range fp.matched {
 		b.Put(uint32(m.uid1), uint32(m.uid2), m.key)
 	}
-	complete := finished && fp.failed == 0
+	complete := finished && fp.atPlan.failures() == 0 && fp.atCopy.failures() == 0
 	for _, m := range fp.copiedPairs {
 		b.Put(uint32(m.uid1), uint32(m.uid2), m.key)
 	}
