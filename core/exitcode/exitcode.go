@@ -10,7 +10,7 @@ import (
 // Code is a process exit status with imapsync's meaning.
 type Code int
 
-// The exit codes of imapsync (manual, EXIT STATUS; spec 5.6).
+// The exit codes of imapsync, as its manual lists them under EXIT STATUS.
 const (
 	OK                 Code = 0
 	CatchAll           Code = 1
