@@ -120,7 +120,7 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 	var metas1, metas2 []meta
 	var all [2][]imap.UID // every UID of each side, before --search and --maxage
 	err := w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, sel *imap.SelectData) (err error) {
-		fp.count1 = sel.NumMessages
+		fp.on[host1].count = sel.NumMessages
 		metas1, all[host1] = nil, nil
 		if sel.NumMessages > 0 {
 			if metas1, err = fetchMeta(c.Client, fields, e.digest1); err == nil {
@@ -135,7 +135,7 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 	}
 	if !fp.create {
 		err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
-			fp.count2 = sel.NumMessages
+			fp.on[host2].count = sel.NumMessages
 			fp.permanentFlags = sel.PermanentFlags
 			metas2, all[host2] = nil, nil
 			if sel.NumMessages > 0 {
@@ -211,15 +211,15 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		e.sayLocked(fmt.Sprintf("Folder %7s %-35s -> %-35s", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2)))
-		e.sayLocked(fmt.Sprintf("Host1: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h1, fp.count1))
+		e.sayLocked(fmt.Sprintf("Host1: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h1, fp.on[host1].count))
 		if fp.create {
 			e.sayLocked(fmt.Sprintf("Host2: folder [%s] does not exist yet", fp.h2))
 		} else {
-			e.sayLocked(fmt.Sprintf("Host2: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h2, fp.count2))
+			e.sayLocked(fmt.Sprintf("Host2: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h2, fp.on[host2].count))
 			e.sayLocked(fmt.Sprintf("Host2: folder [%s] permanentflags: %s", fp.h2, joinFlags(fp.permanentFlags)))
 		}
-		e.sayLocked(fmt.Sprintf("Host1: folder [%s] selected %d messages, duplicates %d", fp.h1, fp.selected1, fp.dup1))
-		e.sayLocked(fmt.Sprintf("Host2: folder [%s] selected %d messages, duplicates %d", fp.h2, fp.selected2, fp.dup2))
+		e.sayLocked(fmt.Sprintf("Host1: folder [%s] selected %d messages, duplicates %d", fp.h1, fp.on[host1].selected, fp.on[host1].dup))
+		e.sayLocked(fmt.Sprintf("Host2: folder [%s] selected %d messages, duplicates %d", fp.h2, fp.on[host2].selected, fp.on[host2].dup))
 	})
 }
 
@@ -243,39 +243,40 @@ type h2msg struct {
 // load fetches one host1 body; header-only hooks never call it.
 func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UID) ([]byte, error)) {
 	id := e.opts.Identity
-	fp.keys1 = map[string]struct{}{}
-	fp.keys2 = map[string]struct{}{}
+	in1, in2 := &fp.on[host1], &fp.on[host2]
+	in1.keys = map[string]struct{}{}
+	in2.keys = map[string]struct{}{}
 	on2 := make(map[string]h2msg, len(metas2))
 	var rank2 identity.Ranker
 	for _, m := range metas2 {
-		fp.size2 += m.size
-		fp.big2 = max(fp.big2, m.size)
+		in2.size += m.size
+		in2.big = max(in2.big, m.size)
 		key, ok := e.key2(fp, m)
 		if !ok {
-			fp.void2++
+			in2.void++
 			continue
 		}
 		if e.opts.SyncDuplicates {
 			key, _ = rank2.Rank(key)
 		} else if _, dup := on2[key]; dup {
-			fp.dup2++
+			in2.dup++
 			fp.dups2 = append(fp.dups2, m.uid)
 			continue
 		}
-		fp.selected2++
+		in2.selected++
 		on2[key] = h2msg{uid: m.uid, flags: m.flags}
-		fp.keys2[key] = struct{}{}
+		in2.keys[key] = struct{}{}
 	}
 	var rank1, hrank1 identity.Ranker
 	for _, m := range metas1 {
-		fp.size1 += m.size
-		fp.big1 = max(fp.big1, m.size)
+		in1.size += m.size
+		in1.big = max(in1.big, m.size)
 		// hkey is the header identity (with --addheader's line for a
 		// message without one); key is what matching uses: hkey, or the
 		// UID under --useuid.
 		hkey, addHeader := m.hkey, false
 		if !m.hok {
-			fp.void1++
+			in1.void++
 			if !e.opts.AddHeader {
 				e.say("Host1: %s/%d size %d ignored (no wanted headers so we ignore this message. To solve this: use --addheader)", fp.h1, m.uid, m.size)
 				continue
@@ -289,12 +290,12 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		if e.opts.SyncDuplicates {
 			key, _ = rank1.Rank(key)
 			hkey, _ = hrank1.Rank(hkey)
-		} else if _, dup := fp.keys1[key]; dup {
-			fp.dup1++
+		} else if _, dup := in1.keys[key]; dup {
+			in1.dup++
 			continue
 		}
-		fp.selected1++
-		fp.keys1[key] = struct{}{}
+		in1.selected++
+		in1.keys[key] = struct{}{}
 		have, ok := on2[key]
 		// Flags matter for a copy, a flag resync or --debugflags; for a
 		// message already on host2 otherwise, flag hooks (which may read
@@ -362,7 +363,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		fp.copies = append(fp.copies, c)
 	}
 	for key, m := range on2 {
-		if _, ok := fp.keys1[key]; !ok {
+		if _, ok := in1.keys[key]; !ok {
 			fp.only2 = append(fp.only2, m.uid)
 		}
 	}
@@ -528,7 +529,7 @@ func (e *engine) skipCrossDuplicates() {
 			kept = append(kept, c)
 		}
 		fp.copies = kept
-		for k := range fp.keys2 {
+		for k := range fp.on[host2].keys {
 			if _, ok := seen[k]; !ok {
 				seen[k] = fp.h2
 			}

@@ -39,8 +39,8 @@ func (e *engine) checkDeletions() error {
 		if o.Delete2Duplicates {
 			n += len(fp.dups2)
 		}
-		if fp.count2 > 0 && n > 0 && float64(n) > o.Delete2Threshold*float64(fp.count2) {
-			over = append(over, fmt.Sprintf("%s (%d of %d)", fp.h2, n, fp.count2))
+		if fp.on[host2].count > 0 && n > 0 && float64(n) > o.Delete2Threshold*float64(fp.on[host2].count) {
+			over = append(over, fmt.Sprintf("%s (%d of %d)", fp.h2, n, fp.on[host2].count))
 		}
 	}
 	if len(over) > 0 {

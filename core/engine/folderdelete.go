@@ -82,7 +82,7 @@ func (e *engine) planDelete1EmptyFolders() []string {
 	sep := e.info[host1].naming.Sep
 	empty := map[string]bool{}
 	for _, fp := range e.plan.folders {
-		if fp.analyzed && fp.count1 == 0 && !mailbox.IsInbox(fp.h1) {
+		if fp.analyzed && fp.on[host1].count == 0 && !mailbox.IsInbox(fp.h1) {
 			empty[fp.h1] = true
 		}
 	}

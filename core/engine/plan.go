@@ -235,22 +235,16 @@ type folderPlan struct {
 	skip string
 
 	analyzed bool
-	// SELECT counts and per-side sizes.
-	count1, count2  uint32
-	size1, size2    int64
-	big1, big2      int64
-	selected1, dup1 int
-	selected2, dup2 int
-	void1, void2    int
-	permanentFlags  []imap.Flag
-	copies          []copyItem
+	// on holds what the analysis found in the folder of each side.
+	on             [2]folderSide
+	permanentFlags []imap.Flag // host2's PERMANENTFLAGS
+	copies         []copyItem
 	// present1 are host1 messages already on host2 (--delete1 removes
 	// them); only2 are identified host2 messages no host1 message matches
 	// (--delete2); dups2 are extra host2 copies (--delete2duplicates).
 	present1, only2, dups2 []imap.UID
 	stores                 []storeItem
 	alreadyThere           int // messages skipped because present on host2
-	keys1, keys2           map[string]struct{}
 	bytesAlready           int64
 	crossDup               int
 	// atPlan counts what the message hooks decided during the analysis.
@@ -276,6 +270,18 @@ type folderPlan struct {
 	// (all), with a state loaded: saving the state then prunes it.
 	listed bool
 	all    [2][]imap.UID
+}
+
+// folderSide is what the analysis found in one side's folder.
+type folderSide struct {
+	count    uint32 // messages, as SELECT (or STATUS) counts them
+	size     int64  // bytes of all messages
+	big      int64  // largest message
+	selected int    // identified messages kept for the sync
+	dup      int    // identified messages that duplicate a selected one
+	void     int    // messages without the identifying headers
+	// keys are the identities of the selected messages.
+	keys map[string]struct{}
 }
 
 // copyBytes is the size of what the folder copies.

@@ -49,6 +49,7 @@ func (e *engine) result() *Result {
 	var start1, start2 report.Diff
 	for _, fp := range e.plan.folders {
 		fr := e.runOf(fp)
+		on1, on2 := &fp.on[host1], &fp.on[host2]
 		action, skip := "exists", fp.skip
 		switch {
 		case fr != nil && fr.created:
@@ -60,11 +61,11 @@ func (e *engine) result() *Result {
 			skip = fr.skipReason()
 		}
 		res.Folders = append(res.Folders, FolderResult{Host1: fp.h1, Host2: fp.h2, Rule: fp.rule, Action: action, Skip: skip})
-		c.DupHost1 += int64(fp.dup1)
-		c.DupHost2 += int64(fp.dup2)
-		c.VoidHost1 += int64(fp.void1)
-		c.VoidHost2 += int64(fp.void2)
-		c.Skipped += int64(fp.alreadyThere + fp.dup1)
+		c.DupHost1 += int64(on1.dup)
+		c.DupHost2 += int64(on2.dup)
+		c.VoidHost1 += int64(on1.void)
+		c.VoidHost2 += int64(on2.void)
+		c.Skipped += int64(fp.alreadyThere + on1.dup)
 		c.BytesSkipped += fp.bytesAlready
 		fp.atPlan.addTo(&c)
 		c.CrossDupHost2 += int64(fp.crossDup)
@@ -77,10 +78,10 @@ func (e *engine) result() *Result {
 			done = slices.Clone(fr.done)
 			fr.mu.Unlock()
 		}
-		start1.Messages += int64(fp.count1)
-		start1.Bytes += fp.size1
-		start2.Messages += int64(fp.count2)
-		start2.Bytes += fp.size2
+		start1.Messages += int64(on1.count)
+		start1.Bytes += on1.size
+		start2.Messages += int64(on2.count)
+		start2.Bytes += on2.size
 		if e.opts.Dry {
 			c.WouldTransfer += int64(len(fp.copies))
 			if e.plan.scope == scopeAll && fp.skip == "" {
@@ -89,10 +90,10 @@ func (e *engine) result() *Result {
 				c.DeletedHost2 += int64(len(del2))
 			}
 		}
-		for k := range fp.keys1 {
+		for k := range on1.keys {
 			keys1[k] = struct{}{}
 		}
-		for k := range fp.keys2 {
+		for k := range on2.keys {
 			keys2[k] = struct{}{}
 		}
 		for _, k := range done {
@@ -100,8 +101,8 @@ func (e *engine) result() *Result {
 		}
 		res.Snapshot.Folders = append(res.Snapshot.Folders, report.FolderReport{
 			Host1: fp.h1, Host2: fp.h2,
-			Transferred: int64(len(done)), Skipped: int64(fp.alreadyThere + fp.dup1),
-			DupHost1: int64(fp.dup1), DupHost2: int64(fp.dup2), VoidHost1: int64(fp.void1), VoidHost2: int64(fp.void2),
+			Transferred: int64(len(done)), Skipped: int64(fp.alreadyThere + on1.dup),
+			DupHost1: int64(on1.dup), DupHost2: int64(on2.dup), VoidHost1: int64(on1.void), VoidHost2: int64(on2.void),
 		})
 	}
 	c.IdentifiedHost1, c.IdentifiedHost2 = int64(len(keys1)), int64(len(keys2))
@@ -152,9 +153,9 @@ func (e *engine) printSizes(before bool) {
 			continue
 		}
 		fs := report.FolderSize{Name1: mailbox.Display(fp.h1), Name2: mailbox.Display(fp.h2)}
-		fs.Host1 = report.SideSize{Exists: true, Messages: int64(fp.count1), Bytes: fp.size1, Biggest: fp.big1}
+		fs.Host1 = report.SideSize{Exists: true, Messages: int64(fp.on[host1].count), Bytes: fp.on[host1].size, Biggest: fp.on[host1].big}
 		exists2 := !fp.create
-		fs.Host2 = report.SideSize{Exists: exists2, Messages: int64(fp.count2), Bytes: fp.size2, Biggest: fp.big2}
+		fs.Host2 = report.SideSize{Exists: exists2, Messages: int64(fp.on[host2].count), Bytes: fp.on[host2].size, Biggest: fp.on[host2].big}
 		if fr := e.runOf(fp); !before && fr != nil {
 			fr.mu.Lock()
 			fs.Host2.Exists = true

@@ -95,16 +95,16 @@ func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unch
 	default:
 		return false, nil
 	}
-	fp.count1, fp.count2 = st1.Messages, st2.Messages
+	fp.on[host1].count, fp.on[host2].count = st1.Messages, st2.Messages
 	fp.inSelection1 = int(st1.Messages)
-	fp.size1, fp.size2 = max(st1.size, 0), max(st2.size, 0)
-	fp.keys1, fp.keys2 = map[string]struct{}{}, map[string]struct{}{}
+	fp.on[host1].size, fp.on[host2].size = max(st1.size, 0), max(st2.size, 0)
+	fp.on[host1].keys, fp.on[host2].keys = map[string]struct{}{}, map[string]struct{}{}
 	fs.Range(func(_, _ uint32, key string) bool {
-		fp.keys1[key] = struct{}{}
-		fp.keys2[key] = struct{}{}
+		fp.on[host1].keys[key] = struct{}{}
+		fp.on[host2].keys[key] = struct{}{}
 		return true
 	})
-	fp.selected1, fp.selected2 = fs.Len(), fs.Len()
+	fp.on[host1].selected, fp.on[host2].selected = fs.Len(), fs.Len()
 	fp.alreadyThere = fs.Len()
 	return fp.unchanged, nil
 }
