@@ -84,9 +84,9 @@ func TestSurvivesCutsMidFolder(t *testing.T) {
 
 // TestAppendCutsAtManyPoints cuts host2 after 1 to 16 APPENDs: wherever
 // the connection breaks while APPENDs are being written, every message
-// ends up on host2 exactly once and each APPEND's outcome is counted once
-// (an APPEND completed as lost by the read loop while its writer also
-// saw the error used to be completed twice, and the run panicked).
+// ends up on host2 exactly once and each APPEND's outcome is counted once,
+// even when the read loop completes an APPEND as lost while its writer
+// also sees the error.
 func TestAppendCutsAtManyPoints(t *testing.T) {
 	for cut := 1; cut <= 16; cut++ {
 		t.Run(fmt.Sprint(cut), func(t *testing.T) {
