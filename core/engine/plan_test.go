@@ -117,3 +117,40 @@ func TestPlanGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanExecute prints a plan, carries it out, and checks that host2
+// then holds what the plan listed; a plan made for --dry is refused.
+func TestPlanExecute(t *testing.T) {
+	p := newPair(t)
+	seedFlags(t, p.u1, "INBOX", []imap.Flag{imap.FlagSeen}, "a", "b")
+	seedFlags(t, p.u1, "Archive/2020", nil, "c")
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	pl, err := NewPlan(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var printed bytes.Buffer
+	pl.Print(&printed)
+	if n := bytes.Count(printed.Bytes(), []byte(" copying to ")); n != 3 {
+		t.Fatalf("plan copies %d messages, want 3:\n%s", n, printed.String())
+	}
+	if boxes, _ := p.u2.Mailboxes(); len(boxes) != 1 {
+		t.Fatalf("planning changed host2: %v", boxes)
+	}
+	res, err := pl.Execute(t.Context())
+	if err != nil || res.Transferred != 3 || res.Errors.Count() != 0 {
+		t.Fatalf("Execute: %v, transferred %d, errors %v\n%s", err, res.Transferred, res.Errors.Messages(), out.String())
+	}
+	assertExactlyOnce(t, p, &out)
+	pl.Close() // a second Close is harmless
+
+	opts.Dry = true
+	dry, err := NewPlan(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dry.Execute(t.Context()); err == nil {
+		t.Fatal("a --dry plan was executed")
+	}
+}
