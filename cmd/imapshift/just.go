@@ -90,7 +90,7 @@ func (a *app) justLogin(ctx context.Context, s *Settings, out io.Writer) error {
 func loginFailure(errs []error) error {
 	counts := map[report.Class]int{}
 	for _, err := range errs {
-		counts[report.Classify(err.Error())]++
+		counts[report.ClassOf(err)]++
 	}
 	return exitcode.Wrap(report.MostFrequent(counts).Code(), errors.Join(errs...))
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/imapshift/imapshift/core/conn"
 )
 
 // syncACLs copies host1's ACL of fp onto its host2 folder (--syncacls):
@@ -12,7 +14,7 @@ import (
 // only on host2 are left alone, as imapsync does. Both servers need the
 // ACL extension; otherwise a note is printed once.
 func (e *engine) syncACLs(ctx context.Context, w *worker, fp *folderPlan) {
-	if !e.info1.caps.Has(imap.CapACL) || !e.info2.caps.Has(imap.CapACL) {
+	if !e.info[host1].caps.Has(imap.CapACL) || !e.info[host2].caps.Has(imap.CapACL) {
 		e.mu.Lock()
 		if !e.noted["acl"] {
 			e.noted["acl"] = true
@@ -22,11 +24,7 @@ func (e *engine) syncACLs(ctx context.Context, w *worker, fp *folderPlan) {
 		return
 	}
 	var acl1, acl2 map[imap.RightsIdentifier]imap.RightSet
-	err := w.retry(ctx, 1, func() error {
-		c, err := w.client(ctx, 1)
-		if err != nil {
-			return err
-		}
+	err := w.do(ctx, host1, func(c *conn.Conn) error {
 		d, err := c.GetACL(fp.h1).Wait()
 		if err == nil {
 			acl1 = d.Rights
@@ -34,11 +32,7 @@ func (e *engine) syncACLs(ctx context.Context, w *worker, fp *folderPlan) {
 		return err
 	})
 	if err == nil {
-		err = w.retry(ctx, 2, func() error {
-			c, err := w.client(ctx, 2)
-			if err != nil {
-				return err
-			}
+		err = w.do(ctx, host2, func(c *conn.Conn) error {
 			d, err := c.GetACL(fp.h2).Wait()
 			if err == nil {
 				acl2 = d.Rights
@@ -54,7 +48,7 @@ func (e *engine) syncACLs(ctx context.Context, w *worker, fp *folderPlan) {
 		if sameRights(rights, acl2[id]) {
 			continue
 		}
-		if err := e.w.setACL(ctx, w, fp.h2, id, rights); err != nil {
+		if err := e.changes.setACL(ctx, w, fp.h2, id, rights); err != nil {
 			e.say("Warning: host2 folder %s: could not set ACL %s %s: %v", fp.h2, id, rightsString(rights), err)
 			continue
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,9 +12,12 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // meta is one message's metadata, fetched in bulk.
@@ -114,16 +118,14 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 	fp.byUID = e.opts.UseUID && fp.state != nil && !fp.state.Invalidated && fp.state.Len() > 0
 	fields := e.headerFields()
 	var metas1, metas2 []meta
-	err := w.retry(ctx, 1, func() error {
-		sel, err := w.selectFolder(ctx, 1, fp.h1)
-		if err != nil {
-			return err
-		}
-		fp.count1 = sel.NumMessages
-		metas1 = nil
+	var all [2][]imap.UID // every UID of each side, before --search and --maxage
+	err := w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, sel *imap.SelectData) (err error) {
+		fp.on[host1].count = sel.NumMessages
+		metas1, all[host1] = nil, nil
 		if sel.NumMessages > 0 {
-			if metas1, err = fetchMeta(w.h1.Client, fields, e.digest1); err == nil {
-				metas1, err = e.selectMessages(w.h1.Client, 1, metas1)
+			if metas1, err = fetchMeta(c.Client, fields, e.digest1); err == nil {
+				all[host1] = uidsOf(metas1)
+				metas1, err = e.selectMessages(c.Client, host1, metas1)
 			}
 		}
 		return err
@@ -132,17 +134,14 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		return &folderError{stage: "select1", err: err}
 	}
 	if !fp.create {
-		err = w.retry(ctx, 2, func() error {
-			sel, err := w.selectFolder(ctx, 2, fp.h2)
-			if err != nil {
-				return err
-			}
-			fp.count2 = sel.NumMessages
+		err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
+			fp.on[host2].count = sel.NumMessages
 			fp.permanentFlags = sel.PermanentFlags
-			metas2 = nil
+			metas2, all[host2] = nil, nil
 			if sel.NumMessages > 0 {
-				if metas2, err = fetchMeta(w.h2.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
-					metas2, err = e.selectMessages(w.h2.Client, 2, metas2)
+				if metas2, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
+					all[host2] = uidsOf(metas2)
+					metas2, err = e.selectMessages(c.Client, host2, metas2)
 				}
 			}
 			return err
@@ -152,9 +151,76 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		}
 	}
 	fp.inSelection1 = len(metas1)
+	if fp.state != nil {
+		fp.listed, fp.all = true, all
+	}
 	e.decide(fp, metas1, metas2, func(uid imap.UID) ([]byte, error) { return e.fetchOne(ctx, w, fp, uid) })
 	fp.analyzed = true
 	return nil
+}
+
+// uidsOf returns the UIDs of metas, which are in ascending order.
+func uidsOf(metas []meta) []imap.UID {
+	out := make([]imap.UID, len(metas))
+	for i, m := range metas {
+		out[i] = m.uid
+	}
+	return out
+}
+
+// analyzeAll reads every wanted folder on both sides with the parallel
+// workers and builds the message plan.
+func (e *engine) analyzeAll(ctx context.Context, main *worker) {
+	total := len(e.plan.folders)
+	todo := e.plan.folders
+	if e.opts.State != nil {
+		// With the state, a cheap STATUS on the main connections settles
+		// every unchanged folder before any other connection is opened.
+		todo = nil
+		for _, fp := range e.plan.folders {
+			if fp.skip != "" {
+				continue
+			}
+			unchanged, err := e.loadState(ctx, main, fp)
+			fp.stateLoaded = err == nil
+			if err == nil && unchanged {
+				fp.analyzed = true
+				e.say("Folder %7s %-35s -> %-35s unchanged since the last run (--usecache)", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
+				continue
+			}
+			todo = append(todo, fp)
+		}
+	}
+	runParallel(ctx, e, main, todo, func(w *worker, fp *folderPlan) {
+		if fp.skip != "" {
+			return
+		}
+		if err := e.analyze(ctx, w, fp); err != nil {
+			var fe *folderError
+			if errors.As(err, &fe) && fe.stage == "select1" {
+				e.fail(classOf(report.ClassSelect, err), fmt.Sprintf("Host1: folder %s: Could not select: %v", fp.h1, err))
+			} else {
+				e.fail(classOf(report.ClassSelect, err), fmt.Sprintf("Host2: folder %s: Could not select: %v", fp.h2, err))
+			}
+			fp.skip = "select failed"
+			return
+		}
+		if e.opts.SkipEmptyFolders && fp.inSelection1 == 0 {
+			fp.skip = "empty on host1 (--skipemptyfolders)"
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.sayLocked(fmt.Sprintf("Folder %7s %-35s -> %-35s", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2)))
+		e.sayLocked(fmt.Sprintf("Host1: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h1, fp.on[host1].count))
+		if fp.create {
+			e.sayLocked(fmt.Sprintf("Host2: folder [%s] does not exist yet", fp.h2))
+		} else {
+			e.sayLocked(fmt.Sprintf("Host2: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h2, fp.on[host2].count))
+			e.sayLocked(fmt.Sprintf("Host2: folder [%s] permanentflags: %s", fp.h2, joinFlags(fp.permanentFlags)))
+		}
+		e.sayLocked(fmt.Sprintf("Host1: folder [%s] selected %d messages, duplicates %d", fp.h1, fp.on[host1].selected, fp.on[host1].dup))
+		e.sayLocked(fmt.Sprintf("Host2: folder [%s] selected %d messages, duplicates %d", fp.h2, fp.on[host2].selected, fp.on[host2].dup))
+	})
 }
 
 // folderError tells in which step a folder failed.
@@ -177,39 +243,40 @@ type h2msg struct {
 // load fetches one host1 body; header-only hooks never call it.
 func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UID) ([]byte, error)) {
 	id := e.opts.Identity
-	fp.keys1 = map[string]struct{}{}
-	fp.keys2 = map[string]struct{}{}
+	in1, in2 := &fp.on[host1], &fp.on[host2]
+	in1.keys = map[string]struct{}{}
+	in2.keys = map[string]struct{}{}
 	on2 := make(map[string]h2msg, len(metas2))
 	var rank2 identity.Ranker
 	for _, m := range metas2 {
-		fp.size2 += m.size
-		fp.big2 = max(fp.big2, m.size)
+		in2.size += m.size
+		in2.big = max(in2.big, m.size)
 		key, ok := e.key2(fp, m)
 		if !ok {
-			fp.void2++
+			in2.void++
 			continue
 		}
 		if e.opts.SyncDuplicates {
 			key, _ = rank2.Rank(key)
 		} else if _, dup := on2[key]; dup {
-			fp.dup2++
+			in2.dup++
 			fp.dups2 = append(fp.dups2, m.uid)
 			continue
 		}
-		fp.selected2++
+		in2.selected++
 		on2[key] = h2msg{uid: m.uid, flags: m.flags}
-		fp.keys2[key] = struct{}{}
+		in2.keys[key] = struct{}{}
 	}
 	var rank1, hrank1 identity.Ranker
 	for _, m := range metas1 {
-		fp.size1 += m.size
-		fp.big1 = max(fp.big1, m.size)
+		in1.size += m.size
+		in1.big = max(in1.big, m.size)
 		// hkey is the header identity (with --addheader's line for a
 		// message without one); key is what matching uses: hkey, or the
 		// UID under --useuid.
 		hkey, addHeader := m.hkey, false
 		if !m.hok {
-			fp.void1++
+			in1.void++
 			if !e.opts.AddHeader {
 				e.say("Host1: %s/%d size %d ignored (no wanted headers so we ignore this message. To solve this: use --addheader)", fp.h1, m.uid, m.size)
 				continue
@@ -223,12 +290,12 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		if e.opts.SyncDuplicates {
 			key, _ = rank1.Rank(key)
 			hkey, _ = hrank1.Rank(hkey)
-		} else if _, dup := fp.keys1[key]; dup {
-			fp.dup1++
+		} else if _, dup := in1.keys[key]; dup {
+			in1.dup++
 			continue
 		}
-		fp.selected1++
-		fp.keys1[key] = struct{}{}
+		in1.selected++
+		in1.keys[key] = struct{}{}
 		have, ok := on2[key]
 		// Flags matter for a copy, a flag resync or --debugflags; for a
 		// message already on host2 otherwise, flag hooks (which may read
@@ -246,10 +313,10 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			}
 			switch {
 			case err != nil:
-				e.hookFailed(fp, m.uid, m.size, err)
+				e.hookFailed(fp, &fp.atPlan, m.uid, m.size, err)
 				continue
 			case reason != "":
-				e.ruleSkip(fp, m.uid, m.size, by, reason)
+				e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, by, reason)
 				continue
 			}
 		}
@@ -272,8 +339,8 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			}
 			continue
 		}
-		if e.appendLimit > 0 && m.size > e.appendLimit {
-			e.ruleSkip(fp, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, e.appendLimit))
+		if limit := e.plan.appendLimit; limit > 0 && m.size > limit {
+			e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, limit))
 			continue
 		}
 		c := copyItem{uid: m.uid, size: m.size, flags: flags, key: key, hkey: hkey, addHeader: addHeader}
@@ -296,7 +363,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		fp.copies = append(fp.copies, c)
 	}
 	for key, m := range on2 {
-		if _, ok := fp.keys1[key]; !ok {
+		if _, ok := in1.keys[key]; !ok {
 			fp.only2 = append(fp.only2, m.uid)
 		}
 	}
@@ -462,7 +529,7 @@ func (e *engine) skipCrossDuplicates() {
 			kept = append(kept, c)
 		}
 		fp.copies = kept
-		for k := range fp.keys2 {
+		for k := range fp.on[host2].keys {
 			if _, ok := seen[k]; !ok {
 				seen[k] = fp.h2
 			}

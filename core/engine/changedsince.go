@@ -6,6 +6,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/state"
 )
 
@@ -26,7 +27,7 @@ func onlyFlagsChanged(fs *state.FolderState, st1, st2 state.Status) bool {
 func (e *engine) flagsFastPath() bool {
 	o := &e.opts
 	return o.ResyncFlags && len(e.hooks.flags.Flags) == 0 && !o.Delete1 && !o.Delete2 && !o.Delete2Duplicates &&
-		!o.MessageSelection.active(1) && !o.MessageSelection.active(2)
+		!o.MessageSelection.active(host1) && !o.MessageSelection.active(host2)
 }
 
 // changedFlags plans the flag changes of a folder where only flags changed
@@ -36,23 +37,15 @@ func (e *engine) flagsFastPath() bool {
 func (e *engine) changedFlags(ctx context.Context, w *worker, fp *folderPlan) error {
 	fs := fp.state
 	var changed1, changed2 map[imap.UID][]imap.Flag
-	err := w.retry(ctx, 1, func() error {
-		if _, err := w.selectFolder(ctx, 1, fp.h1); err != nil {
-			return err
-		}
-		var err error
-		changed1, err = fetchFlags(w.h1.Client, allUIDs(), fs.Status1.HighestModSeq)
+	err := w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, _ *imap.SelectData) (err error) {
+		changed1, err = fetchFlags(c.Client, allUIDs(), fs.Status1.HighestModSeq)
 		return err
 	})
 	if err != nil {
 		return &folderError{stage: "select1", err: err}
 	}
-	err = w.retry(ctx, 2, func() error {
-		if _, err := w.selectFolder(ctx, 2, fp.h2); err != nil {
-			return err
-		}
-		var err error
-		changed2, err = fetchFlags(w.h2.Client, allUIDs(), fs.Status2.HighestModSeq)
+	err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, _ *imap.SelectData) (err error) {
+		changed2, err = fetchFlags(c.Client, allUIDs(), fs.Status2.HighestModSeq)
 		return err
 	})
 	if err != nil {
@@ -78,7 +71,7 @@ func (e *engine) changedFlags(ctx context.Context, w *worker, fp *folderPlan) er
 		}
 	}
 	if len(need1) > 0 {
-		more, err := fetchFlags(w.h1.Client, need1, 0)
+		more, err := fetchFlags(w.conns[host1].Client, need1, 0)
 		if err != nil {
 			return &folderError{stage: "select1", err: err}
 		}
@@ -87,7 +80,7 @@ func (e *engine) changedFlags(ctx context.Context, w *worker, fp *folderPlan) er
 		}
 	}
 	if len(need2) > 0 {
-		more, err := fetchFlags(w.h2.Client, need2, 0)
+		more, err := fetchFlags(w.conns[host2].Client, need2, 0)
 		if err != nil {
 			return &folderError{stage: "select2", err: err}
 		}

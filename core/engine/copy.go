@@ -15,6 +15,7 @@ import (
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // fetched is one body read from host1, ready to append.
@@ -30,28 +31,28 @@ type fetched struct {
 // batchMsgs bounds the messages of one body FETCH.
 const batchMsgs = 64
 
-// copyChunk copies items (all from fp) with w's host1 connection and
+// copyChunk copies items (all from fr) with w's host1 connection and
 // Appender: bodies are fetched in batches into the spool while the
 // previous batch is being appended. Items whose APPEND outcome is unknown
 // after a lost connection are checked against host2 and copied again only
 // when missing.
-func (e *engine) copyChunk(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) {
-	for attempt := 0; len(items) > 0 && attempt <= e.side2.retries; attempt++ {
+func (e *engine) copyChunk(ctx context.Context, w *worker, fr *folderRun, items []copyItem) {
+	for attempt := 0; len(items) > 0 && attempt <= e.servers[host2].retries; attempt++ {
 		// MULTIAPPEND on the first pass only: retries go one by one.
-		unknown := e.copyOnce(ctx, w, fp, items, attempt == 0 && e.opts.MultiAppend)
+		unknown := e.copyOnce(ctx, w, fr, items, attempt == 0 && e.opts.MultiAppend)
 		if len(unknown) == 0 || ctx.Err() != nil {
 			return
 		}
-		items = e.stillMissing(ctx, w, fp, unknown)
+		items = e.stillMissing(ctx, w, fr, unknown)
 	}
 	for _, it := range items {
-		e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not append to folder %s: %v", fp.h1, it.uid, it.size, fp.h2, conn.ErrOutcomeUnknown))
+		e.msgFail(fr, report.ClassAppend, fmt.Sprintf("- msg %s/%d {%d} could not append to folder %s: %v", fr.h1, it.uid, it.size, fr.h2, conn.ErrOutcomeUnknown))
 	}
 }
 
 // copyOnce runs the fetch/append pipeline once and returns the items whose
 // outcome is unknown.
-func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items []copyItem, multi bool) []copyItem {
+func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items []copyItem, multi bool) []copyItem {
 	ready := make(chan fetched, batchMsgs)
 	var (
 		mu      sync.Mutex
@@ -65,7 +66,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 	}
 	go func() {
 		defer close(ready)
-		e.fetchBodies(ctx, w, fp, items, ready)
+		e.fetchBodies(ctx, w, fr, items, ready)
 	}()
 	broken := false
 	for f := range ready {
@@ -90,20 +91,20 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 		var batchBytes int64
 		for _, f := range batch {
 			if e.opts.DebugContent {
-				e.debugContent(fp, f)
+				e.debugContent(fr, f)
 			}
 			r, err := f.body.Reader()
 			switch {
 			case err != nil:
 				e.releaseFetched(f)
-				e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fp.h1, f.item.uid, f.item.size, err))
+				e.msgFail(fr, report.ClassFetch, fmt.Sprintf("- msg %s/%d {%d} could not be fetched: spool: %v", fr.h1, f.item.uid, f.item.size, err))
 				continue
-			case e.checkExitWhenOver(e.stats.sent.Load() + batchBytes):
+			case e.checkExitWhenOver(e.exec.stats.sent.Load() + batchBytes):
 				e.releaseFetched(f)
 				continue
 			}
 			batchBytes += f.body.Len()
-			if slept, err := e.throttle.wait(ctx, f.body.Len(), e.stats.bytes.Load()); err != nil {
+			if slept, err := e.throttle.wait(ctx, f.body.Len(), e.exec.stats.bytes.Load()); err != nil {
 				e.releaseFetched(f)
 				lost(f.item)
 				continue
@@ -117,13 +118,13 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 			continue
 		}
 		pending.Add(1)
-		err = e.w.appendMany(app, fp.h2, msgs, func(results []conn.AppendResult) {
+		err = e.changes.appendMany(app, fr.h2, msgs, func(results []conn.AppendResult) {
 			defer pending.Done()
 			for i, res := range results {
 				f := send[i]
 				switch {
 				case res.Err == nil:
-					e.copied(fp, f, res.UID)
+					e.copied(fr, f, res.UID)
 				case errors.Is(res.Err, conn.ErrOutcomeUnknown):
 					lost(f.item)
 				case len(send) > 1:
@@ -131,17 +132,17 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 					// tried again one by one, which finds the culprit.
 					lost(f.item)
 				default:
-					e.appendFailed(fp, f, res.Err)
+					e.appendFailed(fr, f, res.Err)
 				}
 			}
 		})
 		// Once written, the bodies are not needed any more: an APPEND whose
 		// outcome is lost is fetched again.
 		for _, f := range send {
-			e.stats.sent.Add(f.body.Len())
+			e.exec.stats.sent.Add(f.body.Len())
 			e.releaseFetched(f)
 		}
-		e.checkExitWhenOver(e.stats.sent.Load())
+		e.checkExitWhenOver(e.exec.stats.sent.Load())
 		if err != nil {
 			// The callback will not run: the connection broke while the
 			// command was being written.
@@ -154,7 +155,8 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fp *folderPlan, items 
 	}
 	pending.Wait()
 	if broken {
-		w.app.Close()
+		// w.app is nil when the Appender could not be opened at all.
+		w.closeAppender()
 	}
 	return unknown
 }
@@ -191,7 +193,7 @@ func (e *engine) releaseFetched(f fetched) {
 
 // fetchBodies streams the bodies of items from host1 into ready, in
 // batches whose memory is reserved before the FETCH is sent.
-func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, items []copyItem, ready chan<- fetched) {
+func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, items []copyItem, ready chan<- fetched) {
 	share := e.spool.budget / int64(2*e.opts.parallel())
 	for len(items) > 0 && ctx.Err() == nil {
 		n, mem := 0, int64(0)
@@ -211,19 +213,14 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 			return
 		}
 		got := map[imap.UID]*body{}
-		err := w.retry(ctx, 1, func() error {
+		err := w.inFolder(ctx, host1, fr.h1, func(c *conn.Conn) error {
 			missing := batch[:0:0]
 			for _, it := range batch {
 				if got[it.uid] == nil {
 					missing = append(missing, it)
 				}
 			}
-			if w.sel1 != fp.h1 || !alive(w.h1) {
-				if _, err := w.selectFolder(ctx, 1, fp.h1); err != nil {
-					return err
-				}
-			}
-			return e.fetchInto(w.h1.Client, missing, got)
+			return e.fetchInto(c.Client, missing, got)
 		})
 		var spent int64
 		for _, it := range batch {
@@ -233,7 +230,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 				if err != nil {
 					msg = err.Error()
 				}
-				e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fp.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format(dates.IMAPLayout), msg))
+				e.msgFail(fr, classOf(report.ClassFetch, err), fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fr.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format(dates.IMAPLayout), msg))
 				continue
 			}
 			// The budget was reserved for the size announced by host1.
@@ -242,7 +239,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 				held = it.size
 			}
 			if e.hooks.atCopy() {
-				nb, keep, changedBy := e.applyCopyHooks(fp, it, b)
+				nb, keep, changedBy := e.applyCopyHooks(fr, it, b)
 				if !keep {
 					b.free()
 					continue
@@ -250,9 +247,9 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fp *folderPlan, ite
 				if len(changedBy) > 0 {
 					b = nb
 					it.size = b.size
-					fp.mu.Lock()
-					fp.rewritten++
-					fp.mu.Unlock()
+					fr.mu.Lock()
+					fr.rewritten++
+					fr.mu.Unlock()
 				}
 			}
 			spent += held
@@ -316,27 +313,23 @@ func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got map[imap.
 	return cmd.Close()
 }
 
-// stillMissing re-reads host2's keys for fp and returns the items that
+// stillMissing re-reads host2's keys for fr and returns the items that
 // are not there. Items found are counted as copied.
-func (e *engine) stillMissing(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) []copyItem {
-	missing, found := e.onHost2(ctx, w, fp, items)
+func (e *engine) stillMissing(ctx context.Context, w *worker, fr *folderRun, items []copyItem) []copyItem {
+	missing, found := e.onHost2(ctx, w, fr, items)
 	for i, uid2 := range found {
-		e.copied(fp, fetched{item: items[i], body: &body{size: items[i].size}}, uint32(uid2))
+		e.copied(fr, fetched{item: items[i], body: &body{size: items[i].size}}, uint32(uid2))
 	}
 	return missing
 }
 
-// onHost2 reads host2's keys for fp and splits items into those missing
+// onHost2 reads host2's keys for fr and splits items into those missing
 // there and those found (index in items → host2 UID). When host2 cannot be
 // read, every item counts as missing.
-func (e *engine) onHost2(ctx context.Context, w *worker, fp *folderPlan, items []copyItem) (missing []copyItem, found map[int]imap.UID) {
+func (e *engine) onHost2(ctx context.Context, w *worker, fr *folderRun, items []copyItem) (missing []copyItem, found map[int]imap.UID) {
 	var metas []meta
-	err := w.retry(ctx, 2, func() error {
-		if _, err := w.selectFolder(ctx, 2, fp.h2); err != nil {
-			return err
-		}
-		var err error
-		metas, err = fetchMeta(w.h2.Client, e.opts.Identity.HeaderFields(), e.digest2)
+	err := w.reselect(ctx, host2, fr.h2, func(c *conn.Conn, _ *imap.SelectData) (err error) {
+		metas, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2)
 		return err
 	})
 	if err != nil {
@@ -367,16 +360,16 @@ func (e *engine) onHost2(ctx context.Context, w *worker, fp *folderPlan, items [
 
 // debugContent prints the bytes about to be appended (--debugcontent),
 // between two marker lines.
-func (e *engine) debugContent(fp *folderPlan, f fetched) {
+func (e *engine) debugContent(fr *folderRun, f fetched) {
 	r, err := f.body.Reader()
 	if err != nil {
 		return // the copy reports it
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.sayLocked(fmt.Sprintf("Debug content: msg %s/%d {%d} begins", fp.h1, f.item.uid, f.body.Len()))
+	e.sayLocked(fmt.Sprintf("Debug content: msg %s/%d {%d} begins", fr.h1, f.item.uid, f.body.Len()))
 	io.Copy(e.out, r)
-	e.sayLocked(fmt.Sprintf("\nDebug content: msg %s/%d ends", fp.h1, f.item.uid))
+	e.sayLocked(fmt.Sprintf("\nDebug content: msg %s/%d ends", fr.h1, f.item.uid))
 }
 
 func joinFlags(flags []imap.Flag) string {

@@ -7,7 +7,9 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // storeBatch bounds the UIDs of one STORE or UID EXPUNGE.
@@ -37,8 +39,8 @@ func (e *engine) checkDeletions() error {
 		if o.Delete2Duplicates {
 			n += len(fp.dups2)
 		}
-		if fp.count2 > 0 && n > 0 && float64(n) > o.Delete2Threshold*float64(fp.count2) {
-			over = append(over, fmt.Sprintf("%s (%d of %d)", fp.h2, n, fp.count2))
+		if fp.on[host2].count > 0 && n > 0 && float64(n) > o.Delete2Threshold*float64(fp.on[host2].count) {
+			over = append(over, fmt.Sprintf("%s (%d of %d)", fp.h2, n, fp.on[host2].count))
 		}
 	}
 	if len(over) > 0 {
@@ -50,7 +52,7 @@ func (e *engine) checkDeletions() error {
 // finishFolder runs the deletions of one folder once its copies are done:
 // --delete2 / --delete2duplicates on host2, then --delete1 / --expunge1 on
 // host1. A host1 message is deleted only when its copy is confirmed.
-func (e *engine) finishFolder(ctx context.Context, w *worker, fp *folderPlan) {
+func (e *engine) finishFolder(ctx context.Context, w *worker, fp *folderRun) {
 	o := &e.opts
 	if o.Delete2 || o.Delete2Duplicates {
 		var uids []imap.UID
@@ -60,19 +62,19 @@ func (e *engine) finishFolder(ctx context.Context, w *worker, fp *folderPlan) {
 		if o.Delete2Duplicates {
 			uids = append(uids, fp.dups2...)
 		}
-		e.deleteMessages(ctx, w, 2, fp.h2, uids, o.UIDExpunge2, o.Expunge2)
+		e.deleteMessages(ctx, w, host2, fp.h2, uids, o.UIDExpunge2, o.Expunge2)
 	}
 	if o.Delete1 {
-		e.deleteMessages(ctx, w, 1, fp.h1, e.confirmed(ctx, w, fp), o.Expunge1, o.Expunge1)
+		e.deleteMessages(ctx, w, host1, fp.h1, e.confirmed(ctx, w, fp), o.Expunge1, o.Expunge1)
 	} else if o.Expunge1 {
-		e.deleteMessages(ctx, w, 1, fp.h1, nil, false, true)
+		e.deleteMessages(ctx, w, host1, fp.h1, nil, false, true)
 	}
 }
 
 // confirmed returns the host1 UIDs whose message is known to be on host2:
 // already there at analysis, or copied with an APPENDUID, or found on host2
 // by its key after the copy (servers without UIDPLUS).
-func (e *engine) confirmed(ctx context.Context, w *worker, fp *folderPlan) []imap.UID {
+func (e *engine) confirmed(ctx context.Context, w *worker, fp *folderRun) []imap.UID {
 	fp.mu.Lock()
 	uids := append(append([]imap.UID(nil), fp.present1...), fp.confirmed1...)
 	unsure := fp.unconfirmed1
@@ -92,35 +94,22 @@ func (e *engine) confirmed(ctx context.Context, w *worker, fp *folderPlan) []ima
 	return uids
 }
 
-// deleteMessages marks uids \Deleted in folder on side n and expunges
+// deleteMessages marks uids \Deleted in folder on side s and expunges
 // them: with UID EXPUNGE when uidExpunge and the server has UIDPLUS, else
 // with EXPUNGE when expunge. uids may be empty to only EXPUNGE. Dry runs
-// never get here: printDeletions lists the plan instead.
-func (e *engine) deleteMessages(ctx context.Context, w *worker, n int, folder string, uids []imap.UID, uidExpunge, expunge bool) {
-	host := fmt.Sprintf("Host%d", n)
+// never get here: Plan.Print lists the deletions instead.
+func (e *engine) deleteMessages(ctx context.Context, w *worker, s side, folder string, uids []imap.UID, uidExpunge, expunge bool) {
+	host := s.String()
 	if len(uids) == 0 && !expunge {
 		return
 	}
-	err := w.retry(ctx, n, func() error {
-		sel := w.sel1
-		if n == 2 {
-			sel = w.sel2
-		}
-		c, err := w.client(ctx, n)
-		if err != nil {
-			return err
-		}
-		if sel != folder || !alive(c) {
-			if _, err := w.selectFolder(ctx, n, folder); err != nil {
-				return err
-			}
-		}
+	err := w.inFolder(ctx, s, folder, func(c *conn.Conn) error {
 		for i := 0; i < len(uids); i += storeBatch {
 			var set imap.UIDSet
 			for _, u := range uids[i:min(i+storeBatch, len(uids))] {
 				set.AddNum(u)
 			}
-			if err := e.w.markDeleted(w, n, set); err != nil {
+			if err := e.changes.markDeleted(c, set); err != nil {
 				return err
 			}
 		}
@@ -131,13 +120,13 @@ func (e *engine) deleteMessages(ctx context.Context, w *worker, n int, folder st
 				for _, u := range uids[i:min(i+storeBatch, len(uids))] {
 					set.AddNum(u)
 				}
-				if err := e.w.expunge(w, n, &set); err != nil {
+				if err := e.changes.expunge(c, &set); err != nil {
 					return err
 				}
 			}
 			e.say("%s: UidExpunging %d message(s) in folder %s", host, len(uids), folder)
 		case expunge:
-			if err := e.w.expunge(w, n, nil); err != nil {
+			if err := e.changes.expunge(c, nil); err != nil {
 				return err
 			}
 			e.say("%s: Expunging folder %s", host, folder)
@@ -145,42 +134,15 @@ func (e *engine) deleteMessages(ctx context.Context, w *worker, n int, folder st
 		return nil
 	})
 	if err != nil {
-		e.fail(fmt.Sprintf("%s: folder %s: could not delete messages: %v", host, folder, err))
+		e.fail(classOf(report.ClassUnclassified, err), fmt.Sprintf("%s: folder %s: could not delete messages: %v", host, folder, err))
 		return
 	}
 	for _, u := range uids {
-		e.say("%s: msg %s/%d marked \\Deleted on host%d", host, folder, u, n)
+		e.say("%s: msg %s/%d marked \\Deleted on host%d", host, folder, u, s+1)
 	}
-	e.stats.deleted[n-1].Add(int64(len(uids)))
+	e.exec.stats.deleted[s].Add(int64(len(uids)))
 }
 
 func hasUIDPlus(caps imap.CapSet) bool {
 	return caps.Has(imap.CapUIDPlus) || caps.Has(imap.CapIMAP4rev2)
-}
-
-// printDeletions lists, in a dry run, the messages the deletion options
-// would remove from fp.
-func (e *engine) printDeletions(fp *folderPlan) {
-	o := &e.opts
-	var del2 []imap.UID
-	if o.Delete2 {
-		del2 = append(del2, fp.only2...)
-	}
-	if o.Delete2Duplicates {
-		del2 = append(del2, fp.dups2...)
-	}
-	for _, u := range del2 {
-		e.say("Host2: msg %s/%d marked \\Deleted on host2 (not really since --dry mode)", fp.h2, u)
-	}
-	e.stats.deleted[1].Add(int64(len(del2)))
-	if o.Delete1 {
-		uids := append([]imap.UID(nil), fp.present1...)
-		for _, c := range fp.copies {
-			uids = append(uids, c.uid)
-		}
-		for _, u := range uids {
-			e.say("Host1: msg %s/%d marked \\Deleted on host1 once on host2 (not really since --dry mode)", fp.h1, u)
-		}
-		e.stats.deleted[0].Add(int64(len(uids)))
-	}
 }

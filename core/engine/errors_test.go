@@ -2,12 +2,15 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // TestRefusalsGiveImapsyncExitCodes makes one server refuse one kind of
@@ -28,6 +31,11 @@ func TestRefusalsGiveImapsyncExitCodes(t *testing.T) {
 			p.s2.Faults().RefuseCommand("APPEND", 1, no(imap.ResponseCodeOverQuota, "Quota exceeded"))
 		}, exitcode.OverQuota, "could not append", 14},
 		{"APPEND refused", func(p *pair) { p.s2.Faults().RefuseCommand("APPEND", 2, no("", "Message refused")) }, exitcode.ErrAppend, "could not append", 13},
+		// The line printed for this refusal reads like a FETCH, SELECT and
+		// CREATE failure; the class given where the APPEND failed decides.
+		{"APPEND refused, misleading text", func(p *pair) {
+			p.s2.Faults().RefuseCommand("APPEND", 2, no("", "could not be fetched: Could not select: could not create folder"))
+		}, exitcode.ErrAppend, "could not be fetched: Could not select", 13},
 		{"body FETCH refused", func(p *pair) { p.s1.Faults().RefuseCommand("UID FETCH", 1, no("", "Try later")) }, exitcode.ErrFetch, "could not be fetched", -1},
 		{"CREATE refused", func(p *pair) { p.s2.Faults().RefuseCommand("CREATE", -1, no("", "Permission denied")) }, exitcode.ErrCreate, "Could not create folder", 10},
 		{"SELECT refused on host1", func(p *pair) { p.s1.Faults().RefuseCommand("EXAMINE", 1, no("", "Permission denied")) }, exitcode.ErrSelect, "Could not select", -1},
@@ -70,5 +78,34 @@ func TestErrorsMaxStopsTheRun(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Maximum number of errors 5 reached") {
 		t.Fatalf("no errorsmax line:\n%s", out.String())
+	}
+}
+
+func TestClassOf(t *testing.T) {
+	no := func(code imap.ResponseCode, text string) error {
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: code, Text: text}
+	}
+	for _, tc := range []struct {
+		base report.Class
+		err  error
+		want report.Class
+	}{
+		{report.ClassAppend, no("", "Message refused"), report.ClassAppend},
+		{report.ClassAppend, no(imap.ResponseCodeOverQuota, "Quota exceeded"), report.ClassOverQuota},
+		{report.ClassAppend, &conn.StatusError{Status: "NO", Code: "OVERQUOTA", Text: "[OVERQUOTA] Quota exceeded (mailbox for user is full)"}, report.ClassOverQuota},
+		{report.ClassAppend, no(imap.ResponseCodeTooBig, "too big"), report.ClassAppendSize},
+		{report.ClassAppend, &conn.StatusError{Status: "BAD", Text: "maximum message size exceeded"}, report.ClassAppendSize},
+		{report.ClassAppend, no("", "Message rejected: Virus found"), report.ClassAppendVirus},
+		{report.ClassCreate, no("", "Quota limit will be exceeded"), report.ClassOverQuota},
+		{report.ClassCreate, no("", "Virus"), report.ClassCreate},
+		{report.ClassFetch, no(imap.ResponseCodeOverQuota, "x"), report.ClassFetch},
+		{report.ClassSelect, errors.New("could not append"), report.ClassSelect},
+		{report.ClassFetch, &conn.Error{Stage: conn.StageAuth, Side: 1, Err: errors.New("NO")}, report.ClassAuthUser1},
+		{report.ClassAppend, &conn.Error{Stage: conn.StageConnect, Side: 2, Err: errors.New("refused")}, report.ClassAppend},
+		{report.ClassUnclassified, nil, report.ClassUnclassified},
+	} {
+		if got := classOf(tc.base, tc.err); got != tc.want {
+			t.Errorf("classOf(%s, %v) = %s, want %s", tc.base, tc.err, got, tc.want)
+		}
 	}
 }

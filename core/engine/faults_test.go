@@ -84,9 +84,9 @@ func TestSurvivesCutsMidFolder(t *testing.T) {
 
 // TestAppendCutsAtManyPoints cuts host2 after 1 to 16 APPENDs: wherever
 // the connection breaks while APPENDs are being written, every message
-// ends up on host2 exactly once and each APPEND's outcome is counted once
-// (an APPEND completed as lost by the read loop while its writer also
-// saw the error used to be completed twice, and the run panicked).
+// ends up on host2 exactly once and each APPEND's outcome is counted once,
+// even when the read loop completes an APPEND as lost while its writer
+// also sees the error.
 func TestAppendCutsAtManyPoints(t *testing.T) {
 	for cut := 1; cut <= 16; cut++ {
 		t.Run(fmt.Sprint(cut), func(t *testing.T) {
@@ -252,5 +252,26 @@ func TestExitWhenOver(t *testing.T) {
 	}
 	if res.Transferred >= 50 || res.BytesTransferred < 20_000 {
 		t.Fatalf("transferred %d messages, %d bytes", res.Transferred, res.BytesTransferred)
+	}
+}
+
+// TestAppenderConnectionRefused lets host2 take one connection per user:
+// the Appender a worker opens to copy is refused. The run must not panic;
+// every message is reported as not appended, with imapsync's APPEND exit
+// code.
+func TestAppenderConnectionRefused(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 3, 500)
+	p.s2.Faults().LimitConnections(1, nil)
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	opts.Parallel = 1
+	opts.ReconnectRetry2 = 1
+	res := run(t, opts)
+	if res.Transferred != 0 || res.Errors.Count() != 3 || res.Errors.ExitCode() != exitcode.ErrAppend {
+		t.Fatalf("transferred %d, exit %d, errors %v\n%s", res.Transferred, res.Errors.ExitCode(), res.Errors.Messages(), out.String())
+	}
+	if !strings.Contains(out.String(), "- msg INBOX/1 {") || !strings.Contains(out.String(), "could not append to folder INBOX") {
+		t.Fatalf("no append failure line:\n%s", out.String())
 	}
 }

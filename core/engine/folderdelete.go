@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // planDelete2Folders lists the host2 folders that --delete2folders
@@ -22,7 +23,7 @@ func (e *engine) planDelete2Folders() []string {
 	for _, name := range e.plan.extra2 {
 		switch {
 		case mailbox.IsInbox(name),
-			o.Subfolder2 != "" && (name == o.Subfolder2 || strings.HasPrefix(o.Subfolder2, name+e.info2.naming.Sep)),
+			o.Subfolder2 != "" && (name == o.Subfolder2 || strings.HasPrefix(o.Subfolder2, name+e.info[host2].naming.Sep)),
 			o.Delete2FoldersOnly != nil && !o.Delete2FoldersOnly(name),
 			o.Delete2FoldersButNot != nil && o.Delete2FoldersButNot(name):
 			continue
@@ -33,14 +34,14 @@ func (e *engine) planDelete2Folders() []string {
 		}
 		out = append(out, name)
 	}
-	sortDeepestFirst(out, e.info2.naming.Sep)
+	sortDeepestFirst(out, e.info[host2].naming.Sep)
 	return out
 }
 
 // hasMappedChild reports whether some host2 folder that the sync uses
 // lives under name.
 func (e *engine) hasMappedChild(name string) bool {
-	prefix := name + e.info2.naming.Sep
+	prefix := name + e.info[host2].naming.Sep
 	for _, fp := range e.plan.folders {
 		if strings.HasPrefix(fp.h2, prefix) {
 			return true
@@ -59,12 +60,12 @@ func sortDeepestFirst(names []string, sep string) {
 	})
 }
 
-// deleteFolders removes names on side n (UNSUBSCRIBE, then DELETE).
-func (e *engine) deleteFolders(ctx context.Context, w *worker, n int, names []string) {
-	host := fmt.Sprintf("Host%d", n)
+// deleteFolders removes names on side s (UNSUBSCRIBE, then DELETE).
+func (e *engine) deleteFolders(ctx context.Context, w *worker, s side, names []string) {
+	host := s.String()
 	for _, name := range names {
-		if err := e.w.deleteFolder(ctx, w, n, name); err != nil {
-			e.fail(fmt.Sprintf("%s: could not delete folder %s: %v", host, mailbox.Display(name), err))
+		if err := e.changes.deleteFolder(ctx, w, s, name); err != nil {
+			e.fail(classOf(report.ClassUnclassified, err), fmt.Sprintf("%s: could not delete folder %s: %v", host, mailbox.Display(name), err))
 			continue
 		}
 		e.say("%s: deleted folder %s", host, mailbox.Display(name))
@@ -78,14 +79,14 @@ func (e *engine) planDelete1EmptyFolders() []string {
 	if !e.opts.Delete1EmptyFolders {
 		return nil
 	}
-	sep := e.info1.naming.Sep
+	sep := e.info[host1].naming.Sep
 	empty := map[string]bool{}
 	for _, fp := range e.plan.folders {
-		if fp.analyzed && fp.count1 == 0 && !mailbox.IsInbox(fp.h1) {
+		if fp.analyzed && fp.on[host1].count == 0 && !mailbox.IsInbox(fp.h1) {
 			empty[fp.h1] = true
 		}
 	}
-	remaining := slices.Clone(e.info1.names)
+	remaining := slices.Clone(e.info[host1].names)
 	sortDeepestFirst(remaining, sep)
 	var out []string
 	gone := map[string]bool{}
@@ -94,7 +95,7 @@ func (e *engine) planDelete1EmptyFolders() []string {
 			continue
 		}
 		hasChild := false
-		for _, other := range e.info1.names {
+		for _, other := range e.info[host1].names {
 			if !gone[other] && strings.HasPrefix(other, name+sep) {
 				hasChild = true
 				break

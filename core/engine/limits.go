@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // Limits throttle the copy globally, across every parallel connection
@@ -84,8 +86,8 @@ func (e *engine) checkExitWhenOver(total int64) bool {
 	if limit <= 0 || total < limit {
 		return false
 	}
-	if !e.stats.exitWhenOver.Swap(true) {
-		e.fail(fmt.Sprintf("Maximum bytes transferred reached, %d >= %d, ending sync", total, limit))
+	if !e.exec.stats.exitWhenOver.Swap(true) {
+		e.fail(report.ClassTransferExceeded, fmt.Sprintf("Maximum bytes transferred reached, %d >= %d, ending sync", total, limit))
 		e.cancel()
 	}
 	return true

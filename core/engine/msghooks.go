@@ -9,8 +9,10 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // msgHooks are the run's message hooks, split by when they run: skip
@@ -110,16 +112,9 @@ func imapFlags(flags []string) []imap.Flag {
 	return out
 }
 
-// ruleSkip records a message a hook skipped.
-func (e *engine) ruleSkip(fp *folderPlan, uid imap.UID, size int64, by, reason string) {
-	fp.mu.Lock()
-	if fp.skippedBy == nil {
-		fp.skippedBy = map[string]int{}
-	}
-	fp.skippedBy[by]++
-	fp.ruleSkipped++
-	fp.ruleSkippedBytes += size
-	fp.mu.Unlock()
+// ruleSkip records in t a message of fp a hook skipped, and prints it.
+func (e *engine) ruleSkip(fp *folderPlan, t *tally, uid imap.UID, size int64, by, reason string) {
+	t.skip(by, size)
 	dry := ""
 	if e.opts.Dry {
 		dry = " (not really since --dry mode)"
@@ -127,49 +122,53 @@ func (e *engine) ruleSkip(fp *folderPlan, uid imap.UID, size int64, by, reason s
 	e.say("msg %s/%d {%d} skipped by %s (%s)%s", fp.h1, uid, size, by, reason, dry)
 }
 
-// hookFailed records a message a hook could not decide on; it is not
-// copied.
-func (e *engine) hookFailed(fp *folderPlan, uid imap.UID, size int64, err error) {
-	e.msgFail(fp, fmt.Sprintf("- msg %s/%d {%d} not copied: hook error: %v", fp.h1, uid, size, err))
+// hookFailed records in t, and as an error of the run, a message of fp a
+// hook could not decide on; it is not copied.
+func (e *engine) hookFailed(fp *folderPlan, t *tally, uid imap.UID, size int64, err error) {
+	t.fail()
+	e.fail(report.ClassUnclassified, fmt.Sprintf("- msg %s/%d {%d} not copied: hook error: %v", fp.h1, uid, size, err))
 }
 
-// applyCopyHooks runs the body skip hooks and the rewrite hooks on a
-// fetched message. It returns the (possibly new) body, whether to copy it,
-// and the names of the hooks that changed it.
-func (e *engine) applyCopyHooks(fp *folderPlan, it copyItem, b *body) (*body, bool, []string) {
+// copyHooks runs on msg the copy-time hooks: the skip hooks that read the
+// body, the rewrite hooks, then the skip hooks that judge the rewritten
+// message. A skip or a hook failure is reported as a real copy reports it.
+// It returns whether the message is to be copied and the names of the
+// rewrite hooks that changed it (msg then holds the new bytes).
+func (e *engine) copyHooks(fp *folderPlan, t *tally, uid imap.UID, size int64, msg *hooks.Message) (keep bool, changedBy []string) {
+	reason, by, err := e.hooks.copySkips.Skip(msg)
+	if err == nil && reason == "" {
+		changedBy, err = e.hooks.rewrites.Rewrite(msg)
+		if err == nil {
+			reason, by, err = e.hooks.lastSkips.Skip(msg)
+		}
+	}
+	switch {
+	case err != nil:
+		e.hookFailed(fp, t, uid, size, err)
+		return false, nil
+	case reason != "":
+		e.ruleSkip(fp, t, uid, size, by, reason)
+		return false, nil
+	}
+	return true, changedBy
+}
+
+// applyCopyHooks runs the copy-time hooks on a fetched message. It returns
+// the (possibly new) body, whether to copy it, and the names of the hooks
+// that changed it.
+func (e *engine) applyCopyHooks(fr *folderRun, it copyItem, b *body) (*body, bool, []string) {
 	raw, err := b.Bytes()
 	if err != nil {
-		e.hookFailed(fp, it.uid, it.size, err)
+		e.hookFailed(fr.folderPlan, &fr.atCopy, it.uid, it.size, err)
 		return b, false, nil
 	}
 	msg := hooks.NewMessage(nil, raw, nil)
-	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fp.h1, uint32(it.uid), b.size, it.date
+	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fr.h1, uint32(it.uid), b.size, it.date
 	msg.Flags = flagStrings(it.flags)
 	msg.Unidentified = it.addHeader
-	reason, by, err := e.hooks.copySkips.Skip(msg)
-	switch {
-	case err != nil:
-		e.hookFailed(fp, it.uid, it.size, err)
-		return b, false, nil
-	case reason != "":
-		e.ruleSkip(fp, it.uid, it.size, by, reason)
-		return b, false, nil
-	}
-	changedBy, err := e.hooks.rewrites.Rewrite(msg)
-	if err != nil {
-		e.hookFailed(fp, it.uid, it.size, err)
-		return b, false, nil
-	}
-	if reason, by, err := e.hooks.lastSkips.Skip(msg); err != nil || reason != "" {
-		if err != nil {
-			e.hookFailed(fp, it.uid, it.size, err)
-		} else {
-			e.ruleSkip(fp, it.uid, it.size, by, reason)
-		}
-		return b, false, nil
-	}
-	if !msg.Changed() {
-		return b, true, nil
+	keep, changedBy := e.copyHooks(fr.folderPlan, &fr.atCopy, it.uid, it.size, msg)
+	if !keep || !msg.Changed() {
+		return b, keep, nil
 	}
 	newRaw, _ := msg.Raw()
 	nb := &body{sp: b.sp, mem: newRaw, size: int64(len(newRaw))}
@@ -194,13 +193,8 @@ func (b *body) Bytes() ([]byte, error) {
 // (only in dry runs, to preview copy-time decisions).
 func (e *engine) fetchOne(ctx context.Context, w *worker, fp *folderPlan, uid imap.UID) ([]byte, error) {
 	got := map[imap.UID]*body{}
-	err := w.retry(ctx, 1, func() error {
-		if w.sel1 != fp.h1 || !alive(w.h1) {
-			if _, err := w.selectFolder(ctx, 1, fp.h1); err != nil {
-				return err
-			}
-		}
-		return e.fetchInto(w.h1.Client, []copyItem{{uid: uid}}, got)
+	err := w.inFolder(ctx, host1, fp.h1, func(c *conn.Conn) error {
+		return e.fetchInto(c.Client, []copyItem{{uid: uid}}, got)
 	})
 	b := got[uid]
 	if b == nil {
@@ -219,21 +213,11 @@ func (e *engine) fetchOne(ctx context.Context, w *worker, fp *folderPlan, uid im
 // would rewrite it and its new size. It returns false when the message
 // would not be copied.
 func (e *engine) previewCopy(fp *folderPlan, c *copyItem, msg *hooks.Message) bool {
-	reason, by, err := e.hooks.copySkips.Skip(msg)
-	if err == nil && reason == "" {
-		c.rewrittenBy, err = e.hooks.rewrites.Rewrite(msg)
-		if err == nil {
-			reason, by, err = e.hooks.lastSkips.Skip(msg)
-		}
-	}
-	switch {
-	case err != nil:
-		e.hookFailed(fp, c.uid, c.size, err)
-		return false
-	case reason != "":
-		e.ruleSkip(fp, c.uid, c.size, by, reason)
+	keep, changedBy := e.copyHooks(fp, &fp.atPlan, c.uid, c.size, msg)
+	if !keep {
 		return false
 	}
+	c.rewrittenBy = changedBy
 	if msg.Changed() {
 		raw, _ := msg.Raw()
 		c.size = int64(len(raw))

@@ -3,10 +3,11 @@
 // messages to copy, flags to set) and carries the plan out with parallel,
 // pipelined connections and a bounded memory budget.
 //
-// The plan is a value. With Options.Dry it is printed and nothing else
-// happens; otherwise the executor performs it, and every change it makes
-// to a server goes through one type, writes, which the dry path never
-// builds.
+// The plan is a value: NewPlan works it out from both servers without
+// changing either, Plan.Print lists it (--dry), Plan.Execute carries it
+// out. Every change the executor makes to a server goes through one type,
+// changes, which printing never reaches. Run is NewPlan followed by Print
+// under Options.Dry, by Execute otherwise.
 package engine
 
 import (
@@ -61,7 +62,7 @@ type Options struct {
 	// Delete1EmptyFolders deletes empty, childless host1 folders (never
 	// INBOX).
 	Delete1EmptyFolders bool
-	// Message deletion (spec 3.6, 3.7). Delete1 removes host1 messages once
+	// Message deletion. Delete1 removes host1 messages once
 	// their copy is confirmed on host2; Expunge1 expunges host1 folders
 	// (cmd turns it on with Delete1 unless --noexpunge1). Delete2 removes
 	// identified host2 messages that no host1 message matches, and

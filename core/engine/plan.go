@@ -1,17 +1,225 @@
 package engine
 
 import (
-	"github.com/imapshift/imapshift/core/state"
+	"context"
+	"errors"
+	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/report"
+	"github.com/imapshift/imapshift/core/state"
 )
+
+// Plan is what one run is to do, worked out from both servers before
+// anything is changed: the host2 folders to create and subscribe, the
+// messages to copy, the flags to set, the messages and folders to delete.
+// Print lists it (--dry); Execute carries it out. A Plan holds the run's
+// connections, ready for Execute, until Execute or Close returns.
+type Plan struct {
+	e    *engine
+	main *worker
+	// stop ends the context of the planning connections' work.
+	stop context.CancelFunc
+	once sync.Once
+}
+
+// NewPlan logs in to both servers, lists their folders and analyses every
+// selected folder (unless a --just mode stops earlier), printing its
+// progress lines to opts.Out, and returns the plan. The error is non-nil
+// only when the run cannot proceed (logins, listing, a refused option);
+// problems with single folders or messages are in the errors of the
+// Result.
+func NewPlan(ctx context.Context, opts Options) (*Plan, error) {
+	e := &engine{
+		opts: opts,
+		servers: [2]*server{
+			{cfg: opts.Host1, retries: opts.ReconnectRetry1},
+			{cfg: opts.Host2, retries: opts.ReconnectRetry2},
+		},
+		spool:    newSpool(opts.BodyBudget, opts.TmpDir),
+		out:      opts.Out,
+		noted:    map[string]bool{},
+		start:    time.Now(),
+		memStart: report.PeakRSSMiB(),
+	}
+	ctx, stop := context.WithCancel(ctx)
+	e.cancel = stop
+	if e.out == nil {
+		e.out = io.Discard
+	}
+	e.hooks = newMsgHooks(opts.Hooks, opts.AddHeader)
+	e.throttle = newThrottle(opts.Limits)
+	e.progress = opts.Progress
+	if e.progress == nil {
+		e.progress = noProgress{}
+	}
+	main, err := e.login(ctx)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	p := &Plan{e: e, main: main, stop: stop}
+	if err := e.makePlan(ctx, main); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close logs out of both servers. It is safe to call more than once, and
+// after Execute.
+func (p *Plan) Close() {
+	p.once.Do(func() {
+		p.e.closeWorkers(p.main)
+		p.stop()
+	})
+}
+
+// Result returns what the run did so far: for a plan not executed (--dry,
+// the --just modes), the statistics of the analysis and what a real run
+// would copy and delete.
+func (p *Plan) Result() *Result { return p.e.result() }
+
+// login opens the main connection to each side; both logins are always
+// attempted.
+func (e *engine) login(ctx context.Context) (*worker, error) {
+	var c1, c2 *conn.Conn
+	var err1, err2 error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c1, err1 = conn.Dial(ctx, e.opts.Host1) }()
+	go func() { defer wg.Done(); c2, err2 = conn.Dial(ctx, e.opts.Host2) }()
+	wg.Wait()
+	if err := errors.Join(err1, err2); err != nil {
+		for _, c := range []*conn.Conn{c1, c2} {
+			if c != nil {
+				c.Close()
+			}
+		}
+		return nil, err
+	}
+	for _, c := range []*conn.Conn{c1, c2} {
+		e.say("%s: success login on [%s] with user [%s] auth [%s]", c.Config.Name(), c.Config.Host, c.Config.User, c.Mech)
+		for _, n := range c.Notes {
+			e.say("%s", n)
+		}
+	}
+	return &worker{e: e, conns: [2]*conn.Conn{c1, c2}}, nil
+}
+
+// makePlan fills e.plan: folders, then (unless a --just mode stops
+// before) the analysis of their messages and the deletions.
+func (e *engine) makePlan(ctx context.Context, main *worker) error {
+	opts := &e.opts
+	if err := e.discover(ctx, main); err != nil {
+		return err
+	}
+	if opts.JustFolderLists {
+		for _, side := range e.info {
+			e.say("%s folders list:", side.name)
+			for _, n := range side.names {
+				e.say("%s", mailbox.Display(n))
+			}
+		}
+		return nil
+	}
+	e.plan.appendLimit = effectiveAppendLimit(opts.AppendLimit, e.info[host2].caps)
+	if err := e.nameFolders(); err != nil {
+		return err
+	}
+	e.printFolderList()
+	if opts.JustAutomap {
+		return nil
+	}
+	if opts.JustFolders {
+		e.plan.deleted[host2] = e.planDelete2Folders()
+		e.plan.scope = scopeFolders
+		return nil
+	}
+	// Folders missing on host2 are analysed as empty there; they are
+	// created afterwards, so that --skipemptyfolders and --justfoldersizes
+	// create nothing they should not.
+	e.analyzeAll(ctx, main)
+	if opts.SkipCrossDuplicates {
+		e.skipCrossDuplicates()
+	}
+	if err := e.checkDeletions(); err != nil {
+		return err
+	}
+	if opts.FolderSizes || opts.JustFolderSizes {
+		e.printSizes(true)
+	}
+	if opts.JustFolderSizes {
+		return nil
+	}
+	e.plan.deleted = [2][]string{e.planDelete1EmptyFolders(), e.planDelete2Folders()}
+	e.plan.scope = scopeAll
+	return nil
+}
+
+func (e *engine) discover(ctx context.Context, w *worker) error {
+	var err error
+	if e.info[host1], err = discover(ctx, w.conns[host1], host1.String(), e.opts.Sep1, e.opts.Prefix1); err != nil {
+		return err
+	}
+	if e.info[host2], err = discover(ctx, w.conns[host2], host2.String(), e.opts.Sep2, e.opts.Prefix2); err != nil {
+		return err
+	}
+	for _, n := range append(e.info[host1].notes, e.info[host2].notes...) {
+		e.say("%s", n)
+	}
+	e.say("Host1: found %d folders.", len(e.info[host1].names))
+	e.say("Host2: found %d folders.", len(e.info[host2].names))
+	e.say("Host1: %s", e.info[host1].naming)
+	e.say("Host2: %s", e.info[host2].naming)
+	return nil
+}
+
+// scope is how much of a run a plan covers.
+type scope int
+
+const (
+	// scopeNone: a --just mode that only reports (folder lists, automap,
+	// folder sizes); there is nothing to carry out.
+	scopeNone scope = iota
+	// scopeFolders: --justfolders, the folder part only.
+	scopeFolders
+	// scopeAll: folders and messages.
+	scopeAll
+)
+
+// plan is the data of a Plan.
+type plan struct {
+	scope   scope
+	folders []*folderPlan
+	// extra2 are host2 folders with no host1 counterpart.
+	extra2 []string
+	// merged is set when two host1 folders feed one host2 folder.
+	merged bool
+	// deleted lists the folders to remove on each side (--delete1emptyfolders
+	// on host1, --delete2folders on host2), deepest first.
+	deleted [2][]string
+	// appendLimit is the largest message host2 takes (0: no limit).
+	appendLimit int64
+}
+
+// totals sums what the analyzed folders copy.
+func (p *plan) totals() (msgs int, bytes int64) {
+	for _, f := range p.folders {
+		msgs += len(f.copies)
+		bytes += f.copyBytes()
+	}
+	return
+}
 
 // folderPlan is what happens to one host1 folder. It is filled in two
 // steps: naming (which host2 folder, created or not) and analysis (which
-// messages to copy, which flags to set).
+// messages to copy, which flags to set, which messages to delete).
 type folderPlan struct {
 	index int    // 1-based position in the sync order
 	h1    string // host1 name (UTF-8)
@@ -27,39 +235,25 @@ type folderPlan struct {
 	skip string
 
 	analyzed bool
-	// SELECT counts and per-side sizes.
-	count1, count2  uint32
-	size1, size2    int64
-	big1, big2      int64
-	selected1, dup1 int
-	selected2, dup2 int
-	void1, void2    int
-	permanentFlags  []imap.Flag
-	copies          []copyItem
+	// on holds what the analysis found in the folder of each side.
+	on             [2]folderSide
+	permanentFlags []imap.Flag // host2's PERMANENTFLAGS
+	copies         []copyItem
 	// present1 are host1 messages already on host2 (--delete1 removes
 	// them); only2 are identified host2 messages no host1 message matches
 	// (--delete2); dups2 are extra host2 copies (--delete2duplicates).
 	present1, only2, dups2 []imap.UID
 	stores                 []storeItem
 	alreadyThere           int // messages skipped because present on host2
-	keys1, keys2           map[string]struct{}
 	bytesAlready           int64
+	crossDup               int
+	// atPlan counts what the message hooks decided during the analysis.
+	atPlan tally
 
-	mu        sync.Mutex
-	done      []string // keys copied during execution
-	doneBytes int64
-	doneBig   int64
-	created   bool // created on host2 by this run
-	// skippedBy counts the messages each hook skipped.
-	skippedBy        map[string]int
-	ruleSkipped      int
-	ruleSkippedBytes int64
-	rewritten        int
 	// State (--usecache): the folder pair, its stored state, host1's status
 	// before the analysis; unchanged is set when the folder was skipped as
-	// unchanged since the last run. matched and copiedPairs are what the
-	// run establishes, saved at the end; failed counts messages that did
-	// not go through.
+	// unchanged since the last run. matched are the pairs the analysis
+	// found, saved at the end.
 	pair      state.FolderPair
 	state     *state.FolderState
 	status1   state.Status
@@ -72,19 +266,22 @@ type folderPlan struct {
 	flagsOnly    bool // only flags changed since the last run (CONDSTORE)
 	byUID        bool // identity is the state's UID map (--useuid)
 	matched      []matchedPair
-	copiedPairs  []matchedPair
-	failed       int
-	crossDup     int
-	// confirmed1 are host1 UIDs copied with an APPENDUID; unconfirmed1
-	// were copied without one and are checked on host2 before --delete1.
-	confirmed1   []imap.UID
-	unconfirmed1 []copyItem
+	// listed is set when the analysis read every UID of both folders
+	// (all), with a state loaded: saving the state then prunes it.
+	listed bool
+	all    [2][]imap.UID
+}
 
-	// jobsLeft counts the folder's execution jobs down as they finish;
-	// started is set by the first job to begin (several may start at
-	// once on different workers).
-	jobsLeft atomic.Int32
-	started  atomic.Bool
+// folderSide is what the analysis found in one side's folder.
+type folderSide struct {
+	count    uint32 // messages, as SELECT (or STATUS) counts them
+	size     int64  // bytes of all messages
+	big      int64  // largest message
+	selected int    // identified messages kept for the sync
+	dup      int    // identified messages that duplicate a selected one
+	void     int    // messages without the identifying headers
+	// keys are the identities of the selected messages.
+	keys map[string]struct{}
 }
 
 // copyBytes is the size of what the folder copies.
@@ -93,6 +290,27 @@ func (fp *folderPlan) copyBytes() (n int64) {
 		n += c.size
 	}
 	return n
+}
+
+// deletions returns the host1 and host2 messages of fp that the deletion
+// options remove: --delete1 removes every host1 message once it is on
+// host2 (those there already and those the plan copies), --delete2 the
+// host2 messages no host1 message matches, --delete2duplicates the extra
+// host2 copies.
+func (fp *folderPlan) deletions(o *Options) (del1, del2 []imap.UID) {
+	if o.Delete2 {
+		del2 = append(del2, fp.only2...)
+	}
+	if o.Delete2Duplicates {
+		del2 = append(del2, fp.dups2...)
+	}
+	if o.Delete1 {
+		del1 = append(del1, fp.present1...)
+		for _, c := range fp.copies {
+			del1 = append(del1, c.uid)
+		}
+	}
+	return del1, del2
 }
 
 // copyItem is one message to copy from host1 to host2.
@@ -114,20 +332,51 @@ type storeItem struct {
 	from, to   []imap.Flag
 }
 
-// plan is the whole run's plan.
-type plan struct {
-	folders []*folderPlan
-	// extra2 are host2 folders with no host1 counterpart.
-	extra2 []string
-	// merged is set when two host1 folders feed one host2 folder.
-	merged bool
+// tally counts what the message hooks did to a folder's messages:
+// messages skipped, in all and by hook, and messages not copied because
+// of an error. It is safe for concurrent use.
+type tally struct {
+	mu           sync.Mutex
+	skippedBy    map[string]int
+	skipped      int
+	skippedBytes int64
+	failed       int
 }
 
-// totals sums what the analyzed folders would copy.
-func (p *plan) totals() (msgs int, bytes int64) {
-	for _, f := range p.folders {
-		msgs += len(f.copies)
-		bytes += f.copyBytes()
+func (t *tally) skip(by string, size int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.skippedBy == nil {
+		t.skippedBy = map[string]int{}
 	}
-	return
+	t.skippedBy[by]++
+	t.skipped++
+	t.skippedBytes += size
+}
+
+func (t *tally) fail() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.failed++
+}
+
+// failures returns the number of messages not copied because of an error.
+func (t *tally) failures() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failed
+}
+
+// addTo adds the skips to the run's counters.
+func (t *tally) addTo(c *report.Counters) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c.Skipped += int64(t.skipped)
+	c.BytesSkipped += t.skippedBytes
+	for by, n := range t.skippedBy {
+		if c.SkippedBy == nil {
+			c.SkippedBy = map[string]int64{}
+		}
+		c.SkippedBy[by] += int64(n)
+	}
 }

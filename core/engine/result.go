@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"time"
 
 	"github.com/imapshift/imapshift/core/mailbox"
@@ -32,64 +33,76 @@ type FolderResult struct {
 func (e *engine) result() *Result {
 	var c report.Counters
 	c.FoldersWanted = len(e.plan.folders)
-	c.FoldersSynced = int(e.stats.foldersDone.Load())
-	c.Transferred = e.stats.transferred.Load()
-	c.BytesTransferred = e.stats.bytes.Load()
-	c.Biggest = e.stats.biggest.Load()
-	c.ReconnectHost1 = e.side1.reconnects.Load()
-	c.ReconnectHost2 = e.side2.reconnects.Load()
-	c.DeletedHost1 = e.stats.deleted[0].Load()
-	c.DeletedHost2 = e.stats.deleted[1].Load()
+	c.ReconnectHost1 = e.servers[host1].reconnects.Load()
+	c.ReconnectHost2 = e.servers[host2].reconnects.Load()
+	if x := e.exec; x != nil {
+		c.FoldersSynced = int(x.stats.foldersDone.Load())
+		c.Transferred = x.stats.transferred.Load()
+		c.BytesTransferred = x.stats.bytes.Load()
+		c.Biggest = x.stats.biggest.Load()
+		c.DeletedHost1 = x.stats.deleted[host1].Load()
+		c.DeletedHost2 = x.stats.deleted[host2].Load()
+	}
 	keys1 := map[string]struct{}{}
 	keys2 := map[string]struct{}{}
 	res := &Result{Errors: &e.errs, Dry: e.opts.Dry}
 	var start1, start2 report.Diff
 	for _, fp := range e.plan.folders {
-		action := "exists"
+		fr := e.runOf(fp)
+		on1, on2 := &fp.on[host1], &fp.on[host2]
+		action, skip := "exists", fp.skip
 		switch {
+		case fr != nil && fr.created:
+			action = "created"
 		case fp.create:
 			action = "create"
-		case fp.created:
-			action = "created"
 		}
-		res.Folders = append(res.Folders, FolderResult{Host1: fp.h1, Host2: fp.h2, Rule: fp.rule, Action: action, Skip: fp.skip})
-		c.DupHost1 += int64(fp.dup1)
-		c.DupHost2 += int64(fp.dup2)
-		c.VoidHost1 += int64(fp.void1)
-		c.VoidHost2 += int64(fp.void2)
-		c.Skipped += int64(fp.alreadyThere + fp.dup1 + fp.ruleSkipped)
-		c.BytesSkipped += fp.bytesAlready + fp.ruleSkippedBytes
-		c.Rewritten += int64(fp.rewritten)
+		if fr != nil {
+			skip = fr.skipReason()
+		}
+		res.Folders = append(res.Folders, FolderResult{Host1: fp.h1, Host2: fp.h2, Rule: fp.rule, Action: action, Skip: skip})
+		c.DupHost1 += int64(on1.dup)
+		c.DupHost2 += int64(on2.dup)
+		c.VoidHost1 += int64(on1.void)
+		c.VoidHost2 += int64(on2.void)
+		c.Skipped += int64(fp.alreadyThere + on1.dup)
+		c.BytesSkipped += fp.bytesAlready
+		fp.atPlan.addTo(&c)
 		c.CrossDupHost2 += int64(fp.crossDup)
 		c.Skipped += int64(fp.crossDup)
-		for by, n := range fp.skippedBy {
-			if c.SkippedBy == nil {
-				c.SkippedBy = map[string]int64{}
-			}
-			c.SkippedBy[by] += int64(n)
+		var done []string
+		if fr != nil {
+			fr.atCopy.addTo(&c)
+			fr.mu.Lock()
+			c.Rewritten += int64(fr.rewritten)
+			done = slices.Clone(fr.done)
+			fr.mu.Unlock()
 		}
-		start1.Messages += int64(fp.count1)
-		start1.Bytes += fp.size1
-		start2.Messages += int64(fp.count2)
-		start2.Bytes += fp.size2
+		start1.Messages += int64(on1.count)
+		start1.Bytes += on1.size
+		start2.Messages += int64(on2.count)
+		start2.Bytes += on2.size
 		if e.opts.Dry {
 			c.WouldTransfer += int64(len(fp.copies))
+			if e.plan.scope == scopeAll && fp.skip == "" {
+				del1, del2 := fp.deletions(&e.opts)
+				c.DeletedHost1 += int64(len(del1))
+				c.DeletedHost2 += int64(len(del2))
+			}
 		}
-		for k := range fp.keys1 {
+		for k := range on1.keys {
 			keys1[k] = struct{}{}
 		}
-		for k := range fp.keys2 {
+		for k := range on2.keys {
 			keys2[k] = struct{}{}
 		}
-		fp.mu.Lock()
-		for _, k := range fp.done {
+		for _, k := range done {
 			keys2[k] = struct{}{}
 		}
-		fp.mu.Unlock()
 		res.Snapshot.Folders = append(res.Snapshot.Folders, report.FolderReport{
 			Host1: fp.h1, Host2: fp.h2,
-			Transferred: int64(len(fp.done)), Skipped: int64(fp.alreadyThere + fp.dup1),
-			DupHost1: int64(fp.dup1), DupHost2: int64(fp.dup2), VoidHost1: int64(fp.void1), VoidHost2: int64(fp.void2),
+			Transferred: int64(len(done)), Skipped: int64(fp.alreadyThere + on1.dup),
+			DupHost1: int64(on1.dup), DupHost2: int64(on2.dup), VoidHost1: int64(on1.void), VoidHost2: int64(on2.void),
 		})
 	}
 	c.IdentifiedHost1, c.IdentifiedHost2 = int64(len(keys1)), int64(len(keys2))
@@ -103,10 +116,10 @@ func (e *engine) result() *Result {
 			c.In2Not1++
 		}
 	}
-	for side, names := range e.deleted {
+	for s, names := range e.plan.deleted {
 		for _, n := range names {
-			fr := FolderResult{Action: "delete", Rule: [2]string{"delete1emptyfolders", "delete2folders"}[side]}
-			if side == 0 {
+			fr := FolderResult{Action: "delete", Rule: [2]string{"delete1emptyfolders", "delete2folders"}[s]}
+			if side(s) == host1 {
 				fr.Host1 = n
 			} else {
 				fr.Host2 = n
@@ -140,16 +153,16 @@ func (e *engine) printSizes(before bool) {
 			continue
 		}
 		fs := report.FolderSize{Name1: mailbox.Display(fp.h1), Name2: mailbox.Display(fp.h2)}
-		fs.Host1 = report.SideSize{Exists: true, Messages: int64(fp.count1), Bytes: fp.size1, Biggest: fp.big1}
+		fs.Host1 = report.SideSize{Exists: true, Messages: int64(fp.on[host1].count), Bytes: fp.on[host1].size, Biggest: fp.on[host1].big}
 		exists2 := !fp.create
-		fs.Host2 = report.SideSize{Exists: exists2, Messages: int64(fp.count2), Bytes: fp.size2, Biggest: fp.big2}
-		if !before {
-			fp.mu.Lock()
+		fs.Host2 = report.SideSize{Exists: exists2, Messages: int64(fp.on[host2].count), Bytes: fp.on[host2].size, Biggest: fp.on[host2].big}
+		if fr := e.runOf(fp); !before && fr != nil {
+			fr.mu.Lock()
 			fs.Host2.Exists = true
-			fs.Host2.Messages += int64(len(fp.done))
-			fs.Host2.Bytes += fp.doneBytes
-			fs.Host2.Biggest = max(fs.Host2.Biggest, fp.doneBig)
-			fp.mu.Unlock()
+			fs.Host2.Messages += int64(len(fr.done))
+			fs.Host2.Bytes += fr.doneBytes
+			fs.Host2.Biggest = max(fs.Host2.Biggest, fr.doneBig)
+			fr.mu.Unlock()
 		}
 		sizes = append(sizes, fs)
 	}

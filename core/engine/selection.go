@@ -10,7 +10,7 @@ import (
 )
 
 // Selection narrows which messages of a folder take part in the sync, on
-// each side (spec 3.3): an IMAP SEARCH (--search, --search1, --search2)
+// each side: an IMAP SEARCH (--search, --search1, --search2)
 // and an age window (--maxage, --minage) on the Date: header through
 // SENTSINCE/SENTBEFORE, or on INTERNALDATE when the side cannot search
 // (--noabletosearch). Messages left out are not counted as skipped.
@@ -24,40 +24,40 @@ type Selection struct {
 	Now time.Time
 }
 
-func (s *Selection) criteria(side int) *imap.SearchCriteria {
-	if side == 2 {
+func (s *Selection) criteria(sd side) *imap.SearchCriteria {
+	if sd == host2 {
 		return s.Search2
 	}
 	return s.Search1
 }
 
-func (s *Selection) noSearch(side int) bool {
-	if side == 2 {
+func (s *Selection) noSearch(sd side) bool {
+	if sd == host2 {
 		return s.NoSearch2
 	}
 	return s.NoSearch1
 }
 
 // active reports whether side's messages are narrowed at all.
-func (s *Selection) active(side int) bool {
-	return s.criteria(side) != nil || s.Age.Active()
+func (s *Selection) active(sd side) bool {
+	return s.criteria(sd) != nil || s.Age.Active()
 }
 
 // selectMessages returns the metadata of the messages of the selected
 // folder that side's selection keeps.
-func (e *engine) selectMessages(c *imapclient.Client, side int, metas []meta) ([]meta, error) {
+func (e *engine) selectMessages(c *imapclient.Client, sd side, metas []meta) ([]meta, error) {
 	sel := &e.opts.MessageSelection
-	if !sel.active(side) || len(metas) == 0 {
+	if !sel.active(sd) || len(metas) == 0 {
 		return metas, nil
 	}
 	var keep map[imap.UID]bool
-	if crit := sel.criteria(side); crit != nil || (sel.Age.Active() && !sel.noSearch(side)) {
+	if crit := sel.criteria(sd); crit != nil || (sel.Age.Active() && !sel.noSearch(sd)) {
 		base := imap.SearchCriteria{}
 		if crit != nil {
 			base = *crit
 		}
 		var searches []imap.SearchCriteria
-		if sel.Age.Active() && !sel.noSearch(side) {
+		if sel.Age.Active() && !sel.noSearch(sd) {
 			since, before, union := sel.Age.SearchDates(sel.Now.UTC())
 			switch {
 			case union:
@@ -90,7 +90,7 @@ func (e *engine) selectMessages(c *imapclient.Client, side int, metas []meta) ([
 		if keep != nil && !keep[m.uid] {
 			continue
 		}
-		if sel.Age.Active() && sel.noSearch(side) && !sel.Age.Keep(m.date, sel.Now) {
+		if sel.Age.Active() && sel.noSearch(sd) && !sel.Age.Keep(m.date, sel.Now) {
 			continue
 		}
 		out = append(out, m)

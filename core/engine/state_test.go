@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/emersion/go-imap/v2"
+
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/state"
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
@@ -132,4 +134,63 @@ func TestUseUIDVerifiesLostAppends(t *testing.T) {
 		t.Fatalf("reconnections %d, transferred %d", res.ReconnectHost2, res.Transferred)
 	}
 	assertExactlyOnce(t, p, &bytes.Buffer{})
+}
+
+// TestStateForgetsExpungedMessages expunges a host1 message between two
+// --usecache runs: the second run drops its entry from the state.
+func TestStateForgetsExpungedMessages(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 5, 300)
+	dir := t.TempDir()
+	var opts Options
+	runOnce := func() {
+		var out bytes.Buffer
+		opts = p.options(t, &out)
+		opts.State = openState(t, dir)
+		if res := run(t, opts); res.Errors.Count() != 0 {
+			t.Fatalf("errors %v\n%s", res.Errors.Messages(), out.String())
+		}
+		opts.State.Close()
+	}
+	entries := func() map[uint32]bool {
+		st := openState(t, dir)
+		defer st.Close()
+		s1, err1 := p.u1.Status("INBOX")
+		s2, err2 := p.u2.Status("INBOX")
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		fs, err := st.Folder(state.FolderPair{
+			Host1: opts.Host1.Host, User1: opts.Host1.User, Folder1: "INBOX", Validity1: s1.UIDValidity,
+			Host2: opts.Host2.Host, User2: opts.Host2.User, Folder2: "INBOX", Validity2: s2.UIDValidity,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[uint32]bool{}
+		fs.Range(func(uid1, _ uint32, _ string) bool { got[uid1] = true; return true })
+		return got
+	}
+	runOnce()
+	if got := entries(); len(got) != 5 || !got[2] {
+		t.Fatalf("after the first run the state holds host1 UIDs %v, want 1..5", got)
+	}
+	c, err := conn.Dial(t.Context(), opts.Host1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store(imap.UIDSetNum(2), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	runOnce()
+	if got := entries(); len(got) != 4 || got[2] {
+		t.Fatalf("after host1 expunged UID 2 the state holds host1 UIDs %v, want 1, 3, 4, 5", got)
+	}
 }

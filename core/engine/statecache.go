@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/state"
 )
 
@@ -40,8 +42,8 @@ func statusOf(c *imapclient.Client, name string) (folderStatus, error) {
 // pairOf names fp's folder pair in the state.
 func (e *engine) pairOf(fp *folderPlan, v1, v2 uint32) state.FolderPair {
 	return state.FolderPair{
-		Host1: e.side1.cfg.Host, User1: e.side1.cfg.User, Folder1: fp.h1, Validity1: v1,
-		Host2: e.side2.cfg.Host, User2: e.side2.cfg.User, Folder2: fp.h2, Validity2: v2,
+		Host1: e.servers[host1].cfg.Host, User1: e.servers[host1].cfg.User, Folder1: fp.h1, Validity1: v1,
+		Host2: e.servers[host2].cfg.Host, User2: e.servers[host2].cfg.User, Folder2: fp.h2, Validity2: v2,
 	}
 }
 
@@ -53,11 +55,8 @@ func (e *engine) pairOf(fp *folderPlan, v1, v2 uint32) state.FolderPair {
 // the changed flags (changedFlags).
 func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unchanged bool, err error) {
 	var st1, st2 folderStatus
-	if err := w.retry(ctx, 1, func() error {
-		c, err := w.client(ctx, 1)
-		if err == nil {
-			st1, err = statusOf(c.Client, fp.h1)
-		}
+	if err := w.do(ctx, host1, func(c *conn.Conn) (err error) {
+		st1, err = statusOf(c.Client, fp.h1)
 		return err
 	}); err != nil {
 		return false, &folderError{stage: "select1", err: err}
@@ -66,11 +65,8 @@ func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unch
 	if fp.create {
 		return false, nil // saveState pairs it once the folder exists
 	}
-	if err := w.retry(ctx, 2, func() error {
-		c, err := w.client(ctx, 2)
-		if err == nil {
-			st2, err = statusOf(c.Client, fp.h2)
-		}
+	if err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
+		st2, err = statusOf(c.Client, fp.h2)
 		return err
 	}); err != nil {
 		return false, &folderError{stage: "select2", err: err}
@@ -99,16 +95,16 @@ func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unch
 	default:
 		return false, nil
 	}
-	fp.count1, fp.count2 = st1.Messages, st2.Messages
+	fp.on[host1].count, fp.on[host2].count = st1.Messages, st2.Messages
 	fp.inSelection1 = int(st1.Messages)
-	fp.size1, fp.size2 = max(st1.size, 0), max(st2.size, 0)
-	fp.keys1, fp.keys2 = map[string]struct{}{}, map[string]struct{}{}
+	fp.on[host1].size, fp.on[host2].size = max(st1.size, 0), max(st2.size, 0)
+	fp.on[host1].keys, fp.on[host2].keys = map[string]struct{}{}, map[string]struct{}{}
 	fs.Range(func(_, _ uint32, key string) bool {
-		fp.keys1[key] = struct{}{}
-		fp.keys2[key] = struct{}{}
+		fp.on[host1].keys[key] = struct{}{}
+		fp.on[host2].keys[key] = struct{}{}
 		return true
 	})
-	fp.selected1, fp.selected2 = fs.Len(), fs.Len()
+	fp.on[host1].selected, fp.on[host2].selected = fs.Len(), fs.Len()
 	fp.alreadyThere = fs.Len()
 	return fp.unchanged, nil
 }
@@ -120,23 +116,19 @@ func uidKey(uid imap.UID) string { return "uid:" + strconv.FormatUint(uint64(uid
 // known to be on host2 (matched at analysis or copied with an APPENDUID),
 // and, when the whole folder went through (finished, without error), both
 // statuses, so that the next run can skip the folder if nothing changes.
-func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finished bool) {
+func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finished bool) {
 	if fp.validity1 == 0 || fp.unchanged {
 		return
 	}
 	var st2 folderStatus
-	err := w.retry(ctx, 2, func() error {
-		c, err := w.client(ctx, 2)
-		if err != nil {
-			return err
-		}
-		if w.sel2 != "" {
+	err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
+		if w.sel[host2] != "" {
 			// STATUS on the mailbox a connection has selected may answer
 			// from that connection's view; leave it first.
 			if err := c.Unselect().Wait(); err != nil {
 				return err
 			}
-			w.sel2 = ""
+			w.sel[host2] = ""
 		}
 		st2, err = statusOf(c.Client, fp.h2)
 		return err
@@ -144,15 +136,24 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finis
 	if err != nil || st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
 		return // host2's folder changed under us: keep nothing
 	}
-	if fp.pair.Validity1 == 0 { // created by this run
-		fp.pair = e.pairOf(fp, fp.validity1, st2.validity)
+	pair := fp.pair
+	if pair.Validity1 == 0 { // created by this run
+		pair = e.pairOf(fp.folderPlan, fp.validity1, st2.validity)
 	}
-	b := e.opts.State.Batch(fp.pair)
+	b := e.opts.State.Batch(pair)
+	if fp.listed {
+		// The analysis listed both folders: mappings of messages gone from
+		// either side (expunged on host1, deleted on host2) are dropped, so
+		// the state does not grow with every message ever synced.
+		for _, uid1 := range fp.state.Prune(hasUID(fp.all[host1]), hasUID(fp.all[host2])) {
+			b.Delete(uid1)
+		}
+	}
 	fp.mu.Lock()
 	for _, m := range fp.matched {
 		b.Put(uint32(m.uid1), uint32(m.uid2), m.key)
 	}
-	complete := finished && fp.failed == 0
+	complete := finished && fp.atPlan.failures() == 0 && fp.atCopy.failures() == 0
 	for _, m := range fp.copiedPairs {
 		b.Put(uint32(m.uid1), uint32(m.uid2), m.key)
 	}
@@ -162,6 +163,14 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderPlan, finis
 	}
 	if err := b.Commit(); err != nil {
 		e.say("Warning: could not save the sync state of %s: %v", fp.h1, err)
+	}
+}
+
+// hasUID returns a membership test for uids, sorted in ascending order.
+func hasUID(uids []imap.UID) func(uint32) bool {
+	return func(u uint32) bool {
+		_, ok := slices.BinarySearch(uids, imap.UID(u))
+		return ok
 	}
 }
 

@@ -13,20 +13,38 @@ import (
 	"github.com/imapshift/imapshift/core/conn"
 )
 
-// side dials one server, counting reconnections.
-type side struct {
+// side is one of the two servers of a run: host1, the source, or host2,
+// the destination. It indexes the per-side arrays of the engine and the
+// workers.
+type side int
+
+const (
+	host1 side = iota
+	host2
+)
+
+// String returns "Host1" or "Host2", as imapsync's lines name the sides.
+func (s side) String() string {
+	if s == host2 {
+		return "Host2"
+	}
+	return "Host1"
+}
+
+// server dials one side, counting reconnections.
+type server struct {
 	cfg        *conn.Config
-	retries    int
+	retries    int // --reconnectretry1 or --reconnectretry2
 	reconnects atomic.Int64
 }
 
 // worker owns one connection to each side for folder work and, when it
 // copies, an Appender on host2.
 type worker struct {
-	e          *engine
-	h1, h2     *conn.Conn
-	sel1, sel2 string // folder selected on h1 / h2 ("" none)
-	app        *conn.Appender
+	e     *engine
+	conns [2]*conn.Conn
+	sel   [2]string // folder selected on each connection ("" none)
+	app   *conn.Appender
 }
 
 // alive reports whether c can still be used.
@@ -42,46 +60,76 @@ func alive(c *conn.Conn) bool {
 	}
 }
 
-// client returns a live connection to side n (1 or 2), reconnecting when
-// the previous one was lost.
-func (w *worker) client(ctx context.Context, n int) (*conn.Conn, error) {
-	cp, sel, sd := &w.h1, &w.sel1, w.e.side1
-	if n == 2 {
-		cp, sel, sd = &w.h2, &w.sel2, w.e.side2
+// client returns a live connection to side s, reconnecting when the
+// previous one was lost.
+func (w *worker) client(ctx context.Context, s side) (*conn.Conn, error) {
+	if c := w.conns[s]; alive(c) {
+		return c, nil
+	} else if c != nil {
+		c.Close()
+		w.e.servers[s].reconnects.Add(1)
 	}
-	if alive(*cp) {
-		return *cp, nil
-	}
-	if *cp != nil {
-		(*cp).Close()
-		sd.reconnects.Add(1)
-	}
-	*cp, *sel = nil, ""
-	c, err := conn.Dial(ctx, sd.cfg)
+	w.conns[s], w.sel[s] = nil, ""
+	c, err := conn.Dial(ctx, w.e.servers[s].cfg)
 	if err != nil {
 		return nil, err
 	}
-	*cp = c
+	w.conns[s] = c
 	return c, nil
 }
 
-// selectFolder makes name the selected folder on side n, read-only on
-// host1 (host1 is never changed) and read-write on host2.
-func (w *worker) selectFolder(ctx context.Context, n int, name string) (*imap.SelectData, error) {
-	c, err := w.client(ctx, n)
+// selectFolder makes name the selected folder on side s, read-only on
+// host1 (host1 is never changed, unless --delete1 or --expunge1) and
+// read-write on host2.
+func (w *worker) selectFolder(ctx context.Context, s side, name string) (*imap.SelectData, error) {
+	c, err := w.client(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	data, err := c.Select(name, &imap.SelectOptions{ReadOnly: n == 1 && !w.e.opts.writes1()}).Wait()
+	data, err := c.Select(name, &imap.SelectOptions{ReadOnly: s == host1 && !w.e.opts.writes1()}).Wait()
 	if err != nil {
 		return nil, err
 	}
-	if n == 1 {
-		w.sel1 = name
-	} else {
-		w.sel2 = name
-	}
+	w.sel[s] = name
 	return data, nil
+}
+
+// do runs op with a live connection to side s, and runs it again after a
+// lost connection (up to the side's --reconnectretry). op must be safe to
+// repeat.
+func (w *worker) do(ctx context.Context, s side, op func(*conn.Conn) error) error {
+	return w.retry(ctx, s, func() error {
+		c, err := w.client(ctx, s)
+		if err != nil {
+			return err
+		}
+		return op(c)
+	})
+}
+
+// inFolder is do with folder selected on side s: it is selected when the
+// connection has another one (or none) selected, or is new.
+func (w *worker) inFolder(ctx context.Context, s side, folder string, op func(*conn.Conn) error) error {
+	return w.retry(ctx, s, func() error {
+		if w.sel[s] != folder || !alive(w.conns[s]) {
+			if _, err := w.selectFolder(ctx, s, folder); err != nil {
+				return err
+			}
+		}
+		return op(w.conns[s])
+	})
+}
+
+// reselect is do with folder selected afresh on side s on every attempt,
+// so that op sees the folder's current state and its SELECT data.
+func (w *worker) reselect(ctx context.Context, s side, folder string, op func(*conn.Conn, *imap.SelectData) error) error {
+	return w.retry(ctx, s, func() error {
+		data, err := w.selectFolder(ctx, s, folder)
+		if err != nil {
+			return err
+		}
+		return op(w.conns[s], data)
+	})
 }
 
 // appender returns a live Appender, reconnecting when needed.
@@ -91,10 +139,10 @@ func (w *worker) appender(ctx context.Context) (*conn.Appender, error) {
 	}
 	if w.app != nil {
 		w.app.Close()
-		w.e.side2.reconnects.Add(1)
+		w.e.servers[host2].reconnects.Add(1)
 		w.app = nil
 	}
-	a, err := conn.DialAppender(ctx, w.e.side2.cfg)
+	a, err := conn.DialAppender(ctx, w.e.servers[host2].cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -102,11 +150,16 @@ func (w *worker) appender(ctx context.Context) (*conn.Appender, error) {
 	return a, nil
 }
 
-func (w *worker) close() {
+// closeAppender closes the Appender, if there is one.
+func (w *worker) closeAppender() {
 	if w.app != nil {
 		w.app.Close()
 	}
-	for _, c := range []*conn.Conn{w.h1, w.h2} {
+}
+
+func (w *worker) close() {
+	w.closeAppender()
+	for _, c := range w.conns {
 		if alive(c) {
 			c.Logout().Wait()
 		}
@@ -118,13 +171,9 @@ func (w *worker) close() {
 
 // retry runs op, and runs it again after a lost connection (up to the
 // side's --reconnectretry). op must be safe to repeat.
-func (w *worker) retry(ctx context.Context, n int, op func() error) error {
-	sd := w.e.side1
-	if n == 2 {
-		sd = w.e.side2
-	}
+func (w *worker) retry(ctx context.Context, s side, op func() error) error {
 	var err error
-	for attempt := 0; attempt <= sd.retries; attempt++ {
+	for attempt := 0; attempt <= w.e.servers[s].retries; attempt++ {
 		err = op()
 		if err == nil || !connLost(err) || ctx.Err() != nil {
 			return err

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -11,12 +10,13 @@ import (
 	"github.com/imapshift/imapshift/core/exitcode"
 )
 
-// Class is the kind of an error message, named as imapsync names it in
-// "The most frequent error is ERR_X." The class that occurs most often in a
-// run decides its exit code (spec 5.6).
+// Class is the kind of an error, named as imapsync names it in "The most
+// frequent error is ERR_X." The code that records an error gives its class;
+// the class that occurs most often in a run decides the run's exit code, so
+// rewording a message never changes the exit code.
 type Class string
 
-// The error classes, in the order Classify tries them.
+// The error classes.
 const (
 	ClassAuthUser1        Class = "ERR_AUTHENTICATION_FAILURE_USER1"
 	ClassAuthUser2        Class = "ERR_AUTHENTICATION_FAILURE_USER2"
@@ -37,66 +37,62 @@ const (
 )
 
 type classInfo struct {
-	re     *regexp.Regexp // nil for the fallback classes
 	code   exitcode.Code
 	advice string
 }
 
-// classOrder is the order of the classification rules: the first match
-// wins, so the specific append failures come before the generic one.
-var classOrder = []Class{
-	ClassAuthUser1, ClassAuthUser2, ClassTLS, ClassFetch, ClassAppendSize,
-	ClassOverQuota, ClassAppendVirus, ClassAppend, ClassFlags, ClassCreate,
-	ClassSelect, ClassTransferExceeded, ClassConnHost1, ClassConnHost2,
-}
-
-// The patterns recognise imapsync's wording of each failure; code that
-// records errors should keep that wording ("Host1 failure: Error login on
-// ...", "could not append ...", "Could not select: ...").
 var classes = map[Class]classInfo{
-	ClassAuthUser1: {regexp.MustCompile(`(?i)\bhost1(?: failure)?: error login\b`), exitcode.AuthFailureUser1,
+	ClassAuthUser1: {exitcode.AuthFailureUser1,
 		"Check user1 and its password, or the authentication mechanism and the admin user used on host1."},
-	ClassAuthUser2: {regexp.MustCompile(`(?i)\bhost2(?: failure)?: error login\b`), exitcode.AuthFailureUser2,
+	ClassAuthUser2: {exitcode.AuthFailureUser2,
 		"Check user2 and its password, or the authentication mechanism and the admin user used on host2."},
-	ClassTLS: {regexp.MustCompile(`(?i)can ?not go to tls|starttls (?:failed|failure)|tls (?:handshake )?failure`), exitcode.TLSFailure,
+	ClassTLS: {exitcode.TLSFailure,
 		"The TLS negotiation failed: try implicit TLS (--ssl1/--ssl2) or check the server certificate and TLS versions."},
-	ClassFetch: {regexp.MustCompile(`(?i)could not be fetched:`), exitcode.ErrFetch,
+	ClassFetch: {exitcode.ErrFetch,
 		"Host1 refused to give some messages: they may be damaged on host1; a rerun retries them."},
-	ClassAppendSize: {regexp.MustCompile(`(?is)append.*(?:bad maximum message size exceeded|maximum size of appendable message has been exceeded)`), exitcode.ErrAppend,
+	ClassAppendSize: {exitcode.ErrAppend,
 		"Host2 refuses messages this big: use --maxsize to skip them, or raise the limit on host2."},
-	ClassOverQuota: {regexp.MustCompile(`(?i)overquota|quota limit will be exceeded|full: it is time to find a bigger place`), exitcode.OverQuota,
+	ClassOverQuota: {exitcode.OverQuota,
 		"The host2 account is full: raise its quota or free space there, then sync again."},
-	ClassAppendVirus: {regexp.MustCompile(`(?is)append.*virus`), exitcode.ErrAppendVirus,
+	ClassAppendVirus: {exitcode.ErrAppendVirus,
 		"Host2 refused messages its antivirus flagged; they cannot be copied as they are."},
-	ClassAppend: {regexp.MustCompile(`(?i)could not append`), exitcode.ErrAppend,
+	ClassAppend: {exitcode.ErrAppend,
 		"Host2 refused some messages: read the server answers above; a rerun retries them."},
-	ClassFlags: {regexp.MustCompile(`(?i)could not add flags`), exitcode.ErrFlags,
+	ClassFlags: {exitcode.ErrFlags,
 		"Host2 refused some flags: keywords may be unsupported there; --regexflag can drop them."},
-	ClassCreate: {regexp.MustCompile(`(?i)could not create folder`), exitcode.ErrCreate,
+	ClassCreate: {exitcode.ErrCreate,
 		"Some folders could not be created on host2: check their names, the separator and the prefix (--sep2, --prefix2, --regextrans2)."},
-	ClassSelect: {regexp.MustCompile(`(?i)could not select:`), exitcode.ErrSelect,
+	ClassSelect: {exitcode.ErrSelect,
 		"Some folders could not be selected: they may not exist or not be selectable; --exclude can leave them out."},
-	ClassTransferExceeded: {regexp.MustCompile(`(?i)maximum bytes transferred reached`), exitcode.TransferExceeded,
+	ClassTransferExceeded: {exitcode.TransferExceeded,
 		"The --exitwhenover limit was reached: run again later to go on."},
-	ClassConnHost1: {regexp.MustCompile(`(?i)\bhost1\b.*\bcan ?not open imap connection`), exitcode.ConnFailureHost1,
+	ClassConnHost1: {exitcode.ConnFailureHost1,
 		"Host1 could not be reached: check --host1, --port1 and the TLS options, and the network."},
-	ClassConnHost2: {regexp.MustCompile(`(?i)\bhost2\b.*\bcan ?not open imap connection`), exitcode.ConnFailureHost2,
+	ClassConnHost2: {exitcode.ConnFailureHost2,
 		"Host2 could not be reached: check --host2, --port2 and the TLS options, and the network."},
-	ClassUnclassified: {nil, exitcode.WithErrors,
+	ClassUnclassified: {exitcode.WithErrors,
 		"Read the errors listed above; a rerun often fixes transient ones."},
-	ClassNothingReported: {nil, exitcode.WithErrors,
+	ClassNothingReported: {exitcode.WithErrors,
 		"Errors were counted without a message: look for warnings in the log."},
 }
 
-// Classify returns the class of an error message: the first rule of
-// imapsync's classification that matches (spec 5.6), ClassUnclassified
-// when none does, ClassNothingReported for an empty message.
-func Classify(msg string) Class {
-	if strings.TrimSpace(msg) == "" {
-		return ClassNothingReported
-	}
-	for _, c := range classOrder {
-		if classes[c].re.MatchString(msg) {
+// byCode gives the class of an error that carries one of these exit codes
+// (a failed connection or login).
+var byCode = map[exitcode.Code]Class{
+	exitcode.AuthFailureUser1: ClassAuthUser1,
+	exitcode.AuthFailureUser2: ClassAuthUser2,
+	exitcode.TLSFailure:       ClassTLS,
+	exitcode.ConnFailureHost1: ClassConnHost1,
+	exitcode.ConnFailureHost2: ClassConnHost2,
+}
+
+// ClassOf returns the class of err from the exit code it carries
+// (exitcode.Find: a *conn.Error of a failed connection, TLS negotiation
+// or login, for instance), ClassUnclassified when it carries none of the
+// connection codes. The text of err plays no part.
+func ClassOf(err error) Class {
+	if code, ok := exitcode.Find(err); ok {
+		if c, ok := byCode[code]; ok {
 			return c
 		}
 	}
@@ -149,14 +145,18 @@ type Errors struct {
 	recs  []ErrorRecord
 }
 
-// Add records an error message and returns the error count so far, for the
-// --errorsmax check. A trailing line end of msg is dropped.
-func (e *Errors) Add(msg string) int { return e.AddFolder("", msg) }
+// Add records an error message of class c and returns the error count so
+// far, for the --errorsmax check. A trailing line end of msg is dropped.
+// An empty c counts as ClassUnclassified.
+func (e *Errors) Add(c Class, msg string) int { return e.AddFolder("", c, msg) }
 
 // AddFolder is Add for an error about host1 folder folder.
-func (e *Errors) AddFolder(folder, msg string) int {
+func (e *Errors) AddFolder(folder string, c Class, msg string) int {
 	msg = strings.TrimRight(msg, "\r\n")
-	r := ErrorRecord{Folder: folder, Message: msg, Class: Classify(msg)}
+	if c == "" {
+		c = ClassUnclassified
+	}
+	r := ErrorRecord{Folder: folder, Message: msg, Class: c}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.count++
@@ -198,7 +198,7 @@ func (e *Errors) Messages() []string {
 }
 
 // MostFrequent returns the most frequent class among the recorded
-// messages; ClassNothingReported when errors were only counted, "" when
+// errors; ClassNothingReported when errors were only counted, "" when
 // there was no error.
 func (e *Errors) MostFrequent() Class {
 	e.mu.Lock()

@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -53,40 +55,50 @@ func TestFormatTime(t *testing.T) {
 	}
 }
 
-// Spec 5.6 error classification.
-func TestClassify(t *testing.T) {
-	tests := []struct {
-		msg  string
+// TestClassOf checks that connection and login failures are classed by
+// the exit code they carry, whatever their text.
+func TestClassOf(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
 		want Class
 	}{
-		{"", ClassNothingReported},
-		{" \n", ClassNothingReported},
-		{"Host1 failure: Error login on [imap.example.org] with user [u1] auth [LOGIN]: 2 NO LOGIN Failed", ClassAuthUser1},
-		{"Host2 failure: Error login on [h2] with user [u2] auth [PLAIN]: 2 NO [AUTHENTICATIONFAILED] Authentication failed.", ClassAuthUser2},
-		{"Host1: Can not go to tls encryption on host1: 1 BAD STARTTLS", ClassTLS},
-		{"Host1: Starttls failed: handshake error", ClassTLS},
-		{"- msg INBOX/12 {44} could not be fetched: 5 NO Message unavailable", ClassFetch},
-		{"- msg INBOX/12 {90000000} could not append ( Subject:[x] ) to folder INBOX: 7 BAD maximum message size exceeded", ClassAppendSize},
-		{"- msg INBOX/12 could not append to folder INBOX: NO Maximum size of appendable message has been exceeded", ClassAppendSize},
-		{"- msg INBOX/12 could not append ( Subject:[x] ) to folder INBOX: 12 NO [OVERQUOTA] Quota exceeded (mailbox for user is full)", ClassOverQuota},
-		{"Host2: Quota limit will be exceeded! Over 90 percent", ClassOverQuota},
-		{"Host2: the account is full: it is time to find a bigger place", ClassOverQuota},
-		{"- msg INBOX/12 could not append to folder INBOX: NO Message rejected: Virus found", ClassAppendVirus},
-		{"- msg INBOX/12 {200} could not append ( Subject:[x] ) to folder INBOX: 9 NO Internal error", ClassAppend},
-		{"Host2: msg INBOX/7 could not add flags [\\Seen $Label1]: 9 NO Too many keywords", ClassFlags},
-		{"Could not create folder [INBOX.a*b] from [a*b]: 5 NO Invalid mailbox name", ClassCreate},
-		{"Host2 folder INBOX.spam: Could not select: 21 NO Mailbox doesn't exist: INBOX.spam (0.001 + 0.000 secs).", ClassSelect},
-		{"Maximum bytes transferred reached, 2500000000 >= 2500000000, ending sync", ClassTransferExceeded},
-		{"Host1 failure: can not open imap connection on [imap.example.org] with user [u1]: connection refused", ClassConnHost1},
-		{"Host2: cannot open imap connection on [h2]: i/o timeout", ClassConnHost2},
-		{"Host2: something odd happened", ClassUnclassified},
-		// first match wins
-		{"- msg INBOX/1 could not be fetched: could not append", ClassFetch},
-		{"Host2: Could not select: INBOX. Quota limit will be exceeded", ClassOverQuota},
+		{exitcode.New(exitcode.AuthFailureUser1, "Host1 failure: Error login"), ClassAuthUser1},
+		{fmt.Errorf("wrapped: %w", exitcode.New(exitcode.AuthFailureUser2, "anything")), ClassAuthUser2},
+		{exitcode.New(exitcode.TLSFailure, "no tls"), ClassTLS},
+		{exitcode.New(exitcode.ConnFailureHost1, "refused"), ClassConnHost1},
+		{exitcode.New(exitcode.ConnFailureHost2, "timeout"), ClassConnHost2},
+		{errors.Join(errors.New("plain"), exitcode.New(exitcode.ConnFailureHost2, "x")), ClassConnHost2},
+		// The text of an error without a code does not class it.
+		{errors.New("Host1 failure: Error login on [h] with user [u]"), ClassUnclassified},
+		{exitcode.New(exitcode.Usage, "bad option"), ClassUnclassified},
+	} {
+		if got := ClassOf(tt.err); got != tt.want {
+			t.Errorf("ClassOf(%q) = %s, want %s", tt.err, got, tt.want)
+		}
 	}
-	for _, tt := range tests {
-		if got := Classify(tt.msg); got != tt.want {
-			t.Errorf("Classify(%q) = %s, want %s", tt.msg, got, tt.want)
+}
+
+// TestExitCodeIgnoresWording records the same errors with their class and
+// two different texts: the exit code and the most frequent class stay.
+func TestExitCodeIgnoresWording(t *testing.T) {
+	for _, tt := range []struct {
+		classes []Class
+		want    exitcode.Code
+	}{
+		{[]Class{ClassAppend}, exitcode.ErrAppend},
+		{[]Class{ClassOverQuota, ClassAppend, ClassOverQuota}, exitcode.OverQuota},
+		{[]Class{ClassSelect, ClassFetch, ClassFetch}, exitcode.ErrFetch},
+		{[]Class{ClassCreate, ClassSelect}, exitcode.ErrCreate},
+		{[]Class{ClassTransferExceeded}, exitcode.TransferExceeded},
+		{[]Class{""}, exitcode.WithErrors},
+	} {
+		var a, b Errors
+		for i, c := range tt.classes {
+			a.Add(c, fmt.Sprintf("- msg INBOX/%d could not append: NO [OVERQUOTA] Could not select: could not be fetched", i))
+			b.Add(c, "something else entirely")
+		}
+		if a.ExitCode() != tt.want || b.ExitCode() != tt.want || a.MostFrequent() != b.MostFrequent() {
+			t.Errorf("%v: exit codes %d and %d (%s, %s), want %d", tt.classes, a.ExitCode(), b.ExitCode(), a.MostFrequent(), b.MostFrequent(), tt.want)
 		}
 	}
 }
@@ -109,7 +121,7 @@ func TestClassCode(t *testing.T) {
 	}
 }
 
-// Spec 7.6 most_common_error: ties go to the alphabetically first.
+// MostFrequent: ties go to the alphabetically first class, as in imapsync.
 func TestMostFrequent(t *testing.T) {
 	tests := []struct {
 		counts map[Class]int
@@ -131,7 +143,7 @@ func TestMostFrequent(t *testing.T) {
 	}
 }
 
-// Spec 7.6 errorsdump.
+// ErrorsDump concatenates the messages as they are, adding no line end.
 func TestErrorsDump(t *testing.T) {
 	if got, want := ErrorsDump(2, []string{"Aie ", "Ouille"}), "Err 1/2: Aie Err 2/2: Ouille"; got != want {
 		t.Errorf("ErrorsDump = %q, want %q", got, want)
@@ -160,15 +172,15 @@ func TestErrors(t *testing.T) {
 		t.Errorf("listing without messages: %q, %v", b.String(), err)
 	}
 
-	if n := e.Add("Host2 folder X: Could not select: NO nope\r\n"); n != 2 {
+	if n := e.Add(ClassSelect, "Host2 folder X: Could not select: NO nope\r\n"); n != 2 {
 		t.Errorf("Add returned %d, want 2", n)
 	}
-	e.AddFolder("INBOX", "- msg INBOX/1 could not append: NO [OVERQUOTA] full")
-	e.AddFolder("INBOX", "- msg INBOX/2 could not append: NO [OVERQUOTA] full")
+	e.AddFolder("INBOX", ClassOverQuota, "- msg INBOX/1 could not append: NO [OVERQUOTA] full")
+	e.AddFolder("INBOX", ClassOverQuota, "- msg INBOX/2 could not append: NO [OVERQUOTA] full")
 	if got := e.ExitCode(); got != exitcode.OverQuota {
 		t.Errorf("ExitCode = %d, want 113", got)
 	}
-	e.Add("Host2 folder Y: Could not select: NO nope")
+	e.Add(ClassSelect, "Host2 folder Y: Could not select: NO nope")
 	// OVERQUOTA 2, SELECT 2: alphabetical tie-break.
 	if got := e.MostFrequent(); got != ClassOverQuota {
 		t.Errorf("MostFrequent = %s, want %s", got, ClassOverQuota)
@@ -199,7 +211,7 @@ func TestErrorsConcurrent(t *testing.T) {
 	for range 4 {
 		go func() {
 			for range 250 {
-				e.Add("Host2 folder X: Could not select: NO")
+				e.Add(ClassSelect, "Host2 folder X: Could not select: NO")
 				_ = e.ExitCode()
 			}
 			done <- true

@@ -1,0 +1,309 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/mailbox"
+	"github.com/imapshift/imapshift/core/report"
+)
+
+// execution is the progress of carrying out a plan.
+type execution struct {
+	loopAt  time.Time    // when the message loop began, for the rates
+	folders []*folderRun // in plan order
+	stats   counters
+}
+
+// counters are updated by many goroutines.
+type counters struct {
+	transferred  atomic.Int64
+	bytes        atomic.Int64
+	biggest      atomic.Int64
+	foldersDone  atomic.Int64
+	deleted      [2]atomic.Int64
+	toCopy       atomic.Int64 // planned copies not yet done (for the ETA)
+	exitWhenOver atomic.Bool
+	sent         atomic.Int64 // bytes written to host2, for --exitwhenover
+}
+
+// folderRun is the progress of one folder's part of the plan.
+type folderRun struct {
+	*folderPlan
+	// created is set once the host2 folder was created by this run;
+	// notCreated when creating it failed, which leaves the folder out.
+	created, notCreated bool
+	// atCopy counts the copy-time hook decisions and every message that
+	// could not be copied or flagged.
+	atCopy tally
+
+	mu        sync.Mutex // guards the fields below
+	done      []string   // keys copied
+	doneBytes int64
+	doneBig   int64
+	rewritten int
+	// copiedPairs are the copies host2 gave a UID for (APPENDUID), saved
+	// in the state; confirmed1 are their host1 UIDs. unconfirmed1 were
+	// copied without one and are looked up on host2 before --delete1.
+	copiedPairs  []matchedPair
+	confirmed1   []imap.UID
+	unconfirmed1 []copyItem
+
+	// jobsLeft counts the folder's execution jobs down as they finish;
+	// started is set by the first job to begin (several may start at
+	// once on different workers).
+	jobsLeft atomic.Int32
+	started  atomic.Bool
+}
+
+// skipReason is why the folder is left out of the execution ("": it is
+// not).
+func (fr *folderRun) skipReason() string {
+	if fr.notCreated {
+		return "could not be created on host2"
+	}
+	return fr.skip
+}
+
+// runOf returns the progress of fp, nil before Execute.
+func (e *engine) runOf(fp *folderPlan) *folderRun {
+	if e.exec == nil {
+		return nil
+	}
+	return e.exec.folders[fp.index-1]
+}
+
+// Execute carries out the plan: it creates and subscribes host2 folders,
+// sets flags, copies messages, deletes what the deletion options remove
+// and saves the state; then it closes the connections. It returns the
+// run's result; the error is non-nil only for a plan made with
+// Options.Dry, which is never carried out.
+func (p *Plan) Execute(ctx context.Context) (*Result, error) {
+	defer p.Close()
+	e := p.e
+	if e.opts.Dry {
+		return nil, errors.New("engine: a plan made with Options.Dry cannot be executed")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.mu.Lock()
+	e.cancel = cancel
+	e.mu.Unlock()
+	if e.stopped.Load() {
+		cancel() // --errorsmax was reached during the analysis
+	}
+	e.exec = &execution{}
+	for _, fp := range e.plan.folders {
+		e.exec.folders = append(e.exec.folders, &folderRun{folderPlan: fp})
+	}
+	switch e.plan.scope {
+	case scopeFolders:
+		e.executeFolders(ctx, p.main)
+	case scopeAll:
+		e.executeFolders(ctx, p.main)
+		e.execute(ctx, p.main)
+		if e.opts.FolderSizesAtEnd {
+			e.printSizes(false)
+		}
+	}
+	return e.result(), nil
+}
+
+// executeFolders carries out the folder part of the plan: missing host2
+// folders are created (parents first), ACLs copied, subscriptions added,
+// then --delete2folders and --delete1emptyfolders run.
+func (e *engine) executeFolders(ctx context.Context, w *worker) {
+	for _, fr := range e.exec.folders {
+		if fr.skip != "" {
+			continue
+		}
+		if fr.create {
+			for _, name := range append(fr.parents, fr.h2) {
+				e.say("Creating folder %s on host2", mailbox.Display(name))
+				if err := e.changes.create(ctx, w, name); err != nil {
+					e.fail(classOf(report.ClassCreate, err), fmt.Sprintf("Could not create folder %s from %s: %v", mailbox.Display(name), mailbox.Display(fr.h1), err))
+					if name == fr.h2 {
+						fr.notCreated = true
+					}
+				}
+			}
+			fr.created = !fr.notCreated
+		}
+		if fr.notCreated {
+			continue
+		}
+		if e.opts.SyncACLs {
+			e.syncACLs(ctx, w, fr.folderPlan)
+		}
+		if fr.subscribe {
+			e.say("Host2: Subscribing to folder %s", fr.h2)
+			if err := e.changes.subscribe(ctx, w, fr.h2); err != nil {
+				e.say("Host2: could not subscribe to folder %s: %v", fr.h2, err)
+			}
+		}
+	}
+	e.deleteFolders(ctx, w, host2, e.plan.deleted[host2])
+	e.deleteFolders(ctx, w, host1, e.plan.deleted[host1])
+}
+
+// execute carries out the message part of the plan: flags first, then
+// copies, folder by folder over the parallel workers; large folders are
+// split in chunks that several workers share. Then come each folder's
+// deletions and the saving of its state.
+func (e *engine) execute(ctx context.Context, main *worker) {
+	x := e.exec
+	e.say("++++ Looping on each one of %d folders to sync", len(e.plan.folders))
+	x.loopAt = time.Now()
+	type job struct {
+		fr    *folderRun
+		items []copyItem
+		store bool
+	}
+	var jobs []job
+	var active []*folderRun // analyzed and not left out
+	chunk := 1000
+	for _, fr := range x.folders {
+		if fr.skipReason() != "" || !fr.analyzed {
+			continue
+		}
+		active = append(active, fr)
+		n := len(jobs)
+		if len(fr.stores) > 0 {
+			jobs = append(jobs, job{fr: fr, store: true})
+		}
+		for i := 0; i < len(fr.copies); i += chunk {
+			jobs = append(jobs, job{fr: fr, items: fr.copies[i:min(i+chunk, len(fr.copies))]})
+		}
+		fr.jobsLeft.Store(int32(len(jobs) - n))
+	}
+	msgs, bytes := e.plan.totals()
+	x.stats.toCopy.Store(int64(msgs))
+	e.progress.Start(msgs, bytes)
+	runParallel(ctx, e, main, jobs, func(w *worker, j job) {
+		if j.fr.started.CompareAndSwap(false, true) {
+			e.progress.FolderStart(j.fr.h1, len(j.fr.copies), j.fr.copyBytes())
+		}
+		if j.store {
+			e.storeFlags(ctx, w, j.fr)
+		} else {
+			e.copyChunk(ctx, w, j.fr, j.items)
+		}
+		if j.fr.jobsLeft.Add(-1) == 0 {
+			e.progress.FolderDone(j.fr.h1)
+		}
+	})
+	if o := &e.opts; o.Delete1 || o.Expunge1 || o.Delete2 || o.Delete2Duplicates || o.State != nil {
+		// After a stop (signal, --errorsmax) nothing more is deleted, but
+		// what was established is still saved.
+		saveCtx := context.WithoutCancel(ctx)
+		stopped := ctx.Err() != nil
+		runParallel(saveCtx, e, main, active, func(w *worker, fr *folderRun) {
+			if !stopped {
+				e.finishFolder(ctx, w, fr)
+			}
+			if o.State != nil {
+				e.saveState(saveCtx, w, fr, !stopped)
+			}
+		})
+	}
+	x.stats.foldersDone.Add(int64(len(active)))
+	e.say("++++ End looping on each folder")
+}
+
+// storeFlags sets host2 flags equal to host1's, grouping messages that
+// get the same flags into one UID STORE.
+func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
+	groups := map[string]*imap.UIDSet{}
+	flagsOf := map[string][]imap.Flag{}
+	var order []string
+	for _, s := range fr.stores {
+		k := joinFlags(s.to)
+		if groups[k] == nil {
+			groups[k] = &imap.UIDSet{}
+			flagsOf[k] = s.to
+			order = append(order, k)
+		}
+		groups[k].AddNum(s.uid2)
+	}
+	sort.Strings(order)
+	err := w.inFolder(ctx, host2, fr.h2, func(c *conn.Conn) error {
+		for _, k := range order {
+			if err := e.changes.store(c, *groups[k], flagsOf[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.msgFail(fr, classOf(report.ClassFlags, err), fmt.Sprintf("Host2: folder %s: could not add flags: %v", fr.h2, err))
+		return
+	}
+	for _, s := range fr.stores {
+		e.say("Host2: msg %s/%d flags set to (%s) from %s/%d", fr.h2, s.uid2, joinFlags(s.to), fr.h1, s.uid1)
+	}
+}
+
+// copied records a successful copy and prints imapsync's line.
+func (e *engine) copied(fr *folderRun, f fetched, uid2 uint32) {
+	st := &e.exec.stats
+	size := f.item.size
+	fr.mu.Lock()
+	if uid2 != 0 {
+		fr.confirmed1 = append(fr.confirmed1, f.item.uid)
+		fr.copiedPairs = append(fr.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey})
+	} else {
+		fr.unconfirmed1 = append(fr.unconfirmed1, f.item)
+	}
+	fr.done = append(fr.done, f.item.key)
+	fr.doneBytes += size
+	fr.doneBig = max(fr.doneBig, size)
+	fr.mu.Unlock()
+	n := st.transferred.Add(1)
+	total := st.bytes.Add(size)
+	for {
+		b := st.biggest.Load()
+		if size <= b || st.biggest.CompareAndSwap(b, size) {
+			break
+		}
+	}
+	left := st.toCopy.Add(-1)
+	e.progress.Copied(fr.h1, size)
+	elapsed := time.Since(e.exec.loopAt).Seconds()
+	rate, bw := 0.0, 0.0
+	if elapsed > 0 {
+		rate, bw = float64(n)/elapsed, float64(total)/elapsed
+	}
+	eta := ""
+	if e.opts.FolderSizes && rate > 0 {
+		secs := float64(left) / rate
+		eta = fmt.Sprintf(" ETA: %s  %1.0f s  %d/%d msgs left", time.Now().Add(time.Duration(secs*float64(time.Second))).Format("Mon Jan 2 15:04:05 2006"), secs, left, n+left)
+	}
+	uid2s := "?"
+	if uid2 != 0 {
+		uid2s = fmt.Sprint(uid2)
+	}
+	e.say("msg %s/%-19s copied to %s/%-10s %.2f msgs/s  %s/s %s copied%s",
+		fr.h1, fmt.Sprintf("%d {%d}", f.item.uid, size), fr.h2, uid2s, rate, report.BytesBin(int64(bw)), report.BytesBin(total), eta)
+}
+
+// appendFailed records a refused APPEND with imapsync's wording; the
+// server's answer decides the class (over quota, too big, virus...).
+func (e *engine) appendFailed(fr *folderRun, f fetched, err error) {
+	e.msgFail(fr, classOf(report.ClassAppend, err), fmt.Sprintf("- msg %s/%d {%d} could not append ( Subject:[%s], Date:[%s], Size:[%d], Flags:[%s] ) to folder %s: %v",
+		fr.h1, f.item.uid, f.item.size, f.subject, f.date, f.item.size, joinFlags(f.item.flags), fr.h2, err))
+}
+
+// msgFail records an error of class c about a message or the flags of
+// fr; the folder then does not count as completely synced for the state.
+func (e *engine) msgFail(fr *folderRun, c report.Class, msg string) {
+	fr.atCopy.fail()
+	e.fail(c, msg)
+}

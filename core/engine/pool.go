@@ -1,0 +1,61 @@
+package engine
+
+import (
+	"context"
+	"sync"
+)
+
+// runParallel hands jobs, in order, to up to Parallel workers; main is
+// one of them. The other workers live as long as the run (their
+// connections are opened on first use and reused from phase to phase).
+func runParallel[T any](ctx context.Context, e *engine, main *worker, jobs []T, fn func(*worker, T)) {
+	ch := make(chan T)
+	var wg sync.WaitGroup
+	for _, w := range e.workers(main) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				fn(w, j)
+			}
+		}()
+	}
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		ch <- j
+	}
+	close(ch)
+	wg.Wait()
+}
+
+// workers returns the run's Parallel workers, main first.
+func (e *engine) workers(main *worker) []*worker {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.pool) == 0 {
+		e.pool = append(e.pool, main)
+		for i := 1; i < e.opts.parallel(); i++ {
+			e.pool = append(e.pool, &worker{e: e})
+		}
+	}
+	return e.pool
+}
+
+// closeWorkers logs the workers (main included) out, in parallel.
+func (e *engine) closeWorkers(main *worker) {
+	ws := e.pool
+	if len(ws) == 0 {
+		ws = []*worker{main}
+	}
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.close()
+		}()
+	}
+	wg.Wait()
+}
