@@ -32,7 +32,7 @@ func TestSyncACLsOnDovecot(t *testing.T) {
 	opts := Options{Host1: cfg(1, d1), Host2: cfg(2, d2), Selection: selAll(), MixFolders: true, CheckSelectable: true,
 		SyncACLs: true, Parallel: 2, BodyBudget: 8 << 20, TmpDir: t.TempDir(), ErrorsMax: 50, Out: &out}
 	if res := run(t, opts); res.Errors.Count() != 0 {
-		t.Fatalf("errors %v\n%s", res.Errors.Messages(), out.String())
+		t.Fatalf("errors %v\n%s", res.Errors.Records(), out.String())
 	}
 	c2, err := conn.Dial(t.Context(), cfg(2, d2))
 	if err != nil {

@@ -34,7 +34,7 @@ func TestChangedSinceOnDovecot(t *testing.T) {
 		res := run(t, opts)
 		opts.State.Close()
 		if res.Errors.Count() != 0 {
-			t.Fatalf("errors %v\n%s", res.Errors.Messages(), out.String())
+			t.Fatalf("errors %v\n%s", res.Errors.Records(), out.String())
 		}
 		return out.String()
 	}

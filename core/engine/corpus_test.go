@@ -45,7 +45,7 @@ func TestRealWorldCorpus(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		res := run(t, opts)
 		if res.Errors.Count() != 0 {
-			t.Fatalf("run %d: errors %v", i+1, res.Errors.Messages())
+			t.Fatalf("run %d: errors %v", i+1, res.Errors.Records())
 		}
 		t.Logf("run %d: %d transferred, %d duplicates on host1, %d without identifying header", i+1, res.Transferred, res.DupHost1, res.VoidHost1)
 		if i == 0 {

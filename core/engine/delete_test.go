@@ -27,7 +27,7 @@ func TestDelete2RemovesExtrasAndDuplicates(t *testing.T) {
 	opts.Delete2, opts.Delete2Duplicates, opts.UIDExpunge2, opts.Delete2Threshold = true, true, true, 0.5
 	res := run(t, opts)
 	if res.Errors.Count() != 0 || res.DeletedHost2 != 2 {
-		t.Fatalf("errors %v, deleted on host2 %d\n%s", res.Errors.Messages(), res.DeletedHost2, out.String())
+		t.Fatalf("errors %v, deleted on host2 %d\n%s", res.Errors.Records(), res.DeletedHost2, out.String())
 	}
 	msgs, _ := p.u2.Messages("INBOX")
 	if len(msgs) != 7 {
@@ -84,7 +84,7 @@ func TestDelete1KeepsWhatWasNotCopied(t *testing.T) {
 	opts.Delete1, opts.Expunge1 = true, true
 	res := run(t, opts)
 	if res.Errors.Count() != 1 || res.Transferred != 7 || res.DeletedHost1 != 7 {
-		t.Fatalf("errors %v transferred %d deleted1 %d\n%s", res.Errors.Messages(), res.Transferred, res.DeletedHost1, out.String())
+		t.Fatalf("errors %v transferred %d deleted1 %d\n%s", res.Errors.Records(), res.Transferred, res.DeletedHost1, out.String())
 	}
 	left, _ := p.u1.Messages("INBOX")
 	on2, _ := p.u2.Messages("INBOX")

@@ -192,7 +192,7 @@ func TestParallelOneAndEightGiveTheSameHost2(t *testing.T) {
 		opts := p.options(t, &out)
 		opts.Parallel = n
 		if res := run(t, opts); res.Errors.Count() != 0 {
-			t.Fatalf("parallel %d: %v", n, res.Errors.Messages())
+			t.Fatalf("parallel %d: %v", n, res.Errors.Records())
 		}
 		snaps = append(snaps, fmt.Sprint(snapshot(t, p.u2)))
 	}

@@ -50,7 +50,7 @@ func TestRefusalsGiveImapsyncExitCodes(t *testing.T) {
 			opts.Parallel = 1
 			res := run(t, opts)
 			if got := res.Errors.ExitCode(); got != tc.code {
-				t.Fatalf("exit code %d, want %d; errors %v", got, tc.code, res.Errors.Messages())
+				t.Fatalf("exit code %d, want %d; errors %v", got, tc.code, res.Errors.Records())
 			}
 			if !strings.Contains(out.String(), tc.line) {
 				t.Fatalf("no %q line:\n%s", tc.line, out.String())

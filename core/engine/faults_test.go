@@ -68,7 +68,7 @@ func TestSurvivesCutsMidFolder(t *testing.T) {
 			opts.Parallel = 1
 			res := run(t, opts)
 			if res.Errors.Count() != 0 {
-				t.Fatalf("errors: %v\n%s", res.Errors.Messages(), tail(out.String()))
+				t.Fatalf("errors: %v\n%s", res.Errors.Records(), tail(out.String()))
 			}
 			reconnects := res.ReconnectHost1
 			if tc.side == 2 {
@@ -98,7 +98,7 @@ func TestAppendCutsAtManyPoints(t *testing.T) {
 			opts.Parallel = 1
 			res := run(t, opts)
 			if res.Errors.Count() != 0 {
-				t.Fatalf("errors: %v\n%s", res.Errors.Messages(), tail(out.String()))
+				t.Fatalf("errors: %v\n%s", res.Errors.Records(), tail(out.String()))
 			}
 			assertExactlyOnce(t, p, &out)
 		})
@@ -145,7 +145,7 @@ func TestLargeMessageStaysUnderBudget(t *testing.T) {
 	close(stop)
 	hi := <-peak
 	if res.Transferred != 1 || res.Errors.Count() != 0 {
-		t.Fatalf("transferred %d, errors %v\n%s", res.Transferred, res.Errors.Messages(), out.String())
+		t.Fatalf("transferred %d, errors %v\n%s", res.Transferred, res.Errors.Records(), out.String())
 	}
 	growth := int64(hi) - int64(base.HeapAlloc)
 	limit := opts.BodyBudget + 16<<20
@@ -248,7 +248,7 @@ func TestExitWhenOver(t *testing.T) {
 	opts.Parallel, opts.Limits.ExitWhenOver = 1, 20_000
 	res := run(t, opts)
 	if got := res.Errors.ExitCode(); got != exitcode.TransferExceeded {
-		t.Fatalf("exit code %d, errors %v", got, res.Errors.Messages())
+		t.Fatalf("exit code %d, errors %v", got, res.Errors.Records())
 	}
 	if res.Transferred >= 50 || res.BytesTransferred < 20_000 {
 		t.Fatalf("transferred %d messages, %d bytes", res.Transferred, res.BytesTransferred)
@@ -269,7 +269,7 @@ func TestAppenderConnectionRefused(t *testing.T) {
 	opts.ReconnectRetry2 = 1
 	res := run(t, opts)
 	if res.Transferred != 0 || res.Errors.Count() != 3 || res.Errors.ExitCode() != exitcode.ErrAppend {
-		t.Fatalf("transferred %d, exit %d, errors %v\n%s", res.Transferred, res.Errors.ExitCode(), res.Errors.Messages(), out.String())
+		t.Fatalf("transferred %d, exit %d, errors %v\n%s", res.Transferred, res.Errors.ExitCode(), res.Errors.Records(), out.String())
 	}
 	if !strings.Contains(out.String(), "- msg INBOX/1 {") || !strings.Contains(out.String(), "could not append to folder INBOX") {
 		t.Fatalf("no append failure line:\n%s", out.String())

@@ -112,8 +112,8 @@ func TestMessageHooks(t *testing.T) {
 	if res.SkippedBy["nospam"] != 1 || res.SkippedBy["nosecret"] != 1 || res.Rewritten != 1 {
 		t.Errorf("skipped by %v, rewritten %d", res.SkippedBy, res.Rewritten)
 	}
-	if res.Errors.Count() != 1 || !strings.Contains(res.Errors.Messages()[0], "cannot rewrite this one") {
-		t.Errorf("errors %v, want the failed rewrite only", res.Errors.Messages())
+	if res.Errors.Count() != 1 || !strings.Contains(res.Errors.Records()[0].Message, "cannot rewrite this one") {
+		t.Errorf("errors %v, want the failed rewrite only", res.Errors.Records())
 	}
 	if !strings.Contains(out.String(), "skipped by nospam (subject is spam)") {
 		t.Errorf("no skip line:\n%s", out.String())
@@ -177,7 +177,7 @@ func TestFlagHooksOnlyWhereFlagsMatter(t *testing.T) {
 		opts.ResyncFlags = resync
 		opts.Hooks = &hooks.Chain{Flags: []hooks.Named[hooks.FlagFilter]{{Name: "count", Hook: bodyFlagCounter{&calls}}}}
 		if res := run(t, opts); res.Errors.Count() != 0 {
-			t.Fatalf("errors %v", res.Errors.Messages())
+			t.Fatalf("errors %v", res.Errors.Records())
 		}
 	}
 	for _, tc := range []struct {

@@ -47,7 +47,7 @@ func TestMultiAppendOnDovecot(t *testing.T) {
 	opts.Host2.Trace = &trace
 	res := run(t, opts)
 	if res.Errors.Count() != 0 || res.Transferred != 150 {
-		t.Fatalf("transferred %d, errors %v", res.Transferred, res.Errors.Messages())
+		t.Fatalf("transferred %d, errors %v", res.Transferred, res.Errors.Records())
 	}
 	// Batches: fewer APPEND commands than messages.
 	if n := strings.Count(trace.String(), ` APPEND "INBOX" `); n == 0 || n >= 150 {
@@ -63,7 +63,7 @@ func TestMultiAppendOnDovecot(t *testing.T) {
 	opts.Selection.Folders = []string{"Quota"}
 	res = run(t, opts)
 	if res.Transferred != 5 || res.Errors.ExitCode() != exitcode.OverQuota {
-		t.Fatalf("quota: transferred %d, exit %d, errors %v\n%s", res.Transferred, res.Errors.ExitCode(), res.Errors.Messages(), out.String())
+		t.Fatalf("quota: transferred %d, exit %d, errors %v\n%s", res.Transferred, res.Errors.ExitCode(), res.Errors.Records(), out.String())
 	}
 }
 

@@ -140,7 +140,7 @@ func TestPlanExecute(t *testing.T) {
 	}
 	res, err := pl.Execute(t.Context())
 	if err != nil || res.Transferred != 3 || res.Errors.Count() != 0 {
-		t.Fatalf("Execute: %v, transferred %d, errors %v\n%s", err, res.Transferred, res.Errors.Messages(), out.String())
+		t.Fatalf("Execute: %v, transferred %d, errors %v\n%s", err, res.Transferred, res.Errors.Records(), out.String())
 	}
 	assertExactlyOnce(t, p, &out)
 	pl.Close() // a second Close is harmless

@@ -43,7 +43,7 @@ func TestStateAcrossRuns(t *testing.T) {
 				opts.State, opts.UseUID = st, useUID
 				res := run(t, opts)
 				if res.Errors.Count() != 0 {
-					t.Fatalf("errors %v\n%s", res.Errors.Messages(), out.String())
+					t.Fatalf("errors %v\n%s", res.Errors.Records(), out.String())
 				}
 				st.Close()
 				return res
@@ -88,7 +88,7 @@ func TestUIDValidityChangeFallsBack(t *testing.T) {
 		res := run(t, opts)
 		opts.State.Close()
 		if res.Errors.Count() != 0 || res.Transferred != 5 {
-			t.Fatalf("run %d: transferred %d, errors %v\n%s", i, res.Transferred, res.Errors.Messages(), out.String())
+			t.Fatalf("run %d: transferred %d, errors %v\n%s", i, res.Transferred, res.Errors.Records(), out.String())
 		}
 		if i == 0 {
 			c, err := conn.Dial(t.Context(), opts.Host2)
@@ -121,7 +121,7 @@ func TestUseUIDVerifiesLostAppends(t *testing.T) {
 		res := run(t, opts)
 		opts.State.Close()
 		if res.Errors.Count() != 0 {
-			t.Fatalf("errors %v\n%s", res.Errors.Messages(), out.String())
+			t.Fatalf("errors %v\n%s", res.Errors.Records(), out.String())
 		}
 		return res
 	}
@@ -148,7 +148,7 @@ func TestStateForgetsExpungedMessages(t *testing.T) {
 		opts = p.options(t, &out)
 		opts.State = openState(t, dir)
 		if res := run(t, opts); res.Errors.Count() != 0 {
-			t.Fatalf("errors %v\n%s", res.Errors.Messages(), out.String())
+			t.Fatalf("errors %v\n%s", res.Errors.Records(), out.String())
 		}
 		opts.State.Close()
 	}

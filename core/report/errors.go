@@ -164,14 +164,6 @@ func (e *Errors) AddFolder(folder string, c Class, msg string) int {
 	return e.count
 }
 
-// Inc counts an error that has no message and returns the count so far.
-func (e *Errors) Inc() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.count++
-	return e.count
-}
-
 // Count returns the number of errors so far.
 func (e *Errors) Count() int {
 	e.mu.Lock()
@@ -184,17 +176,6 @@ func (e *Errors) Records() []ErrorRecord {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return slices.Clone(e.recs)
-}
-
-// Messages returns the recorded messages, in recording order.
-func (e *Errors) Messages() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]string, len(e.recs))
-	for i, r := range e.recs {
-		out[i] = r.Message
-	}
-	return out
 }
 
 // MostFrequent returns the most frequent class among the recorded

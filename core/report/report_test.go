@@ -163,17 +163,8 @@ func TestErrors(t *testing.T) {
 		t.Errorf("listing without errors: %q, %v", b.String(), err)
 	}
 
-	// Errors without messages: counted, exit 111.
-	e.Inc()
-	if e.Count() != 1 || e.MostFrequent() != ClassNothingReported || e.ExitCode() != exitcode.WithErrors {
-		t.Errorf("count-only: %d %s %d", e.Count(), e.MostFrequent(), e.ExitCode())
-	}
-	if err := e.WriteListing(&b); err != nil || b.Len() != 0 {
-		t.Errorf("listing without messages: %q, %v", b.String(), err)
-	}
-
-	if n := e.Add(ClassSelect, "Host2 folder X: Could not select: NO nope\r\n"); n != 2 {
-		t.Errorf("Add returned %d, want 2", n)
+	if n := e.Add(ClassSelect, "Host2 folder X: Could not select: NO nope\r\n"); n != 1 {
+		t.Errorf("Add returned %d, want 1", n)
 	}
 	e.AddFolder("INBOX", ClassOverQuota, "- msg INBOX/1 could not append: NO [OVERQUOTA] full")
 	e.AddFolder("INBOX", ClassOverQuota, "- msg INBOX/2 could not append: NO [OVERQUOTA] full")
@@ -185,7 +176,7 @@ func TestErrors(t *testing.T) {
 	if got := e.MostFrequent(); got != ClassOverQuota {
 		t.Errorf("MostFrequent = %s, want %s", got, ClassOverQuota)
 	}
-	if got := e.Messages()[0]; got != "Host2 folder X: Could not select: NO nope" {
+	if got := e.Records()[0].Message; got != "Host2 folder X: Could not select: NO nope" {
 		t.Errorf("line end kept: %q", got)
 	}
 	if r := e.Records()[1]; r.Folder != "INBOX" || r.Class != ClassOverQuota {
@@ -194,11 +185,11 @@ func TestErrors(t *testing.T) {
 	if err := e.WriteListing(&b); err != nil {
 		t.Fatal(err)
 	}
-	want := "++++ Listing 5 errors encountered during the sync ( avoid this listing with --noerrorsdump ).\n" +
-		"Err 1/5: Host2 folder X: Could not select: NO nope\n" +
-		"Err 2/5: - msg INBOX/1 could not append: NO [OVERQUOTA] full\n" +
-		"Err 3/5: - msg INBOX/2 could not append: NO [OVERQUOTA] full\n" +
-		"Err 4/5: Host2 folder Y: Could not select: NO nope\n" +
+	want := "++++ Listing 4 errors encountered during the sync ( avoid this listing with --noerrorsdump ).\n" +
+		"Err 1/4: Host2 folder X: Could not select: NO nope\n" +
+		"Err 2/4: - msg INBOX/1 could not append: NO [OVERQUOTA] full\n" +
+		"Err 3/4: - msg INBOX/2 could not append: NO [OVERQUOTA] full\n" +
+		"Err 4/4: Host2 folder Y: Could not select: NO nope\n" +
 		"The most frequent error is ERR_OVERQUOTA. " + ClassOverQuota.Advice() + "\n"
 	if b.String() != want {
 		t.Errorf("listing:\n%s", lineDiff(want, b.String()))
