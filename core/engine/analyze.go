@@ -93,6 +93,8 @@ func (e *engine) headerFields() []string {
 // analyze reads both sides of one folder and fills its plan: counts,
 // sizes, the messages to copy and the flags to change.
 func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
+	// A folder a dead run was appending to is read once it is quiet.
+	e.settle(ctx, w, fp.h2)
 	if e.opts.State != nil && !fp.stateLoaded {
 		unchanged, err := e.loadState(ctx, w, fp)
 		if err != nil {
@@ -136,6 +138,7 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 	if !fp.create {
 		err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
 			fp.on[host2].count = sel.NumMessages
+			fp.validity2, fp.uidNext2 = sel.UIDValidity, uint32(sel.UIDNext)
 			fp.permanentFlags = sel.PermanentFlags
 			metas2, all[host2] = nil, nil
 			if sel.NumMessages > 0 {

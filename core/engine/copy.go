@@ -117,15 +117,35 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 		if len(send) == 0 {
 			continue
 		}
+		keys := make([]string, len(send))
+		for i, f := range send {
+			keys[i] = f.item.hkey
+		}
+		jb, jerr := e.inflight.sending(fr, keys)
+		if jerr != nil {
+			// Nothing is sent that the journal does not know of.
+			for _, f := range send {
+				e.releaseFetched(f)
+				e.msgFail(fr, report.ClassAppend, fmt.Sprintf("- msg %s/%d {%d} could not append to folder %s: %v", fr.h1, f.item.uid, f.item.size, fr.h2, jerr))
+			}
+			continue
+		}
 		pending.Add(1)
 		err = e.changes.appendMany(app, fr.h2, msgs, func(results []conn.AppendResult) {
 			defer pending.Done()
+			inDoubt := false
+			defer func() {
+				if !inDoubt {
+					e.inflight.settled(jb)
+				}
+			}()
 			for i, res := range results {
 				f := send[i]
 				switch {
 				case res.Err == nil:
 					e.copied(fr, f, res.UID)
 				case errors.Is(res.Err, conn.ErrOutcomeUnknown):
+					inDoubt = true
 					lost(f.item)
 				case len(send) > 1:
 					// A refused MULTIAPPEND stores nothing; the messages are

@@ -39,6 +39,11 @@ type engine struct {
 	// plan's or the execution's work.
 	stopped atomic.Bool
 	cancel  context.CancelFunc
+	// recovery is set when a dead run left APPENDs in doubt; inflight
+	// records this run's (both nil without Options.Journal).
+	recovery *recovery
+	inflight *inflight
+	journal  string // Options.Journal, "" while another live run writes it
 }
 
 // Run carries out one sync (or, with JustFolders / JustFolderSizes / Dry,

@@ -101,6 +101,11 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 		cancel() // --errorsmax was reached during the analysis
 	}
 	e.exec = &execution{}
+	in, err := openInflight(e.journal)
+	if err != nil {
+		return nil, err
+	}
+	e.inflight = in
 	for _, fp := range e.plan.folders {
 		e.exec.folders = append(e.exec.folders, &folderRun{folderPlan: fp})
 	}
@@ -114,6 +119,7 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 			e.printSizes(false)
 		}
 	}
+	e.inflight.close(ctx.Err() == nil && e.recovery.complete())
 	return e.result(), nil
 }
 
@@ -200,6 +206,10 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 			e.progress.FolderDone(j.fr.h1)
 		}
 	})
+	if ctx.Err() == nil && !e.opts.SyncDuplicates {
+		// --syncduplicates copies equal keys on purpose: no check then.
+		e.removeDuplicates(ctx, main)
+	}
 	if o := &e.opts; o.Delete1 || o.Expunge1 || o.Delete2 || o.Delete2Duplicates || o.State != nil {
 		// After a stop (signal, --errorsmax) nothing more is deleted, but
 		// what was established is still saved.

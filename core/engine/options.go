@@ -12,6 +12,7 @@ package engine
 
 import (
 	"io"
+	"time"
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/hooks"
@@ -123,6 +124,14 @@ type Options struct {
 	Out             io.Writer
 	// Progress, when set, is told how the copying advances.
 	Progress Progress
+	// Journal is the path of the write-ahead record of the APPENDs in
+	// flight to host2 (package journal); empty: none. A run that finds
+	// batches of a dead run in doubt there waits for the host2 folders
+	// concerned to settle before reading them, and removes the extra
+	// copies the two runs left after copying.
+	Journal string
+	// SettleMax bounds the wait for one host2 folder to settle (0: 30 s).
+	SettleMax time.Duration
 }
 
 func (o *Options) parallel() int {

@@ -64,6 +64,7 @@ func NewPlan(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{e: e, main: main, stop: stop}
+	e.recovery, e.journal = e.loadRecovery(opts.Journal)
 	if err := e.makePlan(ctx, main); err != nil {
 		p.Close()
 		return nil, err
@@ -258,6 +259,10 @@ type folderPlan struct {
 	state     *state.FolderState
 	status1   state.Status
 	validity1 uint32
+	// validity2 and uidNext2 are host2's UIDVALIDITY and UIDNEXT when the
+	// analysis read the folder (0 for a folder the plan creates): every
+	// message this run appends gets a UID at or above uidNext2.
+	validity2, uidNext2 uint32
 	// inSelection1 counts the host1 messages the selection (--search,
 	// --maxage...) kept; --skipemptyfolders skips folders where it is 0.
 	inSelection1 int
