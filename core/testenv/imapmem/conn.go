@@ -113,6 +113,14 @@ func (c *faultConn) currentCommand() string {
 
 func (c *faultConn) Read(p []byte) (int, error) {
 	for {
+		// Once cut, the connection stays cut: imapserver may read again
+		// after an error, and bytes the client had already sent are still
+		// in br.
+		select {
+		case <-c.closed:
+			return 0, net.ErrClosed
+		default:
+		}
 		if len(c.pending) > 0 {
 			n := copy(p, c.pending)
 			c.pending = c.pending[n:]

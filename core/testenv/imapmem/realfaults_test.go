@@ -333,3 +333,53 @@ func TestInterceptedAppendWithClient(t *testing.T) {
 func fmtInt(n int) string { return strconv.Itoa(n) }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// waitNoConnections waits until the server has let go of every client
+// connection.
+func waitNoConnections(t *testing.T, srv *imapmem.Server) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.ActiveConnections() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("connections still open")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCutsStoreNothingMore: after a fault cuts a connection, commands the
+// client had already pipelined behind the faulted one are not executed,
+// and a literal cut short by the client is not stored.
+func TestCutsStoreNothingMore(t *testing.T) {
+	m := "Subject: m\r\n\r\nm\r\n"
+	appendLine := "a3 APPEND INBOX {" + itoa(len(m)) + "+}\r\n" + m + "\r\n"
+	for _, tc := range []struct {
+		name  string
+		arm   func(f *imapmem.Faults)
+		write string
+		close bool
+	}{
+		{"drop at a command", func(f *imapmem.Faults) { f.DropAfterCommands("NOOP", 1) }, "a2 NOOP\r\n" + appendLine, false},
+		{"refusal then drop", func(f *imapmem.Faults) {
+			f.RefuseCommandThenDrop("NOOP", 1, imapmem.Office365Throttled(time.Second))
+		}, "a2 NOOP\r\n" + appendLine, false},
+		{"literal cut short", func(*imapmem.Faults) {}, "a2 APPEND INBOX {10000+}\r\n" + strings.Repeat("x", 5000), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := imapmem.StartT(t, imapmem.Options{})
+			u := srv.AddUser(user, pass)
+			r := loggedIn(t, srv)
+			tc.arm(srv.Faults())
+			r.send(tc.write)
+			if tc.close {
+				r.c.Close()
+			} else {
+				io.ReadAll(r.br)
+			}
+			waitNoConnections(t, srv)
+			if msgs, _ := u.Messages("INBOX"); len(msgs) != 0 {
+				t.Errorf("%d messages stored: %q", len(msgs), msgs[0].Raw)
+			}
+		})
+	}
+}
