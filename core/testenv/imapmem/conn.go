@@ -271,17 +271,40 @@ func (c *faultConn) answer(tag string, resp *imap.Error, drop bool) error {
 	return nil
 }
 
-// capsPrefix starts every capability list imapserver writes: IMAP4rev2 or
-// IMAP4rev1 always comes first.
-var capsPrefix = []byte("CAPABILITY IMAP4rev")
+// withMultiAppend adds MULTIAPPEND to a capability list on the first line
+// of p: an untagged CAPABILITY response, or a [CAPABILITY ...] response
+// code (greeting, LOGIN, AUTHENTICATE). imapserver writes each response
+// in one piece and always lists IMAP4rev2 or IMAP4rev1 first. Only the
+// first line is looked at, so message data (which comes after a FETCH
+// line) is left alone.
+func withMultiAppend(p []byte) []byte {
+	line := p
+	if i := bytes.IndexByte(p, '\n'); i >= 0 {
+		line = p[:i]
+	}
+	const caps = "CAPABILITY "
+	at := -1
+	if i := bytes.Index(line, []byte("["+caps+"IMAP4rev")); i >= 0 {
+		at = i + 1 + len(caps)
+	} else if bytes.HasPrefix(line, []byte("* "+caps+"IMAP4rev")) {
+		at = 2 + len(caps)
+	}
+	if at < 0 {
+		return p
+	}
+	out := make([]byte, 0, len(p)+len("MULTIAPPEND "))
+	out = append(out, p[:at]...)
+	out = append(out, "MULTIAPPEND "...)
+	return append(out, p[at:]...)
+}
 
 // Write passes p to the client, counting bytes against the budget (which
 // counts bytes on the wire). It returns len(p) when everything was
 // written, whatever the rewriting of capability lists added.
 func (c *faultConn) Write(p []byte) (int, error) {
 	orig := len(p)
-	if c.multi && bytes.Contains(p, capsPrefix) {
-		p = bytes.ReplaceAll(p, capsPrefix, []byte("CAPABILITY MULTIAPPEND IMAP4rev"))
+	if c.multi {
+		p = withMultiAppend(p)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
