@@ -71,6 +71,9 @@ func (e *StatusError) Error() string { return e.Status + " " + e.Text }
 // was never received.
 var ErrOutcomeUnknown = errors.New("connection lost before the server answered")
 
+// ErrNoAppender is the error of methods called on a nil *Appender.
+var ErrNoAppender = errors.New("no APPEND connection")
+
 // appendWindow bounds the number of APPENDs in flight on one connection.
 const appendWindow = 64
 
@@ -113,7 +116,8 @@ type Message struct {
 
 // Multi reports whether the server takes several messages in one APPEND
 // (MULTIAPPEND, RFC 3502): one transaction, so one disk sync, for all.
-func (a *Appender) Multi() bool { return a.multi }
+// It is false on a nil Appender.
+func (a *Appender) Multi() bool { return a != nil && a.multi }
 
 // Append sends one APPEND of exactly size bytes read from body; see
 // AppendMany.
@@ -136,6 +140,9 @@ func (a *Appender) Append(mailbox string, flags []string, date time.Time, size i
 // error. AppendMany is not safe for concurrent use; one goroutine feeds
 // an Appender.
 func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]AppendResult)) error {
+	if a == nil {
+		return ErrNoAppender
+	}
 	name, err := quoteMailbox(mailbox)
 	if err != nil {
 		return err
@@ -361,7 +368,12 @@ func (a *Appender) abort(err error) {
 }
 
 // Close waits for pending APPENDs to complete, logs out and closes.
+// Closing a nil Appender (one whose DialAppender failed) does nothing, so
+// cleanup paths need not check.
 func (a *Appender) Close() error {
+	if a == nil {
+		return nil
+	}
 	a.mu.Lock()
 	broken := a.err != nil
 	a.mu.Unlock()
@@ -386,8 +398,12 @@ func (a *Appender) Close() error {
 	return nil
 }
 
-// Err returns the error that broke the connection, if any.
+// Err returns the error that broke the connection, if any. A nil
+// Appender has no connection: its Err is ErrNoAppender.
 func (a *Appender) Err() error {
+	if a == nil {
+		return ErrNoAppender
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.err

@@ -23,15 +23,31 @@ type faultListener struct {
 }
 
 func (l *faultListener) Accept() (net.Conn, error) {
-	raw, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		raw, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		var c net.Conn = raw
+		if l.tls != nil {
+			c = tls.Server(raw, l.tls)
+		}
+		if bye, refused := l.srv.faults.admit(); refused {
+			go greetBye(c, bye)
+			continue
+		}
+		return newFaultConn(c, raw, l.srv.faults), nil
 	}
-	var c net.Conn = raw
-	if l.tls != nil {
-		c = tls.Server(raw, l.tls)
+}
+
+// greetBye sends "* BYE text" as the greeting and closes c.
+func greetBye(c net.Conn, text string) {
+	if text == "" {
+		text = "Refused"
 	}
-	return newFaultConn(c, raw, l.srv.faults), nil
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.Write([]byte("* BYE " + text + "\r\n"))
+	c.Close()
 }
 
 // faultConn sits between the network and imapserver. On the read side it
@@ -46,6 +62,10 @@ type faultConn struct {
 	raw      net.Conn // the TCP connection, closed to "cut" the link
 	faults   *Faults
 	br       *bufio.Reader
+	sess     *session // set by the server when the session starts
+	// multi adds MULTIAPPEND to the capability lists the server writes
+	// (imapserver only lists the capabilities it implements itself).
+	multi bool
 
 	// read side, only touched by the server's reading goroutine
 	pending    []byte
@@ -54,6 +74,7 @@ type faultConn struct {
 	discard    bool        // the current command was refused: swallow the rest
 	refusal    *imap.Error // answer to send once the refused command is read
 	refusalTag string
+	refuseDrop bool // cut after answering the refused command
 	opaque     bool // after STARTTLS: stream is TLS, pass through untouched
 
 	cmdMu   sync.Mutex
@@ -75,6 +96,7 @@ func newFaultConn(c, raw net.Conn, f *Faults) *faultConn {
 		br:     bufio.NewReader(c),
 		budget: -1,
 		closed: make(chan struct{}),
+		multi:  f.srv.caps.Has(capMultiAppend),
 	}
 	if n := f.takeConnBudget(); n >= 0 {
 		fc.budget = n
@@ -91,6 +113,14 @@ func (c *faultConn) currentCommand() string {
 
 func (c *faultConn) Read(p []byte) (int, error) {
 	for {
+		// Once cut, the connection stays cut: imapserver may read again
+		// after an error, and bytes the client had already sent are still
+		// in br.
+		select {
+		case <-c.closed:
+			return 0, net.ErrClosed
+		default:
+		}
 		if len(c.pending) > 0 {
 			n := copy(p, c.pending)
 			c.pending = c.pending[n:]
@@ -132,7 +162,7 @@ func (c *faultConn) Read(p []byte) (int, error) {
 			} else {
 				c.discard = false
 				c.inCmd = false
-				if werr := c.answer(c.refusalTag, c.refusal); werr != nil {
+				if werr := c.answer(c.refusalTag, c.refusal, c.refuseDrop); werr != nil {
 					return 0, werr
 				}
 			}
@@ -169,7 +199,7 @@ func (c *faultConn) Read(p []byte) (int, error) {
 				if act.refuse != nil {
 					tag, _, _ := strings.Cut(string(line), " ")
 					if !hasLit || act.refuse.Type == imap.StatusResponseTypeBye {
-						if werr := c.answer(tag, act.refuse); werr != nil {
+						if werr := c.answer(tag, act.refuse, act.refuseDrop); werr != nil {
 							return 0, werr
 						}
 						continue
@@ -181,10 +211,16 @@ func (c *faultConn) Read(p []byte) (int, error) {
 							return 0, werr
 						}
 					}
-					c.refusal, c.refusalTag = act.refuse, tag
+					c.refusal, c.refusalTag, c.refuseDrop = act.refuse, tag, act.refuseDrop
 					c.discard = true
 					c.inCmd = true
 					c.litLeft = litSize
+					continue
+				}
+				if name == "APPEND" && c.sess != nil && c.faults.interceptsAppend() {
+					if err := c.execAppend(line); err != nil {
+						return 0, err
+					}
 					continue
 				}
 				if name == "STARTTLS" {
@@ -205,8 +241,8 @@ func (c *faultConn) Read(p []byte) (int, error) {
 }
 
 // answer sends the tagged answer to a refused command (or an untagged BYE
-// followed by a cut).
-func (c *faultConn) answer(tag string, resp *imap.Error) error {
+// followed by a cut), and cuts the connection after it when drop is set.
+func (c *faultConn) answer(tag string, resp *imap.Error, drop bool) error {
 	text := strings.NewReplacer("\r", " ", "\n", " ").Replace(resp.Text)
 	if text == "" {
 		text = "Refused"
@@ -228,14 +264,48 @@ func (c *faultConn) answer(tag string, resp *imap.Error) error {
 	if _, err := c.Write([]byte(b.String())); err != nil {
 		return err
 	}
-	if resp.Type == imap.StatusResponseTypeBye {
+	if resp.Type == imap.StatusResponseTypeBye || drop {
 		c.cut()
 		return net.ErrClosed
 	}
 	return nil
 }
 
+// withMultiAppend adds MULTIAPPEND to a capability list on the first line
+// of p: an untagged CAPABILITY response, or a [CAPABILITY ...] response
+// code (greeting, LOGIN, AUTHENTICATE). imapserver writes each response
+// in one piece and always lists IMAP4rev2 or IMAP4rev1 first. Only the
+// first line is looked at, so message data (which comes after a FETCH
+// line) is left alone.
+func withMultiAppend(p []byte) []byte {
+	line := p
+	if i := bytes.IndexByte(p, '\n'); i >= 0 {
+		line = p[:i]
+	}
+	const caps = "CAPABILITY "
+	at := -1
+	if i := bytes.Index(line, []byte("["+caps+"IMAP4rev")); i >= 0 {
+		at = i + 1 + len(caps)
+	} else if bytes.HasPrefix(line, []byte("* "+caps+"IMAP4rev")) {
+		at = 2 + len(caps)
+	}
+	if at < 0 {
+		return p
+	}
+	out := make([]byte, 0, len(p)+len("MULTIAPPEND "))
+	out = append(out, p[:at]...)
+	out = append(out, "MULTIAPPEND "...)
+	return append(out, p[at:]...)
+}
+
+// Write passes p to the client, counting bytes against the budget (which
+// counts bytes on the wire). It returns len(p) when everything was
+// written, whatever the rewriting of capability lists added.
 func (c *faultConn) Write(p []byte) (int, error) {
+	orig := len(p)
+	if c.multi {
+		p = withMultiAppend(p)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.budget >= 0 && c.written+int64(len(p)) > c.budget {
@@ -245,22 +315,31 @@ func (c *faultConn) Write(p []byte) (int, error) {
 			c.written += int64(n)
 		}
 		c.cut()
-		return n, net.ErrClosed
+		return min(n, orig), net.ErrClosed
 	}
 	n, err := c.Conn.Write(p)
 	c.written += int64(n)
-	return n, err
+	if err == nil {
+		n = orig
+	}
+	return min(n, orig), err
 }
 
 // cut closes the TCP connection without a BYE (and without a TLS
 // close_notify).
 func (c *faultConn) cut() {
-	c.closeOnce.Do(func() { close(c.closed) })
+	c.closeOnce.Do(c.release)
 	c.raw.Close()
 }
 
+// release marks the connection closed, once.
+func (c *faultConn) release() {
+	close(c.closed)
+	c.faults.released()
+}
+
 func (c *faultConn) Close() error {
-	c.closeOnce.Do(func() { close(c.closed) })
+	c.closeOnce.Do(c.release)
 	err := c.Conn.Close()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil

@@ -41,3 +41,17 @@ func TestTrailingLiteral(t *testing.T) {
 		}
 	}
 }
+
+func TestWithMultiAppend(t *testing.T) {
+	for in, want := range map[string]string{
+		"* CAPABILITY IMAP4rev1 UIDPLUS\r\na1 OK done\r\n":      "* CAPABILITY MULTIAPPEND IMAP4rev1 UIDPLUS\r\na1 OK done\r\n",
+		"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n":      "* OK [CAPABILITY MULTIAPPEND IMAP4rev1 AUTH=PLAIN] ready\r\n",
+		"a1 OK [CAPABILITY IMAP4rev2 MOVE] Logged in\r\n":       "a1 OK [CAPABILITY MULTIAPPEND IMAP4rev2 MOVE] Logged in\r\n",
+		"* 1 FETCH (BODY[] {26}\r\n* CAPABILITY IMAP4rev1\r\n)": "* 1 FETCH (BODY[] {26}\r\n* CAPABILITY IMAP4rev1\r\n)",
+		"CAPABILITY IMAP4rev1 in the middle of a literal":       "CAPABILITY IMAP4rev1 in the middle of a literal",
+	} {
+		if got := string(withMultiAppend([]byte(in))); got != want {
+			t.Errorf("withMultiAppend(%q) = %q", in, got)
+		}
+	}
+}

@@ -43,7 +43,7 @@
 //
 // Limitations (memserver and imapserver, go-imap v2.0.0-beta.8):
 //   - No CONDSTORE/QRESYNC (no MODSEQ anywhere), QUOTA, ACL, ID, METADATA,
-//     SORT, THREAD, COMPRESS, MULTIAPPEND, CATENATE, UTF8 APPEND,
+//     SORT, THREAD, COMPRESS, CATENATE, UTF8 APPEND,
 //     X-GM-EXT-1, UNAUTHENTICATE. Do not advertise them in Options.Caps.
 //     An unknown command before login (e.g. ID) gets "* BYE Unknown
 //     command" and the connection is closed; after login it gets BAD.
@@ -76,7 +76,29 @@
 // wrapper that hands the server one command line at a time, so they act
 // on exactly the command being executed, in arrival order, including
 // pipelined commands, before the server runs it. Byte faults cut the TCP
-// connection after a number of bytes written to the client. Inspection
-// helpers (User.Messages etc.) use a private connection that is neither
-// counted nor faulted.
+// connection after a number of bytes written to the client. Greeting
+// faults (RefuseGreetings, LimitGreetings) answer a new connection with
+// "* BYE" instead of the greeting. Inspection helpers (User.Messages etc.)
+// use a private connection that is neither counted nor faulted.
+//
+// responses.go holds the answers real servers send when they throttle or
+// limit (Office 365's "Request is throttled. Suggested Backoff Time: N
+// milliseconds", Gmail's "[UNAVAILABLE] Too many simultaneous
+// connections", ...), spelt exactly, to arm with the fault methods.
+//
+// # MULTIAPPEND and message faults
+//
+// With MULTIAPPEND in Options.Caps, or while PoisonMessage or
+// ByeInMultiAppend is armed, APPEND is executed by the fault layer rather
+// than by imapserver (which takes one message per command and cannot look
+// at a message before storing it). It reads the whole command (sending
+// the continuation requests of synchronizing literals itself), applies the
+// message faults, and stores all the messages or none through the
+// session, answering OK [APPENDUID v uid-set]. It refuses a message over
+// the append limit with NO [TOOBIG] (before the literal when it is
+// synchronizing, as imapserver does), a missing mailbox with NO
+// [TRYCREATE], and it takes the mailbox name as an atom or quoted string
+// only. MULTIAPPEND is added to the capability lists the server writes.
+// Like the command faults, this does not work after STARTTLS; use the
+// implicit-TLS listener.
 package imapmem

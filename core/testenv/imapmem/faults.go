@@ -1,6 +1,7 @@
 package imapmem
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 	"time"
@@ -39,12 +40,32 @@ type Faults struct {
 	limitResp *imap.Error
 	counts    map[string]int
 	log       []string
+
+	poison     []poisonRule
+	poisonHits int
+	multiByes  []*multiByeRule
+	greetBye   int // the next greetBye connections are greeted with BYE
+	greetText  string
+	greetMax   int // connections beyond greetMax open ones get BYE; 0 = none
+	greetMaxTx string
+	live       int // connections open on the server's listeners
 }
 
 type refuseRule struct {
 	name string
 	left int // <0: forever
 	resp *imap.Error
+	drop bool // cut the connection after the answer
+}
+
+type poisonRule struct {
+	match func([]byte) bool
+	resp  *imap.Error // nil: cut the connection
+}
+
+type multiByeRule struct {
+	after int
+	text  string
 }
 
 type countdownRule struct {
@@ -93,6 +114,18 @@ func ruleMatches(rule, cmd string) bool {
 // would make go-imap's client close the connection.) Rules are tried in
 // the order they were added; the first one with refusals left applies.
 func (f *Faults) RefuseCommand(name string, n int, resp *imap.Error) {
+	f.addRefusal(name, n, resp, false)
+}
+
+// RefuseCommandThenDrop is RefuseCommand, except that the connection is
+// cut (TCP close, no BYE) right after each refusal is written, as Exchange
+// Online does after "Request is throttled" (see Office365Throttled).
+// RefuseCommand(name, 0, nil) removes it too.
+func (f *Faults) RefuseCommandThenDrop(name string, n int, resp *imap.Error) {
+	f.addRefusal(name, n, resp, true)
+}
+
+func (f *Faults) addRefusal(name string, n int, resp *imap.Error, drop bool) {
 	name = normName(name)
 	if resp == nil {
 		resp = &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Refused by test fault"}
@@ -107,7 +140,7 @@ func (f *Faults) RefuseCommand(name string, n int, resp *imap.Error) {
 	}
 	f.refuse = kept
 	if n != 0 {
-		f.refuse = append(f.refuse, &refuseRule{name: name, left: n, resp: resp})
+		f.refuse = append(f.refuse, &refuseRule{name: name, left: n, resp: resp, drop: drop})
 	}
 }
 
@@ -211,6 +244,10 @@ func (f *Faults) Reset() {
 	f.delays = make(map[string]time.Duration)
 	f.connBytes = -1
 	f.connLimit = 0
+	f.poison = nil
+	f.multiByes = nil
+	f.greetBye = 0
+	f.greetMax = 0
 }
 
 // Count returns how many commands matching name have arrived (including
@@ -274,10 +311,11 @@ func (f *Faults) ResetCounts() {
 }
 
 type action struct {
-	drop     bool
-	delay    time.Duration
-	refuse   *imap.Error
-	cutAfter int64 // -1 = none
+	drop       bool
+	delay      time.Duration
+	refuse     *imap.Error
+	refuseDrop bool  // cut after the refusal
+	cutAfter   int64 // -1 = none
 }
 
 // onCommand records a command and decides what to do with it.
@@ -327,7 +365,7 @@ func (f *Faults) onCommand(name string, line []byte) action {
 		if !ruleMatches(r.name, name) {
 			continue
 		}
-		act.refuse = r.resp
+		act.refuse, act.refuseDrop = r.resp, r.drop
 		if r.left > 0 {
 			r.left--
 			if r.left == 0 {
@@ -366,4 +404,134 @@ func redactLine(name string, line []byte) string {
 		}
 	}
 	return s
+}
+
+// PoisonMessage makes every APPEND that carries a message for which match
+// returns true fail, each time it is sent, until Reset: with resp as the
+// tagged answer (for example Office365ServerUnavailable()), or, when resp
+// is nil, by cutting the connection (TCP close, no answer) as soon as the
+// message has been received. The server stores all the messages of an
+// APPEND or none, so in a MULTIAPPEND the refusal covers the whole
+// command. match sees the message's bytes as sent; MessageContains and
+// MessageLargerThan build common predicates. Rules are tried in the order
+// they were added; the first match applies. While a rule is armed, APPEND
+// is executed by the fault layer (see the package documentation).
+func (f *Faults) PoisonMessage(match func(msg []byte) bool, resp *imap.Error) {
+	f.mu.Lock()
+	f.poison = append(f.poison, poisonRule{match: match, resp: resp})
+	f.mu.Unlock()
+}
+
+// PoisonHits returns how many times a poison message was refused or
+// caused a cut since the server started.
+func (f *Faults) PoisonHits() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.poisonHits
+}
+
+// MessageContains matches messages that contain marker.
+func MessageContains(marker string) func([]byte) bool {
+	return func(msg []byte) bool { return bytes.Contains(msg, []byte(marker)) }
+}
+
+// MessageLargerThan matches messages of more than n bytes.
+func MessageLargerThan(n int) func([]byte) bool {
+	return func(msg []byte) bool { return len(msg) > n }
+}
+
+// ByeInMultiAppend arms a one-shot trigger: in the next APPEND command
+// that carries more than after messages (a MULTIAPPEND; after <= 0 means
+// 1), once after messages have been received and the next one is
+// announced, the server sends "* BYE text" and cuts the connection. None
+// of the command's messages is stored. Several triggers can be armed; each
+// fires once.
+func (f *Faults) ByeInMultiAppend(after int, text string) {
+	if after < 1 {
+		after = 1
+	}
+	f.mu.Lock()
+	f.multiByes = append(f.multiByes, &multiByeRule{after: after, text: text})
+	f.mu.Unlock()
+}
+
+// RefuseGreetings makes the next n connections accepted by the server's
+// listeners get "* BYE text" instead of the greeting, then a close. n <= 0
+// disarms. On the implicit-TLS listener the BYE is sent after the TLS
+// handshake.
+func (f *Faults) RefuseGreetings(n int, text string) {
+	f.mu.Lock()
+	f.greetBye, f.greetText = max(n, 0), text
+	f.mu.Unlock()
+}
+
+// LimitGreetings greets a new connection with "* BYE text" and closes it
+// when n connections are already open on the server's listeners (whether
+// logged in or not; connections refused this way do not count). n <= 0
+// removes the limit. Unlike LimitConnections, it acts before login and
+// counts all users together, like a server's per-address limit.
+func (f *Faults) LimitGreetings(n int, text string) {
+	f.mu.Lock()
+	f.greetMax, f.greetMaxTx = max(n, 0), text
+	f.mu.Unlock()
+}
+
+// admit decides the fate of an accepted connection: "" means serve it
+// (and count it as open), anything else is the text of the BYE to send.
+func (f *Faults) admit() (bye string, refused bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.greetBye > 0 {
+		f.greetBye--
+		return f.greetText, true
+	}
+	if f.greetMax > 0 && f.live >= f.greetMax {
+		return f.greetMaxTx, true
+	}
+	f.live++
+	return "", false
+}
+
+func (f *Faults) released() {
+	f.mu.Lock()
+	f.live--
+	f.mu.Unlock()
+}
+
+// interceptsAppend reports whether APPEND is executed by the fault layer.
+func (f *Faults) interceptsAppend() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.poison) > 0 || len(f.multiByes) > 0 || f.srv.caps.Has(capMultiAppend)
+}
+
+// poisonFor returns the poison rule matching msg, if any, and counts the
+// hit.
+func (f *Faults) poisonFor(msg []byte) (resp *imap.Error, cut, hit bool) {
+	f.mu.Lock()
+	rules := append([]poisonRule(nil), f.poison...)
+	f.mu.Unlock()
+	for _, r := range rules {
+		if r.match(msg) {
+			f.mu.Lock()
+			f.poisonHits++
+			f.mu.Unlock()
+			return r.resp, r.resp == nil, true
+		}
+	}
+	return nil, false, false
+}
+
+// multiBye returns the text of the BYE to send when message number
+// received+1 of an APPEND is announced, consuming the trigger.
+func (f *Faults) multiBye(received int) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, r := range f.multiByes {
+		if r.after == received {
+			f.multiByes = append(f.multiByes[:i], f.multiByes[i+1:]...)
+			return r.text, true
+		}
+	}
+	return "", false
 }

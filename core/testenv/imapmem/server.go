@@ -282,6 +282,9 @@ func (s *Server) liveConns() []*imapserver.Conn {
 func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 	fc, _ := c.NetConn().(*faultConn)
 	sess := &session{srv: s, conn: c, fc: fc}
+	if fc != nil {
+		fc.sess = sess
+	}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()

@@ -1,7 +1,9 @@
 package imapmem
 
 import (
+	"bytes"
 	"crypto/subtle"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -382,4 +384,19 @@ func sortMailboxes(names []string) {
 		}
 		return names[i] < names[j]
 	})
+}
+
+// Append stores a message only once its literal has arrived whole. The
+// backend would store whatever it read before a connection dropped in
+// the middle of the literal, which no real server does.
+func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
+	buf := make([]byte, 0, min(r.Size(), 1<<20))
+	b := bytes.NewBuffer(buf)
+	if _, err := b.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	if int64(b.Len()) != r.Size() {
+		return nil, fmt.Errorf("imapmem: literal cut short (%d of %d bytes): not stored", b.Len(), r.Size())
+	}
+	return s.UserSession.Append(mailbox, &bytesLiteral{Reader: bytes.NewReader(b.Bytes()), n: int64(b.Len())}, options)
 }
