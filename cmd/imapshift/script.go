@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imapshift/imapshift/cmd/internal/udiff"
 	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/hooks"
@@ -275,7 +276,7 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 	if m.Changed() {
 		fmt.Fprintf(w, ", rewritten:\n")
 		after, _ := m.Raw()
-		unifiedDiff(w, o.Message, o.Message+" (rewritten)", raw, after)
+		udiff.Write(w, o.Message, o.Message+" (rewritten)", raw, after)
 	} else {
 		fmt.Fprintf(w, ", bytes unchanged\n")
 	}
