@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"os"
@@ -303,7 +304,7 @@ func newSettings(vs *valueSet, args []string) (*Settings, error) {
 		if h.ProxyAuth && h.AuthUser == "" {
 			return nil, usageErrorf("--proxyauth%s requires --authuser%s", d, d)
 		}
-		if _, _, err := buildTLS(n, h.Host, h.Insecure, h.SSLArgs); err != nil {
+		if _, _, err := h.tlsConfig(n); err != nil {
 			return nil, err
 		}
 	}
@@ -391,7 +392,7 @@ func (s *Settings) Side(n int) (*conn.Config, error) {
 	if h.ProxyAuth && h.AuthUser == "" {
 		return nil, usageErrorf("--proxyauth%s requires --authuser%s", d, d)
 	}
-	tlsCfg, insecure, err := buildTLS(n, h.Host, h.Insecure, h.SSLArgs)
+	tlsCfg, insecure, err := h.tlsConfig(n)
 	if err != nil {
 		return nil, err
 	}
@@ -425,6 +426,20 @@ func (s *Settings) Side(n int) (*conn.Config, error) {
 		cfg.Trace = s.Trace
 	}
 	return cfg, nil
+}
+
+// tlsConfig is the TLS configuration of side n: --insecureN and
+// --sslargsN.
+func (h *HostOptions) tlsConfig(n int) (*tls.Config, bool, error) {
+	args := make([]conn.TLSArg, len(h.SSLArgs))
+	for i, kv := range h.SSLArgs {
+		args[i] = conn.TLSArg{Key: kv.Key, Value: kv.Value}
+	}
+	c, insecure, err := conn.TLSConfig(n, h.Insecure, args)
+	if err != nil {
+		return nil, false, exitcode.Wrap(exitcode.Usage, err)
+	}
+	return c, insecure, nil
 }
 
 // mode is --sslN, --tlsN, --notlsN or automatic STARTTLS.
