@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -29,7 +28,11 @@ func sendEmailReports(ctx context.Context, s *Settings, o *engine.Options, res *
 		if n == 1 {
 			cfg = o.Host2
 		}
-		raw := reportMessage(o, res, cfg.User)
+		host, _ := os.Hostname()
+		snap := res.Snapshot
+		snap.Errors = res.Errors.Count()
+		raw := report.EmailReport{User1: o.Host1.User, Host1: o.Host1.Host, User2: o.Host2.User, Host2: o.Host2.Host,
+			To: cfg.User, Hostname: host, Date: time.Now(), Stats: snap, Errors: res.Errors}.Message()
 		if err := appendInbox(ctx, cfg, raw); err != nil {
 			fmt.Fprintf(out, "%s: could not append the email report into INBOX: %v\n", cfg.Name(), err)
 			continue
@@ -38,29 +41,7 @@ func sendEmailReports(ctx context.Context, s *Settings, o *engine.Options, res *
 	}
 }
 
-// reportMessage builds the report message: the statistics block and the
-// error listing as plain text.
-func reportMessage(o *engine.Options, res *engine.Result, to string) []byte {
-	var body bytes.Buffer
-	snap := res.Snapshot
-	snap.Errors = res.Errors.Count()
-	report.WriteStatistics(&body, snap, report.StatsOptions{System: report.SampleSystem()})
-	if res.Errors.Count() > 0 {
-		res.Errors.WriteListing(&body)
-	}
-	host, _ := os.Hostname()
-	now := time.Now()
-	var m bytes.Buffer
-	fmt.Fprintf(&m, "From: imapshift <imapshift@%s>\r\n", host)
-	fmt.Fprintf(&m, "To: %s\r\n", to)
-	fmt.Fprintf(&m, "Subject: [imapshift] %s on %s to %s on %s: %d errors\r\n", o.Host1.User, o.Host1.Host, o.Host2.User, o.Host2.Host, res.Errors.Count())
-	fmt.Fprintf(&m, "Date: %s\r\n", now.Format(time.RFC1123Z))
-	fmt.Fprintf(&m, "Message-Id: <imapshift-report-%d@%s>\r\n", now.UnixNano(), host)
-	m.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-	m.Write(bytes.ReplaceAll(body.Bytes(), []byte("\n"), []byte("\r\n")))
-	return m.Bytes()
-}
-
+// appendInbox appends raw into the INBOX of cfg's account.
 func appendInbox(ctx context.Context, cfg *conn.Config, raw []byte) error {
 	c, err := conn.Dial(ctx, cfg)
 	if err != nil {
