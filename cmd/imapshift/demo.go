@@ -11,11 +11,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
+
+// newDemoCommand is `imapshift demo`.
+func (a *app) newDemoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:                "demo [args]",
+		Short:              "Run a self-contained demonstration against in-process servers",
+		DisableFlagParsing: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			a.ran = true
+			return runDemo(c.Context(), c.OutOrStdout(), args)
+		},
+	}
+}
 
 // runDemo starts two in-process IMAP servers, fills the first with the
 // demo mailbox of testdata/, syncs it to the second with the real engine

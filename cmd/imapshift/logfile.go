@@ -46,6 +46,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/imapshift/imapshift/cmd/internal/config"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/report"
 )
@@ -173,7 +174,7 @@ func fileSafe(s string) string {
 // logPath is the log file of a run started at start: --logfile (under
 // --logdir when given), else the default name under --logdir or
 // LOG_imapshift.
-func logPath(s *Settings, start time.Time, abort bool) string {
+func logPath(s *config.Settings, start time.Time, abort bool) string {
 	if s.LogFile != "" {
 		if s.LogDir != "" {
 			return filepath.Join(s.LogDir, s.LogFile)
@@ -202,7 +203,7 @@ func openLog(path string) (*os.File, error) {
 // run: it opens the log file, prints the banner and (not for --abort)
 // writes the pidfile. endRun, called by app.main once the run's outcome
 // is printed, prints the final lines and releases both.
-func (a *app) startRun(s *Settings, abort bool) error {
+func (a *app) startRun(s *config.Settings, abort bool) error {
 	rc := a.ctl
 	start := time.Now()
 	var path string
@@ -275,7 +276,7 @@ func (a *app) endRun() {
 }
 
 // printBanner prints imapsync's start lines (spec 5.1), adapted.
-func (a *app) printBanner(out io.Writer, s *Settings, start time.Time, logPath string) {
+func (a *app) printBanner(out io.Writer, s *config.Settings, start time.Time, logPath string) {
 	host, _ := os.Hostname()
 	ram := ""
 	if avail, total, ok := memInfoGiB(); ok {
@@ -313,7 +314,7 @@ func (a *app) printBanner(out io.Writer, s *Settings, start time.Time, logPath s
 
 // printDebugSettings prints, with --debug, what the run will use beyond
 // the command line.
-func (a *app) printDebugSettings(out io.Writer, s *Settings) {
+func (a *app) printDebugSettings(out io.Writer, s *config.Settings) {
 	fmt.Fprintf(out, "Debug: --parallel %d --bodybudget %d --errorsmax %d --timeout1 %s --timeout2 %s\n",
 		s.Parallel, s.BodyBudget, s.ErrorsMax, s.Host1.Timeout, s.Host2.Timeout)
 	fmt.Fprintf(out, "Debug: message identity from headers %s (skipsize %v, addheader %v, syncduplicates %v)\n",
@@ -399,7 +400,7 @@ func shellJoin(args []string) string {
 // testsOption answers imapsync's built-in test options: imapshift's tests
 // are Go tests, run from the source tree, so these print how to run them
 // and exit 64.
-func testsOption(s *Settings) error {
+func testsOption(s *config.Settings) error {
 	switch {
 	case s.Tests || s.TestsDebug || s.TestsUnit != "":
 		return usageErrorf("--tests: imapshift has no built-in tests; its tests are Go tests, run from the source tree with the README's test command: make test")
@@ -407,4 +408,11 @@ func testsOption(s *Settings) error {
 		return usageErrorf("--testslive: imapshift does not test against imapsync's public servers; its live tests run against local Dovecot and in-process servers with the README's test command: make test")
 	}
 	return nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
 }

@@ -43,6 +43,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/imapshift/imapshift/cmd/internal/config"
 	"github.com/imapshift/imapshift/core/exitcode"
 )
 
@@ -55,7 +56,7 @@ var (
 
 // pidFilePath is the pidfile of the run: --pidfile if given ("" for none),
 // else <tmpdir>/imapshift_<user1>_<user2>.pid.
-func pidFilePath(s *Settings) string {
+func pidFilePath(s *config.Settings) string {
 	if s.IsSet("pidfile") {
 		return s.PidFile
 	}
@@ -138,7 +139,7 @@ func looksLikeImapshift(pid int) bool {
 // acquirePidFile writes the pidfile of the run (none with --pidfile ""),
 // after removing a stale one; with --pidfilelocking a live one makes the
 // run exit 8. It prints imapsync's lines about it.
-func acquirePidFile(out io.Writer, s *Settings, logPath string) (*pidFile, error) {
+func acquirePidFile(out io.Writer, s *config.Settings, logPath string) (*pidFile, error) {
 	path := pidFilePath(s)
 	if path == "" {
 		fmt.Fprintln(out, `No PID file because of option --pidfile ""`)
@@ -223,7 +224,7 @@ func (p *pidFile) release(out io.Writer) {
 
 // runPidFile is the pidfile through which --abort and --tail (opt) find
 // the run to act on (verb): that of the account pair, or --pidfile.
-func runPidFile(s *Settings, opt, verb string) (string, error) {
+func runPidFile(s *config.Settings, opt, verb string) (string, error) {
 	if !s.IsSet("pidfile") && (s.Host1.User == "" || s.Host2.User == "") {
 		return "", usageErrorf("--%s needs --user1 and --user2 (the pidfile is per account pair, see --pidfile), or the --pidfile of the run to %s", opt, verb)
 	}
@@ -235,7 +236,7 @@ func runPidFile(s *Settings, opt, verb string) (string, error) {
 }
 
 // abort stops the run named by the pidfile of these accounts (--abort).
-func (a *app) abort(ctx context.Context, s *Settings) error {
+func (a *app) abort(ctx context.Context, s *config.Settings) error {
 	path, err := runPidFile(s, "abort", "abort")
 	if err != nil {
 		return err

@@ -15,6 +15,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/imapshift/imapshift/cmd/internal/config"
 )
 
 // tailPoll is how often --tail looks for new log lines and for the end of
@@ -22,7 +24,7 @@ import (
 var tailPoll = 200 * time.Millisecond
 
 // tail follows the log of the run named by the pidfile of these accounts.
-func (a *app) tail(ctx context.Context, s *Settings) error {
+func (a *app) tail(ctx context.Context, s *config.Settings) error {
 	path, err := runPidFile(s, "tail", "follow")
 	if err != nil {
 		return err

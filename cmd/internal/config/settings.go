@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"context"
@@ -203,6 +203,9 @@ type Settings struct {
 	Args []string
 	// Trace receives the IMAP conversation of the hosts with DebugIMAP.
 	Trace io.Writer
+	// Probe tells whether port 993 of host answers TLS, for ProbeSSL;
+	// nil is conn.ProbeSSL.
+	Probe func(ctx context.Context, network, host string) bool
 	// presets are the presets applied to the options (preset.go); their
 	// hooks run before the --script ones.
 	presets []*appliedPreset
@@ -255,8 +258,15 @@ type HostOptions struct {
 	Probed bool
 }
 
-// IsSet tells whether the option with that canonical name was given.
-func (s *Settings) IsSet(name string) bool { return s.Set[name] }
+// IsSet tells whether the option with that canonical name was given. It
+// panics on a name that is not an option: a misspelt name is a bug, not
+// an option left unset.
+func (s *Settings) IsSet(name string) bool {
+	if registry.Lookup(name) == nil {
+		panic("config: IsSet of --" + name + ", which is not an option")
+	}
+	return s.Set[name]
+}
 
 // HostN returns the options of side n (1 or 2).
 func (s *Settings) HostN(n int) *HostOptions {
@@ -479,9 +489,6 @@ func (s *Settings) secrets() []string {
 	return out
 }
 
-// probeSSL is conn.ProbeSSL; tests replace it.
-var probeSSL = conn.ProbeSSL
-
 // ProbeSSL runs imapsync's SSL probe on each side that has a host and none
 // of --portN, --[no]sslN, --[no]tlsN, unless --nosslcheck: when port 993
 // answers, SSL is turned on. It prints imapsync's probe lines.
@@ -493,7 +500,11 @@ func (s *Settings) ProbeSSL(ctx context.Context, out io.Writer) {
 		}
 		h.Probed = true
 		fmt.Fprintf(out, "Host%s: probing ssl on port 993 ( use --nosslcheck to avoid this ssl probe ) \n", d)
-		if probeSSL(ctx, s.network(), h.Host) {
+		probe := s.Probe
+		if probe == nil {
+			probe = conn.ProbeSSL
+		}
+		if probe(ctx, s.network(), h.Host) {
 			h.SSL = true
 			fmt.Fprintf(out, "Host%s: sslcheck detected open ssl port 993 so turning ssl on (use --nossl%s --notls%s to turn off SSL and TLS wizardry)\n", d, d, d)
 		} else {
@@ -502,9 +513,9 @@ func (s *Settings) ProbeSSL(ctx context.Context, out io.Writer) {
 	}
 }
 
-// missingCredentials lists which of --host1, --user1, --host2, --user2 are
-// missing; imapsync then only connects (spec 1.1 point 10).
-func (s *Settings) missingCredentials() []string {
+// MissingCredentials lists which of --host1, --user1, --host2, --user2
+// are missing; imapsync then only connects to the hosts given.
+func (s *Settings) MissingCredentials() []string {
 	var out []string
 	for n := 1; n <= 2; n++ {
 		h, d := s.HostN(n), strconv.Itoa(n)
@@ -523,17 +534,17 @@ func (h *HostOptions) needsPassword() bool {
 	return h.OAuthAccessToken == "" && h.OAuthDirect == "" && !strings.EqualFold(strings.TrimSpace(h.AuthMech), "PREAUTH")
 }
 
-// passwordSource is what resolvePasswords may read from.
-type passwordSource struct {
-	stdin  io.Reader
-	prompt io.Writer
-	getenv func(string) string
+// PasswordSource is what ResolvePasswords may read from.
+type PasswordSource struct {
+	Stdin  io.Reader           // read with a prompt when it is a terminal
+	Prompt io.Writer           // where the prompt goes
+	Getenv func(string) string // the environment
 }
 
-// resolvePasswords fills HostN.Password for each side that needs one:
+// ResolvePasswords fills HostN.Password for each side that needs one:
 // --passwordN, else the first line of --passfileN, else $IMAPSYNC_PASSWORDN,
 // else $IMAPSHIFT_PASSWORDN, else a prompt when stdin is a terminal.
-func (s *Settings) resolvePasswords(src passwordSource) error {
+func (s *Settings) ResolvePasswords(src PasswordSource) error {
 	for n := 1; n <= 2; n++ {
 		h, d := s.HostN(n), strconv.Itoa(n)
 		if !h.needsPassword() || s.IsSet("password"+d) {
@@ -548,17 +559,17 @@ func (s *Settings) resolvePasswords(src passwordSource) error {
 			h.Password = strings.TrimRight(line, "\r")
 			continue
 		}
-		if p, ok := lookupEnv(src.getenv, "IMAPSYNC_PASSWORD"+d, "IMAPSHIFT_PASSWORD"+d); ok {
+		if p, ok := lookupEnv(src.Getenv, "IMAPSYNC_PASSWORD"+d, "IMAPSHIFT_PASSWORD"+d); ok {
 			h.Password = p
 			continue
 		}
-		f, ok := src.stdin.(*os.File)
+		f, ok := src.Stdin.(*os.File)
 		if !ok || !term.IsTerminal(int(f.Fd())) {
 			return usageErrorf("no password for user%s: give --password%s, --passfile%s or $IMAPSYNC_PASSWORD%s (standard input is not a terminal, so no prompt)", d, d, d, d)
 		}
-		fmt.Fprintf(src.prompt, "What's the password for %s@%s? ", h.User, h.Host)
+		fmt.Fprintf(src.Prompt, "What's the password for %s@%s? ", h.User, h.Host)
 		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(src.prompt)
+		fmt.Fprintln(src.Prompt)
 		if err != nil {
 			return exitcode.New(exitcode.NoInput, "reading the password of user%s: %v", d, err)
 		}
@@ -581,4 +592,8 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+func usageErrorf(format string, a ...any) error {
+	return exitcode.New(exitcode.Usage, format, a...)
 }
