@@ -8,12 +8,12 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imapshift/imapshift/cmd/internal/config"
+	"github.com/imapshift/imapshift/cmd/internal/runctl"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
 )
@@ -43,15 +43,9 @@ type app struct {
 	// (--justfoldersizes); tests replace them.
 	runSync, runFolders, runSizes runner
 
-	// Run control (logfile.go, pidfile.go, signals.go): the log file,
-	// pidfile and signal state of the run; exit ends the process on a
-	// second signal; restoreTerm gives the terminal its state back then.
-	ctl         *runControl
-	exit        func(int)
-	restoreTerm func()
-	// signals is where the exit signals (and the abort file, as a
-	// pseudo-signal) are delivered.
-	signals chan os.Signal
+	// ctl is the run control: the log file, pidfile and signal state of
+	// the run. stdout and stderr are its writers.
+	ctl *runctl.Control
 }
 
 // version is set at build time with -ldflags "-X main.version=1.2.3".
@@ -72,56 +66,39 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return newApp(stdin, stdout, stderr).main(args)
 }
 
-// newApp returns an app writing to stdout and stderr. Both are
-// serialized: the IMAP traces of both hosts and the engine's workers
-// write to them concurrently. Both copy what they write into the run's
-// log file once startRun opened one (logfile.go).
+// newApp returns an app writing to stdout and stderr through its run
+// control (runctl.New): both are serialized, and copied into the run's
+// log file once the run opened one.
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
-	ctl := &runControl{}
-	return &app{stdin: stdin, stdout: &syncWriter{w: stdout, ctl: ctl}, stderr: &syncWriter{w: stderr, ctl: ctl},
-		getenv: os.Getenv, ctl: ctl, exit: os.Exit,
+	ctl := runctl.New(stdout, stderr, appVersion())
+	return &app{stdin: stdin, stdout: ctl.Stdout, stderr: ctl.Stderr, getenv: os.Getenv, ctl: ctl,
 		runSync: runSync, runFolders: runFolders, runSizes: runSizes}
 }
 
-// syncWriter makes each Write atomic with respect to the others.
-type syncWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	ctl *runControl // the run whose log gets a copy of every write
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n, err := s.w.Write(p)
-	s.ctl.copyToLog(p)
-	return n, err
-}
-
 // main runs the command line under a context cancelled by the first
-// SIGINT or SIGTERM (signals.go). It is the only place where errors
+// SIGINT or SIGTERM (runctl.Control.WatchSignals). It is the only place where errors
 // become exit codes and are printed: one line on stderr. The final lines
 // of a logged run (pidfile removal, log file name) follow it.
 func (a *app) main(args []string) int {
-	ctx, stop := a.watchSignals(context.Background())
+	ctx, stop := a.ctl.WatchSignals(context.Background(), a.stdin)
 	defer stop()
 	conn.Version = appVersion()
 	err := a.execute(ctx, args)
-	if sig := a.ctl.stoppedBy(); err == nil && sig != "" && !a.ctl.exitLinePrinted() {
-		err = exitcode.New(stopCode(sig), "interrupted by signal %s", sig)
+	if sig := a.ctl.StoppedBy(); err == nil && sig != "" && !a.ctl.ExitLinePrinted() {
+		err = exitcode.New(runctl.StopCode(sig), "interrupted by signal %s", sig)
 	}
 	code := exitcode.OK
 	if err != nil {
 		code = exitcode.Of(err)
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			code = stopCode(a.ctl.stoppedBy())
+			code = runctl.StopCode(a.ctl.StoppedBy())
 			if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
 				err = fmt.Errorf("%w (%v)", cause, err)
 			}
 		}
 		fmt.Fprintf(a.stderr, "imapshift: %s\n", oneLine(err.Error()))
 	}
-	a.endRun()
+	a.ctl.End()
 	return int(code)
 }
 
@@ -210,17 +187,17 @@ func (a *app) bindRegistry(c *cobra.Command, groups []config.Group, fn settingsR
 		if a.intercept != nil {
 			return a.intercept(s)
 		}
-		if err := testsOption(s); err != nil {
+		if err := runctl.TestsOption(s); err != nil {
 			return err
 		}
 		if s.Abort {
-			return a.abort(c.Context(), s)
+			return a.ctl.Abort(c.Context(), s)
 		}
 		if s.Tail {
-			return a.tail(c.Context(), s)
+			return a.ctl.Tail(c.Context(), s)
 		}
 		if s.JustBanner {
-			a.printBanner(c.OutOrStdout(), s, time.Now(), "")
+			a.ctl.Banner(c.OutOrStdout(), s, time.Now(), "")
 			return nil
 		}
 		return fn(c.Context(), c, s)
@@ -270,9 +247,9 @@ func (a *app) loginRun(ctx context.Context, c *cobra.Command, s *config.Settings
 
 // loggedLogin is login for the runs that work on both accounts (sync,
 // folders, sizes): they log to a file, print the banner and hold the
-// pidfile (logfile.go).
+// pidfile (runctl.Control.Start).
 func (a *app) loggedLogin(ctx context.Context, s *config.Settings, run runner) error {
-	if err := a.startRun(s, false); err != nil {
+	if err := a.ctl.Start(s, false); err != nil {
 		return err
 	}
 	return a.login(ctx, s, run)

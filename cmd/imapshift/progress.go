@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/imapshift/imapshift/core/engine"
 	"io"
 	"os"
 	"sync"
@@ -11,17 +10,10 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
-	"golang.org/x/term"
-)
 
-// terminalOf returns the terminal behind w, if w writes to one.
-func terminalOf(w io.Writer) (*os.File, bool) {
-	if s, ok := w.(*syncWriter); ok {
-		w = s.w
-	}
-	f, ok := w.(*os.File)
-	return f, ok && term.IsTerminal(int(f.Fd()))
-}
+	"github.com/imapshift/imapshift/cmd/internal/runctl"
+	"github.com/imapshift/imapshift/core/engine"
+)
 
 // bars is the live progress display shown on a terminal: one bar for the
 // whole run (messages, bytes, rate, ETA) and one per folder being copied.
@@ -135,13 +127,13 @@ func (b *bars) close() {
 // a terminal (and not in dry or folder-only runs); the returned function
 // ends it.
 func withBars(o *engine.Options, out io.Writer) (end func()) {
-	f, ok := terminalOf(out)
+	f, ok := runctl.Terminal(out)
 	if !ok || o.JustFolders || o.JustFolderSizes || o.Dry {
 		return func() {}
 	}
 	b := newBars(f)
 	// The bars print the report lines on the terminal themselves: copy
-	// them into the log file here (logfile.go).
-	o.Out, o.Progress = withLog(b, out), b
+	// them into the log file here.
+	o.Out, o.Progress = runctl.WithLog(b, out), b
 	return b.close
 }

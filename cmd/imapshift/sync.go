@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imapshift/imapshift/cmd/internal/config"
+	"github.com/imapshift/imapshift/cmd/internal/runctl"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
@@ -133,18 +134,18 @@ type finishOptions struct {
 // asked, and returns an error carrying the exit code when the run had
 // errors or was stopped by a signal (exit 6). out is the writer the
 // runner got: through it, finishRun learns the run's signal state and
-// debugging options (controlOf).
+// debugging options (runctl.Of).
 func finishRun(out io.Writer, res *engine.Result, fo finishOptions) error {
-	ctl := controlOf(out)
+	ctl := runctl.Of(out)
 	switch {
 	case fo.JustFolders:
 		writeFolderTable(out, res)
-	case ctl.debugging().folders:
+	case ctl.Debugging().Folders:
 		fmt.Fprintln(out, "++++ Folders (--debugfolders)")
 		writeFolderTable(out, res)
 	}
-	if ctl.debugging().memory {
-		printMemory(out)
+	if ctl.Debugging().Memory {
+		runctl.PrintMemory(out)
 	}
 	opts := report.StatsOptions{Dry: res.Dry, JustFolders: fo.JustFolders, System: report.SampleSystem()}
 	snap := res.Snapshot
@@ -155,11 +156,11 @@ func finishRun(out io.Writer, res *engine.Result, fo finishOptions) error {
 	}
 	code := res.Errors.ExitCode()
 	// A run stopped by a signal exits 6.
-	sig := ctl.exitReported()
+	sig := ctl.ExitReported()
 	if sig != "" {
-		code = stopCode(sig)
+		code = runctl.StopCode(sig)
 		by := "signal " + sig
-		if sig == abortFileName {
+		if sig == runctl.AbortFileName {
 			by = "its abort file (--abortbyfile)"
 		}
 		fmt.Fprintf(out, "The sync was stopped by %s before its end. You should resynchronize: run the same command again to finish it (messages already on host2 are not copied twice).\n", by)

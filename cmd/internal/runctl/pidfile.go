@@ -1,6 +1,6 @@
-package main
+package runctl
 
-// Pidfile and --abort.
+// The pidfile and --abort.
 //
 // A sync, folders or sizes run writes its PID, then its log file path, in
 // a pidfile, and removes it at exit ("Removing pidfile <path>"). The
@@ -54,9 +54,9 @@ var (
 	abortPoll = 100 * time.Millisecond
 )
 
-// pidFilePath is the pidfile of the run: --pidfile if given ("" for none),
+// PidFilePath is the pidfile of the run: --pidfile if given ("" for none),
 // else <tmpdir>/imapshift_<user1>_<user2>.pid.
-func pidFilePath(s *config.Settings) string {
+func PidFilePath(s *config.Settings) string {
 	if s.IsSet("pidfile") {
 		return s.PidFile
 	}
@@ -140,7 +140,7 @@ func looksLikeImapshift(pid int) bool {
 // after removing a stale one; with --pidfilelocking a live one makes the
 // run exit 8. It prints imapsync's lines about it.
 func acquirePidFile(out io.Writer, s *config.Settings, logPath string) (*pidFile, error) {
-	path := pidFilePath(s)
+	path := PidFilePath(s)
 	if path == "" {
 		fmt.Fprintln(out, `No PID file because of option --pidfile ""`)
 		return nil, nil
@@ -228,23 +228,25 @@ func runPidFile(s *config.Settings, opt, verb string) (string, error) {
 	if !s.IsSet("pidfile") && (s.Host1.User == "" || s.Host2.User == "") {
 		return "", usageErrorf("--%s needs --user1 and --user2 (the pidfile is per account pair, see --pidfile), or the --pidfile of the run to %s", opt, verb)
 	}
-	path := pidFilePath(s)
+	path := PidFilePath(s)
 	if path == "" {
 		return "", usageErrorf(`--%s needs a pidfile to find the run: not --pidfile ""`, opt)
 	}
 	return path, nil
 }
 
-// abort stops the run named by the pidfile of these accounts (--abort).
-func (a *app) abort(ctx context.Context, s *config.Settings) error {
+// Abort stops the run named by the pidfile of these accounts (--abort):
+// it sends that run SIGTERM (or, with --abortbyfile, creates its abort
+// file) and waits for it to exit.
+func (rc *Control) Abort(ctx context.Context, s *config.Settings) error {
 	path, err := runPidFile(s, "abort", "abort")
 	if err != nil {
 		return err
 	}
-	if err := a.startRun(s, true); err != nil {
+	if err := rc.Start(s, true); err != nil {
 		return err
 	}
-	out := a.stdout
+	out := rc.out
 	pid, runLog, err := readPidFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):

@@ -1,8 +1,6 @@
-package main
+package runctl
 
-// Signals.
-//
-// README-ready prose:
+// The exit signals.
 //
 //	Stopping a run. The first SIGINT (Ctrl-C) or SIGTERM stops imapshift
 //	gracefully: no new message is started, the APPENDs already sent to
@@ -29,6 +27,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -55,15 +54,17 @@ func (e *interruptedError) Error() string { return "interrupted by signal " + si
 // this run appeared (see watchAbortFile).
 type abortFile struct{}
 
-func (abortFile) String() string { return abortFileName }
+func (abortFile) String() string { return AbortFileName }
 func (abortFile) Signal()        {}
 
-const abortFileName = "ABORTFILE"
+// AbortFileName is the name StoppedBy gives the abort file of
+// --abortbyfile.
+const AbortFileName = "ABORTFILE"
 
-// stopCode is the exit code of a run stopped by sig (a signalName): 7 for
-// the abort file, 6 for a signal.
-func stopCode(sig string) exitcode.Code {
-	if sig == abortFileName {
+// StopCode is the exit code of a run stopped by sig (a signal name, or
+// AbortFileName): 7 for the abort file, 6 for a signal.
+func StopCode(sig string) exitcode.Code {
+	if sig == AbortFileName {
 		return exitcode.ByFile
 	}
 	return exitcode.BySignal
@@ -72,7 +73,7 @@ func stopCode(sig string) exitcode.Code {
 // watchAbortFile delivers abortFile{} once "<pidfile>abort<PID>" exists
 // (imapsync's --abortbyfile: `imapshift --abort --abortbyfile` creates
 // it). It removes the file and stops when done is closed.
-func (a *app) watchAbortFile(pidPath string, done <-chan struct{}) {
+func (rc *Control) watchAbortFile(pidPath string, done <-chan struct{}) {
 	path := pidPath + "abort" + strconv.Itoa(os.Getpid())
 	go func() {
 		t := time.NewTicker(abortFilePoll)
@@ -84,7 +85,7 @@ func (a *app) watchAbortFile(pidPath string, done <-chan struct{}) {
 			case <-t.C:
 				if _, err := os.Stat(path); err == nil {
 					os.Remove(path)
-					a.signals <- abortFile{}
+					rc.signals <- abortFile{}
 					return
 				}
 			}
@@ -106,28 +107,30 @@ func signalName(sig os.Signal) string {
 	return sig.String()
 }
 
-// watchSignals returns a context that the first SIGINT or SIGTERM cancels,
-// and the function that stops watching.
-func (a *app) watchSignals(parent context.Context) (context.Context, func()) {
-	if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+// WatchSignals returns a context that the first SIGINT or SIGTERM cancels,
+// and the function that stops watching. stdin is the process's standard
+// input: when it is a terminal, a forced exit restores its state.
+func (rc *Control) WatchSignals(parent context.Context, stdin io.Reader) (context.Context, func()) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		// A second signal during a password prompt exits with the
 		// terminal's echo off unless it is restored.
 		if st, err := term.GetState(int(f.Fd())); err == nil {
-			a.restoreTerm = func() { term.Restore(int(f.Fd()), st) }
+			rc.restoreTerm = func() { term.Restore(int(f.Fd()), st) }
 		}
 	}
 	ch := make(chan os.Signal, 4)
-	a.signals = ch
+	rc.signals = ch
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	ctx, stop := a.handleSignals(parent, ch)
+	ctx, stop := rc.HandleSignals(parent, ch)
 	return ctx, func() {
 		signal.Stop(ch)
 		stop()
 	}
 }
 
-// handleSignals applies the signal rules to what ch delivers.
-func (a *app) handleSignals(parent context.Context, ch <-chan os.Signal) (context.Context, func()) {
+// HandleSignals applies the signal rules (OnSignal) to what ch delivers,
+// until the returned function is called.
+func (rc *Control) HandleSignals(parent context.Context, ch <-chan os.Signal) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -139,7 +142,7 @@ func (a *app) handleSignals(parent context.Context, ch <-chan os.Signal) (contex
 			case <-done:
 				return
 			case sig := <-ch:
-				a.onSignal(sig, time.Now(), cancel)
+				rc.OnSignal(sig, time.Now(), cancel)
 			}
 		}
 	}()
@@ -150,10 +153,10 @@ func (a *app) handleSignals(parent context.Context, ch <-chan os.Signal) (contex
 	}
 }
 
-// onSignal handles one exit signal: the first cancels the run, one that
-// follows the previous within secondSignalWindow exits at once.
-func (a *app) onSignal(sig os.Signal, now time.Time, cancel context.CancelCauseFunc) {
-	rc := a.ctl
+// OnSignal handles one exit signal received at now: the first cancels
+// the run, one that follows the previous within secondSignalWindow exits
+// at once (End, then Exit).
+func (rc *Control) OnSignal(sig os.Signal, now time.Time, cancel context.CancelCauseFunc) {
 	rc.mu.Lock()
 	again := !rc.lastSig.IsZero() && now.Sub(rc.lastSig) <= secondSignalWindow
 	rc.lastSig = now
@@ -163,25 +166,25 @@ func (a *app) onSignal(sig os.Signal, now time.Time, cancel context.CancelCauseF
 	rc.mu.Unlock()
 	name := signalName(sig)
 	if _, ok := sig.(abortFile); ok {
-		fmt.Fprintf(a.stdout, "Found the abort file of this run (--abortbyfile): stopping gracefully. No new message is started; the final report follows (exit code 7).\n")
+		fmt.Fprintf(rc.out, "Found the abort file of this run (--abortbyfile): stopping gracefully. No new message is started; the final report follows (exit code 7).\n")
 		cancel(&interruptedError{sig})
 		return
 	}
 	if again {
-		fmt.Fprintf(a.stdout, "Got a second signal %s within %s: exiting at once, without the final report. Run the same command again to finish the sync.\n", name, secondSignalWindow)
-		a.endRun()
-		if a.restoreTerm != nil {
-			a.restoreTerm()
+		fmt.Fprintf(rc.out, "Got a second signal %s within %s: exiting at once, without the final report. Run the same command again to finish the sync.\n", name, secondSignalWindow)
+		rc.End()
+		if rc.restoreTerm != nil {
+			rc.restoreTerm()
 		}
-		a.exit(int(exitcode.BySignal))
+		rc.Exit(int(exitcode.BySignal))
 		return
 	}
-	fmt.Fprintf(a.stdout, "Got signal %s: stopping gracefully. No new message is started; the messages being appended finish, then the final report is printed (exit code 6). Send %s again within %s (Ctrl-C twice) to exit at once.\n", name, name, secondSignalWindow)
+	fmt.Fprintf(rc.out, "Got signal %s: stopping gracefully. No new message is started; the messages being appended finish, then the final report is printed (exit code 6). Send %s again within %s (Ctrl-C twice) to exit at once.\n", name, name, secondSignalWindow)
 	cancel(&interruptedError{sig})
 }
 
-// stoppedBy returns the name of the signal that stopped the run, or "".
-func (rc *runControl) stoppedBy() string {
+// StoppedBy returns the name of the signal that stopped the run, or "".
+func (rc *Control) StoppedBy() string {
 	if rc == nil {
 		return ""
 	}
@@ -193,10 +196,10 @@ func (rc *runControl) stoppedBy() string {
 	return signalName(rc.sig)
 }
 
-// exitReported records that the "Exiting with return value" line was
+// ExitReported records that the "Exiting with return value" line was
 // printed, with the signal that stopped the run, if any, already taken
 // into account; it returns that signal's name.
-func (rc *runControl) exitReported() string {
+func (rc *Control) ExitReported() string {
 	if rc == nil {
 		return ""
 	}
@@ -209,7 +212,9 @@ func (rc *runControl) exitReported() string {
 	return signalName(rc.sig)
 }
 
-func (rc *runControl) exitLinePrinted() bool {
+// ExitLinePrinted tells whether the "Exiting with return value" line was
+// printed.
+func (rc *Control) ExitLinePrinted() bool {
 	if rc == nil {
 		return false
 	}
