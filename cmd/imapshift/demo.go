@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imapshift/imapshift/cmd/internal/progress"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/mailbox"
@@ -75,7 +76,7 @@ func runDemo(ctx context.Context, out io.Writer, args []string) error {
 		Parallel: 4, BodyBudget: 64 << 20, MultiAppend: true, TmpDir: tmp, ErrorsMax: 50,
 		ReconnectRetry1: 3, ReconnectRetry2: 3, Out: out,
 	}
-	end := withBars(&opts, out)
+	end := progress.Attach(&opts, out)
 	res, err := engine.Run(ctx, opts)
 	end()
 	if err != nil {

@@ -168,7 +168,7 @@ func TestJustConnect(t *testing.T) {
 		}
 	}
 
-	// Missing credentials imply justconnect on the hosts given (spec 1.1.10).
+	// Missing credentials imply justconnect on the hosts given, as in imapsync.
 	r = runArgs(t, nil, "--host1", "127.0.0.1", "--port1", port, "--user1", "a", "--password1", "p")
 	if r.code != 0 || !strings.Contains(r.stdout, "Exiting after a justconnect on host(s): 127.0.0.1\n") || strings.Contains(r.stdout, "Host2") {
 		t.Errorf("implied justconnect: exit %d\n%s%s", r.code, r.stdout, r.stderr)

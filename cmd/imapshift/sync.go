@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imapshift/imapshift/cmd/internal/config"
+	"github.com/imapshift/imapshift/cmd/internal/progress"
 	"github.com/imapshift/imapshift/cmd/internal/runctl"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/engine"
@@ -49,7 +50,7 @@ func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak fun
 		tweak(&o)
 	}
 	limitMemory(o.BodyBudget)
-	end := withBars(&o, out)
+	end := progress.Attach(&o, out)
 	res, err := engine.Run(ctx, o)
 	end()
 	if err != nil {

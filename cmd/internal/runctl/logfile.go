@@ -21,7 +21,7 @@ package runctl
 // The log holds what the terminal shows, stdout and stderr, minus the live
 // progress bars: the Stdout and Stderr writers of the Control copy
 // every write into it, and the report lines the bars print above
-// themselves are copied at the writer level too (progress.go). Secrets are
+// themselves are copied at the writer level too (WithLog). Secrets are
 // masked at the source, so the log never holds more than the terminal: the
 // command line is printed through report.MaskArgs (unless
 // --showpasswords) and the --debugimap traces redact LOGIN and AUTHENTICATE

@@ -21,7 +21,7 @@ package runctl
 //
 // --abort reads the pidfile of the same account pair (give the same
 // --user1, --user2 and --tmpdir as the run, or its --pidfile) and sends
-// SIGTERM to its PID: that run stops gracefully (see signals.go), prints
+// SIGTERM to its PID: that run stops gracefully (see OnSignal), prints
 // its final report and exits 6. The aborter waits up to 30 s for it to
 // exit; a run still alive then is hung (a stuck server), so it gets two
 // TERMs, which end it at once. The aborter prints what happened and

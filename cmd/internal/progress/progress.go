@@ -1,4 +1,7 @@
-package main
+// Package progress is the live progress display of a run on a terminal:
+// one bar for the whole run (messages, bytes, rate, ETA) and one per
+// folder being copied, with the engine's report lines printed above them.
+package progress
 
 import (
 	"fmt"
@@ -123,10 +126,11 @@ func (b *bars) close() {
 	b.p.Wait()
 }
 
-// withBars routes the engine's output through a live display when out is
-// a terminal (and not in dry or folder-only runs); the returned function
-// ends it.
-func withBars(o *engine.Options, out io.Writer) (end func()) {
+// Attach routes the engine's output (o.Out, o.Progress) through a live
+// display when out is a terminal, and not in dry or folder-only runs; the
+// returned function ends the display. out is the writer the runner got:
+// the report lines the bars print still reach the run's log file.
+func Attach(o *engine.Options, out io.Writer) (end func()) {
 	f, ok := runctl.Terminal(out)
 	if !ok || o.JustFolders || o.JustFolderSizes || o.Dry {
 		return func() {}
