@@ -88,7 +88,7 @@ EXIT STATUS
 }
 
 // hookFailed is the exit status of a hook error in script test.
-var hookFailed = exitcode.WithErrors
+const hookFailed = exitcode.WithErrors
 
 // runScriptTest loads the scripts and runs their hooks on the folder and
 // the message, printing each decision.

@@ -155,7 +155,7 @@ func TestRegistryDeclarations(t *testing.T) {
 			t.Errorf("--%s: default %T does not fit kind %s", o.Name, o.Default, o.Kind)
 		}
 	}
-	// The statuses this stage promises.
+	// The statuses "imapshift options" shows for these options.
 	implemented := strings.Fields(`host1 host2 port1 port2 user1 user2 password1 password2 passfile1 passfile2
 		ssl1 ssl2 tls1 tls2 insecure1 insecure2 sslargs1 sslargs2 sslcheck authmech1 authmech2 authuser1 authuser2
 		proxyauth1 proxyauth2 oauthaccesstoken1 oauthaccesstoken2 oauthdirect1 oauthdirect2 authmd5 authmd51 authmd52
@@ -175,7 +175,7 @@ func TestRegistryDeclarations(t *testing.T) {
 			t.Errorf("--%s should be Accepted", n)
 		}
 	}
-	// Options no issue has planned yet (Gmail labels).
+	// Gmail labels are not synced: these options are refused when given.
 	for _, n := range []string{"synclabels", "resynclabels"} {
 		if registry.Lookup(n).Status != NotImplemented {
 			t.Errorf("--%s should be NotImplemented", n)

@@ -63,7 +63,7 @@ import (
 var DefaultLogDir = "LOG_imapshift"
 
 // debugMemoryEvery is how often --debugmemory prints the memory use.
-var debugMemoryEvery = 5 * time.Second
+const debugMemoryEvery = 5 * time.Second
 
 // Control is what one process run shares between its output writers,
 // its signal handler and its end: the log file, the pidfile and the

@@ -49,7 +49,7 @@ import (
 
 // abortWait is how long --abort waits for the run to stop gracefully,
 // abortPoll how often it looks.
-var (
+const (
 	abortWait = 30 * time.Second
 	abortPoll = 100 * time.Millisecond
 )

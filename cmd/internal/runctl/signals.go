@@ -42,7 +42,7 @@ import (
 
 // secondSignalWindow is how close a second signal must follow the
 // previous one to exit at once.
-var secondSignalWindow = 2 * time.Second
+const secondSignalWindow = 2 * time.Second
 
 // interruptedError is the cause of the run's context cancellation by a
 // signal.
@@ -94,7 +94,7 @@ func (rc *Control) watchAbortFile(pidPath string, done <-chan struct{}) {
 }
 
 // abortFilePoll is how often the abort file is looked for.
-var abortFilePoll = 500 * time.Millisecond
+const abortFilePoll = 500 * time.Millisecond
 
 // signalName is imapsync's name of a signal (INT, TERM).
 func signalName(sig os.Signal) string {

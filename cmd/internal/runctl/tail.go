@@ -21,7 +21,7 @@ import (
 
 // tailPoll is how often --tail looks for new log lines and for the end of
 // the run.
-var tailPoll = 200 * time.Millisecond
+const tailPoll = 200 * time.Millisecond
 
 // Tail follows the log of the run named by the pidfile of these accounts
 // (--tail) until that run exits.
