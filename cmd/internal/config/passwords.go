@@ -76,4 +76,3 @@ func unwrapPathError(err error) error {
 	}
 	return err
 }
-
