@@ -1,3 +1,9 @@
+// Package config is imapshift's command line: the registry of every
+// option (imapsync's and imapshift's own), the imapsync-style parsing
+// (NormalizeArgs, Bind), the presets, the typed Settings, and the step
+// that turns Settings into the engine's options and hook chain
+// (Settings.EngineOptions). The commands that use them live in
+// cmd/imapshift.
 package config
 
 import (
