@@ -5,48 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/imapshift/imapshift/cmd/internal/config"
 )
-
-// TestPresetNotImplementedRefused: a preset that sets an option not
-// implemented yet makes the run refuse, naming the preset and how to run
-// without the option.
-func TestPresetNotImplementedRefused(t *testing.T) {
-	defer func(saved map[string]config.Status) {
-		for n, st := range saved {
-			config.Lookup(n).Status = st
-		}
-	}(map[string]config.Status{"maxsize": config.Lookup("maxsize").Status, "disarmreadreceipts": config.Lookup("disarmreadreceipts").Status,
-		"regexmess": config.Lookup("regexmess").Status, "noregexmess": config.Lookup("noregexmess").Status,
-		"maxmessagespersecond": config.Lookup("maxmessagespersecond").Status})
-	for _, n := range []string{"maxsize", "disarmreadreceipts"} {
-		config.Lookup(n).Status = config.NotImplemented
-	}
-	r := parse(t, "--office2")
-	want := "imapshift: --office2 sets options that are not implemented yet: --maxsize 45000000 --disarmreadreceipts. To run without them, give --maxsize 0 --nodisarmreadreceipts. (imapshift presets show office365)\n"
-	if r.code != 64 || r.stderr != want || !strings.Contains(r.stdout, "Option --office2 is like:") {
-		t.Fatalf("exit %d\nstderr %q\nwant   %q\nstdout %s", r.code, r.stderr, want, r.stdout)
-	}
-	// The user's values, and the defaults given back, run.
-	if r := parse(t, "--office2", "--maxsize", "0", "--nodisarmreadreceipts"); r.code != 0 {
-		t.Fatalf("overrides: exit %d %s", r.code, r.stderr)
-	}
-	// A list option that cannot be turned off.
-	config.Lookup("regexmess").Status = config.NotImplemented
-	config.Lookup("noregexmess").Status = config.NotImplemented
-	config.Lookup("maxmessagespersecond").Status = config.NotImplemented
-	r = parse(t, "--exchange2", "--maxsize", "0", "--nodisarmreadreceipts")
-	want = "imapshift: --exchange2 sets options that are not implemented yet: --regexmess 's,(.{10239}),$1\\r\\n,g' --maxmessagespersecond 4. To run without them, give --maxmessagespersecond 0; --regexmess cannot be turned off yet: leave out --exchange2. (imapshift presets show exchange)\n"
-	if r.code != 64 || r.stderr != want {
-		t.Fatalf("exit %d\nstderr %q\nwant   %q", r.code, r.stderr, want)
-	}
-	// Options outside the command's groups are not applied, nor checked:
-	// justlogin has no message options.
-	if r := parse(t, "justlogin", "--office2", "--user1", "a", "--host1", "h", "--user2", "b"); r.code != 0 || r.s.Host2.Host != "outlook.office365.com" || r.s.MaxSize != 0 {
-		t.Fatalf("justlogin --office2: exit %d %s", r.code, r.stderr)
-	}
-}
 
 func TestPresetsCommand(t *testing.T) {
 	dir := t.TempDir()

@@ -10,8 +10,13 @@ import (
 // root command does, and returns its Settings and what the presets
 // printed.
 func parseArgs(args ...string) (*Settings, string, error) {
+	return parseGroups(AllGroups, args...)
+}
+
+// parseGroups is parseArgs for a command that has the options of groups.
+func parseGroups(groups []Group, args ...string) (*Settings, string, error) {
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
-	p := Bind(fs, AllGroups)
+	p := Bind(fs, groups)
 	norm, err := NormalizeArgs(fs, args)
 	if err != nil {
 		return nil, "", err

@@ -76,13 +76,3 @@ func secretOptions() []string {
 
 // Options returns every option in declaration order.
 func Options() []*Option { return registry.Options() }
-
-// Lookup returns the option with that canonical name, or nil.
-func Lookup(name string) *Option { return registry.Lookup(name) }
-
-// Spelling returns the option a flag spelling (a name, an alias or a
-// negation such as --nofoo) sets, and whether it is a negation.
-func Spelling(name string) (o *Option, neg bool) {
-	ref := registry.spellings[name]
-	return ref.opt, ref.neg
-}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/imapshift/imapshift/core/exitcode"
 )
 
 // expand parses args and applies the presets, without the status check,
@@ -243,5 +245,45 @@ func TestPresetAliasesAndFiles(t *testing.T) {
 	os.WriteFile(bad, []byte(`return { side1 = { options = { password1 = "hunter2" } } }`), 0o644)
 	if _, _, err := expandPresetsOnly(t, "--preset1", bad); err == nil || !strings.Contains(err.Error(), "sets --password1: a preset cannot carry credentials") || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("credential in a preset: %v", err)
+	}
+}
+
+// TestPresetNotImplementedRefused: a preset that sets an option not
+// implemented yet makes the run refuse, naming the preset and how to run
+// without the option.
+func TestPresetNotImplementedRefused(t *testing.T) {
+	defer func(saved map[string]Status) {
+		for n, st := range saved {
+			registry.Lookup(n).Status = st
+		}
+	}(map[string]Status{"maxsize": registry.Lookup("maxsize").Status, "disarmreadreceipts": registry.Lookup("disarmreadreceipts").Status,
+		"regexmess": registry.Lookup("regexmess").Status, "noregexmess": registry.Lookup("noregexmess").Status,
+		"maxmessagespersecond": registry.Lookup("maxmessagespersecond").Status})
+	for _, n := range []string{"maxsize", "disarmreadreceipts"} {
+		registry.Lookup(n).Status = NotImplemented
+	}
+	_, out, err := parseArgs("--office2")
+	want := "--office2 sets options that are not implemented yet: --maxsize 45000000 --disarmreadreceipts. To run without them, give --maxsize 0 --nodisarmreadreceipts. (imapshift presets show office365)"
+	if exitcode.Of(err) != exitcode.Usage || err.Error() != want || !strings.Contains(out, "Option --office2 is like:") {
+		t.Fatalf("error %v\nwant  %q\noutput %s", err, want, out)
+	}
+	// The user's values, and the defaults given back, run.
+	if _, _, err := parseArgs("--office2", "--maxsize", "0", "--nodisarmreadreceipts"); err != nil {
+		t.Fatalf("overrides: %v", err)
+	}
+	// A list option that cannot be turned off.
+	registry.Lookup("regexmess").Status = NotImplemented
+	registry.Lookup("noregexmess").Status = NotImplemented
+	registry.Lookup("maxmessagespersecond").Status = NotImplemented
+	_, _, err = parseArgs("--exchange2", "--maxsize", "0", "--nodisarmreadreceipts")
+	want = "--exchange2 sets options that are not implemented yet: --regexmess 's,(.{10239}),$1\\r\\n,g' --maxmessagespersecond 4. To run without them, give --maxmessagespersecond 0; --regexmess cannot be turned off yet: leave out --exchange2. (imapshift presets show exchange)"
+	if exitcode.Of(err) != exitcode.Usage || err.Error() != want {
+		t.Fatalf("error %v\nwant  %q", err, want)
+	}
+	// Options outside the command's groups are not applied, nor checked:
+	// justlogin has no message options.
+	justlogin := []Group{GroupConnection, GroupTLS, GroupAuth, GroupLogging, GroupDebug, GroupPresets, GroupMisc}
+	if s, _, err := parseGroups(justlogin, "--office2", "--user1", "a", "--host1", "h", "--user2", "b"); err != nil || s.Host2.Host != "outlook.office365.com" || s.MaxSize != 0 {
+		t.Fatalf("justlogin --office2: %v", err)
 	}
 }

@@ -378,7 +378,7 @@ func printDebugSettings(out io.Writer, s *config.Settings) {
 		s.Parallel, s.BodyBudget, s.ErrorsMax, s.Host1.Timeout, s.Host2.Timeout)
 	fmt.Fprintf(out, "Debug: message identity from headers %s (skipsize %v, addheader %v, syncduplicates %v)\n",
 		strings.Join(s.UseHeader, " "), s.SkipSize, s.AddHeader, s.SyncDuplicates)
-	fmt.Fprintf(out, "Debug: pidfile %q, pidfilelocking %v, logdir %q, logfile %q\n", PidFilePath(s), s.PidFileLocking, s.LogDir, s.LogFile)
+	fmt.Fprintf(out, "Debug: pidfile %q, pidfilelocking %v, logdir %q, logfile %q\n", pidFilePath(s), s.PidFileLocking, s.LogDir, s.LogFile)
 }
 
 // startMemoryReports prints the memory use every debugMemoryEvery until

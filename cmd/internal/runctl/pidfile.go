@@ -54,9 +54,9 @@ const (
 	abortPoll = 100 * time.Millisecond
 )
 
-// PidFilePath is the pidfile of the run: --pidfile if given ("" for none),
+// pidFilePath is the pidfile of the run: --pidfile if given ("" for none),
 // else <tmpdir>/imapshift_<user1>_<user2>.pid.
-func PidFilePath(s *config.Settings) string {
+func pidFilePath(s *config.Settings) string {
 	if s.IsSet("pidfile") {
 		return s.PidFile
 	}
@@ -140,7 +140,7 @@ func looksLikeImapshift(pid int) bool {
 // after removing a stale one; with --pidfilelocking a live one makes the
 // run exit 8. It prints imapsync's lines about it.
 func acquirePidFile(out io.Writer, s *config.Settings, logPath string) (*pidFile, error) {
-	path := PidFilePath(s)
+	path := pidFilePath(s)
 	if path == "" {
 		fmt.Fprintln(out, `No PID file because of option --pidfile ""`)
 		return nil, nil
@@ -228,7 +228,7 @@ func runPidFile(s *config.Settings, opt, verb string) (string, error) {
 	if !s.IsSet("pidfile") && (s.Host1.User == "" || s.Host2.User == "") {
 		return "", usageErrorf("--%s needs --user1 and --user2 (the pidfile is per account pair, see --pidfile), or the --pidfile of the run to %s", opt, verb)
 	}
-	path := PidFilePath(s)
+	path := pidFilePath(s)
 	if path == "" {
 		return "", usageErrorf(`--%s needs a pidfile to find the run: not --pidfile ""`, opt)
 	}

@@ -85,15 +85,15 @@ func TestLogFileName(t *testing.T) {
 
 func TestPidFilePath(t *testing.T) {
 	s := mustParse(t, "--user1", "dom/joe", "--user2", "joe@b.org", "--tmpdir", "/var/tmp")
-	if got, want := PidFilePath(s), "/var/tmp/imapshift_dom_joe_joe@b.org.pid"; got != want {
+	if got, want := pidFilePath(s), "/var/tmp/imapshift_dom_joe_joe@b.org.pid"; got != want {
 		t.Errorf("default pidfile %q, want %q", got, want)
 	}
 	s = mustParse(t, "--user1", "a", "--user2", "b", "--pidfile", "/x/y.pid")
-	if got := PidFilePath(s); got != "/x/y.pid" {
+	if got := pidFilePath(s); got != "/x/y.pid" {
 		t.Errorf("--pidfile: %q", got)
 	}
 	s = mustParse(t, "--user1", "a", "--user2", "b", "--pidfile", "")
-	if got := PidFilePath(s); got != "" {
+	if got := pidFilePath(s); got != "" {
 		t.Errorf(`--pidfile "": %q`, got)
 	}
 }
