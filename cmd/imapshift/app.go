@@ -36,8 +36,6 @@ type app struct {
 	// intercept, when set, receives the Settings of a registry command
 	// instead of running it (tests of the parsing).
 	intercept func(*config.Settings) error
-	// probeSSL, when set, replaces conn.ProbeSSL in the Settings.
-	probeSSL func(ctx context.Context, network, host string) bool
 
 	// The runners of sync, folders (--justfolders) and sizes
 	// (--justfoldersizes); tests replace them.
@@ -183,7 +181,6 @@ func (a *app) bindRegistry(c *cobra.Command, groups []config.Group, fn settingsR
 			return err
 		}
 		s.Trace = c.OutOrStdout()
-		s.Probe = a.probeSSL
 		if a.intercept != nil {
 			return a.intercept(s)
 		}
