@@ -87,12 +87,13 @@ type Control struct {
 	log     *os.File // nil: no log file (yet)
 	logPath string
 	pid     *pidFile
-	started bool // startRun ran: endRun prints the final lines
+	started bool // Start ran: End prints the final lines
 	// sig is the first exit signal received (nil: none); lastSig is when
 	// the latest one came, for the "second signal within 2 s" rule.
 	sig     os.Signal
 	lastSig time.Time
-	// exitLine is set once finishRun printed "Exiting with return value".
+	// exitLine is set once the "Exiting with return value" line was
+	// printed (ExitReported).
 	exitLine bool
 	debug    Debug
 	ended    atomic.Bool
