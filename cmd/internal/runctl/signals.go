@@ -2,27 +2,27 @@ package runctl
 
 // The exit signals.
 //
-//	Stopping a run. The first SIGINT (Ctrl-C) or SIGTERM stops imapshift
-//	gracefully: no new message is started, the APPENDs already sent to
-//	host2 finish (or, if the connection is cut, are abandoned: an APPEND
-//	is all or nothing, so host2 never keeps half a message), the final
-//	report is printed and written to the log, the pidfile is removed and
-//	the exit code is 6 (EXIT_BY_SIGNAL). Run the same command again to
-//	finish: messages already on host2 are recognised and not copied
-//	twice. A second SIGINT or SIGTERM within 2 seconds of the first exits
-//	at once, still with code 6, without the final report (the pidfile is
-//	still removed and the log still ends with its name). `imapshift
-//	--abort` sends that first SIGTERM for you.
+// The first SIGINT (Ctrl-C) or SIGTERM stops imapshift
+// gracefully: no new message is started, the APPENDs already sent to
+// host2 finish (or, if the connection is cut, are abandoned: an APPEND
+// is all or nothing, so host2 never keeps half a message), the final
+// report is printed and written to the log, the pidfile is removed and
+// the exit code is 6 (EXIT_BY_SIGNAL). Run the same command again to
+// finish: messages already on host2 are recognised and not copied
+// twice. A second SIGINT or SIGTERM within 2 seconds of the first exits
+// at once, still with code 6, without the final report (the pidfile is
+// still removed and the log still ends with its name). `imapshift
+// --abort` sends that first SIGTERM for you.
 //
-//	Difference with imapsync: in imapsync the first Ctrl-C (SIGINT) does
-//	not stop the run but drops and re-establishes both IMAP connections
-//	(--sigreconnect INT), and only two Ctrl-C within 2 seconds exit;
-//	SIGTERM and SIGQUIT exit at once (--sigexit), printing the statistics.
-//	In imapshift SIGINT and SIGTERM both mean "stop cleanly", the way
-//	service managers and container runtimes expect, and connections lost
-//	during a run are re-established on their own (--reconnectretry1/2),
-//	so a manual reconnect signal is not needed. --sigexit, --sigreconnect
-//	and --sigignore are accepted and change nothing.
+// Difference with imapsync: in imapsync the first Ctrl-C (SIGINT) does
+// not stop the run but drops and re-establishes both IMAP connections
+// (--sigreconnect INT), and only two Ctrl-C within 2 seconds exit;
+// SIGTERM and SIGQUIT exit at once (--sigexit), printing the statistics.
+// In imapshift SIGINT and SIGTERM both mean "stop cleanly", the way
+// service managers and container runtimes expect, and connections lost
+// during a run are re-established on their own (--reconnectretry1/2),
+// so a manual reconnect signal is not needed. --sigexit, --sigreconnect
+// and --sigignore are accepted and change nothing.
 
 import (
 	"context"
