@@ -11,11 +11,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/imapshift/imapshift/cmd/internal/progress"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
+
+// newDemoCommand is `imapshift demo`.
+func (a *app) newDemoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:                "demo [args]",
+		Short:              "Run a self-contained demonstration against in-process servers",
+		DisableFlagParsing: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			a.ran = true
+			return runDemo(c.Context(), c.OutOrStdout(), args)
+		},
+	}
+}
 
 // runDemo starts two in-process IMAP servers, fills the first with the
 // demo mailbox of testdata/, syncs it to the second with the real engine
@@ -60,7 +76,7 @@ func runDemo(ctx context.Context, out io.Writer, args []string) error {
 		Parallel: 4, BodyBudget: 64 << 20, MultiAppend: true, TmpDir: tmp, ErrorsMax: 50,
 		ReconnectRetry1: 3, ReconnectRetry2: 3, Out: out,
 	}
-	end := withBars(&opts, out)
+	end := progress.Attach(&opts, out)
 	res, err := engine.Run(ctx, opts)
 	end()
 	if err != nil {

@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/imapshift/imapshift/cmd/internal/config"
 )
+
+// Settings is the parsed command line the tests look at.
+type Settings = config.Settings
 
 // result is what one in-process run printed and returned.
 type result struct {
@@ -17,9 +22,19 @@ type result struct {
 // stdin and an empty environment (env overrides it).
 func runArgs(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
+	return runApp(t, env, nil, args...)
+}
+
+// runApp is runArgs with setup, when given, changing the app (its
+// runners) before it runs.
+func runApp(t *testing.T, env map[string]string, setup func(*app), args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	a := newApp(strings.NewReader(""), &out, &errb)
 	a.getenv = func(k string) string { return env[k] }
+	if setup != nil {
+		setup(a)
+	}
 	code := a.main(args)
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }

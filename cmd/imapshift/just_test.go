@@ -168,7 +168,7 @@ func TestJustConnect(t *testing.T) {
 		}
 	}
 
-	// Missing credentials imply justconnect on the hosts given (spec 1.1.10).
+	// Missing credentials imply justconnect on the hosts given, as in imapsync.
 	r = runArgs(t, nil, "--host1", "127.0.0.1", "--port1", port, "--user1", "a", "--password1", "p")
 	if r.code != 0 || !strings.Contains(r.stdout, "Exiting after a justconnect on host(s): 127.0.0.1\n") || strings.Contains(r.stdout, "Host2") {
 		t.Errorf("implied justconnect: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -206,15 +206,12 @@ func TestDebugIMAPMasksSecrets(t *testing.T) {
 }
 
 func TestDispatch(t *testing.T) {
-	defer func(a, b, c func(context.Context, *Settings, io.Writer) error) {
-		syncRunner, foldersRunner, sizesRunner = a, b, c
-	}(syncRunner, foldersRunner, sizesRunner)
 	var called string
 	var got *Settings
 	record := func(name string) func(context.Context, *Settings, io.Writer) error {
 		return func(_ context.Context, s *Settings, _ io.Writer) error { called, got = name, s; return nil }
 	}
-	syncRunner, foldersRunner, sizesRunner = record("sync"), record("folders"), record("sizes")
+	setup := func(a *app) { a.runSync, a.runFolders, a.runSizes = record("sync"), record("folders"), record("sizes") }
 
 	base := append(hostArgs(1, "1143", "a", "p"), hostArgs(2, "2143", "b", "")...)
 	base = base[:len(base):len(base)] // appends below must copy
@@ -234,7 +231,7 @@ func TestDispatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		called, got = "", nil
-		r := runArgs(t, env, tt.args...)
+		r := runApp(t, env, setup, tt.args...)
 		if r.code != 0 || called != tt.want {
 			t.Errorf("%q: exit %d, called %q, want %q (%s)", tt.args, r.code, called, tt.want, r.stderr)
 			continue
@@ -247,12 +244,12 @@ func TestDispatch(t *testing.T) {
 		}
 	}
 
-	r := runArgs(t, nil, "folders", "--host1", "x")
+	r := runApp(t, nil, setup, "folders", "--host1", "x")
 	if r.code != 64 || !strings.Contains(r.stderr, "missing --user1, --host2, --user2") {
 		t.Errorf("folders without credentials: exit %d, %q", r.code, r.stderr)
 	}
 	called = ""
-	r = runArgs(t, nil, base...) // no password for user2, stdin not a terminal
+	r = runApp(t, nil, setup, base...) // no password for user2, stdin not a terminal
 	if r.code != 64 || !strings.Contains(r.stderr, "no password for user2") || called != "" {
 		t.Errorf("no password: exit %d, %q", r.code, r.stderr)
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
+
+	"github.com/imapshift/imapshift/cmd/internal/runctl"
 )
 
 // testTmp holds, for the whole package run, the default log directory
@@ -28,7 +30,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testTmp = dir
-	defaultLogDir = filepath.Join(dir, "LOG_imapshift")
+	runctl.DefaultLogDir = filepath.Join(dir, "LOG_imapshift")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -124,56 +126,6 @@ func (p *pair) messageIDs(t *testing.T) map[string]int {
 		ids[id]++
 	}
 	return ids
-}
-
-func TestFileSafe(t *testing.T) {
-	for in, want := range map[string]string{
-		`a*|?:"<>'b`:       "a________b",
-		"a b ":             "a_b_",
-		"a\tb\rc\nd\\e":    "a_b_c_d_e",
-		"é":                "__",
-		"dom/joe":          "dom_joe",
-		"joe@example.org":  "joe@example.org",
-		"first.last+tag-1": "first.last+tag-1",
-	} {
-		if got := fileSafe(in); got != want {
-			t.Errorf("fileSafe(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestLogFileName(t *testing.T) {
-	start := time.Date(2024, 3, 5, 6, 7, 8, 9_500_000, time.Local)
-	for _, tc := range []struct {
-		u1, u2 string
-		abort  bool
-		want   string
-	}{
-		{"user1", "user2", false, "2024_03_05_06_07_08_009_user1_user2.txt"},
-		{"dom/joe", "joe@b.org", false, "2024_03_05_06_07_08_009_dom_joe_joe@b.org.txt"},
-		{"user1", "user2", true, "2024_03_05_06_07_08_009_user1_user2_abort.txt"},
-		{"", "", false, "2024_03_05_06_07_08_009__.txt"},
-	} {
-		if got := logFileName(start, tc.u1, tc.u2, tc.abort); got != tc.want {
-			t.Errorf("logFileName(%q, %q, %v) = %q, want %q", tc.u1, tc.u2, tc.abort, got, tc.want)
-		}
-	}
-	s := mustParse(t, "--user1", "a", "--user2", "b")
-	if got, want := logPath(s, start, false), filepath.Join(defaultLogDir, "2024_03_05_06_07_08_009_a_b.txt"); got != want {
-		t.Errorf("default log path %q, want %q", got, want)
-	}
-	s = mustParse(t, "--user1", "a", "--user2", "b", "--logdir", "/var/log/x")
-	if got, want := logPath(s, start, false), "/var/log/x/2024_03_05_06_07_08_009_a_b.txt"; got != want {
-		t.Errorf("--logdir: %q, want %q", got, want)
-	}
-	s = mustParse(t, "--user1", "a", "--user2", "b", "--logdir", "/var/log/x", "--logfile", "sub/my.log")
-	if got, want := logPath(s, start, false), "/var/log/x/sub/my.log"; got != want {
-		t.Errorf("--logdir --logfile: %q, want %q", got, want)
-	}
-	s = mustParse(t, "--user1", "a", "--user2", "b", "--logfile", "my.log")
-	if got, want := logPath(s, start, false), "my.log"; got != want {
-		t.Errorf("--logfile: %q, want %q", got, want)
-	}
 }
 
 // logFiles lists the files of dir.
@@ -299,7 +251,7 @@ func TestLogFileOptions(t *testing.T) {
 	t.Run("default directory", func(t *testing.T) {
 		r := runArgs(t, nil, p.args()...)
 		m := regexp.MustCompile(`(?m)^Log file is (\S+) \( to change it, use --logfile filepath`).FindStringSubmatch(r.stdout)
-		if r.code != 0 || m == nil || filepath.Dir(m[1]) != defaultLogDir || !strings.HasSuffix(m[1], "_carol_dave.txt") {
+		if r.code != 0 || m == nil || filepath.Dir(m[1]) != runctl.DefaultLogDir || !strings.HasSuffix(m[1], "_carol_dave.txt") {
 			t.Fatalf("exit %d\n%s", r.code, r.stdout)
 		}
 	})

@@ -2,9 +2,12 @@ package main
 
 import (
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imapshift/imapshift/cmd/internal/config"
 )
 
 func TestParseValues(t *testing.T) {
@@ -30,7 +33,7 @@ func TestParseValues(t *testing.T) {
 		{"list keeps commas", []string{"--exclude", "^a|b,c"}, func(s *Settings) any { return s.Exclude }, []string{"^a|b,c"}},
 		{"list replaces default", []string{"--useheader", "Message-Id"}, func(s *Settings) any { return s.UseHeader }, []string{"Message-Id"}},
 		{"list default", []string{"--dry"}, func(s *Settings) any { return s.UseHeader }, []string{"Message-Id", "Received"}},
-		{"key=value", []string{"--f1f2", "a=b=c", "--f1f2", "Sent=Sent Items"}, func(s *Settings) any { return s.F1F2 }, []KV{{"a", "b=c"}, {"Sent", "Sent Items"}}},
+		{"key=value", []string{"--f1f2", "a=b=c", "--f1f2", "Sent=Sent Items"}, func(s *Settings) any { return s.F1F2 }, []config.KV{{Key: "a", Value: "b=c"}, {Key: "Sent", Value: "Sent Items"}}},
 		{"value starting with dash", []string{"--exclude", "--weird"}, func(s *Settings) any { return s.Exclude }, []string{"--weird"}},
 		{"single dash", []string{"-host1", "a.org", "-justlogin"}, func(s *Settings) any { return []any{s.Host1.Host, s.JustLogin} }, []any{"a.org", true}},
 		{"case-insensitive", []string{"--HOST1", "a.org", "--fixinboxinbox"}, func(s *Settings) any { return []any{s.Host1.Host, s.FixInboxINBOX} }, []any{"a.org", true}},
@@ -149,17 +152,42 @@ func TestHelpAndVersion(t *testing.T) {
 func TestOptionsCommandListsEverything(t *testing.T) {
 	r := runArgs(t, nil, "options")
 	md := runArgs(t, nil, "options", "--markdown")
-	for _, o := range registry.Options() {
-		if !strings.Contains(r.stdout, o.usage()) {
+	for _, o := range config.Options() {
+		if !strings.Contains(r.stdout, o.Usage()) {
 			t.Errorf("options: --%s missing", o.Name)
 		}
-		if !strings.Contains(md.stdout, "`"+o.usage()+"`") {
+		if !strings.Contains(md.stdout, "`"+o.Usage()+"`") {
 			t.Errorf("options --markdown: --%s missing", o.Name)
 		}
 	}
 	for _, want := range []string{"not implemented yet", "accepted, no effect", "implemented", "64 MiB", "Message-Id, Received"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("options output lacks %q", want)
+		}
+	}
+}
+
+// TestCommandsHelp parses --help on every command, which also catches
+// duplicate flags (pflag panics on them).
+func TestCommandsHelp(t *testing.T) {
+	a := newApp(strings.NewReader(""), &strings.Builder{}, &strings.Builder{})
+	root := a.newRootCommand()
+	var names []string
+	for _, c := range root.Commands() {
+		names = append(names, c.Name())
+	}
+	sort.Strings(names)
+	want := []string{"demo", "folders", "justconnect", "justlogin", "options", "plugins", "presets", "script", "sizes", "sync", "version"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("commands %v, want %v", names, want)
+	}
+	for _, n := range append(want, "completion") {
+		if n == "demo" {
+			continue
+		}
+		r := runArgs(t, nil, n, "--help")
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("%s --help: exit %d, stderr %q", n, r.code, r.stderr)
 		}
 	}
 }

@@ -15,21 +15,6 @@ import (
 	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
-func TestPidFilePath(t *testing.T) {
-	s := mustParse(t, "--user1", "dom/joe", "--user2", "joe@b.org", "--tmpdir", "/var/tmp")
-	if got, want := pidFilePath(s), "/var/tmp/imapshift_dom_joe_joe@b.org.pid"; got != want {
-		t.Errorf("default pidfile %q, want %q", got, want)
-	}
-	s = mustParse(t, "--user1", "a", "--user2", "b", "--pidfile", "/x/y.pid")
-	if got := pidFilePath(s); got != "/x/y.pid" {
-		t.Errorf("--pidfile: %q", got)
-	}
-	s = mustParse(t, "--user1", "a", "--user2", "b", "--pidfile", "")
-	if got := pidFilePath(s); got != "" {
-		t.Errorf(`--pidfile "": %q`, got)
-	}
-}
-
 // deadPID returns the PID of a process that has exited.
 func deadPID(t *testing.T) int {
 	t.Helper()
@@ -48,23 +33,6 @@ func TestPidFileInProcess(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "run.pid")
 	args := append(p.args(), "--nolog", "--pidfile", path, "--pidfilelocking")
-
-	// The pidfile while the run holds it: PID, then the log file.
-	s := mustParse(t, append(p.args(), "--pidfile", path)...)
-	pf, err := acquirePidFile(&strings.Builder{}, s, "LOG/x.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(path)
-	abs, _ := filepath.Abs("LOG/x.txt")
-	if string(b) != strconv.Itoa(os.Getpid())+"\n"+abs+"\n" {
-		t.Errorf("pidfile content %q", b)
-	}
-	var out strings.Builder
-	pf.release(&out)
-	if _, err := os.Stat(path); !os.IsNotExist(err) || out.String() != "Removing pidfile "+path+"\n" {
-		t.Errorf("release: %v %q", err, out.String())
-	}
 
 	// A dead PID is stale: removed, even with --pidfilelocking.
 	os.WriteFile(path, []byte(strconv.Itoa(deadPID(t))+"\n"), 0o644)

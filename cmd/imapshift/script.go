@@ -10,72 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imapshift/imapshift/cmd/internal/config"
+	"github.com/imapshift/imapshift/cmd/internal/udiff"
 	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/message"
 	"github.com/imapshift/imapshift/scripting"
 )
-
-// scriptSet is the hooks of a run's scripts and presets: Before runs
-// before the built-in plugins, After after them.
-type scriptSet struct {
-	Before, After *hooks.Chain
-	Scripts       []*scripting.Script
-}
-
-// loadScripts compiles the presets' hooks and the --script files.
-func loadScripts(s *Settings) (*scriptSet, error) {
-	opts := scripting.Options{Timeout: s.ScriptTimeout, Log: scriptLogger(s.Trace)}
-	set := &scriptSet{Before: &hooks.Chain{}, After: &hooks.Chain{}}
-	for _, ap := range s.presets {
-		sc, err := ap.preset.Hooks(ap.side, opts)
-		if err != nil {
-			return nil, exitcode.Wrap(exitcode.Usage, fmt.Errorf("%s: %w", ap.flag, err))
-		}
-		if sc != nil {
-			set.Scripts = append(set.Scripts, sc)
-			sc.AppendTo(set.After)
-		}
-	}
-	for _, path := range s.Script {
-		sc, err := scripting.Load(path, opts)
-		if err != nil {
-			return nil, exitcode.Wrap(exitcode.Usage, fmt.Errorf("--script %w", err))
-		}
-		set.Scripts = append(set.Scripts, sc)
-		if sc.BeforePlugins() {
-			sc.AppendTo(set.Before)
-		} else {
-			sc.AppendTo(set.After)
-		}
-	}
-	return set, nil
-}
-
-// scriptLogger prints the scripts' log lines:
-// "Script NAME [folder uid N]: text", "Script NAME warning: ...".
-func scriptLogger(w io.Writer) func(scripting.Entry) {
-	if w == nil {
-		w = os.Stdout
-	}
-	return func(e scripting.Entry) {
-		where := ""
-		switch {
-		case e.Hook != "" && e.UID != 0:
-			where = fmt.Sprintf(" [%s uid %d]", e.Folder, e.UID)
-		case e.Hook != "" && e.Folder != "":
-			where = fmt.Sprintf(" [folder %s]", e.Folder)
-		}
-		level := ""
-		if e.Level == scripting.Warn {
-			level = " warning"
-		}
-		for _, line := range strings.Split(e.Text, "\n") {
-			fmt.Fprintf(w, "Script %s%s%s: %s\n", e.Script, where, level, line)
-		}
-	}
-}
 
 // scriptTestOptions are the options of `imapshift script test`.
 type scriptTestOptions struct {
@@ -146,12 +88,12 @@ EXIT STATUS
 }
 
 // hookFailed is the exit status of a hook error in script test.
-var hookFailed = exitcode.WithErrors
+const hookFailed = exitcode.WithErrors
 
 // runScriptTest loads the scripts and runs their hooks on the folder and
 // the message, printing each decision.
 func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOptions) error {
-	opts := scripting.Options{Timeout: o.Timeout, Log: scriptLogger(w)}
+	opts := scripting.Options{Timeout: o.Timeout, Log: config.ScriptLogger(w)}
 	var before, after hooks.Chain // as in a run: run_before_plugins scripts first
 	var names []string
 	for _, f := range files {
@@ -275,7 +217,7 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 	if m.Changed() {
 		fmt.Fprintf(w, ", rewritten:\n")
 		after, _ := m.Raw()
-		unifiedDiff(w, o.Message, o.Message+" (rewritten)", raw, after)
+		udiff.Write(w, o.Message, o.Message+" (rewritten)", raw, after)
 	} else {
 		fmt.Fprintf(w, ", bytes unchanged\n")
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapshift/imapshift/cmd/internal/config"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
@@ -137,13 +138,13 @@ func writeTestCA(t *testing.T, dir string) string {
 }
 
 func TestProbeSSL(t *testing.T) {
-	defer func(f func(context.Context, string, string) bool) { probeSSL = f }(probeSSL)
 	var probed []string
-	probeSSL = func(_ context.Context, network, host string) bool {
+	probe := func(_ context.Context, network, host string) bool {
 		probed = append(probed, host)
 		return host == "secure.example"
 	}
 	s := mustParse(t, "--host1", "secure.example", "--host2", "plain.example")
+	s.Probe = probe
 	var out bytes.Buffer
 	s.ProbeSSL(context.Background(), &out)
 	want := "Host1: probing ssl on port 993 ( use --nosslcheck to avoid this ssl probe ) \n" +
@@ -173,7 +174,9 @@ func TestProbeSSL(t *testing.T) {
 	} {
 		probed = nil
 		out.Reset()
-		mustParse(t, args...).ProbeSSL(context.Background(), &out)
+		s := mustParse(t, args...)
+		s.Probe = probe
+		s.ProbeSSL(context.Background(), &out)
 		if len(probed) != 0 || out.Len() != 0 {
 			t.Errorf("%q: probed %v, printed %q", args, probed, out.String())
 		}
@@ -198,7 +201,7 @@ func TestPasswords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := mustParse(t, tt.args...)
-		err := s.resolvePasswords(passwordSource{stdin: strings.NewReader(""), prompt: &bytes.Buffer{}, getenv: func(k string) string { return tt.env[k] }})
+		err := s.ResolvePasswords(config.PasswordSource{Stdin: strings.NewReader(""), Prompt: &bytes.Buffer{}, Getenv: func(k string) string { return tt.env[k] }})
 		if err != nil {
 			t.Errorf("%q: %v", tt.args, err)
 			continue
@@ -208,7 +211,7 @@ func TestPasswords(t *testing.T) {
 		}
 	}
 	s := mustParse(t, "--password1", "a")
-	err := s.resolvePasswords(passwordSource{stdin: strings.NewReader(""), prompt: &bytes.Buffer{}, getenv: func(string) string { return "" }})
+	err := s.ResolvePasswords(config.PasswordSource{Stdin: strings.NewReader(""), Prompt: &bytes.Buffer{}, Getenv: func(string) string { return "" }})
 	if err == nil || exitcode.Of(err) != 64 || !strings.Contains(err.Error(), "no password for user2") {
 		t.Errorf("no password, no terminal: %v (exit %d)", err, exitcode.Of(err))
 	}

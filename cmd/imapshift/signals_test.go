@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,35 +17,34 @@ func TestSignalRules(t *testing.T) {
 	var out strings.Builder
 	a := newApp(strings.NewReader(""), &out, &out)
 	exited := -1
-	a.exit = func(code int) { exited = code }
+	a.ctl.Exit = func(code int) { exited = code }
 	ctx, cancel := context.WithCancelCause(context.Background())
 	t0 := time.Now()
-	a.onSignal(syscall.SIGTERM, t0, cancel)
-	var ie *interruptedError
-	if ctx.Err() == nil || !errors.As(context.Cause(ctx), &ie) || ie.Error() != "interrupted by signal TERM" {
+	a.ctl.OnSignal(syscall.SIGTERM, t0, cancel)
+	if ctx.Err() == nil || context.Cause(ctx) == nil || context.Cause(ctx).Error() != "interrupted by signal TERM" {
 		t.Fatalf("first signal: ctx %v, cause %v", ctx.Err(), context.Cause(ctx))
 	}
-	if exited != -1 || a.ctl.stoppedBy() != "TERM" || !strings.Contains(out.String(), "Got signal TERM: stopping gracefully") {
-		t.Fatalf("first signal: exit %d, stoppedBy %q\n%s", exited, a.ctl.stoppedBy(), out.String())
+	if exited != -1 || a.ctl.StoppedBy() != "TERM" || !strings.Contains(out.String(), "Got signal TERM: stopping gracefully") {
+		t.Fatalf("first signal: exit %d, stoppedBy %q\n%s", exited, a.ctl.StoppedBy(), out.String())
 	}
-	a.onSignal(os.Interrupt, t0.Add(3*time.Second), cancel)
+	a.ctl.OnSignal(os.Interrupt, t0.Add(3*time.Second), cancel)
 	if exited != -1 {
 		t.Fatalf("a signal 3 s later exited %d", exited)
 	}
-	a.onSignal(os.Interrupt, t0.Add(4500*time.Millisecond), cancel)
+	a.ctl.OnSignal(os.Interrupt, t0.Add(4500*time.Millisecond), cancel)
 	if exited != 6 || !strings.Contains(out.String(), "Got a second signal INT within 2s: exiting at once") {
 		t.Fatalf("second signal within 2 s: exit %d\n%s", exited, out.String())
 	}
-	if a.ctl.stoppedBy() != "TERM" {
-		t.Errorf("stoppedBy %q, want the first signal", a.ctl.stoppedBy())
+	if a.ctl.StoppedBy() != "TERM" {
+		t.Errorf("stoppedBy %q, want the first signal", a.ctl.StoppedBy())
 	}
 
 	// Through the channel, as signal.Notify delivers them.
 	b := newApp(strings.NewReader(""), &strings.Builder{}, &strings.Builder{})
 	codes := make(chan int, 1)
-	b.exit = func(code int) { codes <- code }
+	b.ctl.Exit = func(code int) { codes <- code }
 	ch := make(chan os.Signal, 2)
-	ctx2, stop := b.handleSignals(context.Background(), ch)
+	ctx2, stop := b.ctl.HandleSignals(context.Background(), ch)
 	defer stop()
 	ch <- syscall.SIGTERM
 	select {
@@ -69,10 +67,9 @@ func TestSignalRules(t *testing.T) {
 // exits 6 with one line on stderr.
 func TestInterruptedRunExits6(t *testing.T) {
 	p := newPair(t, "olga", "paul", 3)
-	a := newApp(strings.NewReader(""), &strings.Builder{}, &strings.Builder{})
-	a.ctl.sig = syscall.SIGTERM // as if signalled during the run
 	var out, errb strings.Builder
-	a.stdout, a.stderr = &syncWriter{w: &out, ctl: a.ctl}, &syncWriter{w: &errb, ctl: a.ctl}
+	a := newApp(strings.NewReader(""), &out, &errb)
+	a.ctl.OnSignal(syscall.SIGTERM, time.Now(), func(error) {}) // as if signalled during the run
 	code := a.main(append(p.args(), "--nolog", "--pidfile", ""))
 	if code != 6 || !strings.Contains(out.String(), "Exiting with return value 6 (EXIT_BY_SIGNAL)") || !strings.Contains(out.String(), "You should resynchronize") {
 		t.Fatalf("exit %d\n%s", code, out.String())

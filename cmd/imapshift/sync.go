@@ -5,173 +5,43 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"regexp"
 	"runtime/debug"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/imapshift/imapshift/cmd/internal/config"
+	"github.com/imapshift/imapshift/cmd/internal/progress"
+	"github.com/imapshift/imapshift/cmd/internal/runctl"
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
-	"github.com/imapshift/imapshift/core/identity"
 	"github.com/imapshift/imapshift/core/mailbox"
-	"github.com/imapshift/imapshift/core/perlre"
-	"github.com/imapshift/imapshift/core/search"
-	"github.com/imapshift/imapshift/core/state"
-	"github.com/imapshift/imapshift/scripting"
+	"github.com/imapshift/imapshift/core/report"
 )
 
-// engineOptions turns the command line into the engine's options. It
-// dials nothing except the SSL probe that Side may run. cleanup closes
-// what the options hold (the scripts' Lua states, the state file); on an
-// error, engineOptions has closed them already.
-func engineOptions(ctx context.Context, s *Settings, out io.Writer) (o engine.Options, cleanup func(), err error) {
-	var scripts []*scripting.Script
-	closeAll := func() {
-		for _, sc := range scripts {
-			sc.Close()
-		}
-		if o.State != nil {
-			o.State.Close()
-		}
+// newSyncCommand is `imapshift sync`, which is also what imapshift does
+// without a subcommand.
+func (a *app) newSyncCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "sync [options]",
+		Short: "Sync host1 to host2 (the default command)",
+		Long:  "Sync the folders and messages of host1 to host2. \"imapshift sync ...\" is \"imapshift ...\".\n" + exitStatusLogin,
 	}
-	defer func() {
-		if err != nil {
-			closeAll()
-		}
-	}()
-	s.ProbeSSL(ctx, out)
-	if o.Host1, err = s.Side(1); err != nil {
-		return o, nil, err
-	}
-	if o.Host2, err = s.Side(2); err != nil {
-		return o, nil, err
-	}
-	optional := func(name, v string) *string {
-		if s.IsSet(name) {
-			return &v
-		}
-		return nil
-	}
-	o.Sep1, o.Sep2 = optional("sep1", s.Host1.Sep), optional("sep2", s.Host2.Sep)
-	o.Prefix1, o.Prefix2 = optional("prefix1", s.Host1.Prefix), optional("prefix2", s.Host2.Prefix)
-	sel := mailbox.Selection{
-		Folders: s.Folder, FolderRec: s.FolderRec, Subscribed: s.Subscribed,
-		FolderFirst: s.FolderFirst, FolderLast: s.FolderLast, CheckFoldersExist: s.CheckFoldersExist,
-	}
-	if sel.Include, err = compilePerl("include", s.Include); err != nil {
-		return o, nil, err
-	}
-	if !s.NoExclude {
-		if sel.Exclude, err = compilePerl("exclude", s.Exclude); err != nil {
-			return o, nil, err
-		}
-	}
-	o.Selection = sel
-	if len(s.F1F2) > 0 && !s.NoF1F2 {
-		o.F1F2 = map[string]string{}
-		for _, kv := range s.F1F2 {
-			o.F1F2[kv.Key] = kv.Value
-		}
-	}
-	o.FixSlash2, o.FixInboxINBOX, o.Automap = s.FixSlash2, s.FixInboxINBOX, s.Automap
-	o.Subfolder1, o.Subfolder2 = s.Host1.Subfolder, s.Host2.Subfolder
-	o.Subscribe, o.SubscribeAll, o.SkipEmptyFolders = s.Subscribe, s.SubscribeAll, s.SkipEmptyFolders
-	o.MixFolders, o.CheckSelectable, o.SyncACLs = s.MixFolders, s.CheckSelectable, s.SyncACLs
-	o.Delete1EmptyFolders = s.Delete1EmptyFolders
-	if err := deletionOptions(&o, s); err != nil {
-		return o, nil, err
-	}
-	if o.Delete2FoldersOnly, err = folderMatcher("delete2foldersonly", s.Delete2FoldersOnly); err != nil {
-		return o, nil, err
-	}
-	if o.Delete2FoldersButNot, err = folderMatcher("delete2foldersbutnot", s.Delete2FoldersButNot); err != nil {
-		return o, nil, err
-	}
-	o.Delete2Folders = s.Delete2Folders || s.Delete2FoldersOnly != "" || s.Delete2FoldersButNot != ""
-	if scripts, err = buildHooks(s, &o); err != nil {
-		return o, nil, err
-	}
-	o.AppendLimit = s.AppendLimit
-	o.Limits = engine.Limits{
-		MessagesPerSecond: s.MaxMessagesPerSecond, BytesPerSecond: float64(s.MaxBytesPerSecond),
-		BytesAfter: s.MaxBytesAfter, MaxSleep: time.Duration(s.MaxSleep * float64(time.Second)),
-		ExitWhenOver: s.ExitWhenOver,
-	}
-	o.SkipCrossDuplicates, o.DebugCrossDuplicates = s.SkipCrossDuplicates, s.DebugCrossDuplicates
-	if s.SkipCrossDuplicates && s.UseCache {
-		return o, nil, exitcode.New(exitcode.Usage, "--skipcrossduplicates and --usecache together are refused (imapsync refuses them too)")
-	}
-	age, err := ageWindow(s)
-	if err != nil {
-		return o, nil, err
-	}
-	o.MessageSelection = engine.Selection{Age: age, Now: time.Now(),
-		NoSearch1: !s.Host1.AbleToSearch, NoSearch2: !s.Host2.AbleToSearch}
-	for n, h := range []*HostOptions{&s.Host1, &s.Host2} {
-		if h.Search == "" {
-			continue
-		}
-		crit, err := search.Parse(h.Search)
-		if err != nil {
-			return o, nil, exitcode.Wrap(exitcode.Usage, fmt.Errorf("--search%d: %w", n+1, err))
-		}
-		if n == 0 {
-			o.MessageSelection.Search1 = crit
-		} else {
-			o.MessageSelection.Search2 = crit
-		}
-	}
-	o.Identity = identity.Options{UseHeaders: s.UseHeader, MessageIDNoDomain: s.MessageIDNoDomain, NoSkipSize: !s.SkipSize}
-	if s.SkipHeader != "" {
-		if o.Identity.SkipHeader, err = identity.CompileSkipHeader(s.SkipHeader); err != nil {
-			return o, nil, exitcode.New(exitcode.Usage, "--skipheader: %v", err)
-		}
-	}
-	o.SyncDuplicates, o.AddHeader = s.SyncDuplicates, s.AddHeader
-	o.SyncInternalDates, o.IDateFromHeader = s.SyncInternalDates && !s.IDateFromHeader, s.IDateFromHeader
-	o.ResyncFlags = s.ResyncFlags
-	o.DebugFlags = s.DebugFlags
-	o.DebugContent = s.DebugContent
-	o.Dry, o.JustFolders, o.JustFolderSizes = s.Dry, s.JustFolders, s.JustFolderSizes
-	o.JustFolderLists, o.JustAutomap = s.JustFolderLists, s.JustAutomap
-	if s.JustAutomap {
-		o.Automap = true
-	}
-	o.FolderSizes, o.FolderSizesAtEnd = s.FolderSizes, s.FolderSizesAtEnd
-	if !s.IsSet("foldersizesatend") {
-		o.FolderSizesAtEnd = s.FolderSizes // imapsync: follows --foldersizes
-	}
-	o.Parallel, o.BodyBudget, o.MultiAppend = s.Parallel, s.BodyBudget, s.MultiAppend
-	o.TmpDir = s.TmpDir // newSettings defaults it
-	o.ErrorsMax = s.ErrorsMax
-	o.ReconnectRetry1, o.ReconnectRetry2 = s.Host1.ReconnectRetry, s.Host2.ReconnectRetry
-	o.Out = out
-	// Last, as the only step that holds a resource: on any earlier error
-	// no state file is left open.
-	if err := stateOptions(&o, s); err != nil {
-		return o, nil, err
-	}
-	return o, closeAll, nil
+	a.bindRegistry(c, config.AllGroups, func(ctx context.Context, _ *cobra.Command, s *config.Settings) error {
+		return a.runMain(ctx, s)
+	})
+	return c
 }
 
-// compilePerl compiles --include/--exclude patterns, which imapsync
-// matches as /PATTERN/ (Perl regexes).
-func compilePerl(opt string, pats []string) ([]*regexp.Regexp, error) {
-	var out []*regexp.Regexp
-	for _, p := range pats {
-		m, err := perlre.ParseBare(p)
-		if err != nil {
-			return nil, exitcode.Wrap(exitcode.Usage, perlre.WithOption(err, "--"+opt))
-		}
-		out = append(out, m.Regexp())
-	}
-	return out, nil
+func runSync(ctx context.Context, s *config.Settings, out io.Writer) error {
+	return runEngine(ctx, s, out, nil)
 }
 
-// runEngine runs the engine with the command line's options and prints
-// the final report.
-func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engine.Options)) error {
-	o, cleanup, err := engineOptions(ctx, s, out)
+// runEngine runs the engine with the command line's options (changed by
+// tweak, when given) and prints the final report.
+func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak func(*engine.Options)) error {
+	o, cleanup, err := s.EngineOptions(ctx, out)
 	if err != nil {
 		return err
 	}
@@ -180,7 +50,7 @@ func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engi
 		tweak(&o)
 	}
 	limitMemory(o.BodyBudget)
-	end := withBars(&o, out)
+	end := progress.Attach(&o, out)
 	res, err := engine.Run(ctx, o)
 	end()
 	if err != nil {
@@ -193,20 +63,6 @@ func runEngine(ctx context.Context, s *Settings, out io.Writer, tweak func(*engi
 	return finishRun(out, res, finishOptions{ErrorsMax: o.ErrorsMax, JSON: s.JSON, JustFolders: o.JustFolders, ErrorsDump: s.ErrorsDump})
 }
 
-func runSync(ctx context.Context, s *Settings, out io.Writer) error {
-	return runEngine(ctx, s, out, nil)
-}
-
-// runFolders creates the host2 folders (or, with --dry, shows what would
-// be created) and lists each folder's fate (finishRun prints the table).
-func runFolders(ctx context.Context, s *Settings, out io.Writer) error {
-	return runEngine(ctx, s, out, func(o *engine.Options) { o.JustFolders = true })
-}
-
-func runSizes(ctx context.Context, s *Settings, out io.Writer) error {
-	return runEngine(ctx, s, out, func(o *engine.Options) { o.JustFolderSizes = true })
-}
-
 // limitMemory sets a soft memory limit above the body budget, unless
 // GOMEMLIMIT says otherwise: the engine keeps at most the budget in
 // message bodies, and without a limit the garbage collector lets the heap
@@ -217,46 +73,127 @@ func limitMemory(budget int64) {
 	}
 }
 
-// deletionOptions applies imapsync's rules between the deletion options
-// (spec 1.1 point 11, 3.7): --delete1 implies --expunge1 and --delete2
-// implies --uidexpunge2 unless they were turned off explicitly;
-// --delete2duplicates follows --delete2 unless --syncduplicates or given
-// explicitly; --delete1 with --delete2 is refused.
-func deletionOptions(o *engine.Options, s *Settings) error {
-	if s.Delete1 && s.Delete2 {
-		return exitcode.New(exitcode.Usage, "--delete1 and --delete2 together are refused: use one of them")
+// sendEmailReports appends the run's final report as a message into the
+// INBOX of host1 (--emailreport1) and/or host2 (--emailreport2), as
+// imapsync does. Dry and folder-only runs send none. A failure is
+// reported and does not change the exit code.
+func sendEmailReports(ctx context.Context, s *config.Settings, o *engine.Options, res *engine.Result, out io.Writer) {
+	if o.Dry || o.JustFolders || o.JustFolderSizes {
+		return
 	}
-	o.Delete1, o.Delete2, o.Force = s.Delete1, s.Delete2, s.Force
-	o.Expunge1 = s.Expunge1 || (s.Delete1 && !s.IsSet("expunge1"))
-	o.Delete2Duplicates = s.Delete2Duplicates
-	if !s.IsSet("delete2duplicates") {
-		o.Delete2Duplicates = s.Delete2 && !s.SyncDuplicates
+	for n, on := range []bool{s.Host1.EmailReport, s.Host2.EmailReport} {
+		if !on {
+			continue
+		}
+		cfg := o.Host1
+		if n == 1 {
+			cfg = o.Host2
+		}
+		host, _ := os.Hostname()
+		snap := res.Snapshot
+		snap.Errors = res.Errors.Count()
+		raw := report.EmailReport{User1: o.Host1.User, Host1: o.Host1.Host, User2: o.Host2.User, Host2: o.Host2.Host,
+			To: cfg.User, Hostname: host, Date: time.Now(), Stats: snap, Errors: res.Errors}.Message()
+		if err := appendInbox(ctx, cfg, raw); err != nil {
+			fmt.Fprintf(out, "%s: could not append the email report into INBOX: %v\n", cfg.Name(), err)
+			continue
+		}
+		fmt.Fprintf(out, "%s: email report appended into INBOX (%d bytes)\n", cfg.Name(), len(raw))
 	}
-	o.UIDExpunge2 = s.UIDExpunge2 || ((s.Delete2 || o.Delete2Duplicates) && !s.IsSet("uidexpunge2"))
-	o.Expunge2 = s.Expunge2
-	o.Delete2Threshold = s.Delete2Threshold / 100
+}
+
+// appendInbox appends raw into the INBOX of cfg's account.
+func appendInbox(ctx context.Context, cfg *conn.Config, raw []byte) error {
+	c, err := conn.Dial(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	cmd := c.Append("INBOX", int64(len(raw)), nil)
+	if _, err := cmd.Write(raw); err != nil {
+		return err
+	}
+	if err := cmd.Close(); err != nil {
+		return err
+	}
+	_, err = cmd.Wait()
+	c.Logout().Wait()
+	return err
+}
+
+// finishOptions are the command-line settings the end of a run follows.
+type finishOptions struct {
+	ErrorsMax   int
+	JSON        string // --json FILE
+	JustFolders bool
+	ErrorsDump  bool // the error listing (--noerrorsdump turns it off)
+}
+
+// finishRun prints the end of imapsync's report for res (the folder
+// table with JustFolders or --debugfolders, statistics, error listing,
+// the "Exiting with return value" line), writes the JSON report when
+// asked, and returns an error carrying the exit code when the run had
+// errors or was stopped by a signal (exit 6). out is the writer the
+// runner got: through it, finishRun learns the run's signal state and
+// debugging options (runctl.Of).
+func finishRun(out io.Writer, res *engine.Result, fo finishOptions) error {
+	ctl := runctl.Of(out)
+	switch {
+	case fo.JustFolders:
+		writeFolderTable(out, res)
+	case ctl.Debugging().Folders:
+		fmt.Fprintln(out, "++++ Folders (--debugfolders)")
+		writeFolderTable(out, res)
+	}
+	if ctl.Debugging().Memory {
+		runctl.PrintMemory(out)
+	}
+	opts := report.StatsOptions{Dry: res.Dry, JustFolders: fo.JustFolders, System: report.SampleSystem()}
+	snap := res.Snapshot
+	snap.Errors = res.Errors.Count()
+	report.WriteStatistics(out, snap, opts)
+	if res.Errors.Count() > 0 && fo.ErrorsDump {
+		res.Errors.WriteListing(out)
+	}
+	code := res.Errors.ExitCode()
+	// A run stopped by a signal exits 6.
+	sig := ctl.ExitReported()
+	if sig != "" {
+		code = runctl.StopCode(sig)
+		by := "signal " + sig
+		if sig == runctl.AbortFileName {
+			by = "its abort file (--abortbyfile)"
+		}
+		fmt.Fprintf(out, "The sync was stopped by %s before its end. You should resynchronize: run the same command again to finish it (messages already on host2 are not copied twice).\n", by)
+	}
+	fmt.Fprintln(out, report.ExitLine(code, res.Errors.Count(), fo.ErrorsMax, os.Getpid()))
+	if fo.JSON != "" {
+		if err := report.WriteJSON(fo.JSON, report.NewJSONReport(snap, res.Errors.Records(), code, opts)); err != nil {
+			return exitcode.Wrap(exitcode.CatchAll, fmt.Errorf("--json: %w", err))
+		}
+	}
+	if sig != "" {
+		if n := res.Errors.Count(); n > 0 {
+			return exitcode.New(code, "interrupted by signal %s, after %d errors (the most frequent is %s)", sig, n, res.Errors.MostFrequent())
+		}
+		return exitcode.New(code, "interrupted by signal %s", sig)
+	}
+	if code != exitcode.OK {
+		return exitcode.New(code, "Detected %d errors (the most frequent is %s)", res.Errors.Count(), res.Errors.MostFrequent())
+	}
 	return nil
 }
 
-// stateOptions opens the sync state for --usecache (--useuid implies it
-// unless --nousecache). It lives in --statedir, by default under the
-// user's cache directory, one file per account pair.
-func stateOptions(o *engine.Options, s *Settings) error {
-	o.UseUID = s.UseUID
-	if !(s.UseCache || (s.UseUID && !s.IsSet("usecache"))) || s.Dry {
-		return nil
-	}
-	dir := s.StateDir
-	if dir == "" {
-		var err error
-		if dir, err = state.DefaultDir(); err != nil {
-			return exitcode.New(exitcode.Usage, "--usecache: %v (give --statedir)", err)
+// writeFolderTable prints each host1 folder's fate: the host2 name, the
+// rule that decided it and the action (`imapshift folders`,
+// --debugfolders).
+func writeFolderTable(out io.Writer, res *engine.Result) {
+	fmt.Fprintf(out, "%-40s %-40s %-10s %s\n", "host1 folder", "host2 folder", "rule", "action")
+	for _, f := range res.Folders {
+		action := f.Action
+		if f.Skip != "" {
+			action = "skip (" + f.Skip + ")"
 		}
+		fmt.Fprintf(out, "%-40s %-40s %-10s %s\n", mailbox.Display(f.Host1), mailbox.Display(f.Host2), f.Rule, action)
 	}
-	st, err := state.Open(filepath.Join(dir, state.FileName(o.Host1.Host, o.Host1.User, o.Host2.Host, o.Host2.User)))
-	if err != nil {
-		return exitcode.New(exitcode.CatchAll, "--usecache: %v", err)
-	}
-	o.State = st
-	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package conn
 
 import (
 	"crypto/tls"
@@ -11,22 +11,29 @@ import (
 	"strings"
 )
 
+// TLSArg is one IO::Socket::SSL parameter of --sslargsN: SSL_version=TLSv1_2.
+type TLSArg struct {
+	Key, Value string
+}
+
 // sslArgKeys are the IO::Socket::SSL parameters --sslargsN understands.
 var sslArgKeys = []string{"SSL_verify_mode", "SSL_ca_file", "SSL_ca_path", "SSL_hostname", "SSL_version", "SSL_cipher_list"}
 
-// buildTLS turns --insecureN and --sslargsN into a TLS configuration that
-// verifies the server certificate unless told otherwise. It also reports
-// whether verification is off.
-func buildTLS(side int, host string, insecure bool, args []KV) (*tls.Config, bool, error) {
+// TLSConfig turns --insecureN and the --sslargsN parameters of side into
+// a TLS configuration that verifies the server certificate unless told
+// otherwise (insecure, or SSL_verify_mode=0). It also reports whether
+// verification is off. Its errors name the option: "--sslargs1
+// SSL_version=x: unknown version x (...)"; they are usage errors.
+func TLSConfig(side int, insecure bool, args []TLSArg) (*tls.Config, bool, error) {
 	c := &tls.Config{InsecureSkipVerify: insecure}
-	bad := func(kv KV, format string, a ...any) error {
-		return usageErrorf("--sslargs%d %s=%s: %s", side, kv.Key, kv.Value, fmt.Sprintf(format, a...))
+	bad := func(kv TLSArg, format string, a ...any) error {
+		return fmt.Errorf("--sslargs%d %s=%s: %s", side, kv.Key, kv.Value, fmt.Sprintf(format, a...))
 	}
 	var pool *x509.CertPool
-	addPEM := func(kv KV, file string) error {
+	addPEM := func(kv TLSArg, file string) error {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return bad(kv, "%v", unwrapPathError(err))
+			return bad(kv, "%v", pathErr(err))
 		}
 		if pool == nil {
 			pool = x509.NewCertPool()
@@ -51,7 +58,7 @@ func buildTLS(side int, host string, insecure bool, args []KV) (*tls.Config, boo
 		case "SSL_ca_path":
 			entries, err := os.ReadDir(kv.Value)
 			if err != nil {
-				return nil, false, bad(kv, "%v", unwrapPathError(err))
+				return nil, false, bad(kv, "%v", pathErr(err))
 			}
 			found := false
 			for _, e := range entries {
@@ -85,7 +92,7 @@ func buildTLS(side int, host string, insecure bool, args []KV) (*tls.Config, boo
 			}
 			c.CipherSuites = suites
 		default:
-			return nil, false, usageErrorf("--sslargs%d: unsupported key %s (supported: %s)", side, kv.Key, strings.Join(sslArgKeys, ", "))
+			return nil, false, fmt.Errorf("--sslargs%d: unsupported key %s (supported: %s)", side, kv.Key, strings.Join(sslArgKeys, ", "))
 		}
 	}
 	if pool != nil {
@@ -289,4 +296,12 @@ func knownCiphers() string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, " ")
+}
+
+// pathErr drops the path from a file error: the message names the file.
+func pathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
 }

@@ -9,51 +9,32 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/spf13/cobra"
+
+	"github.com/imapshift/imapshift/cmd/internal/config"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/report"
 )
 
-// justConnect connects (without logging in) to each host given and prints
-// what it says: imapsync's --justconnect, also used when credentials are
-// missing.
-func (a *app) justConnect(ctx context.Context, s *Settings) error {
-	out := a.stdout
-	s.ProbeSSL(ctx, out)
-	var hosts []string
-	var errs []error
-	for n := 1; n <= 2; n++ {
-		h := s.HostN(n)
-		if h.Host == "" {
-			continue
-		}
-		hosts = append(hosts, h.Host)
-		cfg, err := s.Side(n)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "%s: connecting on host%d [%s] port [%d]\n", cfg.Name(), n, cfg.Host, cfg.EffectivePort())
-		c, err := conn.Connect(ctx, cfg)
-		if err != nil {
-			fmt.Fprintln(out, err)
-			errs = append(errs, err)
-			continue
-		}
-		printServer(out, c)
+// newJustLoginCommand is `imapshift justlogin`.
+func (a *app) newJustLoginCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "justlogin [options]",
+		Short: "Log in to both hosts and exit (--justlogin)",
+		Long:  "Connect and log in to host1 and host2, print what the servers say, and exit. Both logins are always attempted.\n" + exitStatusLogin,
 	}
-	if len(hosts) == 0 {
-		fmt.Fprintln(out, "No --host1 nor --host2 given, so nothing to connect to (see imapshift --help).")
-	}
-	fmt.Fprintf(out, "Exiting after a justconnect on host(s): %s\n", strings.Join(hosts, " "))
-	if len(errs) > 0 {
-		return exitcode.Wrap(exitcode.ConnectionFailure, errors.Join(errs...))
-	}
-	return nil
+	groups := []config.Group{config.GroupConnection, config.GroupTLS, config.GroupAuth, config.GroupLogging, config.GroupDebug, config.GroupPresets, config.GroupMisc}
+	a.bindRegistry(c, groups, func(ctx context.Context, c *cobra.Command, s *config.Settings) error {
+		s.JustLogin = true
+		return a.loginRun(ctx, c, s, a.justLogin)
+	})
+	return c
 }
 
 // justLogin logs in to both hosts, always trying both, and prints what
 // the servers say.
-func (a *app) justLogin(ctx context.Context, s *Settings, out io.Writer) error {
+func (a *app) justLogin(ctx context.Context, s *config.Settings, out io.Writer) error {
 	var errs []error
 	for n := 1; n <= 2; n++ {
 		cfg, err := s.Side(n)

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -15,10 +15,10 @@ accept _ separators (20_000). [not implemented yet] options are refused when
 given; [no effect] options are accepted and ignored. "imapshift options" lists
 every option with its default and status.`
 
-// writeHelp prints the help of a command built from the registry: its
-// description, its subcommands and its options by group.
-func writeHelp(w io.Writer, c *cobra.Command) {
-	fmt.Fprintf(w, "imapshift %s: %s\n\n", appVersion(), c.Short)
+// WriteHelp prints the help of a command built from the registry: its
+// description, its subcommands and the options of groups.
+func WriteHelp(w io.Writer, c *cobra.Command, version string, groups []Group) {
+	fmt.Fprintf(w, "imapshift %s: %s\n\n", version, c.Short)
 	if c.Long != "" {
 		fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(c.Long))
 	}
@@ -38,12 +38,12 @@ func writeHelp(w io.Writer, c *cobra.Command) {
 		tw.Flush()
 	}
 	fmt.Fprintf(w, "\n%s\n", syntaxNote)
-	for _, g := range commandGroups(c) {
+	for _, g := range groups {
 		fmt.Fprintf(w, "\n%s options:\n", groupTitles[g])
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, o := range registry.Options() {
 			if o.Group == g {
-				fmt.Fprintf(tw, "  %s\t%s\n", o.usage(), o.description())
+				fmt.Fprintf(tw, "  %s\t%s\n", o.Usage(), o.description())
 			}
 		}
 		tw.Flush()
@@ -52,7 +52,7 @@ func writeHelp(w io.Writer, c *cobra.Command) {
 
 // usage is the option as typed: --name arg, or --[no]name for a boolean
 // that is on by default.
-func (o *Option) usage() string {
+func (o *Option) Usage() string {
 	name := "--" + o.Name
 	if o.Short != "" {
 		name = "-" + o.Short + ", " + name
@@ -84,41 +84,24 @@ func (o *Option) description() string {
 	return d
 }
 
-func (a *app) newOptionsCommand() *cobra.Command {
-	var markdown bool
-	c := &cobra.Command{
-		Use:   "options",
-		Short: "List every option with its group, default, status and description",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			a.ran = true
-			if markdown {
-				writeOptionsMarkdown(c.OutOrStdout())
-			} else {
-				writeOptionsText(c.OutOrStdout())
-			}
-			return nil
-		},
-	}
-	c.Flags().BoolVar(&markdown, "markdown", false, "print a Markdown table")
-	return c
-}
-
-func writeOptionsText(w io.Writer) {
+// WriteOptionsText prints every option as a table: usage, group, default,
+// status and description (imapshift options).
+func WriteOptionsText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "OPTION\tGROUP\tDEFAULT\tSTATUS\tDESCRIPTION")
 	for _, o := range registry.Options() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.usage(), o.Group, o.defaultString(), o.Status, o.Help+aliasNote(o))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Usage(), o.Group, o.defaultString(), o.Status, o.Help+aliasNote(o))
 	}
 	tw.Flush()
 }
 
-func writeOptionsMarkdown(w io.Writer) {
+// WriteOptionsMarkdown prints every option as a Markdown table.
+func WriteOptionsMarkdown(w io.Writer) {
 	fmt.Fprintln(w, "| Option | Group | Default | Status | Description |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	esc := strings.NewReplacer("|", `\|`)
 	for _, o := range registry.Options() {
-		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s |\n", o.usage(), o.Group, esc.Replace(o.defaultString()), o.Status, esc.Replace(o.Help+aliasNote(o)))
+		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s |\n", o.Usage(), o.Group, esc.Replace(o.defaultString()), o.Status, esc.Replace(o.Help+aliasNote(o)))
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-
-	"github.com/spf13/cobra"
 
 	"github.com/imapshift/imapshift/presets"
 )
@@ -213,16 +211,6 @@ func inRegistryOrder(pvs []presetValue, byName map[string]presetValue) []presetV
 	return out
 }
 
-// presetLines returns the explanation lines of the presets applied to s
-// (as expandPresets printed them), for a banner or a log file.
-func presetLines(s *Settings) string {
-	var b strings.Builder
-	for _, ap := range s.presets {
-		ap.explain(&b)
-	}
-	return b.String()
-}
-
 // explain writes imapsync's "Option --office2 is like: ..." line, the
 // options the user's values override, and the preset's notes.
 func (ap *appliedPreset) explain(w io.Writer) {
@@ -325,70 +313,9 @@ func checkPresetStatus(vs *valueSet, parts []*appliedPreset) error {
 	return nil
 }
 
-// newPresetsCommand is `imapshift presets list|show`.
-func (a *app) newPresetsCommand() *cobra.Command {
-	var dir string
-	cmd := &cobra.Command{
-		Use:   "presets",
-		Short: "List the presets and show what they set (--gmail1, --office2, --preset1 NAME...)",
-		Long: `Presets fill the options of one side that the user left unset, and append to
-list options. --gmail1/2, --office1/2, --exchange1/2 and --domino1/2 are
---preset1/2 with the built-in gmail, office365, exchange and domino presets.
---preset1/2 also take a file, or the name of NAME.lua in --presetdir (default
-imapshift/presets in the user's configuration directory), so a team can share
-a preset as one Lua file.`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			a.ran = true
-			return c.Help()
-		},
-	}
-	cmd.PersistentFlags().StringVar(&dir, "presetdir", presets.DefaultDir(), "directory of shared presets")
-
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List the built-in presets and those of --presetdir",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			a.ran = true
-			all, err := presets.List(dir)
-			if err != nil {
-				return usageErrorf("%v", err)
-			}
-			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tOPTIONS\tSOURCE\tDESCRIPTION")
-			for _, p := range all {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, presetFlags(p), p.Source, p.Description)
-			}
-			return tw.Flush()
-		},
-	}
-
-	var side int
-	show := &cobra.Command{
-		Use:   "show NAME|FILE",
-		Short: "Print exactly what a preset sets, per side",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			a.ran = true
-			if side != 0 && side != 1 && side != 2 {
-				return usageErrorf("--side is 1 or 2")
-			}
-			p, err := presets.Load(args[0], dir)
-			if err != nil {
-				return usageErrorf("%v", err)
-			}
-			return showPreset(c.OutOrStdout(), p, side)
-		},
-	}
-	show.Flags().IntVar(&side, "side", 0, "show only host1 (1) or host2 (2)")
-	cmd.AddCommand(list, show)
-	return cmd
-}
-
-// presetFlags names the options that apply a preset: "--gmail1 --gmail2"
-// for a built-in one, "--preset1 NAME" otherwise.
-func presetFlags(p *presets.Preset) string {
+// PresetFlags names the options that apply a preset: "--gmail1 --gmail2"
+// for a built-in one, "--preset1/2 NAME" otherwise.
+func PresetFlags(p *presets.Preset) string {
 	if p.Source == presets.BuiltIn {
 		for _, al := range presetAliases {
 			if al.preset == p.Name {
@@ -403,9 +330,10 @@ func presetFlags(p *presets.Preset) string {
 	return "--preset1/2 " + arg
 }
 
-// showPreset prints the expansion of each side of p (or of one side):
-// the "is like" line, then each option with the rule that applies it.
-func showPreset(w io.Writer, p *presets.Preset, only int) error {
+// ShowPreset prints the expansion of each side of p, or of side only (1
+// or 2; 0 for both): the "is like" line, then each option with the rule
+// that applies it, the preset's notes and its hooks.
+func ShowPreset(w io.Writer, p *presets.Preset, only int) error {
 	fmt.Fprintf(w, "Preset %s (%s): %s\n", p.Name, p.Source, p.Description)
 	type part struct {
 		title string
@@ -438,7 +366,7 @@ func showPreset(w io.Writer, p *presets.Preset, only int) error {
 		}
 		vs := newValueSet(registry)
 		ap := &appliedPreset{flag: pt.title, preset: p, side: pt.side}
-		if err := ap.apply(vs, allGroups, map[string]bool{}); err != nil {
+		if err := ap.apply(vs, AllGroups, map[string]bool{}); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "Option %s is like: %s\n", pt.title, strings.Join(renderValues(ap.set), " "))

@@ -1,7 +1,8 @@
-package main
+package config
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"os"
@@ -9,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
@@ -202,6 +201,9 @@ type Settings struct {
 	Args []string
 	// Trace receives the IMAP conversation of the hosts with DebugIMAP.
 	Trace io.Writer
+	// Probe tells whether port 993 of host answers TLS, for ProbeSSL;
+	// nil is conn.ProbeSSL.
+	Probe func(ctx context.Context, network, host string) bool
 	// presets are the presets applied to the options (preset.go); their
 	// hooks run before the --script ones.
 	presets []*appliedPreset
@@ -254,8 +256,15 @@ type HostOptions struct {
 	Probed bool
 }
 
-// IsSet tells whether the option with that canonical name was given.
-func (s *Settings) IsSet(name string) bool { return s.Set[name] }
+// IsSet tells whether the option with that canonical name was given. It
+// panics on a name that is not an option: a misspelt name is a bug, not
+// an option left unset.
+func (s *Settings) IsSet(name string) bool {
+	if registry.Lookup(name) == nil {
+		panic("config: IsSet of --" + name + ", which is not an option")
+	}
+	return s.Set[name]
+}
 
 // HostN returns the options of side n (1 or 2).
 func (s *Settings) HostN(n int) *HostOptions {
@@ -303,7 +312,7 @@ func newSettings(vs *valueSet, args []string) (*Settings, error) {
 		if h.ProxyAuth && h.AuthUser == "" {
 			return nil, usageErrorf("--proxyauth%s requires --authuser%s", d, d)
 		}
-		if _, _, err := buildTLS(n, h.Host, h.Insecure, h.SSLArgs); err != nil {
+		if _, _, err := h.tlsConfig(n); err != nil {
 			return nil, err
 		}
 	}
@@ -391,7 +400,7 @@ func (s *Settings) Side(n int) (*conn.Config, error) {
 	if h.ProxyAuth && h.AuthUser == "" {
 		return nil, usageErrorf("--proxyauth%s requires --authuser%s", d, d)
 	}
-	tlsCfg, insecure, err := buildTLS(n, h.Host, h.Insecure, h.SSLArgs)
+	tlsCfg, insecure, err := h.tlsConfig(n)
 	if err != nil {
 		return nil, err
 	}
@@ -425,6 +434,20 @@ func (s *Settings) Side(n int) (*conn.Config, error) {
 		cfg.Trace = s.Trace
 	}
 	return cfg, nil
+}
+
+// tlsConfig is the TLS configuration of side n: --insecureN and
+// --sslargsN.
+func (h *HostOptions) tlsConfig(n int) (*tls.Config, bool, error) {
+	args := make([]conn.TLSArg, len(h.SSLArgs))
+	for i, kv := range h.SSLArgs {
+		args[i] = conn.TLSArg{Key: kv.Key, Value: kv.Value}
+	}
+	c, insecure, err := conn.TLSConfig(n, h.Insecure, args)
+	if err != nil {
+		return nil, false, exitcode.Wrap(exitcode.Usage, err)
+	}
+	return c, insecure, nil
 }
 
 // mode is --sslN, --tlsN, --notlsN or automatic STARTTLS.
@@ -464,9 +487,6 @@ func (s *Settings) secrets() []string {
 	return out
 }
 
-// probeSSL is conn.ProbeSSL; tests replace it.
-var probeSSL = conn.ProbeSSL
-
 // ProbeSSL runs imapsync's SSL probe on each side that has a host and none
 // of --portN, --[no]sslN, --[no]tlsN, unless --nosslcheck: when port 993
 // answers, SSL is turned on. It prints imapsync's probe lines.
@@ -478,7 +498,11 @@ func (s *Settings) ProbeSSL(ctx context.Context, out io.Writer) {
 		}
 		h.Probed = true
 		fmt.Fprintf(out, "Host%s: probing ssl on port 993 ( use --nosslcheck to avoid this ssl probe ) \n", d)
-		if probeSSL(ctx, s.network(), h.Host) {
+		probe := s.Probe
+		if probe == nil {
+			probe = conn.ProbeSSL
+		}
+		if probe(ctx, s.network(), h.Host) {
 			h.SSL = true
 			fmt.Fprintf(out, "Host%s: sslcheck detected open ssl port 993 so turning ssl on (use --nossl%s --notls%s to turn off SSL and TLS wizardry)\n", d, d, d)
 		} else {
@@ -487,9 +511,9 @@ func (s *Settings) ProbeSSL(ctx context.Context, out io.Writer) {
 	}
 }
 
-// missingCredentials lists which of --host1, --user1, --host2, --user2 are
-// missing; imapsync then only connects (spec 1.1 point 10).
-func (s *Settings) missingCredentials() []string {
+// MissingCredentials lists which of --host1, --user1, --host2, --user2
+// are missing; imapsync then only connects to the hosts given.
+func (s *Settings) MissingCredentials() []string {
 	var out []string
 	for n := 1; n <= 2; n++ {
 		h, d := s.HostN(n), strconv.Itoa(n)
@@ -503,67 +527,6 @@ func (s *Settings) missingCredentials() []string {
 	return out
 }
 
-// needsPassword tells whether side n logs in with a password.
-func (h *HostOptions) needsPassword() bool {
-	return h.OAuthAccessToken == "" && h.OAuthDirect == "" && !strings.EqualFold(strings.TrimSpace(h.AuthMech), "PREAUTH")
-}
-
-// passwordSource is what resolvePasswords may read from.
-type passwordSource struct {
-	stdin  io.Reader
-	prompt io.Writer
-	getenv func(string) string
-}
-
-// resolvePasswords fills HostN.Password for each side that needs one:
-// --passwordN, else the first line of --passfileN, else $IMAPSYNC_PASSWORDN,
-// else $IMAPSHIFT_PASSWORDN, else a prompt when stdin is a terminal.
-func (s *Settings) resolvePasswords(src passwordSource) error {
-	for n := 1; n <= 2; n++ {
-		h, d := s.HostN(n), strconv.Itoa(n)
-		if !h.needsPassword() || s.IsSet("password"+d) {
-			continue
-		}
-		if h.PassFile != "" {
-			b, err := os.ReadFile(h.PassFile)
-			if err != nil {
-				return exitcode.New(exitcode.NoInput, "Failure: can not open --passfile%s %s: %v", d, h.PassFile, unwrapPathError(err))
-			}
-			line, _, _ := strings.Cut(string(b), "\n")
-			h.Password = strings.TrimRight(line, "\r")
-			continue
-		}
-		if p, ok := lookupEnv(src.getenv, "IMAPSYNC_PASSWORD"+d, "IMAPSHIFT_PASSWORD"+d); ok {
-			h.Password = p
-			continue
-		}
-		f, ok := src.stdin.(*os.File)
-		if !ok || !term.IsTerminal(int(f.Fd())) {
-			return usageErrorf("no password for user%s: give --password%s, --passfile%s or $IMAPSYNC_PASSWORD%s (standard input is not a terminal, so no prompt)", d, d, d, d)
-		}
-		fmt.Fprintf(src.prompt, "What's the password for %s@%s? ", h.User, h.Host)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(src.prompt)
-		if err != nil {
-			return exitcode.New(exitcode.NoInput, "reading the password of user%s: %v", d, err)
-		}
-		h.Password = string(b)
-	}
-	return nil
-}
-
-func lookupEnv(getenv func(string) string, names ...string) (string, bool) {
-	for _, n := range names {
-		if v := getenv(n); v != "" {
-			return v, true
-		}
-	}
-	return "", false
-}
-
-func unwrapPathError(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
+func usageErrorf(format string, a ...any) error {
+	return exitcode.New(exitcode.Usage, format, a...)
 }

@@ -1,4 +1,9 @@
-package main
+// Package udiff writes a unified diff of two messages, line by line, for
+// "imapshift script test". Unlike a general diff library it shows what
+// matters in mail: a line that differs only by its CR is marked, bytes
+// that are not UTF-8 are escaped, and long runs of added or removed lines
+// (an attachment) are summarised.
+package udiff
 
 import (
 	"fmt"
@@ -14,9 +19,11 @@ const diffContext = 3
 // shown as all its old lines removed and all its new lines added.
 const maxDiffCells = 4 << 20
 
-// unifiedDiff writes a unified diff of two messages, line by line. Line
-// ends are not shown: a line that differs only by its CR is marked.
-func unifiedDiff(w io.Writer, oldName, newName string, a, b []byte) {
+// Write writes a unified diff of two messages, line by line, with three
+// lines of context. Line ends are not shown: a line that differs only by
+// its CR is marked "(LF)" in a CRLF message, and a last line without end
+// "(no line end)".
+func Write(w io.Writer, oldName, newName string, a, b []byte) {
 	x, y := diffLines(a), diffLines(b)
 	ops := diffOps(x, y)
 	fmt.Fprintf(w, "--- %s\n+++ %s\n", oldName, newName)

@@ -1,6 +1,6 @@
-package main
+package runctl
 
-// Pidfile and --abort.
+// The pidfile and --abort.
 //
 // A sync, folders or sizes run writes its PID, then its log file path, in
 // a pidfile, and removes it at exit ("Removing pidfile <path>"). The
@@ -21,7 +21,7 @@ package main
 //
 // --abort reads the pidfile of the same account pair (give the same
 // --user1, --user2 and --tmpdir as the run, or its --pidfile) and sends
-// SIGTERM to its PID: that run stops gracefully (see signals.go), prints
+// SIGTERM to its PID: that run stops gracefully (see OnSignal), prints
 // its final report and exits 6. The aborter waits up to 30 s for it to
 // exit; a run still alive then is hung (a stuck server), so it gets two
 // TERMs, which end it at once. The aborter prints what happened and
@@ -43,19 +43,20 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/imapshift/imapshift/cmd/internal/config"
 	"github.com/imapshift/imapshift/core/exitcode"
 )
 
 // abortWait is how long --abort waits for the run to stop gracefully,
 // abortPoll how often it looks.
-var (
+const (
 	abortWait = 30 * time.Second
 	abortPoll = 100 * time.Millisecond
 )
 
 // pidFilePath is the pidfile of the run: --pidfile if given ("" for none),
 // else <tmpdir>/imapshift_<user1>_<user2>.pid.
-func pidFilePath(s *Settings) string {
+func pidFilePath(s *config.Settings) string {
 	if s.IsSet("pidfile") {
 		return s.PidFile
 	}
@@ -138,7 +139,7 @@ func looksLikeImapshift(pid int) bool {
 // acquirePidFile writes the pidfile of the run (none with --pidfile ""),
 // after removing a stale one; with --pidfilelocking a live one makes the
 // run exit 8. It prints imapsync's lines about it.
-func acquirePidFile(out io.Writer, s *Settings, logPath string) (*pidFile, error) {
+func acquirePidFile(out io.Writer, s *config.Settings, logPath string) (*pidFile, error) {
 	path := pidFilePath(s)
 	if path == "" {
 		fmt.Fprintln(out, `No PID file because of option --pidfile ""`)
@@ -223,7 +224,7 @@ func (p *pidFile) release(out io.Writer) {
 
 // runPidFile is the pidfile through which --abort and --tail (opt) find
 // the run to act on (verb): that of the account pair, or --pidfile.
-func runPidFile(s *Settings, opt, verb string) (string, error) {
+func runPidFile(s *config.Settings, opt, verb string) (string, error) {
 	if !s.IsSet("pidfile") && (s.Host1.User == "" || s.Host2.User == "") {
 		return "", usageErrorf("--%s needs --user1 and --user2 (the pidfile is per account pair, see --pidfile), or the --pidfile of the run to %s", opt, verb)
 	}
@@ -234,16 +235,18 @@ func runPidFile(s *Settings, opt, verb string) (string, error) {
 	return path, nil
 }
 
-// abort stops the run named by the pidfile of these accounts (--abort).
-func (a *app) abort(ctx context.Context, s *Settings) error {
+// Abort stops the run named by the pidfile of these accounts (--abort):
+// it sends that run SIGTERM (or, with --abortbyfile, creates its abort
+// file) and waits for it to exit.
+func (rc *Control) Abort(ctx context.Context, s *config.Settings) error {
 	path, err := runPidFile(s, "abort", "abort")
 	if err != nil {
 		return err
 	}
-	if err := a.startRun(s, true); err != nil {
+	if err := rc.Start(s, true); err != nil {
 		return err
 	}
-	out := a.stdout
+	out := rc.out
 	pid, runLog, err := readPidFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):

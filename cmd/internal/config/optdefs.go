@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"strconv"
@@ -167,7 +167,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "multiappend", Kind: Bool, Default: true, Group: GroupLimits, Status: Implemented, Help: "imapshift: send several messages per APPEND when host2 offers MULTIAPPEND (one transaction per batch)."})
 
 	// Logging.
-	// Run control (logfile.go, pidfile.go, signals.go).
+	// Run control (package runctl).
 	add(&Option{Name: "log", Kind: Bool, Default: true, Group: GroupLogging, Status: Implemented, Help: "Write a log file of sync, folders and sizes runs: the terminal's output minus the progress bars (--nolog: do not)."})
 	add(&Option{Name: "logfile", Kind: String, Arg: "file", Group: GroupLogging, Status: Implemented, Help: "Log file path (joined under --logdir when given; default YYYY_MM_DD_HH_MM_SS_mmm_user1_user2.txt)."})
 	add(&Option{Name: "logdir", Kind: String, Arg: "dir", Group: GroupLogging, Status: Implemented, Help: "Log directory (default LOG_imapshift, in the current directory)."})

@@ -1,8 +1,10 @@
-package main
+// Package progress is the live progress display of a run on a terminal:
+// one bar for the whole run (messages, bytes, rate, ETA) and one per
+// folder being copied, with the engine's report lines printed above them.
+package progress
 
 import (
 	"fmt"
-	"github.com/imapshift/imapshift/core/engine"
 	"io"
 	"os"
 	"sync"
@@ -11,17 +13,10 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
-	"golang.org/x/term"
-)
 
-// terminalOf returns the terminal behind w, if w writes to one.
-func terminalOf(w io.Writer) (*os.File, bool) {
-	if s, ok := w.(*syncWriter); ok {
-		w = s.w
-	}
-	f, ok := w.(*os.File)
-	return f, ok && term.IsTerminal(int(f.Fd()))
-}
+	"github.com/imapshift/imapshift/cmd/internal/runctl"
+	"github.com/imapshift/imapshift/core/engine"
+)
 
 // bars is the live progress display shown on a terminal: one bar for the
 // whole run (messages, bytes, rate, ETA) and one per folder being copied.
@@ -131,17 +126,18 @@ func (b *bars) close() {
 	b.p.Wait()
 }
 
-// withBars routes the engine's output through a live display when out is
-// a terminal (and not in dry or folder-only runs); the returned function
-// ends it.
-func withBars(o *engine.Options, out io.Writer) (end func()) {
-	f, ok := terminalOf(out)
+// Attach routes the engine's output (o.Out, o.Progress) through a live
+// display when out is a terminal, and not in dry or folder-only runs; the
+// returned function ends the display. out is the writer the runner got:
+// the report lines the bars print still reach the run's log file.
+func Attach(o *engine.Options, out io.Writer) (end func()) {
+	f, ok := runctl.Terminal(out)
 	if !ok || o.JustFolders || o.JustFolderSizes || o.Dry {
 		return func() {}
 	}
 	b := newBars(f)
 	// The bars print the report lines on the terminal themselves: copy
-	// them into the log file here (logfile.go).
-	o.Out, o.Progress = withLog(b, out), b
+	// them into the log file here.
+	o.Out, o.Progress = runctl.WithLog(b, out), b
 	return b.close
 }

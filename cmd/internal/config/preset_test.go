@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/imapshift/imapshift/core/exitcode"
 )
 
 // expand parses args and applies the presets, without the status check,
@@ -19,8 +21,8 @@ func expandPresetsOnly(t *testing.T, args ...string) (*Settings, string, error) 
 	t.Helper()
 	vs := newValueSet(registry)
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
-	vs.bind(fs, allGroups)
-	norm, err := normalizeArgs(fs, args)
+	vs.bind(fs, AllGroups)
+	norm, err := NormalizeArgs(fs, args)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +30,7 @@ func expandPresetsOnly(t *testing.T, args ...string) (*Settings, string, error) 
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	applied, err := expandPresets(vs, allGroups, &out)
+	applied, err := expandPresets(vs, AllGroups, &out)
 	if err != nil {
 		return nil, out.String(), err
 	}
@@ -74,15 +76,16 @@ func settingsFields(s *Settings, names ...string) map[string]any {
 	return picked
 }
 
-// presetCheckedOptions are the options the presets of spec section 4 touch.
+// presetCheckedOptions are the options the built-in presets touch.
 var presetCheckedOptions = strings.Fields(`host1 host2 ssl1 ssl2 maxbytespersecond maxbytesafter automap maxsleep
 	skipcrossduplicates useheader regextrans2 folderlast exclude expunge1 addheader synclabels resynclabels
 	maxsize maxmessagespersecond disarmreadreceipts regexmess f1f2 regexflag sep1 sep2 prefix1 prefix2 messageidnodomain`)
 
-// TestPresetExpansionsMatchSpec applies each preset of spec section 4 to
-// an empty command line and compares every option it may touch.
+// TestPresetExpansionsMatchSpec applies each built-in preset to an empty
+// command line and compares every option it may touch.
 func TestPresetExpansionsMatchSpec(t *testing.T) {
-	base := settingsFields(mustParse(t), presetCheckedOptions...)
+	empty, _ := mustExpandPresets(t)
+	base := settingsFields(empty, presetCheckedOptions...)
 	gmailRegex2 := []string{`s,\[Gmail\].,,`, `s,^ +| +$,,g`, `s,/ +| +/,/,g`, `s/['\\^"]/_/g`}
 	wrap := `s,(.{10239}),$1\r\n,g`
 	for _, tc := range []struct {
@@ -181,10 +184,7 @@ func TestPresetLines(t *testing.T) {
 		}
 	}
 	// --gmail1 --gmail2 says the label note once.
-	s, out := mustExpandPresets(t, "--gmail1", "--gmail2")
-	if presetLines(s) != out {
-		t.Errorf("presetLines:\n%s\nprinted:\n%s", presetLines(s), out)
-	}
+	_, out = mustExpandPresets(t, "--gmail1", "--gmail2")
 	if n := strings.Count(out, "labels are not synced yet"); n != 1 || !strings.HasPrefix(out, "Option --gmail1 --gmail2 is like: --host1 imap.gmail.com --host2 imap.gmail.com --ssl1 --ssl2 ") {
 		t.Errorf("%d label notes:\n%s", n, out)
 	}
@@ -262,71 +262,28 @@ func TestPresetNotImplementedRefused(t *testing.T) {
 	for _, n := range []string{"maxsize", "disarmreadreceipts"} {
 		registry.Lookup(n).Status = NotImplemented
 	}
-	r := parse(t, "--office2")
-	want := "imapshift: --office2 sets options that are not implemented yet: --maxsize 45000000 --disarmreadreceipts. To run without them, give --maxsize 0 --nodisarmreadreceipts. (imapshift presets show office365)\n"
-	if r.code != 64 || r.stderr != want || !strings.Contains(r.stdout, "Option --office2 is like:") {
-		t.Fatalf("exit %d\nstderr %q\nwant   %q\nstdout %s", r.code, r.stderr, want, r.stdout)
+	_, out, err := parseArgs("--office2")
+	want := "--office2 sets options that are not implemented yet: --maxsize 45000000 --disarmreadreceipts. To run without them, give --maxsize 0 --nodisarmreadreceipts. (imapshift presets show office365)"
+	if exitcode.Of(err) != exitcode.Usage || err.Error() != want || !strings.Contains(out, "Option --office2 is like:") {
+		t.Fatalf("error %v\nwant  %q\noutput %s", err, want, out)
 	}
 	// The user's values, and the defaults given back, run.
-	if r := parse(t, "--office2", "--maxsize", "0", "--nodisarmreadreceipts"); r.code != 0 {
-		t.Fatalf("overrides: exit %d %s", r.code, r.stderr)
+	if _, _, err := parseArgs("--office2", "--maxsize", "0", "--nodisarmreadreceipts"); err != nil {
+		t.Fatalf("overrides: %v", err)
 	}
 	// A list option that cannot be turned off.
 	registry.Lookup("regexmess").Status = NotImplemented
 	registry.Lookup("noregexmess").Status = NotImplemented
 	registry.Lookup("maxmessagespersecond").Status = NotImplemented
-	r = parse(t, "--exchange2", "--maxsize", "0", "--nodisarmreadreceipts")
-	want = "imapshift: --exchange2 sets options that are not implemented yet: --regexmess 's,(.{10239}),$1\\r\\n,g' --maxmessagespersecond 4. To run without them, give --maxmessagespersecond 0; --regexmess cannot be turned off yet: leave out --exchange2. (imapshift presets show exchange)\n"
-	if r.code != 64 || r.stderr != want {
-		t.Fatalf("exit %d\nstderr %q\nwant   %q", r.code, r.stderr, want)
+	_, _, err = parseArgs("--exchange2", "--maxsize", "0", "--nodisarmreadreceipts")
+	want = "--exchange2 sets options that are not implemented yet: --regexmess 's,(.{10239}),$1\\r\\n,g' --maxmessagespersecond 4. To run without them, give --maxmessagespersecond 0; --regexmess cannot be turned off yet: leave out --exchange2. (imapshift presets show exchange)"
+	if exitcode.Of(err) != exitcode.Usage || err.Error() != want {
+		t.Fatalf("error %v\nwant  %q", err, want)
 	}
 	// Options outside the command's groups are not applied, nor checked:
 	// justlogin has no message options.
-	if r := parse(t, "justlogin", "--office2", "--user1", "a", "--host1", "h", "--user2", "b"); r.code != 0 || r.s.Host2.Host != "outlook.office365.com" || r.s.MaxSize != 0 {
-		t.Fatalf("justlogin --office2: exit %d %s", r.code, r.stderr)
-	}
-}
-
-func TestPresetsCommand(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "team.lua"), []byte(`return { description = "ours", side2 = { options = { host2 = "imap.new.example" }, rewrite = function(msg) end } }`), 0o644)
-	r := runArgs(t, nil, "presets", "list", "--presetdir", dir)
-	if r.code != 0 {
-		t.Fatalf("list: %d %s", r.code, r.stderr)
-	}
-	for _, want := range []string{"NAME", "domino", "exchange", "--gmail1 --gmail2", "office365", "built-in", "team", "--preset1/2 team", filepath.Join(dir, "team.lua"), "ours"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("list lacks %q:\n%s", want, r.stdout)
-		}
-	}
-	r = runArgs(t, nil, "presets", "show", "office365", "--side", "2")
-	want := `Preset office365 (built-in): Office 365: outlook.office365.com over SSL, its size, rate and line-length limits
-
-Option --office2 is like: --host2 outlook.office365.com --ssl2 --f1f2 Files=Files_renamed_by_imapsync --maxsize 45000000 --regexmess 's,(.{10239}),$1\r\n,g' --disarmreadreceipts --maxmessagespersecond 4
-  --host2 outlook.office365.com           unless --host2 is given
-  --ssl2                                  unless --ssl2 or --nossl2 is given
-  --f1f2 Files=Files_renamed_by_imapsync  appended to --f1f2 (not with --nof1f2)
-  --maxsize 45000000                      unless --maxsize is given
-  --regexmess 's,(.{10239}),$1\r\n,g'     appended to --regexmess (not with --noregexmess)
-  --disarmreadreceipts                    unless --disarmreadreceipts or --nodisarmreadreceipts is given
-  --maxmessagespersecond 4                unless --maxmessagespersecond is given
-`
-	if r.code != 0 || r.stdout != want {
-		t.Errorf("show office365 --side 2: exit %d\n%s\nwant\n%s", r.code, r.stdout, want)
-	}
-	r = runArgs(t, nil, "presets", "show", "gmail")
-	for _, w := range []string{"Option --gmail1 is like:", "Option --gmail2 is like:", "Option --gmail1 --gmail2 (together: replaces both lines above) is like:", "  Note: Gmail labels are not synced yet"} {
-		if !strings.Contains(r.stdout, w) {
-			t.Errorf("show gmail lacks %q:\n%s", w, r.stdout)
-		}
-	}
-	r = runArgs(t, nil, "presets", "show", "team", "--presetdir", dir)
-	if !strings.Contains(r.stdout, "--preset1 team: not defined") || !strings.Contains(r.stdout, "  Hooks: rewrite (run before the --script hooks)") {
-		t.Errorf("show team:\n%s", r.stdout)
-	}
-	for _, args := range [][]string{{"presets", "show", "nosuch"}, {"presets", "show", "gmail", "--side", "3"}, {"presets", "show"}} {
-		if r := runArgs(t, nil, args...); r.code != 64 {
-			t.Errorf("%q: exit %d", args, r.code)
-		}
+	justlogin := []Group{GroupConnection, GroupTLS, GroupAuth, GroupLogging, GroupDebug, GroupPresets, GroupMisc}
+	if s, _, err := parseGroups(justlogin, "--office2", "--user1", "a", "--host1", "h", "--user2", "b"); err != nil || s.Host2.Host != "outlook.office365.com" || s.MaxSize != 0 {
+		t.Fatalf("justlogin --office2: %v", err)
 	}
 }

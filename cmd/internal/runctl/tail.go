@@ -1,4 +1,4 @@
-package main
+package runctl
 
 // --tail follows the log of another run, as imapsync's CGI mode does: it
 // finds the run through the pidfile of the same account pair (or
@@ -15,19 +15,22 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/imapshift/imapshift/cmd/internal/config"
 )
 
 // tailPoll is how often --tail looks for new log lines and for the end of
 // the run.
-var tailPoll = 200 * time.Millisecond
+const tailPoll = 200 * time.Millisecond
 
-// tail follows the log of the run named by the pidfile of these accounts.
-func (a *app) tail(ctx context.Context, s *Settings) error {
+// Tail follows the log of the run named by the pidfile of these accounts
+// (--tail) until that run exits.
+func (rc *Control) Tail(ctx context.Context, s *config.Settings) error {
 	path, err := runPidFile(s, "tail", "follow")
 	if err != nil {
 		return err
 	}
-	out := a.stdout
+	out := rc.out
 	pid, runLog, err := readPidFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):

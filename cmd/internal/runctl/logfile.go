@@ -1,6 +1,9 @@
-package main
+// Package runctl is the run control of imapshift: the log file, the
+// banner and the final lines of a run, the pidfile and --abort, the exit
+// signals and --abortbyfile, and --tail.
+package runctl
 
-// Run control: the log file, the banner and the final lines of a run.
+// The log file, the banner and the final lines of a run.
 //
 // Runs that work on both accounts (sync, folders, sizes) and --abort runs
 // write a log file by default:
@@ -9,23 +12,23 @@ package main
 //
 // relative to the current directory, stamped with the start time (with
 // milliseconds). In the user names '/' and the characters that are awkward
-// in file names become '_' (imapsync's filter, spec 7.6). An --abort run
+// in file names become '_' (imapsync's filter, see fileSafe). An --abort run
 // adds "_abort" to the name. --logdir changes the directory, --logfile the
 // name (joined under --logdir when both are given), --nolog turns the log
 // off. The log is opened in append mode, with mode 0600: it names hosts,
 // users and folders.
 //
 // The log holds what the terminal shows, stdout and stderr, minus the live
-// progress bars: the app's stdout and stderr writers (syncWriter) copy
+// progress bars: the Stdout and Stderr writers of the Control copy
 // every write into it, and the report lines the bars print above
-// themselves are copied at the writer level too (progress.go). Secrets are
+// themselves are copied at the writer level too (WithLog). Secrets are
 // masked at the source, so the log never holds more than the terminal: the
 // command line is printed through report.MaskArgs (unless
 // --showpasswords) and the --debugimap traces redact LOGIN and AUTHENTICATE
 // payloads.
 //
-// The log starts with the banner (spec 5.1, adapted: the Go version
-// replaces Perl's and Mail::IMAPClient's) and ends with the terminal's
+// The log starts with the banner (imapsync's, with the Go version in
+// place of Perl's and Mail::IMAPClient's) and ends with the terminal's
 // final lines: "Exiting with return value ...", "Removing pidfile ..."
 // and "Log file is <path> ( to change it, use --logfile filepath ; or use
 // --nolog to turn off logging )".
@@ -46,49 +49,105 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/term"
+
+	"github.com/imapshift/imapshift/cmd/internal/config"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/report"
 )
 
-// defaultLogDir is the log directory when --logdir is not given, relative
-// to the current directory (imapsync's is LOG_imapsync). Tests point it
-// elsewhere.
-var defaultLogDir = "LOG_imapshift"
+// DefaultLogDir is the log directory when --logdir is not given, relative
+// to the current directory (imapsync's is LOG_imapsync). The command's
+// tests point it, once for the whole test binary, to a temporary
+// directory.
+var DefaultLogDir = "LOG_imapshift"
 
 // debugMemoryEvery is how often --debugmemory prints the memory use.
-var debugMemoryEvery = 5 * time.Second
+const debugMemoryEvery = 5 * time.Second
 
-// runControl is what one process run shares between its output writers,
+// Control is what one process run shares between its output writers,
 // its signal handler and its end: the log file, the pidfile and the
-// signal that stopped it. Its methods accept a nil receiver.
-type runControl struct {
+// signal that stopped it. Its state methods accept a nil receiver.
+type Control struct {
+	// Stdout and Stderr are the process's output streams, serialized and
+	// copied into the log file once Start opened one.
+	Stdout, Stderr io.Writer
+	// Exit ends the process on a second signal (os.Exit).
+	Exit func(int)
+	// Version is the version the banner shows.
+	Version string
+
+	out         io.Writer // Stdout, for the run's own lines
+	restoreTerm func()    // gives the terminal its state back at a forced exit
+	// signals is where the exit signals (and the abort file, as a
+	// pseudo-signal) are delivered.
+	signals chan os.Signal
+
 	mu      sync.Mutex
 	log     *os.File // nil: no log file (yet)
 	logPath string
 	pid     *pidFile
-	started bool // startRun ran: endRun prints the final lines
+	started bool // Start ran: End prints the final lines
 	// sig is the first exit signal received (nil: none); lastSig is when
 	// the latest one came, for the "second signal within 2 s" rule.
 	sig     os.Signal
 	lastSig time.Time
-	// exitLine is set once finishRun printed "Exiting with return value".
+	// exitLine is set once the "Exiting with return value" line was
+	// printed (ExitReported).
 	exitLine bool
-	debug    debugOptions
+	debug    Debug
 	ended    atomic.Bool
 	stopMem  chan struct{}
 	// stopAbortFile ends the --abortbyfile watcher.
 	stopAbortFile chan struct{}
 }
 
-// debugOptions are the debugging options the run control acts on.
-type debugOptions struct {
-	folders bool // --debugfolders (or --debug): the folder table at the end
-	memory  bool // --debugmemory (or --debug): memory use every few seconds
+// Debug are the debugging options the run control acts on.
+type Debug struct {
+	Folders bool // --debugfolders (or --debug): the folder table at the end
+	Memory  bool // --debugmemory (or --debug): memory use every few seconds
+}
+
+// New returns the run control of a process writing to stdout and
+// stderr: both are serialized, since the IMAP traces of both hosts and
+// the engine's workers write to them concurrently, and both copy what
+// they write into the run's log file once Start opened one.
+func New(stdout, stderr io.Writer, version string) *Control {
+	rc := &Control{Exit: os.Exit, Version: version}
+	rc.Stdout, rc.Stderr = &Writer{w: stdout, rc: rc}, &Writer{w: stderr, rc: rc}
+	rc.out = rc.Stdout
+	return rc
+}
+
+// Writer makes each Write atomic with respect to the others, and copies
+// it into the log file of its run.
+type Writer struct {
+	mu sync.Mutex
+	w  io.Writer
+	rc *Control
+}
+
+func (s *Writer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.w.Write(p)
+	s.rc.copyToLog(p)
+	return n, err
+}
+
+// Terminal returns the terminal behind w (a Writer of a Control, or a
+// file), if w writes to one.
+func Terminal(w io.Writer) (*os.File, bool) {
+	if s, ok := w.(*Writer); ok {
+		w = s.w
+	}
+	f, ok := w.(*os.File)
+	return f, ok && term.IsTerminal(int(f.Fd()))
 }
 
 // copyToLog appends p to the log file, if one is open. Write errors are
 // ignored: the terminal keeps the output.
-func (rc *runControl) copyToLog(p []byte) {
+func (rc *Control) copyToLog(p []byte) {
 	if rc == nil {
 		return
 	}
@@ -101,37 +160,38 @@ func (rc *runControl) copyToLog(p []byte) {
 
 // logWriter writes only to the log file (for the lines the progress bars
 // print on the terminal themselves).
-type logWriter struct{ rc *runControl }
+type logWriter struct{ rc *Control }
 
 func (w logWriter) Write(p []byte) (int, error) {
 	w.rc.copyToLog(p)
 	return len(p), nil
 }
 
-// withLog returns a writer that writes to w and copies to the log of the
+// WithLog returns a writer that writes to w and copies to the log of the
 // run out belongs to (out is the writer the runners get). It is how the
 // progress display, which writes the report lines to the terminal itself,
 // still gets them into the log.
-func withLog(w io.Writer, out io.Writer) io.Writer {
-	rc := controlOf(out)
+func WithLog(w io.Writer, out io.Writer) io.Writer {
+	rc := Of(out)
 	if rc == nil {
 		return w
 	}
 	return io.MultiWriter(w, logWriter{rc})
 }
 
-// controlOf returns the run control behind out, the writer the runners and
-// finishRun get, or nil.
-func controlOf(out io.Writer) *runControl {
-	if s, ok := out.(*syncWriter); ok {
-		return s.ctl
+// Of returns the run control behind out, the writer the runners get, or
+// nil.
+func Of(out io.Writer) *Control {
+	if s, ok := out.(*Writer); ok {
+		return s.rc
 	}
 	return nil
 }
 
-func (rc *runControl) debugging() debugOptions {
+// Debugging returns the debugging options the run acts on.
+func (rc *Control) Debugging() Debug {
 	if rc == nil {
-		return debugOptions{}
+		return Debug{}
 	}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -139,7 +199,7 @@ func (rc *runControl) debugging() debugOptions {
 }
 
 // logFileName is the default name of the log file: the start time with
-// milliseconds, then the filtered users (spec 5.5, 7.6), then "_abort"
+// milliseconds, then the users filtered by fileSafe, then "_abort"
 // for an --abort run.
 func logFileName(start time.Time, user1, user2 string, abort bool) string {
 	name := fmt.Sprintf("%s_%03d_%s", start.Format("2006_01_02_15_04_05"), start.Nanosecond()/1e6, accountSuffix(user1, user2))
@@ -173,7 +233,7 @@ func fileSafe(s string) string {
 // logPath is the log file of a run started at start: --logfile (under
 // --logdir when given), else the default name under --logdir or
 // LOG_imapshift.
-func logPath(s *Settings, start time.Time, abort bool) string {
+func logPath(s *config.Settings, start time.Time, abort bool) string {
 	if s.LogFile != "" {
 		if s.LogDir != "" {
 			return filepath.Join(s.LogDir, s.LogFile)
@@ -182,7 +242,7 @@ func logPath(s *Settings, start time.Time, abort bool) string {
 	}
 	dir := s.LogDir
 	if dir == "" {
-		dir = defaultLogDir
+		dir = DefaultLogDir
 	}
 	return filepath.Join(dir, logFileName(start, s.Host1.User, s.Host2.User, abort))
 }
@@ -198,12 +258,11 @@ func openLog(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 }
 
-// startRun sets up the run control of a sync, folders, sizes or --abort
+// Start sets up the run control of a sync, folders, sizes or --abort
 // run: it opens the log file, prints the banner and (not for --abort)
-// writes the pidfile. endRun, called by app.main once the run's outcome
-// is printed, prints the final lines and releases both.
-func (a *app) startRun(s *Settings, abort bool) error {
-	rc := a.ctl
+// writes the pidfile. End, called once the run's outcome is printed,
+// prints the final lines and releases both.
+func (rc *Control) Start(s *config.Settings, abort bool) error {
 	start := time.Now()
 	var path string
 	if s.Log {
@@ -218,37 +277,37 @@ func (a *app) startRun(s *Settings, abort bool) error {
 	}
 	rc.mu.Lock()
 	rc.started = true
-	rc.debug = debugOptions{folders: s.Debug || s.DebugFolders, memory: s.Debug || s.DebugMemory}
+	rc.debug = Debug{Folders: s.Debug || s.DebugFolders, Memory: s.Debug || s.DebugMemory}
 	rc.mu.Unlock()
-	a.printBanner(a.stdout, s, start, path)
+	rc.Banner(rc.out, s, start, path)
 	if s.Debug {
-		a.printDebugSettings(a.stdout, s)
+		printDebugSettings(rc.out, s)
 	}
 	if s.Debug || s.DebugMemory {
-		a.startMemoryReports()
+		rc.startMemoryReports()
 	}
 	if abort {
 		return nil
 	}
-	pf, err := acquirePidFile(a.stdout, s, path)
+	pf, err := acquirePidFile(rc.out, s, path)
 	if err != nil {
 		return err
 	}
 	rc.mu.Lock()
 	rc.pid = pf
-	if pf != nil && a.signals != nil {
+	if pf != nil && rc.signals != nil {
 		rc.stopAbortFile = make(chan struct{})
-		a.watchAbortFile(pf.path, rc.stopAbortFile)
+		rc.watchAbortFile(pf.path, rc.stopAbortFile)
 	}
 	rc.mu.Unlock()
 	return nil
 }
 
-// endRun prints the final lines of a run set up by startRun ("Removing
-// pidfile ...", "Log file is ...") and closes the log. It runs once, from
-// app.main or from the second-signal exit, whichever comes first.
-func (a *app) endRun() {
-	rc := a.ctl
+// End prints the final lines of a run set up by Start ("Removing
+// pidfile ...", "Log file is ...") and closes the log. It runs once, at
+// the end of the process or at the second-signal exit, whichever comes
+// first; without Start it does nothing.
+func (rc *Control) End() {
 	rc.mu.Lock()
 	started, pf, path, stop := rc.started, rc.pid, rc.logPath, rc.stopMem
 	if rc.stopAbortFile != nil {
@@ -262,9 +321,9 @@ func (a *app) endRun() {
 	if stop != nil {
 		close(stop)
 	}
-	pf.release(a.stdout)
+	pf.release(rc.out)
 	if path != "" {
-		fmt.Fprintf(a.stdout, "Log file is %s ( to change it, use --logfile filepath ; or use --nolog to turn off logging )\n", path)
+		fmt.Fprintf(rc.out, "Log file is %s ( to change it, use --logfile filepath ; or use --nolog to turn off logging )\n", path)
 	}
 	rc.mu.Lock()
 	if rc.log != nil {
@@ -274,14 +333,16 @@ func (a *app) endRun() {
 	rc.mu.Unlock()
 }
 
-// printBanner prints imapsync's start lines (spec 5.1), adapted.
-func (a *app) printBanner(out io.Writer, s *Settings, start time.Time, logPath string) {
+// Banner prints imapsync's start lines, with the Go version in place of
+// Perl's: version, host, system, start time, PID, log file, load,
+// directories, user, and the command line (secrets masked).
+func (rc *Control) Banner(out io.Writer, s *config.Settings, start time.Time, logPath string) {
 	host, _ := os.Hostname()
 	ram := ""
 	if avail, total, ok := memInfoGiB(); ok {
 		ram = fmt.Sprintf(" with %.3f/%.3f free GiB of RAM", avail, total)
 	}
-	fmt.Fprintf(out, "Here is imapshift %s on host %s, a %s system%s\n", appVersion(), host, runtime.GOOS, ram)
+	fmt.Fprintf(out, "Here is imapshift %s on host %s, a %s system%s\n", rc.Version, host, runtime.GOOS, ram)
 	fmt.Fprintf(out, "with Go %s on %s\n", runtime.Version(), runtime.GOARCH)
 	fmt.Fprintf(out, "Transfer started at %s\n", report.FormatTime(start))
 	fmt.Fprintf(out, "PID is %d my PPID is %d\n", os.Getpid(), os.Getppid())
@@ -313,7 +374,7 @@ func (a *app) printBanner(out io.Writer, s *Settings, start time.Time, logPath s
 
 // printDebugSettings prints, with --debug, what the run will use beyond
 // the command line.
-func (a *app) printDebugSettings(out io.Writer, s *Settings) {
+func printDebugSettings(out io.Writer, s *config.Settings) {
 	fmt.Fprintf(out, "Debug: --parallel %d --bodybudget %d --errorsmax %d --timeout1 %s --timeout2 %s\n",
 		s.Parallel, s.BodyBudget, s.ErrorsMax, s.Host1.Timeout, s.Host2.Timeout)
 	fmt.Fprintf(out, "Debug: message identity from headers %s (skipsize %v, addheader %v, syncduplicates %v)\n",
@@ -322,12 +383,12 @@ func (a *app) printDebugSettings(out io.Writer, s *Settings) {
 }
 
 // startMemoryReports prints the memory use every debugMemoryEvery until
-// endRun (--debugmemory; imapsync prints it after each copy).
-func (a *app) startMemoryReports() {
+// End (--debugmemory; imapsync prints it after each copy).
+func (rc *Control) startMemoryReports() {
 	stop := make(chan struct{})
-	a.ctl.mu.Lock()
-	a.ctl.stopMem = stop
-	a.ctl.mu.Unlock()
+	rc.mu.Lock()
+	rc.stopMem = stop
+	rc.mu.Unlock()
 	go func() {
 		t := time.NewTicker(debugMemoryEvery)
 		defer t.Stop()
@@ -336,13 +397,14 @@ func (a *app) startMemoryReports() {
 			case <-stop:
 				return
 			case <-t.C:
-				printMemory(a.stdout)
+				PrintMemory(rc.out)
 			}
 		}
 	}()
 }
 
-func printMemory(out io.Writer) {
+// PrintMemory prints the memory use of the process (--debugmemory).
+func PrintMemory(out io.Writer) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	fmt.Fprintf(out, "Memory consumption: %.1f MiB peak RSS, %.1f MiB Go heap in use, %.1f MiB from the system, %d goroutines\n",
@@ -396,10 +458,10 @@ func shellJoin(args []string) string {
 	return strings.Join(out, " ")
 }
 
-// testsOption answers imapsync's built-in test options: imapshift's tests
+// TestsOption answers imapsync's built-in test options: imapshift's tests
 // are Go tests, run from the source tree, so these print how to run them
 // and exit 64.
-func testsOption(s *Settings) error {
+func TestsOption(s *config.Settings) error {
 	switch {
 	case s.Tests || s.TestsDebug || s.TestsUnit != "":
 		return usageErrorf("--tests: imapshift has no built-in tests; its tests are Go tests, run from the source tree with the README's test command: make test")
@@ -407,4 +469,15 @@ func testsOption(s *Settings) error {
 		return usageErrorf("--testslive: imapshift does not test against imapsync's public servers; its live tests run against local Dovecot and in-process servers with the README's test command: make test")
 	}
 	return nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func usageErrorf(format string, a ...any) error {
+	return exitcode.New(exitcode.Usage, format, a...)
 }

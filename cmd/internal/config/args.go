@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// normalizeArgs rewrites a command line written for imapsync (Perl's
+// NormalizeArgs rewrites a command line written for imapsync (Perl's
 // Getopt::Long) into one pflag parses the same way:
 //
 //   - -opt works like --opt, option names are case-insensitive and may be
@@ -19,7 +19,7 @@ import (
 //   - the pair "--delete 2" is refused as imapsync does.
 //
 // Only the flags defined on fs are known.
-func normalizeArgs(fs *pflag.FlagSet, args []string) ([]string, error) {
+func NormalizeArgs(fs *pflag.FlagSet, args []string) ([]string, error) {
 	if err := checkDelete2(args); err != nil {
 		return nil, err
 	}
