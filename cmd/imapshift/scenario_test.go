@@ -4,9 +4,11 @@ package main
 // testdata/scenarios/README.md) on each server set it names: the
 // in-process server (imapmem) and real Dovecot in its '/' layout
 // (dovecot-fs) or its '.'/"INBOX." layout (dovecot-pp). Each account of a
-// scenario is a fresh user; Dovecot instances are shared by all scenarios
-// (four users each), and a source account that no run writes to is
-// seeded once and reused by the scenarios that describe it identically.
+// scenario is a fresh user; Dovecot instances (four users each, mail_fsync
+// off) are shared by all scenarios, and a source account that no run
+// writes to is seeded once and reused by the scenarios that describe it
+// identically. Scenarios run one after the other: the command runs
+// in-process and is not meant to run twice at once.
 
 import (
 	"encoding/json"
@@ -50,6 +52,7 @@ func TestScenarios(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
+
 			for _, r := range sc.runs {
 				t.Run(r.name, func(t *testing.T) { env.play(t, sc, r) })
 			}
@@ -112,7 +115,7 @@ func (a scAccount) addr() string { return a.host + ":" + strconv.Itoa(a.port) }
 // Dovecot is not installed.
 func (e *scEnv) startDovecot(t *testing.T, layout dovecot.Layout) *dovecot.Server {
 	t.Helper()
-	s, err := dovecot.Start(dovecot.Options{Layout: layout})
+	s, err := dovecot.Start(dovecot.Options{Layout: layout, FsyncNever: true})
 	if err != nil {
 		if errors.Is(err, dovecot.ErrNotInstalled) && os.Getenv(dovecot.RequireEnv) != "1" {
 			t.Skipf("SKIP: dovecot not available: %v", err)
@@ -135,7 +138,12 @@ func (e *scEnv) fresh(t *testing.T, kind string, quota bool) scAccount {
 			t.Fatal("the quota user exists only on Dovecot")
 		}
 		if e.mem == nil {
-			e.mem = imapmem.StartT(e.parent, imapmem.Options{})
+			s, err := imapmem.Start(imapmem.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.parent.Cleanup(func() { s.Close() })
+			e.mem = s
 		}
 		e.memN++
 		name := fmt.Sprintf("u%d", e.memN)
@@ -318,6 +326,7 @@ func (e *scEnv) play(t *testing.T, sc *scenario, r serverRun) {
 			change(t, st, accts[st.acct])
 		}
 		if t.Failed() {
+			t.Logf("%s (at %s):\n%s", sc.file, st.position, sc.comment)
 			t.FailNow()
 		}
 	}
