@@ -77,8 +77,8 @@ type scStep struct {
 	from, to string // run: host1 and host2 accounts
 	acct     string // want, change
 	args     []string
-	lines    []scLine   // expect, change (store lines)
-	folders  []scFolder // want, change
+	lines    []scLine   // expect
+	folders  []scFolder // want, change (where "store ..." lines are folders)
 	position string
 }
 
@@ -201,11 +201,7 @@ func parseScenario(path string) (*scenario, error) {
 			if err != nil {
 				return nil, err
 			}
-			var store []scLine
-			if words[0] == "change" {
-				folders, store = splitStores(folders)
-			}
-			sc.steps = append(sc.steps, scStep{kind: words[0], acct: words[1], folders: folders, lines: store, position: s.pos})
+			sc.steps = append(sc.steps, scStep{kind: words[0], acct: words[1], folders: folders, position: s.pos})
 			sawStep = sawStep || words[0] == "change"
 		case len(words) == 1 && !sawStep:
 			addAcct(words[0])
@@ -267,21 +263,6 @@ func parseScenario(path string) (*scenario, error) {
 		}
 	}
 	return sc, nil
-}
-
-// splitStores separates the "store FOLDER +FLAG..." lines of a change
-// section (parsed as folders) from the folders to append to.
-func splitStores(folders []scFolder) ([]scFolder, []scLine) {
-	var keep []scFolder
-	var store []scLine
-	for _, f := range folders {
-		if strings.HasPrefix(f.name, "store ") {
-			store = append(store, scLine{text: f.name})
-			continue
-		}
-		keep = append(keep, f)
-	}
-	return keep, store
 }
 
 // parseMailbox reads the lines of a mailbox section: a line at the left

@@ -646,19 +646,23 @@ func scTrim(s string) string {
 	return s
 }
 
-// change applies a change section: "store FOLDER +FLAG..." (or -FLAG)
-// on every message of FOLDER, and appends the messages it lists.
+// change applies a change section in order: "store FOLDER +FLAG..." (or
+// -FLAG) on every message of FOLDER, and folders with messages to append.
 func change(t *testing.T, st scStep, a scAccount) {
 	t.Helper()
-	seedAccount(t, a, st.folders)
-	for _, l := range st.lines {
-		words, err := splitArgs(strings.TrimPrefix(l.text, "store "))
+	for _, f := range st.folders {
+		rest, ok := strings.CutPrefix(f.name, "store ")
+		if !ok {
+			seedAccount(t, a, []scFolder{f})
+			continue
+		}
+		words, err := splitArgs(rest)
 		if err != nil {
 			t.Fatal(err)
 		}
 		i := slices.IndexFunc(words, func(w string) bool { return w[0] == '+' || w[0] == '-' })
-		if i <= 0 {
-			t.Fatalf("%s: want \"store FOLDER +FLAG...\"", st.position)
+		if i <= 0 || len(f.msgs) > 0 {
+			t.Fatalf("%s: want \"store FOLDER +FLAG...\" with no message below", st.position)
 		}
 		op := imap.StoreFlagsAdd
 		if words[i][0] == '-' {
