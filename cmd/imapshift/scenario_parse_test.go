@@ -62,7 +62,6 @@ type scFolder struct {
 type scMessageSpec struct {
 	id      string
 	flags   []string
-	noFlags bool // no flag was written
 	opts    map[string][]string
 	line    string // file:line, for errors
 	raw     []byte // the bytes, built from id and options (seed lines)
@@ -326,7 +325,7 @@ func parseMessage(text, pos string, want bool) (scMessageSpec, error) {
 	if err != nil {
 		return scMessageSpec{}, fmt.Errorf("%s: %v", pos, err)
 	}
-	m := scMessageSpec{id: words[0], opts: map[string][]string{}, line: pos, noFlags: true}
+	m := scMessageSpec{id: words[0], opts: map[string][]string{}, line: pos}
 	allowed := scSeedOpts
 	if want {
 		allowed = scWantOpts
@@ -335,7 +334,6 @@ func parseMessage(text, pos string, want bool) (scMessageSpec, error) {
 		k, v, ok := strings.Cut(w, "=")
 		if !ok {
 			m.flags = append(m.flags, w)
-			m.noFlags = false
 			continue
 		}
 		if !slices.Contains(allowed, k) {
