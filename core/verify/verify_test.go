@@ -1,0 +1,510 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
+)
+
+// rig is a host1 and a host2 server with one user each.
+type rig struct {
+	t      *testing.T
+	u1, u2 *imapmem.User
+	s1, s2 *imapmem.Server
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	s1 := imapmem.StartT(t, imapmem.Options{})
+	s2 := imapmem.StartT(t, imapmem.Options{})
+	return &rig{t: t, s1: s1, s2: s2, u1: s1.AddUser("alice", "pw1"), u2: s2.AddUser("bob", "pw2")}
+}
+
+// clients logs in to both sides.
+func (r *rig) clients() (*imapclient.Client, *imapclient.Client) {
+	r.t.Helper()
+	dial := func(side int, s *imapmem.Server, user, pass string) *imapclient.Client {
+		c, err := conn.Dial(r.t.Context(), &conn.Config{Side: side, Host: s.Host(), Port: s.Port(), Mode: conn.TLSNone, User: user, Password: pass, Timeout: 10 * time.Second})
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		r.t.Cleanup(func() { c.Close() })
+		return c.Client
+	}
+	return dial(1, r.s1, "alice", "pw1"), dial(2, r.s2, "bob", "pw2")
+}
+
+// compare runs Compare on pairs (default INBOX→INBOX) and fails the test
+// on an error.
+func (r *rig) compare(opts Options, pairs ...Pair) *Report {
+	r.t.Helper()
+	if len(pairs) == 0 {
+		pairs = []Pair{{"INBOX", "INBOX"}}
+	}
+	c1, c2 := r.clients()
+	rep, err := Compare(r.t.Context(), c1, c2, pairs, opts)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return rep
+}
+
+func seed(t *testing.T, u *imapmem.User, box string, msgs ...imapmem.Message) {
+	t.Helper()
+	if err := u.Seed(box, msgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var base = time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+
+// mail returns message i: its own Message-Id and Received line, \Seen,
+// an internal date i minutes after base.
+func mail(i int) imapmem.Message {
+	return imapmem.Message{Raw: raw(fmt.Sprintf("<%d@example.org>", i), fmt.Sprintf("body of message %d\r\n", i)), Flags: []imap.Flag{imap.FlagSeen}, Date: base.Add(time.Duration(i) * time.Minute)}
+}
+
+func raw(msgID, body string) []byte {
+	h := "Received: from mx.example.org by imap.example.org; Fri, 1 Mar 2024 10:00:00 +0000\r\n"
+	if msgID != "" {
+		h += "Message-Id: " + msgID + "\r\n"
+	}
+	return []byte(h + "Subject: test\r\nFrom: a@example.org\r\n\r\n" + body)
+}
+
+func mails(ids ...int) []imapmem.Message {
+	out := make([]imapmem.Message, len(ids))
+	for i, id := range ids {
+		out[i] = mail(id)
+	}
+	return out
+}
+
+func TestEqualMailboxes(t *testing.T) {
+	r := newRig(t)
+	for _, u := range []*imapmem.User{r.u1, r.u2} {
+		seed(t, u, "INBOX", mails(1, 2, 3, 4, 5)...)
+		seed(t, u, "Archive/2020", mails(6, 7)...)
+		if err := u.CreateMailbox("Empty"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pairs := []Pair{{"INBOX", "INBOX"}, {"Archive/2020", "Archive/2020"}, {"Empty", "Empty"}}
+	for _, bodies := range []bool{false, true} {
+		// BatchSize 2 makes the five INBOX messages take three FETCHes.
+		rep := r.compare(Options{Bodies: bodies, BatchSize: 2}, pairs...)
+		if !rep.Equal() {
+			t.Fatalf("bodies=%v: not equal: %s", bodies, rep.Verdict())
+		}
+		want := "verify: host2 matches host1: 3 folders, 7 messages"
+		if bodies {
+			want += ", bodies compared"
+		}
+		if got := rep.Verdict(); got != want {
+			t.Errorf("verdict %q, want %q", got, want)
+		}
+		if rep.Folders[0].Matched != 5 || rep.Folders[1].Matched != 2 || rep.Folders[2].Messages1 != 0 {
+			t.Errorf("folders %+v", rep.Folders)
+		}
+	}
+	// Nothing changed on either side: no \Seen was set by the reads.
+	for _, u := range []*imapmem.User{r.u1, r.u2} {
+		seed(t, u, "Unseen", imapmem.Message{Raw: raw("<u@x>", "unseen\r\n"), Date: base})
+	}
+	r.compare(Options{Bodies: true}, Pair{"Unseen", "Unseen"})
+	for _, u := range []*imapmem.User{r.u1, r.u2} {
+		ms, err := u.Messages("Unseen")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) != 1 || ms[0].HasFlag(imap.FlagSeen) {
+			t.Errorf("%s: verify changed the message: %+v", u.Name(), ms)
+		}
+	}
+}
+
+func TestDifferences(t *testing.T) {
+	with := func(m imapmem.Message, f func(*imapmem.Message)) imapmem.Message { f(&m); return m }
+	// The body of message 2 with one byte changed: same headers, same size.
+	altered := with(mail(2), func(m *imapmem.Message) { m.Raw = bytes.Replace(m.Raw, []byte("body of"), []byte("Body of"), 1) })
+	noID := imapmem.Message{Raw: []byte("Subject: no identity\r\n\r\nhello\r\n"), Date: base}
+	tests := []struct {
+		name   string
+		host1  []imapmem.Message
+		host2  []imapmem.Message
+		opts   Options
+		equal  bool
+		counts map[Kind]int
+		lines  []string // substrings of the printed report
+	}{{
+		name:   "missing",
+		host1:  mails(1, 2, 3),
+		host2:  mails(1, 3),
+		counts: map[Kind]int{Missing: 1},
+		lines:  []string{"INBOX: missing on host2: host1 UID 2, Message-Id <2@example.org>, 169 bytes", "verify: 1 difference: 1 missing"},
+	}, {
+		name:   "extra",
+		host1:  mails(1, 2),
+		host2:  mails(1, 9, 2),
+		counts: map[Kind]int{Extra: 1},
+		lines:  []string{`INBOX: extra on host2: host2 UID 2 in "INBOX", Message-Id <9@example.org>`, "verify: 1 difference: 1 extra"},
+	}, {
+		name:   "duplicated",
+		host1:  mails(1, 2),
+		host2:  mails(1, 2, 2, 2),
+		counts: map[Kind]int{Duplicated: 2},
+		lines:  []string{`duplicated on host2: host2 UID 3 in "INBOX" is one more copy of host1 UID 2`, `host2 UID 4 in "INBOX" is one more copy of host1 UID 2`, "verify: 2 differences: 2 duplicated"},
+	}, {
+		name:   "flags",
+		host1:  mails(1, 2),
+		host2:  []imapmem.Message{mail(1), with(mail(2), func(m *imapmem.Message) { m.Flags = []imap.Flag{imap.FlagSeen, imap.FlagFlagged} })},
+		counts: map[Kind]int{FlagsDiffer: 1},
+		lines:  []string{`INBOX: flags differ: host1 UID 2 (\Seen), host2 UID 2 (\Flagged \Seen)`, "verify: 1 difference: 1 flags differ"},
+	}, {
+		name:   "keyword case and order do not count",
+		host1:  []imapmem.Message{with(mail(1), func(m *imapmem.Message) { m.Flags = []imap.Flag{"$Label1", imap.FlagSeen} })},
+		host2:  []imapmem.Message{with(mail(1), func(m *imapmem.Message) { m.Flags = []imap.Flag{imap.FlagSeen, "$label1"} })},
+		equal:  true,
+		counts: map[Kind]int{},
+	}, {
+		name:   "internal date",
+		host1:  mails(1, 2),
+		host2:  []imapmem.Message{mail(1), with(mail(2), func(m *imapmem.Message) { m.Date = m.Date.Add(time.Hour) })},
+		counts: map[Kind]int{DateDiffers: 1},
+		lines:  []string{"INBOX: internal date differs: host1 UID 2 (01-Mar-2024 10:02:00 +0000), host2 UID 2 (01-Mar-2024 11:02:00 +0000)"},
+	}, {
+		name:   "same date in another zone",
+		host1:  mails(1),
+		host2:  []imapmem.Message{with(mail(1), func(m *imapmem.Message) { m.Date = m.Date.In(time.FixedZone("", 2*3600)) })},
+		equal:  true,
+		counts: map[Kind]int{},
+	}, {
+		name:   "body differs, unseen without bodies",
+		host1:  mails(1, 2),
+		host2:  []imapmem.Message{mail(1), altered},
+		equal:  true,
+		counts: map[Kind]int{},
+	}, {
+		name:   "body differs, seen with bodies",
+		host1:  mails(1, 2),
+		host2:  []imapmem.Message{mail(1), altered},
+		opts:   Options{Bodies: true},
+		counts: map[Kind]int{BodyDiffers: 1},
+		lines:  []string{"INBOX: body differs: host1 UID 2 (sha256 ", "verify: 1 difference: 1 bodies differ"},
+	}, {
+		name:   "same Message-Id, other size: missing and extra",
+		host1:  mails(1, 2),
+		host2:  []imapmem.Message{mail(1), with(mail(2), func(m *imapmem.Message) { m.Raw = append(m.Raw, "more\r\n"...) })},
+		counts: map[Kind]int{Missing: 1, Extra: 1},
+	}, {
+		name:   "host1 duplicate skipped like a sync",
+		host1:  mails(1, 2, 2),
+		host2:  mails(1, 2),
+		equal:  true,
+		counts: map[Kind]int{SkippedDuplicate1: 1},
+		lines:  []string{"INBOX: host1 duplicate not on host2: host1 UID 3 has the identity key of host1 UID 2, so a sync skips it", "verify: host2 matches host1: 1 folder, 3 messages"},
+	}, {
+		name:   "host1 duplicate copied anyway",
+		host1:  mails(1, 2, 2),
+		host2:  mails(1, 2, 2),
+		equal:  true,
+		counts: map[Kind]int{},
+	}, {
+		name:   "host1 duplicate with --syncduplicates",
+		host1:  mails(1, 2, 2),
+		host2:  mails(1, 2),
+		opts:   Options{SyncDuplicates: true},
+		counts: map[Kind]int{Missing: 1},
+	}, {
+		name:   "unidentified message is listed, not compared",
+		host1:  []imapmem.Message{mail(1), noID},
+		host2:  mails(1),
+		equal:  true,
+		counts: map[Kind]int{Unidentified1: 1},
+		lines:  []string{"INBOX: unidentified on host1: host1 UID 2 has none of the identity headers", "(1 host1 message without identity header not compared)"},
+	}, {
+		name:  "unidentified message matched by its bytes",
+		host1: []imapmem.Message{mail(1), noID},
+		host2: []imapmem.Message{noID, mail(1)},
+		opts:  Options{Bodies: true},
+		equal: true,
+	}, {
+		name:   "unidentified message altered: both listed, not compared",
+		host1:  []imapmem.Message{mail(1), noID},
+		host2:  []imapmem.Message{mail(1), {Raw: bytes.Replace(noID.Raw, []byte("hello"), []byte("Hello"), 1), Date: base}},
+		opts:   Options{Bodies: true},
+		equal:  true,
+		counts: map[Kind]int{Unidentified1: 1, Unidentified2: 1},
+		lines:  []string{`INBOX: unidentified on host2: host2 UID 2 in "INBOX", Message-Id (none), 31 bytes`},
+	}, {
+		name:  "unidentified message with --addheader",
+		host1: []imapmem.Message{mail(1), noID},
+		host2: []imapmem.Message{mail(1), {Raw: append(identity.AddHeaderLine(2), noID.Raw...), Date: base}},
+		opts:  Options{AddHeader: true, Bodies: true},
+		equal: true,
+	}, {
+		name:   "unidentified message with --addheader, not copied",
+		host1:  []imapmem.Message{mail(1), noID},
+		host2:  mails(1),
+		opts:   Options{AddHeader: true},
+		counts: map[Kind]int{Missing: 1},
+	}, {
+		name:   "identity on Subject only (useheader)",
+		host1:  []imapmem.Message{mail(1)},
+		host2:  []imapmem.Message{with(mail(1), func(m *imapmem.Message) { m.Raw = raw("<x@example.org>", "body of message 1\r\n") })},
+		opts:   Options{Identity: identity.Options{UseHeaders: []string{"Subject"}}},
+		equal:  true,
+		counts: map[Kind]int{},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			seed(t, r.u1, "INBOX", tc.host1...)
+			seed(t, r.u2, "INBOX", tc.host2...)
+			rep := r.compare(tc.opts)
+			var out strings.Builder
+			if err := rep.Print(&out); err != nil {
+				t.Fatal(err)
+			}
+			if rep.Equal() != tc.equal {
+				t.Fatalf("Equal() = %v, want %v\n%s", rep.Equal(), tc.equal, out.String())
+			}
+			for k := Missing; k <= SkippedDuplicate1; k++ {
+				if got := rep.Count(k); got != tc.counts[k] {
+					t.Errorf("%s: %d, want %d\n%s", k, got, tc.counts[k], out.String())
+				}
+			}
+			for _, l := range tc.lines {
+				if !strings.Contains(out.String(), l) {
+					t.Errorf("report lacks %q:\n%s", l, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestFolderMissingOnHost2(t *testing.T) {
+	r := newRig(t)
+	seed(t, r.u1, "INBOX", mails(1)...)
+	seed(t, r.u2, "INBOX", mails(1)...)
+	seed(t, r.u1, "Projects/Old", mails(2, 3)...)
+	var man bytes.Buffer
+	rep := r.compare(Options{Manifest: &man}, Pair{"INBOX", "INBOX"}, Pair{"Projects/Old", "Projects.Old"})
+	var out strings.Builder
+	rep.Print(&out)
+	f := rep.Folders[1]
+	if rep.Equal() || !f.Missing2 || f.Messages1 != 2 || f.Count(Missing) != 2 || !rep.Folders[0].Equal() {
+		t.Fatalf("report %+v\n%s", rep.Folders, out.String())
+	}
+	for _, l := range []string{
+		`Projects/Old: folder "Projects.Old" does not exist on host2`,
+		"Projects/Old -> Projects.Old         2 no folder         0        2",
+		"verify: 3 differences: 2 missing, 1 folder missing on host2",
+	} {
+		if !strings.Contains(out.String(), l) {
+			t.Errorf("report lacks %q:\n%s", l, out.String())
+		}
+	}
+	if n := strings.Count(man.String(), `"status":"missing"`); n != 2 {
+		t.Errorf("manifest has %d missing records:\n%s", n, man.String())
+	}
+
+	// A host1 folder that does not exist is an error of that folder only.
+	rep = r.compare(Options{}, Pair{"Nope", "Nope"}, Pair{"INBOX", "INBOX"})
+	if rep.Folders[0].Err == nil || rep.Folders[1].Err != nil || rep.Folders[1].Matched != 1 || rep.Equal() {
+		t.Fatalf("report %+v", rep.Folders)
+	}
+	if got := rep.Verdict(); got != "verify: 1 folder not compared" {
+		t.Errorf("verdict %q", got)
+	}
+}
+
+func TestManifest(t *testing.T) {
+	r := newRig(t)
+	seed(t, r.u1, "INBOX", mails(1, 2, 3)...)
+	seed(t, r.u2, "INBOX", mail(1), mail(9), mail(3), mail(3))
+	seed(t, r.u1, "Sent", mails(4)...)
+	seed(t, r.u2, "Sent", mails(4)...)
+	var man bytes.Buffer
+	rep := r.compare(Options{Bodies: true, Manifest: &man}, Pair{"INBOX", "INBOX"}, Pair{"Sent", "Sent"})
+	if rep.Equal() {
+		t.Fatal("equal")
+	}
+	var recs []Record
+	for _, line := range strings.Split(strings.TrimSpace(man.String()), "\n") {
+		var rec Record
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		recs = append(recs, rec)
+	}
+	key := func(i int) string {
+		k, _ := identity.Options{}.Key(mail(i).Raw, 0)
+		return k
+	}
+	hash := func(i int) string { return fmt.Sprintf("%x", sha256.Sum256(mail(i).Raw)) }
+	want := []Record{
+		{Folder1: "INBOX", UID1: 1, Folder2: "INBOX", UID2: 1, Key: key(1), MessageID: "<1@example.org>", Size: int64(len(mail(1).Raw)), Hash1: hash(1), Hash2: hash(1), Status: StatusOK},
+		{Folder1: "INBOX", UID1: 2, Folder2: "INBOX", Key: key(2), MessageID: "<2@example.org>", Size: int64(len(mail(2).Raw)), Hash1: hash(2), Status: StatusMissing},
+		{Folder1: "INBOX", UID1: 3, Folder2: "INBOX", UID2: 3, Key: key(3), MessageID: "<3@example.org>", Size: int64(len(mail(3).Raw)), Hash1: hash(3), Hash2: hash(3), Status: StatusOK},
+		{Folder1: "INBOX", UID1: 3, Folder2: "INBOX", UID2: 4, Key: key(3), MessageID: "<3@example.org>", Size: int64(len(mail(3).Raw)), Hash2: hash(3), Status: StatusDuplicated},
+		{Folder1: "INBOX", Folder2: "INBOX", UID2: 2, Key: key(9), MessageID: "<9@example.org>", Size: int64(len(mail(9).Raw)), Hash2: hash(9), Status: StatusExtra},
+		{Folder1: "Sent", UID1: 1, Folder2: "Sent", UID2: 1, Key: key(4), MessageID: "<4@example.org>", Size: int64(len(mail(4).Raw)), Hash1: hash(4), Hash2: hash(4), Status: StatusOK},
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("manifest:\n%s", man.String())
+	}
+	for i := range want {
+		if !recordEqual(recs[i], want[i]) {
+			t.Errorf("record %d:\n got %+v\nwant %+v", i, recs[i], want[i])
+		}
+	}
+	// A record of a pair that differs says in what.
+	man.Reset()
+	r2 := newRig(t)
+	seed(t, r2.u1, "INBOX", mails(1)...)
+	m := mail(1)
+	m.Flags, m.Date = nil, base
+	seed(t, r2.u2, "INBOX", m)
+	r2.compare(Options{Manifest: &man})
+	var rec Record
+	if err := json.Unmarshal(man.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != StatusDiffers || !slices.Equal(rec.Differs, []string{"flags", "date"}) || rec.Hash1 != "" {
+		t.Errorf("record %+v", rec)
+	}
+}
+
+func recordEqual(a, b Record) bool {
+	return a.Folder1 == b.Folder1 && a.UID1 == b.UID1 && a.Folder2 == b.Folder2 && a.UID2 == b.UID2 && a.Key == b.Key &&
+		a.MessageID == b.MessageID && a.Size == b.Size && a.Size2 == b.Size2 && a.Hash1 == b.Hash1 && a.Hash2 == b.Hash2 &&
+		a.Status == b.Status && slices.Equal(a.Differs, b.Differs)
+}
+
+func TestMessageID(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	tests := []struct{ hdr, want string }{
+		{"Message-Id: <a@b>\r\n", "<a@b>"},
+		{"Subject: x\nmessage-ID  :\n <folded@b>\n\nMessage-Id: <body@b>\n", "<folded@b>"},
+		{"Subject: x\r\n\r\nMessage-Id: <body@b>\r\n", ""},
+		{"Message-Id: " + long + "\r\n", long[:200] + "..."},
+		{"Message-Id: <\xff@b>\r\n", "<?@b>"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := messageID([]byte(tc.hdr)); got != tc.want {
+			t.Errorf("messageID(%q) = %q, want %q", tc.hdr, got, tc.want)
+		}
+	}
+}
+
+func TestGroup3(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
+		if got := group3(n); got != want {
+			t.Errorf("group3(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestCorpus seeds a directory of real-world .eml files (many malformed)
+// into both sides and verifies them with bodies: equal; then one host2
+// message is replaced by an altered copy of the same size: exactly one
+// difference. It runs only when $IMAPSHIFT_CORPUS names such a directory.
+func TestCorpus(t *testing.T) {
+	dir := os.Getenv("IMAPSHIFT_CORPUS")
+	if dir == "" {
+		t.Skip("set IMAPSHIFT_CORPUS to a directory of .eml files")
+	}
+	var msgs []imapmem.Message
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".eml") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, imapmem.Message{Raw: b, Flags: []imap.Flag{imap.FlagSeen}, Date: base.Add(time.Duration(len(msgs)) * time.Second)})
+		return nil
+	})
+	if err != nil || len(msgs) == 0 {
+		t.Fatalf("no .eml under %s: %v", dir, err)
+	}
+	r := newRig(t)
+	seed(t, r.u1, "Corpus", msgs...)
+	seed(t, r.u2, "Corpus", msgs...)
+	pair := Pair{"Corpus", "Corpus"}
+	var man bytes.Buffer
+	rep := r.compare(Options{Bodies: true, BatchSize: 100, Manifest: &man}, pair)
+	var out strings.Builder
+	rep.Print(&out)
+	if !rep.Equal() {
+		t.Fatalf("seeded alike, but:\n%s", out.String())
+	}
+	f := rep.Folders[0]
+	t.Logf("%d messages: %d matched, %d host1 duplicates, %d unidentified; %s", f.Messages1, f.Matched, f.Duplicates1, f.Unidentified1, rep.Verdict())
+	if n := strings.Count(man.String(), "\n"); n != len(msgs) {
+		t.Errorf("manifest has %d records for %d messages", n, len(msgs))
+	}
+
+	// Alter one identified message on host2, keeping headers and size.
+	r2 := newRig(t)
+	seed(t, r2.u1, "Corpus", msgs...)
+	target := -1
+	for i, m := range msgs {
+		if _, ok := (identity.Options{}).Key(m.Raw, 0); !ok {
+			continue
+		}
+		if n := len(m.Raw); n > 0 && m.Raw[n-1] != '!' && isUnique(msgs, i) {
+			target = i
+			break
+		}
+	}
+	if target < 0 {
+		t.Fatal("no message to alter")
+	}
+	alt := slices.Clone(msgs)
+	b := slices.Clone(msgs[target].Raw)
+	b[len(b)-1] = '!'
+	alt[target].Raw = b
+	seed(t, r2.u2, "Corpus", alt...)
+	rep = r2.compare(Options{Bodies: true, BatchSize: 100}, pair)
+	out.Reset()
+	rep.Print(&out)
+	if rep.Equal() || rep.Differences() != 1 || rep.Count(BodyDiffers) != 1 || rep.Folders[0].Differences[0].UID1 != imap.UID(target+1) {
+		t.Fatalf("one body altered (UID %d), but:\n%s", target+1, out.String())
+	}
+	if !r2.compare(Options{}, pair).Equal() {
+		t.Error("without bodies the altered message should go unnoticed")
+	}
+}
+
+// isUnique reports whether no other message has the identity key of
+// msgs[i] (so that altering it cannot swap pairs).
+func isUnique(msgs []imapmem.Message, i int) bool {
+	k, _ := identity.Options{}.Key(msgs[i].Raw, 0)
+	for j, m := range msgs {
+		if j != i {
+			if k2, _ := (identity.Options{}).Key(m.Raw, 0); k2 == k {
+				return false
+			}
+		}
+	}
+	return true
+}
