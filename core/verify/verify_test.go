@@ -431,6 +431,47 @@ func TestCorpus(t *testing.T) {
 	if dir == "" {
 		t.Skip("set IMAPSHIFT_CORPUS to a directory of .eml files")
 	}
+	msgs := corpus(t, dir)
+	r := newRig(t)
+	seed(t, r.u1, "Corpus", msgs...)
+	seed(t, r.u2, "Corpus", msgs...)
+	pair := Pair{"Corpus", "Corpus"}
+	var man bytes.Buffer
+	rep := r.compare(Options{Bodies: true, BatchSize: 100, Manifest: &man}, pair)
+	var out strings.Builder
+	rep.Print(&out)
+	if !rep.Equal() {
+		t.Fatalf("seeded alike, but:\n%s", out.String())
+	}
+	f := rep.Folders[0]
+	t.Logf("%d messages: %d matched, %d host1 duplicates, %d unidentified; %s", f.Messages1, f.Matched, f.Duplicates1, f.Unidentified1, rep.Verdict())
+	if n := strings.Count(man.String(), `"status":"ok"`); n != len(msgs) {
+		t.Errorf("manifest has %d ok records for %d messages", n, len(msgs))
+	}
+
+	// Alter one identified message on host2, keeping headers and size.
+	target := alterable(t, msgs)
+	alt := slices.Clone(msgs)
+	alt[target].Raw, _ = alter(msgs[target].Raw)
+	r2 := newRig(t)
+	seed(t, r2.u1, "Corpus", msgs...)
+	seed(t, r2.u2, "Corpus", alt...)
+	rep = r2.compare(Options{Bodies: true, BatchSize: 100}, pair)
+	out.Reset()
+	rep.Print(&out)
+	if rep.Equal() || rep.Differences() != 1 || rep.Count(BodyDiffers) != 1 || rep.Folders[0].Differences[0].UID1 != imap.UID(target+1) {
+		t.Fatalf("one body altered (UID %d), but:\n%s", target+1, out.String())
+	}
+	t.Logf("after altering host2's copy of UID %d: %s", target+1, rep.Verdict())
+	if !r2.compare(Options{}, pair).Equal() {
+		t.Error("without bodies the altered message should go unnoticed")
+	}
+}
+
+// corpus reads every .eml file under dir, in path order, as messages
+// flagged \Seen with internal dates one second apart.
+func corpus(t *testing.T, dir string) []imapmem.Message {
+	t.Helper()
 	var msgs []imapmem.Message
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".eml") {
@@ -446,65 +487,45 @@ func TestCorpus(t *testing.T) {
 	if err != nil || len(msgs) == 0 {
 		t.Fatalf("no .eml under %s: %v", dir, err)
 	}
-	r := newRig(t)
-	seed(t, r.u1, "Corpus", msgs...)
-	seed(t, r.u2, "Corpus", msgs...)
-	pair := Pair{"Corpus", "Corpus"}
-	var man bytes.Buffer
-	rep := r.compare(Options{Bodies: true, BatchSize: 100, Manifest: &man}, pair)
-	var out strings.Builder
-	rep.Print(&out)
-	if !rep.Equal() {
-		t.Fatalf("seeded alike, but:\n%s", out.String())
-	}
-	f := rep.Folders[0]
-	t.Logf("%d messages: %d matched, %d host1 duplicates, %d unidentified; %s", f.Messages1, f.Matched, f.Duplicates1, f.Unidentified1, rep.Verdict())
-	if n := strings.Count(man.String(), "\n"); n != len(msgs) {
-		t.Errorf("manifest has %d records for %d messages", n, len(msgs))
-	}
-
-	// Alter one identified message on host2, keeping headers and size.
-	r2 := newRig(t)
-	seed(t, r2.u1, "Corpus", msgs...)
-	target := -1
-	for i, m := range msgs {
-		if _, ok := (identity.Options{}).Key(m.Raw, 0); !ok {
-			continue
-		}
-		if n := len(m.Raw); n > 0 && m.Raw[n-1] != '!' && isUnique(msgs, i) {
-			target = i
-			break
-		}
-	}
-	if target < 0 {
-		t.Fatal("no message to alter")
-	}
-	alt := slices.Clone(msgs)
-	b := slices.Clone(msgs[target].Raw)
-	b[len(b)-1] = '!'
-	alt[target].Raw = b
-	seed(t, r2.u2, "Corpus", alt...)
-	rep = r2.compare(Options{Bodies: true, BatchSize: 100}, pair)
-	out.Reset()
-	rep.Print(&out)
-	if rep.Equal() || rep.Differences() != 1 || rep.Count(BodyDiffers) != 1 || rep.Folders[0].Differences[0].UID1 != imap.UID(target+1) {
-		t.Fatalf("one body altered (UID %d), but:\n%s", target+1, out.String())
-	}
-	if !r2.compare(Options{}, pair).Equal() {
-		t.Error("without bodies the altered message should go unnoticed")
-	}
+	return msgs
 }
 
-// isUnique reports whether no other message has the identity key of
-// msgs[i] (so that altering it cannot swap pairs).
-func isUnique(msgs []imapmem.Message, i int) bool {
-	k, _ := identity.Options{}.Key(msgs[i].Raw, 0)
-	for j, m := range msgs {
-		if j != i {
-			if k2, _ := (identity.Options{}).Key(m.Raw, 0); k2 == k {
-				return false
-			}
+// alterable returns the index of the first message that has an identity
+// key no other message has and a body alter can change.
+func alterable(t *testing.T, msgs []imapmem.Message) int {
+	t.Helper()
+	count := map[string]int{}
+	for _, m := range msgs {
+		if k, ok := (identity.Options{}).Key(m.Raw, 0); ok {
+			count[k]++
 		}
 	}
-	return true
+	for i, m := range msgs {
+		k, ok := (identity.Options{}).Key(m.Raw, 0)
+		if _, can := alter(m.Raw); ok && can && count[k] == 1 {
+			return i
+		}
+	}
+	t.Fatal("no message to alter")
+	return -1
+}
+
+// alter returns raw with the case of the first ASCII letter of the body
+// swapped: same headers, same size, same line ends.
+func alter(raw []byte) ([]byte, bool) {
+	i := bytes.Index(raw, []byte("\n\n"))
+	if j := bytes.Index(raw, []byte("\n\r\n")); j >= 0 && (i < 0 || j < i) {
+		i = j
+	}
+	if i < 0 {
+		return raw, false
+	}
+	out := slices.Clone(raw)
+	for k := i; k < len(out); k++ {
+		if c := out[k]; 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+			out[k] ^= 0x20
+			return out, true
+		}
+	}
+	return raw, false
 }
