@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -103,22 +104,23 @@ func TestEqualMailboxes(t *testing.T) {
 		if err := u.CreateMailbox("Empty"); err != nil {
 			t.Fatal(err)
 		}
+		seed(t, u, "Entwürfe", mails(8)...)
 	}
-	pairs := []Pair{{"INBOX", "INBOX"}, {"Archive/2020", "Archive/2020"}, {"Empty", "Empty"}}
+	pairs := []Pair{{"INBOX", "INBOX"}, {"Archive/2020", "Archive/2020"}, {"Empty", "Empty"}, {"Entwürfe", "Entwürfe"}}
 	for _, bodies := range []bool{false, true} {
 		// BatchSize 2 makes the five INBOX messages take three FETCHes.
 		rep := r.compare(Options{Bodies: bodies, BatchSize: 2}, pairs...)
 		if !rep.Equal() {
 			t.Fatalf("bodies=%v: not equal: %s", bodies, rep.Verdict())
 		}
-		want := "verify: host2 matches host1: 3 folders, 7 messages"
+		want := "verify: host2 matches host1: 4 folders, 8 messages"
 		if bodies {
 			want += ", bodies compared"
 		}
 		if got := rep.Verdict(); got != want {
 			t.Errorf("verdict %q, want %q", got, want)
 		}
-		if rep.Folders[0].Matched != 5 || rep.Folders[1].Matched != 2 || rep.Folders[2].Messages1 != 0 {
+		if rep.Folders[0].Matched != 5 || rep.Folders[1].Matched != 2 || rep.Folders[2].Messages1 != 0 || rep.Folders[3].Matched != 1 {
 			t.Errorf("folders %+v", rep.Folders)
 		}
 	}
@@ -395,6 +397,97 @@ func recordEqual(a, b Record) bool {
 	return a.Folder1 == b.Folder1 && a.UID1 == b.UID1 && a.Folder2 == b.Folder2 && a.UID2 == b.UID2 && a.Key == b.Key &&
 		a.MessageID == b.MessageID && a.Size == b.Size && a.Size2 == b.Size2 && a.Hash1 == b.Hash1 && a.Hash2 == b.Hash2 &&
 		a.Status == b.Status && slices.Equal(a.Differs, b.Differs)
+}
+
+func TestSameFlags(t *testing.T) {
+	tests := []struct {
+		a, b []imap.Flag
+		want bool
+	}{
+		{nil, nil, true},
+		{[]imap.Flag{imap.FlagSeen, `\Recent`}, []imap.Flag{imap.FlagSeen}, true},
+		{[]imap.Flag{"$Label1", imap.FlagSeen}, []imap.Flag{`\SEEN`, "$label1"}, true},
+		{[]imap.Flag{imap.FlagSeen, imap.FlagSeen}, []imap.Flag{imap.FlagSeen}, true},
+		{[]imap.Flag{imap.FlagSeen}, []imap.Flag{imap.FlagSeen, imap.FlagAnswered}, false},
+		{[]imap.Flag{"$Forwarded"}, nil, false},
+	}
+	for _, tc := range tests {
+		if got := sameFlags(tc.a, tc.b); got != tc.want {
+			t.Errorf("sameFlags(%v, %v) = %v", tc.a, tc.b, got)
+		}
+	}
+}
+
+// TestHostileMessages verifies, with bodies, messages that break naive
+// parsers, seeded alike on both sides: all are matched and nothing fails.
+func TestHostileMessages(t *testing.T) {
+	nested := "Message-Id: <nested@x>\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+	for i := 1; i < 200; i++ {
+		nested += fmt.Sprintf("--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n", i-1, i)
+	}
+	var many strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&many, "X-Field-%d: %d\r\n", i, i)
+	}
+	hostile := []string{
+		"no header at all, just text\r\n",
+		"not a field\r\nMessage-Id: <after-garbage@x>\r\n\r\nbody\r\n",
+		"Message-Id: <bare-lf@x>\nSubject: lf\n\nbody\n",
+		"Message-Id: <nul@x>\r\n\r\nnul \x00 byte\r\n",
+		"Message-Id: <\xff\xfe@x>\r\nSubject: \xc3\x28\r\n\r\ninvalid UTF-8\r\n",
+		"Subject: " + strings.Repeat("long ", 200) + "\r\nMessage-Id: <long-line@x>\r\n\r\n" + strings.Repeat("b", 100000) + "\r\n",
+		many.String() + "Message-Id: <many@x>\r\n\r\nbody\r\n",
+		nested,
+		"Message-Id: <" + strings.Repeat("m", 2048) + "@x>\r\n\r\nlong id\r\n",
+		"Message-Id:\r\n\r\nempty id\r\n",
+		"Message-Id: <same@x>\r\n\r\nfirst\r\n",
+		"Message-Id: <same@x>\r\n\r\nsecond, longer\r\n",
+		"Message-Id: <empty-body@x>\r\n\r\n",
+	}
+	var msgs []imapmem.Message
+	for _, h := range hostile {
+		msgs = append(msgs, imapmem.Message{Raw: []byte(h), Date: base})
+	}
+	r := newRig(t)
+	seed(t, r.u1, "INBOX", msgs...)
+	seed(t, r.u2, "INBOX", msgs...)
+	var man bytes.Buffer
+	rep := r.compare(Options{Bodies: true, Manifest: &man})
+	var out strings.Builder
+	rep.Print(&out)
+	if !rep.Equal() || rep.Folders[0].Matched != len(msgs) {
+		t.Fatalf("hostile messages seeded alike:\n%s", out.String())
+	}
+	if n := strings.Count(man.String(), "\n"); n != len(msgs) {
+		t.Errorf("manifest has %d lines for %d messages", n, len(msgs))
+	}
+	if !strings.Contains(man.String(), `"message_id":"<`+strings.Repeat("m", 199)+`...",`) {
+		t.Errorf("the 2 KB Message-Id is not shortened:\n%s", man.String())
+	}
+}
+
+func TestContextAndLostConnection(t *testing.T) {
+	r := newRig(t)
+	seed(t, r.u1, "INBOX", mails(1)...)
+	seed(t, r.u2, "INBOX", mails(1)...)
+	c1, c2 := r.clients()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if rep, err := Compare(ctx, c1, c2, []Pair{{"INBOX", "INBOX"}}, Options{}); err == nil || len(rep.Folders) != 0 {
+		t.Errorf("cancelled: %v, %+v", err, rep)
+	}
+	// Host2's connection is gone: every folder is an error, the report
+	// is not equal, and Compare itself does not fail.
+	c2.Close()
+	rep, err := Compare(t.Context(), c1, c2, []Pair{{"INBOX", "INBOX"}, {"INBOX", "INBOX"}}, Options{})
+	if err != nil || rep.Equal() || rep.Errors() != 2 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	var out strings.Builder
+	rep.Print(&out)
+	if !strings.Contains(out.String(), "not compared: host2: EXAMINE") || !strings.HasSuffix(out.String(), "verify: 2 folders not compared\n") {
+		t.Errorf("report:\n%s", out.String())
+	}
 }
 
 func TestMessageID(t *testing.T) {
