@@ -20,8 +20,9 @@ type folderResult struct {
 	records []Record
 }
 
-// compareFolder scans both sides of p at the same time and matches them.
-func compareFolder(ctx context.Context, c1, c2 *imapclient.Client, p Pair, opts *Options, man *manifest) folderResult {
+// compareFolder scans both sides of p at the same time and matches them;
+// the result holds manifest records when opts.Manifest is set.
+func compareFolder(ctx context.Context, c1, c2 *imapclient.Client, p Pair, opts *Options) folderResult {
 	res := folderResult{FolderReport: FolderReport{Folder1: p.Folder1, Folder2: p.Folder2}}
 	var (
 		m1, m2     []msg
@@ -45,7 +46,7 @@ func compareFolder(ctx context.Context, c1, c2 *imapclient.Client, p Pair, opts 
 		return res
 	}
 	res.Missing2 = st2 == folderMissing
-	match(&res, m1, m2, opts, man != nil)
+	match(&res, m1, m2, opts, opts.Manifest != nil)
 	return res
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -71,7 +72,7 @@ func scan(ctx context.Context, c *imapclient.Client, side int, name string, opts
 		set.AddRange(first, last)
 		cmd := c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true, BodySection: items})
 		n := len(msgs)
-		msgs, err = readBatch(cmd, msgs, opts)
+		msgs, err = readBatch(c, cmd, msgs, opts)
 		if err != nil {
 			return nil, folderOpen, fmt.Errorf("host%d: FETCH %d:%d in %q: %w", side, first, last, name, err)
 		}
@@ -95,8 +96,10 @@ func scan(ctx context.Context, c *imapclient.Client, side int, name string, opts
 
 // readBatch reads the answers of one metadata FETCH into msgs. Header
 // blocks are kept only while the key is computed; bodies stream through
-// the hash.
-func readBatch(cmd *imapclient.FetchCommand, msgs []msg, opts *Options) ([]msg, error) {
+// the hash. A literal that ends early means the connection broke: c is
+// then closed and the command left undrained, because go-imap would read
+// the broken literal again while its reader goroutine goes on.
+func readBatch(c *imapclient.Client, cmd *imapclient.FetchCommand, msgs []msg, opts *Options) ([]msg, error) {
 	var hdr bytes.Buffer
 	for {
 		data := cmd.Next()
@@ -124,15 +127,13 @@ func readBatch(cmd *imapclient.FetchCommand, msgs []msg, opts *Options) ([]msg, 
 					break
 				}
 				if it.Section != nil && it.Section.Specifier == imap.PartSpecifierHeader {
-					if _, err := io.Copy(&hdr, io.LimitReader(it.Literal, int64(opts.MaxHeader))); err != nil {
-						cmd.Close()
+					if err := readLiteral(c, &hdr, it.Literal, int64(opts.MaxHeader)); err != nil {
 						return msgs, err
 					}
 					break // the rest of an over-long header is discarded by Next
 				}
 				h := sha256.New()
-				if _, err := io.Copy(h, it.Literal); err != nil {
-					cmd.Close()
+				if err := readLiteral(c, h, it.Literal, -1); err != nil {
 					return msgs, err
 				}
 				h.Sum(m.hash[:0])
@@ -174,8 +175,7 @@ func addHeaders(c *imapclient.Client, msgs []msg, name string, opts *Options) er
 		for data := cmd.Next(); data != nil; data = cmd.Next() {
 			for item := data.Next(); item != nil; item = data.Next() {
 				if it, ok := item.(imapclient.FetchItemDataBodySection); ok && it.Literal != nil && !got {
-					if _, err := io.Copy(h, it.Literal); err != nil {
-						cmd.Close()
+					if err := readLiteral(c, h, it.Literal, -1); err != nil {
 						return fmt.Errorf("host1: FETCH %d in %q: %w", m.seq, name, err)
 					}
 					got = true
@@ -188,6 +188,28 @@ func addHeaders(c *imapclient.Client, msgs []msg, name string, opts *Options) er
 		h.Sum(m.hash[:0])
 	}
 	return nil
+}
+
+// errTruncated is the error of a literal that ended before its size.
+var errTruncated = errors.New("connection lost in the middle of a message")
+
+// readLiteral copies lit into w, at most limit bytes when limit >= 0.
+// When the literal breaks off (an error, or EOF before its announced
+// size), it closes c and returns the error.
+func readLiteral(c *imapclient.Client, w io.Writer, lit imap.LiteralReader, limit int64) error {
+	want := lit.Size()
+	var r io.Reader = lit
+	if limit >= 0 && limit < want {
+		r, want = io.LimitReader(lit, limit), limit
+	}
+	n, err := io.Copy(w, r)
+	if err == nil && n < want {
+		err = errTruncated
+	}
+	if err != nil {
+		c.Close()
+	}
+	return err
 }
 
 // listState tells, after a failed EXAMINE, whether the folder exists.

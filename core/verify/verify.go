@@ -110,7 +110,7 @@ func Compare(ctx context.Context, c1, c2 *imapclient.Client, pairs []Pair, opts 
 			rep.Elapsed = time.Since(rep.Started)
 			return rep, err
 		}
-		fr := compareFolder(ctx, c1, c2, p, &opts, man)
+		fr := compareFolder(ctx, c1, c2, p, &opts)
 		rep.Folders = append(rep.Folders, fr.FolderReport)
 		if man != nil && fr.Err == nil {
 			if err := man.write(fr); err != nil {

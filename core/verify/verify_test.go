@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -621,4 +622,90 @@ func alter(raw []byte) ([]byte, bool) {
 		}
 	}
 	return raw, false
+}
+
+// dialer returns a Dialer to the rig's two users and counts its calls.
+func (r *rig) dialer(calls *atomic.Int32) Dialer {
+	return func(ctx context.Context, side int) (*imapclient.Client, error) {
+		calls.Add(1)
+		s, user, pass := r.s1, "alice", "pw1"
+		if side == 2 {
+			s, user, pass = r.s2, "bob", "pw2"
+		}
+		c, err := conn.Dial(ctx, &conn.Config{Side: side, Host: s.Host(), Port: s.Port(), Mode: conn.TLSNone, User: user, Password: pass, Timeout: 10 * time.Second})
+		if err != nil {
+			return nil, err
+		}
+		return c.Client, nil
+	}
+}
+
+func TestCompareParallel(t *testing.T) {
+	r := newRig(t)
+	var pairs []Pair
+	for i := range 7 {
+		name := fmt.Sprintf("F%d", i)
+		pairs = append(pairs, Pair{name, name})
+		ids := []int{10 * i, 10*i + 1, 10*i + 2}
+		seed(t, r.u1, name, mails(ids...)...)
+		switch i {
+		case 2: // one missing
+			seed(t, r.u2, name, mails(ids[:2]...)...)
+		case 4: // one extra
+			seed(t, r.u2, name, mails(append(ids, 99)...)...)
+		case 5: // no folder on host2
+		default:
+			seed(t, r.u2, name, mails(ids...)...)
+		}
+	}
+	pairs = append(pairs, Pair{"Nope", "Nope"})
+	var seqMan, parMan bytes.Buffer
+	seq := r.compare(Options{Bodies: true, Manifest: &seqMan}, pairs...)
+	var calls atomic.Int32
+	par, err := CompareParallel(t.Context(), r.dialer(&calls), 3, pairs, Options{Bodies: true, Manifest: &parMan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqOut, parOut strings.Builder
+	seq.Print(&seqOut)
+	par.Print(&parOut)
+	if seqOut.String() != parOut.String() || seqMan.String() != parMan.String() {
+		t.Fatalf("sequential:\n%s\nparallel:\n%s\nmanifests:\n%s\n%s", seqOut.String(), parOut.String(), seqMan.String(), parMan.String())
+	}
+	if got, want := par.Verdict(), "verify: 6 differences: 4 missing, 1 extra, 1 folder missing on host2, 1 folder not compared"; got != want {
+		t.Errorf("verdict %q, want %q", got, want)
+	}
+	if calls.Load() != 6 {
+		t.Errorf("%d connections opened, want 6 (3 workers × 2 sides)", calls.Load())
+	}
+}
+
+// TestConnectionCutInLiteral cuts host2's connection in the middle of a
+// message literal. Compare reports that folder as not compared and goes
+// on; CompareParallel reconnects and compares it again.
+func TestConnectionCutInLiteral(t *testing.T) {
+	r := newRig(t)
+	big := imapmem.Message{Raw: raw("<big@x>", strings.Repeat("line of text\r\n", 5000)), Date: base}
+	for _, u := range []*imapmem.User{r.u1, r.u2} {
+		seed(t, u, "A", big)
+		seed(t, u, "B", mails(1, 2)...)
+	}
+	pairs := []Pair{{"A", "A"}, {"B", "B"}}
+
+	r.s2.Faults().DropResponseAfterBytes("FETCH", 30000)
+	rep := r.compare(Options{Bodies: true}, pairs...)
+	if rep.Folders[0].Err == nil || rep.Equal() {
+		t.Fatalf("cut: %+v", rep.Folders)
+	}
+	t.Logf("after the cut: %v", rep.Folders[0].Err)
+
+	r.s2.Faults().DropResponseAfterBytes("FETCH", 30000)
+	var calls atomic.Int32
+	rep, err := CompareParallel(t.Context(), r.dialer(&calls), 1, pairs, Options{Bodies: true})
+	if err != nil || !rep.Equal() || rep.Folders[0].Matched != 1 || rep.Folders[1].Matched != 2 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if calls.Load() != 4 {
+		t.Errorf("%d connections opened, want 4 (one reconnection of both sides)", calls.Load())
+	}
 }
