@@ -326,11 +326,11 @@ func (d *Difference) describe(f *FolderReport) string {
 	case BodyDiffers:
 		return fmt.Sprintf("%s: host1 UID %d (sha256 %s), host2 UID %d (sha256 %s)%s", d.Kind, d.UID1, d.Hash1, d.UID2, d.Hash2, tail)
 	case Unidentified1:
-		return fmt.Sprintf("%s: host1 UID %d has none of the identity headers; a sync without --addheader does not copy it%s", d.Kind, d.UID1, tail)
+		return fmt.Sprintf("%s: host1 UID %d%s: none of the identity headers, a sync without --addheader does not copy it", d.Kind, d.UID1, tail)
 	case SkippedDuplicate1:
-		s := fmt.Sprintf("%s: host1 UID %d has the identity key of host1 UID %d, so a sync skips it%s", d.Kind, d.UID1, d.FirstUID, tail)
+		s := fmt.Sprintf("%s: host1 UID %d%s: same identity key as host1 UID %d, a sync without --syncduplicates skips it", d.Kind, d.UID1, tail, d.FirstUID)
 		if d.FirstSize != d.Size {
-			s += fmt.Sprintf("; the sizes differ (%s bytes): probably a distinct message, which --syncduplicates copies", group3(d.FirstSize))
+			s += fmt.Sprintf("; the sizes differ (%s bytes there): probably a distinct message", group3(d.FirstSize))
 		}
 		return s
 	}

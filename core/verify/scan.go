@@ -57,7 +57,7 @@ func scan(ctx context.Context, c *imapclient.Client, side int, name string, opts
 		return nil, st, nil
 	}
 	total := sel.NumMessages
-	msgs := make([]msg, 0, total)
+	msgs := make([]msg, 0, min(total, 1<<16)) // the count is the server's word
 	fields := headerFields(opts.Identity)
 	items := []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}}
 	if opts.Bodies {

@@ -220,7 +220,14 @@ func TestDifferences(t *testing.T) {
 		host2:  mails(1, 2),
 		equal:  true,
 		counts: map[Kind]int{SkippedDuplicate1: 1},
-		lines:  []string{"INBOX: host1 duplicate not on host2: host1 UID 3 has the identity key of host1 UID 2, so a sync skips it", "verify: host2 matches host1: 1 folder, 3 messages"},
+		lines:  []string{"INBOX: host1 duplicate not on host2: host1 UID 3, Message-Id <2@example.org>, 169 bytes: same identity key as host1 UID 2, a sync without --syncduplicates skips it\n", "verify: host2 matches host1: 1 folder, 3 messages"},
+	}, {
+		name:   "host1 duplicate of another size",
+		host1:  []imapmem.Message{mail(2), with(mail(2), func(m *imapmem.Message) { m.Raw = append(m.Raw, "more\r\n"...) })},
+		host2:  mails(2),
+		equal:  true,
+		counts: map[Kind]int{SkippedDuplicate1: 1},
+		lines:  []string{"host1 UID 2, Message-Id <2@example.org>, 175 bytes: same identity key as host1 UID 1, a sync without --syncduplicates skips it; the sizes differ (169 bytes there): probably a distinct message\n"},
 	}, {
 		name:   "host1 duplicate copied anyway",
 		host1:  mails(1, 2, 2),
@@ -239,7 +246,7 @@ func TestDifferences(t *testing.T) {
 		host2:  mails(1),
 		equal:  true,
 		counts: map[Kind]int{Unidentified1: 1},
-		lines:  []string{"INBOX: unidentified on host1: host1 UID 2 has none of the identity headers", "(1 host1 message without identity header not compared)"},
+		lines:  []string{"INBOX: unidentified on host1: host1 UID 2, Message-Id (none), 31 bytes: none of the identity headers, a sync without --addheader does not copy it\n", "(1 host1 message without identity header not compared)"},
 	}, {
 		name:  "unidentified message matched by its bytes",
 		host1: []imapmem.Message{mail(1), noID},
