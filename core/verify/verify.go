@@ -79,7 +79,8 @@ type Options struct {
 	MaxHeader int
 }
 
-// Compare compares every pair of folders, one after the other, reading
+// Compare compares every pair of folders, one after the other (see
+// CompareParallel for several at once), reading
 // host1 through c1 and host2 through c2 at the same time (one goroutine
 // per side; each client is used by that goroutine alone while Compare
 // runs). It never modifies either side: folders are opened with EXAMINE

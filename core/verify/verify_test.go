@@ -141,6 +141,35 @@ func TestEqualMailboxes(t *testing.T) {
 	}
 }
 
+// TestReadOnly checks on the wire that verify only reads: EXAMINE, never
+// SELECT, and bodies fetched with BODY.PEEK, on both sides, also with
+// --addheader (which fetches some bodies again) and a missing folder.
+func TestReadOnly(t *testing.T) {
+	r := newRig(t)
+	noID := imapmem.Message{Raw: []byte("Subject: none\r\n\r\nx\r\n"), Date: base}
+	seed(t, r.u1, "INBOX", mail(1), noID)
+	seed(t, r.u2, "INBOX", mail(1))
+	seed(t, r.u1, "Other", mail(2))
+	r.s1.Faults().ResetCounts()
+	r.s2.Faults().ResetCounts()
+	r.compare(Options{Bodies: true, AddHeader: true}, Pair{"INBOX", "INBOX"}, Pair{"Other", "Other"})
+	allowed := map[string]bool{"CAPABILITY": true, "LOGIN": true, "AUTHENTICATE": true, "ID": true, "EXAMINE": true, "FETCH": true, "LIST": true, "LOGOUT": true, "NOOP": true}
+	for side, s := range []*imapmem.Server{r.s1, r.s2} {
+		for _, line := range s.Faults().Commands() {
+			f := strings.Fields(line)
+			if len(f) < 2 || !allowed[strings.ToUpper(f[1])] {
+				t.Errorf("host%d got %q", side+1, line)
+			}
+			if u := strings.ToUpper(line); strings.Contains(u, "BODY[") || strings.Contains(u, "RFC822 ") || strings.HasSuffix(u, "RFC822)") {
+				t.Errorf("host%d got a FETCH that sets \\Seen: %q", side+1, line)
+			}
+		}
+		if s.Faults().Count("EXAMINE") == 0 {
+			t.Errorf("host%d: no EXAMINE", side+1)
+		}
+	}
+}
+
 func TestDifferences(t *testing.T) {
 	with := func(m imapmem.Message, f func(*imapmem.Message)) imapmem.Message { f(&m); return m }
 	// The body of message 2 with one byte changed: same headers, same size.
