@@ -15,6 +15,12 @@
 // streaming each literal into the hash, and reports pairs whose bytes
 // differ. A manifest of every message can be written as JSON lines.
 //
+// What a sync deliberately leaves behind is listed but does not make the
+// report unequal: a host1 message with the identity key of an earlier
+// one (skipped unless --syncduplicates), and a message without any
+// identity header (never copied unless --addheader). With Bodies, such a
+// message whose exact bytes are on the other side is matched to them.
+//
 // Metadata is fetched in batches of Options.BatchSize messages, so memory
 // holds one small record per message (key, size, flags, date, hash) and
 // never a whole message.
