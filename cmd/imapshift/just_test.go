@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
@@ -14,13 +15,13 @@ import (
 // closedPort returns a local port nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Port 1 (tcpmux) is privileged and unused here: unlike a port freed
+	// after Listen, no test server started in parallel can take it.
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:1", time.Second); err == nil {
+		c.Close()
+		t.Skip("something listens on 127.0.0.1:1")
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return strconv.Itoa(port)
+	return "1"
 }
 
 // hostArgs are the options reaching side n of srv as user with pass.

@@ -36,16 +36,49 @@ const batchMsgs = 64
 // previous batch is being appended. Items whose APPEND outcome is unknown
 // after a lost connection are checked against host2 and copied again only
 // when missing.
+//
+// --reconnectretry2 counts passes that make no progress: a link that
+// keeps dropping but moves some messages each time goes on until done.
+// Before host2 is read for the items in doubt, its folder must be quiet:
+// APPENDs written before the cut may still be being stored.
 func (e *engine) copyChunk(ctx context.Context, w *worker, fr *folderRun, items []copyItem) {
-	for attempt := 0; len(items) > 0 && attempt <= e.servers[host2].retries; attempt++ {
-		// MULTIAPPEND on the first pass only: retries go one by one.
-		unknown := e.copyOnce(ctx, w, fr, items, attempt == 0 && e.opts.MultiAppend)
-		if len(unknown) == 0 || ctx.Err() != nil {
+	var doubt []copyItem // sent, outcome unknown
+	for pass, idle := 0, 0; idle <= e.servers[host2].retries && ctx.Err() == nil; pass++ {
+		if len(doubt) > 0 {
+			e.waitQuietFolder(ctx, w, fr.h2, settleQuick)
+			missing, err := e.stillMissing(ctx, w, fr, doubt)
+			if err != nil {
+				idle++ // host2 could not be read: look again, never resend blind
+				continue
+			}
+			if len(missing) < len(doubt) {
+				idle = 0
+			}
+			items, doubt = missing, nil
+		}
+		if len(items) == 0 {
 			return
 		}
-		items = e.stillMissing(ctx, w, fr, unknown)
+		// MULTIAPPEND on the first pass only: retries go one by one.
+		unknown := e.copyOnce(ctx, w, fr, items, pass == 0 && e.opts.MultiAppend)
+		if len(unknown) < len(items) {
+			idle = 0
+		} else {
+			idle++
+		}
+		items, doubt = nil, unknown
+		// Whatever happens to them now, these APPENDs may land late: the
+		// duplicate check after the copies looks at their keys.
+		keys := make([]string, len(unknown))
+		for i, it := range unknown {
+			keys[i] = it.hkey
+		}
+		e.doubts.add(fr.h2, fr.validity2, fr.uidNext2, keys)
 	}
-	for _, it := range items {
+	if ctx.Err() != nil {
+		return
+	}
+	for _, it := range append(items, doubt...) {
 		e.msgFail(fr, report.ClassAppend, fmt.Sprintf("- msg %s/%d {%d} could not append to folder %s: %v", fr.h1, it.uid, it.size, fr.h2, conn.ErrOutcomeUnknown))
 	}
 }
@@ -233,15 +266,22 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 			return
 		}
 		got := map[imap.UID]*body{}
-		err := w.inFolder(ctx, host1, fr.h1, func(c *conn.Conn) error {
-			missing := batch[:0:0]
-			for _, it := range batch {
-				if got[it.uid] == nil {
-					missing = append(missing, it)
+		var err error
+		// Lost connections are retried while each attempt brings bodies:
+		// a link that keeps dropping but keeps moving gets through.
+		for more := true; more; {
+			n := len(got)
+			err = w.inFolder(ctx, host1, fr.h1, func(c *conn.Conn) error {
+				missing := batch[:0:0]
+				for _, it := range batch {
+					if got[it.uid] == nil {
+						missing = append(missing, it)
+					}
 				}
-			}
-			return e.fetchInto(c.Client, missing, got)
-		})
+				return e.fetchInto(c.Client, missing, got)
+			})
+			more = err != nil && connLost(err) && ctx.Err() == nil && len(got) > n
+		}
 		var spent int64
 		for _, it := range batch {
 			b := got[it.uid]
@@ -334,26 +374,33 @@ func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got map[imap.
 }
 
 // stillMissing re-reads host2's keys for fr and returns the items that
-// are not there. Items found are counted as copied.
-func (e *engine) stillMissing(ctx context.Context, w *worker, fr *folderRun, items []copyItem) []copyItem {
-	missing, found := e.onHost2(ctx, w, fr, items)
+// are not there. Items found are counted as copied. The error is non-nil
+// when host2 could not be read: nothing is known then.
+func (e *engine) stillMissing(ctx context.Context, w *worker, fr *folderRun, items []copyItem) ([]copyItem, error) {
+	missing, found, err := e.onHost2(ctx, w, fr, items)
+	if err != nil {
+		return items, err
+	}
 	for i, uid2 := range found {
 		e.copied(fr, fetched{item: items[i], body: &body{size: items[i].size}}, uint32(uid2))
 	}
-	return missing
+	return missing, nil
 }
 
 // onHost2 reads host2's keys for fr and splits items into those missing
 // there and those found (index in items → host2 UID). When host2 cannot be
-// read, every item counts as missing.
-func (e *engine) onHost2(ctx context.Context, w *worker, fr *folderRun, items []copyItem) (missing []copyItem, found map[int]imap.UID) {
+// read, every item counts as missing and the error says why.
+func (e *engine) onHost2(ctx context.Context, w *worker, fr *folderRun, items []copyItem) (missing []copyItem, found map[int]imap.UID, err error) {
 	var metas []meta
-	err := w.reselect(ctx, host2, fr.h2, func(c *conn.Conn, _ *imap.SelectData) (err error) {
-		metas, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2)
+	err = w.reselect(ctx, host2, fr.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
+		metas = nil
+		if sel.NumMessages > 0 {
+			metas, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2)
+		}
 		return err
 	})
 	if err != nil {
-		return items, nil
+		return items, nil, err
 	}
 	present := map[string]imap.UID{}
 	var rank identity.Ranker
@@ -375,7 +422,7 @@ func (e *engine) onHost2(ctx context.Context, w *worker, fr *folderRun, items []
 		}
 		missing = append(missing, it)
 	}
-	return missing, found
+	return missing, found, nil
 }
 
 // debugContent prints the bytes about to be appended (--debugcontent),

@@ -80,7 +80,7 @@ func (e *engine) confirmed(ctx context.Context, w *worker, fp *folderRun) []imap
 	unsure := fp.unconfirmed1
 	fp.mu.Unlock()
 	if len(unsure) > 0 {
-		missing, _ := e.onHost2(ctx, w, fp, unsure)
+		missing, _, _ := e.onHost2(ctx, w, fp, unsure)
 		gone := map[imap.UID]bool{}
 		for _, it := range missing {
 			gone[it.uid] = true

@@ -44,6 +44,7 @@ type engine struct {
 	recovery *recovery
 	inflight *inflight
 	journal  string // Options.Journal, "" while another live run writes it
+	doubts   doubts // host2 folders where APPENDs may have landed unseen
 }
 
 // Run carries out one sync (or, with JustFolders / JustFolderSizes / Dry,

@@ -119,7 +119,7 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 			e.printSizes(false)
 		}
 	}
-	e.inflight.close(ctx.Err() == nil && e.recovery.complete())
+	e.inflight.close(ctx.Err() == nil && e.doubts.complete())
 	return e.result(), nil
 }
 

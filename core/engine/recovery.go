@@ -23,11 +23,16 @@ import (
 // and settles it once host2 has answered. This file is the engine's side
 // of it: recording in flight (inflight), and the recovery a run performs
 // when it finds batches of a dead run in doubt (recovery).
-
 // Settling: host2's folder counts as quiet when MESSAGES and UIDNEXT are
-// the same in two STATUS answers settleInterval apart.
+// the same in two STATUS answers an interval apart. A server still storing
+// the pipelined APPENDs of a closed connection may pause for hundreds of
+// milliseconds under load, so the waits whose outcome is final (before
+// reading a folder a dead run wrote to, before the duplicate check) use a
+// longer interval than the lookups in the middle of a copy, whose misses
+// the duplicate check repairs.
 const (
-	settleInterval   = 300 * time.Millisecond
+	settleQuick      = 300 * time.Millisecond
+	settleSure       = 1500 * time.Millisecond
 	defaultSettleMax = 30 * time.Second
 )
 
@@ -84,22 +89,20 @@ func (in *inflight) close(complete bool) {
 	in.j.Close(complete && in.unsettle.Load() == 0 && !in.failed.Load())
 }
 
-// recovery is what a run does about the batches a dead run left in doubt.
+// recovery is what a run learned from the journal of a dead run.
 type recovery struct {
 	pid     int
-	folders map[string]journal.Folder // by host2 name
-	max     time.Duration
+	folders map[string]bool // host2 folders the dead run left in doubt
 
 	mu      sync.Mutex
 	settled map[string]bool
 	waited  time.Duration
-	removed int
-	done    bool // the duplicate check ran to its end
 }
 
-// loadRecovery reads the journal at path. The recovery is nil when there
-// is no journal or nothing in doubt. The path returned is the journal this
-// run writes: path, or "" when a live process writes it (no recovery then).
+// loadRecovery reads the journal at path and adds what the dead run left
+// in doubt to e.doubts. The recovery is nil when there is no journal or
+// nothing in doubt. The path returned is the journal this run writes:
+// path, or "" when a live process writes it (no recovery then).
 func (e *engine) loadRecovery(path string) (*recovery, string) {
 	if path == "" {
 		return nil, ""
@@ -116,12 +119,10 @@ func (e *engine) loadRecovery(path string) (*recovery, string) {
 		e.say("Recovery: the journal %s belongs to a running process (PID %d): not recovering, not journaling", path, p.PID)
 		return nil, ""
 	}
-	r := &recovery{pid: p.PID, folders: map[string]journal.Folder{}, max: e.opts.SettleMax, settled: map[string]bool{}}
-	if r.max <= 0 {
-		r.max = defaultSettleMax
-	}
+	r := &recovery{pid: p.PID, folders: map[string]bool{}, settled: map[string]bool{}}
 	for _, f := range p.Folders {
-		r.folders[f.Name] = f
+		r.folders[f.Name] = true
+		e.doubts.add(f.Name, f.Validity, f.UIDNext, f.Keys)
 	}
 	e.say("Recovery: the previous run (PID %d) stopped with %d message(s) in flight to %d host2 folder(s); they are checked before and after this run's copies", p.PID, p.Keys(), len(p.Folders))
 	return r, path
@@ -137,22 +138,14 @@ func (e *engine) settle(ctx context.Context, w *worker, folder string) {
 		return
 	}
 	r.mu.Lock()
-	_, inDoubt := r.folders[folder]
-	if !inDoubt || r.settled[folder] {
+	if !r.folders[folder] || r.settled[folder] {
 		r.mu.Unlock()
 		return
 	}
 	r.settled[folder] = true
 	r.mu.Unlock()
 	start := time.Now()
-	quiet, polls := waitQuiet(ctx, r.max, func() (string, error) {
-		var st folderStatus
-		err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
-			st, err = statusOf(c.Client, folder)
-			return err
-		})
-		return fmt.Sprint(st.Messages, st.UIDNext), err
-	})
+	quiet, polls := e.waitQuietFolder(ctx, w, folder, settleSure)
 	took := time.Since(start)
 	r.mu.Lock()
 	r.waited += took
@@ -164,11 +157,28 @@ func (e *engine) settle(ctx context.Context, w *worker, folder string) {
 	}
 }
 
-// waitQuiet calls status every settleInterval until two answers in a row
-// are equal (or status fails, e.g. the folder does not exist: nothing is
+// waitQuietFolder waits until host2's folder is quiet (see waitQuiet),
+// checking every interval, for at most SettleMax.
+func (e *engine) waitQuietFolder(ctx context.Context, w *worker, folder string, interval time.Duration) (bool, int) {
+	max := e.opts.SettleMax
+	if max <= 0 {
+		max = defaultSettleMax
+	}
+	return waitQuiet(ctx, interval, max, func() (string, error) {
+		var st folderStatus
+		err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
+			st, err = statusOf(c.Client, folder)
+			return err
+		})
+		return fmt.Sprint(st.Messages, st.UIDNext), err
+	})
+}
+
+// waitQuiet calls status every interval until two answers in a row are
+// equal (or status fails, e.g. the folder does not exist: nothing is
 // arriving there), for at most max. It returns whether the folder was
 // quiet and the number of calls.
-func waitQuiet(ctx context.Context, max time.Duration, status func() (string, error)) (bool, int) {
+func waitQuiet(ctx context.Context, interval, max time.Duration, status func() (string, error)) (bool, int) {
 	deadline := time.Now().Add(max)
 	prev, err := status()
 	polls := 1
@@ -176,7 +186,7 @@ func waitQuiet(ctx context.Context, max time.Duration, status func() (string, er
 		return true, polls
 	}
 	for {
-		t := time.NewTimer(settleInterval)
+		t := time.NewTimer(interval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -195,70 +205,113 @@ func waitQuiet(ctx context.Context, max time.Duration, status func() (string, er
 	}
 }
 
-// removeDuplicates runs after the copies of a recovery run: in each host2
-// folder the dead run was appending to, a message whose key the dead run
-// had in flight and that host2 now holds more than once is kept once (its
-// lowest UID); the other copies are removed, but only those at or above
-// the folder's UIDNEXT from before the dead run wrote to it, so a message
-// that was on host2 before is never touched.
-func (e *engine) removeDuplicates(ctx context.Context, w *worker) {
-	r := e.recovery
-	if r == nil {
+// doubts are the host2 folders where APPENDs may have landed unseen: the
+// dead run's (from the journal) and this run's own, whose outcome a lost
+// connection hid. After the copies, a key in doubt that host2 holds more
+// than once is kept once (see removeDuplicates).
+type doubts struct {
+	mu      sync.Mutex
+	folders map[string]*doubtFolder // by host2 name
+	removed int
+	done    bool // the duplicate check ran to its end
+}
+
+type doubtFolder struct {
+	validity, uidNext uint32 // as in journal.Folder
+	keys              map[string]bool
+}
+
+// add records keys in doubt in host2's folder; uidNext is the folder's
+// UIDNEXT before any of them was sent (the lowest recorded is kept).
+func (d *doubts) add(folder string, validity, uidNext uint32, keys []string) {
+	if len(keys) == 0 {
 		return
 	}
-	byH2 := map[string]*folderRun{}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.folders == nil {
+		d.folders = map[string]*doubtFolder{}
+	}
+	f := d.folders[folder]
+	if f == nil || f.validity != validity {
+		f = &doubtFolder{validity: validity, uidNext: uidNext, keys: map[string]bool{}}
+		d.folders[folder] = f
+	}
+	f.uidNext = min(f.uidNext, uidNext)
+	for _, k := range keys {
+		f.keys[k] = true
+	}
+}
+
+// complete reports whether every key in doubt was checked.
+func (d *doubts) complete() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.done
+}
+
+// removeDuplicates runs after the copies: in each host2 folder with keys
+// in doubt, a key that host2 now holds more than once is kept once (its
+// lowest UID); the other copies are removed, but only those at or above
+// the folder's UIDNEXT from before the APPENDs in doubt were sent, so a
+// message that was on host2 before is never touched.
+func (e *engine) removeDuplicates(ctx context.Context, w *worker) {
+	d := &e.doubts
+	d.mu.Lock()
+	folders := d.folders
+	d.mu.Unlock()
+	active := map[string]bool{}
 	for _, fr := range e.exec.folders {
 		if fr.skipReason() == "" && fr.analyzed {
-			byH2[fr.h2] = fr
+			active[fr.h2] = true
 		}
 	}
-	names := make([]string, 0, len(r.folders))
-	for name := range r.folders {
+	names := make([]string, 0, len(folders))
+	for name := range folders {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	complete := true
+	complete, removed := true, 0
 	for _, name := range names {
-		rec := r.folders[name]
 		if ctx.Err() != nil {
 			complete = false
 			break
 		}
-		if byH2[name] == nil {
-			// The folder is not part of this run's selection: leave it in
-			// doubt for a run that syncs it.
+		if !active[name] {
+			// Not part of this run's selection: left in doubt for a run
+			// that syncs it.
 			complete = false
 			continue
 		}
-		extra, err := e.extraCopies(ctx, w, rec)
+		e.waitQuietFolder(ctx, w, name, settleSure)
+		extra, err := e.extraCopies(ctx, w, name, folders[name])
 		if err != nil {
 			complete = false
-			e.fail(classOf(report.ClassUnclassified, err), fmt.Sprintf("Recovery: host2 folder %s: could not check for duplicates: %v", name, err))
+			e.fail(classOf(report.ClassUnclassified, err), fmt.Sprintf("Host2: folder %s: could not check for copies left by APPENDs in doubt: %v", name, err))
 			continue
 		}
 		if len(extra) > 0 {
-			e.say("Recovery: host2 folder %s holds %d extra copy(ies) left by the stopped run; removing them", name, len(extra))
+			e.say("Host2: folder %s holds %d extra copy(ies) of messages whose APPEND was in doubt; removing them", name, len(extra))
 			e.deleteMessages(ctx, w, host2, name, extra, true, false)
 		}
-		r.mu.Lock()
-		r.removed += len(extra)
-		r.mu.Unlock()
+		removed += len(extra)
 	}
-	r.mu.Lock()
-	r.done = complete
-	r.mu.Unlock()
-	e.say("Recovery: %d folder(s) checked, waited %.1f s for host2 to settle, %d duplicate(s) removed", len(names), r.waited.Seconds(), r.removed)
+	d.mu.Lock()
+	d.done, d.removed = complete, removed
+	d.mu.Unlock()
+	if r := e.recovery; r != nil {
+		r.mu.Lock()
+		waited := r.waited
+		r.mu.Unlock()
+		e.say("Recovery: %d folder(s) checked, waited %.1f s for host2 to settle, %d duplicate(s) removed", len(names), waited.Seconds(), removed)
+	}
 }
 
-// extraCopies returns the UIDs of the copies to remove in rec's folder.
-func (e *engine) extraCopies(ctx context.Context, w *worker, rec journal.Folder) ([]imap.UID, error) {
-	inDoubt := map[string]bool{}
-	for _, k := range rec.Keys {
-		inDoubt[k] = true
-	}
+// extraCopies returns the UIDs of the copies to remove in host2's folder.
+func (e *engine) extraCopies(ctx context.Context, w *worker, name string, f *doubtFolder) ([]imap.UID, error) {
 	var metas []meta
 	var validity uint32
-	err := w.reselect(ctx, host2, rec.Name, func(c *conn.Conn, sel *imap.SelectData) (err error) {
+	err := w.reselect(ctx, host2, name, func(c *conn.Conn, sel *imap.SelectData) (err error) {
 		validity = sel.UIDValidity
 		metas = nil
 		if sel.NumMessages > 0 {
@@ -269,33 +322,23 @@ func (e *engine) extraCopies(ctx context.Context, w *worker, rec journal.Folder)
 	if err != nil {
 		return nil, err
 	}
-	if rec.Validity != 0 && validity != rec.Validity {
+	if f.validity != 0 && validity != f.validity {
 		// The folder was renumbered: the recorded UIDNEXT means nothing.
 		return nil, nil
 	}
-	first := map[string]imap.UID{}
+	seen := map[string]bool{}
 	var extra []imap.UID
 	for _, m := range metas { // ascending UIDs
-		if !m.hok || !inDoubt[m.hkey] {
+		if !m.hok || !f.keys[m.hkey] {
 			continue
 		}
-		if _, seen := first[m.hkey]; !seen {
-			first[m.hkey] = m.uid
+		if !seen[m.hkey] {
+			seen[m.hkey] = true
 			continue
 		}
-		if uint32(m.uid) >= rec.UIDNext {
+		if uint32(m.uid) >= f.uidNext {
 			extra = append(extra, m.uid)
 		}
 	}
 	return extra, nil
-}
-
-// complete reports whether the recovery checked everything in doubt.
-func (r *recovery) complete() bool {
-	if r == nil {
-		return true
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.done
 }

@@ -85,7 +85,7 @@ func TestRecoveryRemovesOnlyTheDeadRunsExtraCopies(t *testing.T) {
 	for _, want := range []string{
 		"Recovery: the previous run (PID ",
 		"Recovery: host2 folder INBOX is quiet after ",
-		"Recovery: host2 folder INBOX holds 3 extra copy(ies) left by the stopped run; removing them",
+		"Host2: folder INBOX holds 3 extra copy(ies) of messages whose APPEND was in doubt; removing them",
 		"Recovery: 1 folder(s) checked, waited ",
 		"3 duplicate(s) removed",
 	} {
