@@ -92,6 +92,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 		unknown []copyItem
 		pending sync.WaitGroup
 	)
+	window := newByteWindow(e.opts.maxInFlight())
 	lost := func(it copyItem) {
 		mu.Lock()
 		unknown = append(unknown, it)
@@ -163,9 +164,11 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 			}
 			continue
 		}
+		held := window.acquire(batchBytes)
 		pending.Add(1)
 		err = e.changes.appendMany(app, fr.h2, msgs, func(results []conn.AppendResult) {
 			defer pending.Done()
+			defer window.release(held)
 			inDoubt := false
 			defer func() {
 				if !inDoubt {
@@ -199,6 +202,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 		if err != nil {
 			// The callback will not run: the connection broke while the
 			// command was being written.
+			window.release(held)
 			pending.Done()
 			for _, f := range send {
 				lost(f.item)

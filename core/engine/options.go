@@ -132,6 +132,16 @@ type Options struct {
 	Journal string
 	// SettleMax bounds the wait for one host2 folder to settle (0: 30 s).
 	SettleMax time.Duration
+	// MaxInFlight bounds the bytes written to one host2 connection and
+	// not yet confirmed (0: DefaultMaxInFlight, negative: no bound).
+	MaxInFlight int64
+}
+
+func (o *Options) maxInFlight() int64 {
+	if o.MaxInFlight == 0 {
+		return DefaultMaxInFlight
+	}
+	return o.MaxInFlight
 }
 
 func (o *Options) parallel() int {

@@ -146,3 +146,27 @@ func TestJournalOfALiveProcessIsLeftAlone(t *testing.T) {
 		t.Errorf("the live process's journal was changed: %+v %v", pend, err)
 	}
 }
+
+func TestByteWindow(t *testing.T) {
+	w := newByteWindow(100)
+	a := w.acquire(60)
+	done := make(chan int64)
+	go func() { done <- w.acquire(60) }() // 60 + 60 > 100: waits
+	select {
+	case <-done:
+		t.Fatal("acquire did not wait for room")
+	case <-time.After(50 * time.Millisecond):
+	}
+	w.release(a)
+	if b := <-done; b != 60 {
+		t.Fatalf("acquired %d", b)
+	}
+	w.release(60)
+	if big := w.acquire(500); big != 100 {
+		t.Errorf("a batch over the window takes the whole window, got %d", big)
+	}
+	w.release(100)
+	if n := newByteWindow(-1).acquire(1 << 40); n != 0 {
+		t.Errorf("unbounded window took %d", n)
+	}
+}

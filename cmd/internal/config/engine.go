@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/imapshift/imapshift/core/engine"
@@ -143,16 +144,41 @@ func (s *Settings) EngineOptions(ctx context.Context, out io.Writer) (o engine.O
 		o.FolderSizesAtEnd = s.FolderSizes // imapsync: follows --foldersizes
 	}
 	o.Parallel, o.BodyBudget, o.MultiAppend = s.Parallel, s.BodyBudget, s.MultiAppend
+	o.MaxInFlight, o.SettleMax = s.MaxInFlight, time.Duration(s.SettleMax)*time.Second
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = -1 // --maxinflight 0: no bound
+	}
 	o.TmpDir = s.TmpDir // newSettings defaults it
 	o.ErrorsMax = s.ErrorsMax
 	o.ReconnectRetry1, o.ReconnectRetry2 = s.Host1.ReconnectRetry, s.Host2.ReconnectRetry
 	o.Out = out
+	journalOptions(&o, s)
 	// Last, as the only step that holds a resource: on any earlier error
 	// no state file is left open.
 	if err := stateOptions(&o, s); err != nil {
 		return o, nil, err
 	}
 	return o, closeAll, nil
+}
+
+// journalOptions places the journal of the APPENDs in flight to host2
+// (engine.Options.Journal), one per account pair: beside the sync state
+// when the state is kept (it survives a container restart there), else
+// beside the pidfile (--pidfile's directory, or --tmpdir).
+func journalOptions(o *engine.Options, s *Settings) {
+	dir := s.TmpDir
+	switch {
+	case s.UseCache || (s.UseUID && !s.IsSet("usecache")):
+		if s.StateDir != "" {
+			dir = s.StateDir
+		} else if d, err := state.DefaultDir(); err == nil {
+			dir = d
+		}
+	case s.IsSet("pidfile") && s.PidFile != "":
+		dir = filepath.Dir(s.PidFile)
+	}
+	name := strings.TrimSuffix(state.FileName(o.Host1.Host, o.Host1.User, o.Host2.Host, o.Host2.User), ".db") + ".journal"
+	o.Journal = filepath.Join(dir, name)
 }
 
 // compilePerl compiles --include/--exclude patterns, which imapsync

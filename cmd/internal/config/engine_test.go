@@ -56,6 +56,15 @@ func TestEngineOptions(t *testing.T) {
 		{"separators given", []string{"--sep1", "/", "--prefix2", ""}, " |  |  | ", func(o engine.Options) bool {
 			return o.Sep1 != nil && *o.Sep1 == "/" && o.Sep2 == nil && o.Prefix2 != nil && *o.Prefix2 == ""
 		}},
+		{"journal beside the pidfile in --tmpdir", []string{"--tmpdir", "/run/x"}, " |  |  | ", func(o engine.Options) bool {
+			return strings.HasPrefix(o.Journal, "/run/x/a.example_u1__b.example_u2_") && strings.HasSuffix(o.Journal, ".journal")
+		}},
+		{"journal beside --pidfile", []string{"--pidfile", "/run/y/p.pid"}, " |  |  | ", func(o engine.Options) bool {
+			return strings.HasPrefix(o.Journal, "/run/y/a.example_u1__")
+		}},
+		{"journal beside the state", []string{"--usecache", "--statedir", "/var/lib/s", "--dry"}, " |  |  | ", func(o engine.Options) bool {
+			return strings.HasPrefix(o.Journal, "/var/lib/s/a.example_u1__")
+		}},
 		{"--delete1 implies --expunge1", []string{"--delete1"}, " |  |  | ", func(o engine.Options) bool { return o.Delete1 && o.Expunge1 }},
 		{"--delete1 --noexpunge1", []string{"--delete1", "--noexpunge1"}, " |  |  | ", func(o engine.Options) bool { return o.Delete1 && !o.Expunge1 }},
 		{"--delete2 implies duplicates and uidexpunge2", []string{"--delete2"}, " |  |  | ", func(o engine.Options) bool {

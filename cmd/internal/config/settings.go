@@ -138,6 +138,8 @@ type Settings struct {
 	AbortByFile          bool    `opt:"abortbyfile"`
 	Parallel             int     `opt:"parallel"`
 	BodyBudget           int64   `opt:"bodybudget"`
+	MaxInFlight          int64   `opt:"maxinflight"`
+	SettleMax            int     `opt:"settlemax"`
 	MultiAppend          bool    `opt:"multiappend"`
 
 	// Logging.
