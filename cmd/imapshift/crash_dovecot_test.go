@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/testenv/dovecot"
+	"github.com/imapshift/imapshift/core/testenv/faultproxy"
 )
 
 // CrashTestEnv, set to "1", runs TestKillRestartExactlyOnce (make crashtest;
@@ -31,7 +33,9 @@ const crashTestEnv = "IMAPSHIFT_CRASHTEST"
 // the middle of pipelined MULTIAPPEND batches), starts the same command
 // again at once, as a supervisor would, and then once more after a pause.
 // After every rerun, host2 must hold every host1 message exactly once:
-// no duplicate, no loss.
+// no duplicate, no loss. The killed run reaches host2 through a proxy that
+// delays every byte (a slow link), so the APPENDs it had in flight land
+// after the immediate rerun has read host2.
 func TestKillRestartExactlyOnce(t *testing.T) {
 	if os.Getenv(crashTestEnv) != "1" {
 		t.Skipf("set %s=1 (make crashtest) to run the kill test", crashTestEnv)
@@ -77,7 +81,17 @@ func TestKillRestartExactlyOnce(t *testing.T) {
 			d2 := dovecot.StartT(t, dovecot.Options{Layout: dovecot.LayoutFS})
 			dir := t.TempDir()
 			args := crashArgs(d1, d2)
-			code, out := runBinary(t, bin, dir, args, k.at)
+			// The killed run reaches host2 over a slow link: what it wrote
+			// before it died is still on its way, and lands after the
+			// immediate rerun, which takes a fast path, has read host2.
+			px, err := faultproxy.Start(d2.Addr(), faultproxy.Options{Latency: crashLatency})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer px.Close()
+			slow := crashArgs(d1, d2)
+			slow[slices.Index(slow, "--port2")+1] = strconv.Itoa(px.Port())
+			code, out := runBinary(t, bin, dir, slow, k.at)
 			if code != -1 {
 				t.Fatalf("the run ended (exit %d) before its kill point\n%s", code, tail(out))
 			}
@@ -86,6 +100,11 @@ func TestKillRestartExactlyOnce(t *testing.T) {
 				t.Fatalf("immediate rerun: exit %d\n%s", code, tail(out))
 			}
 			checkExactlyOnce(t, d2, want, "immediate rerun")
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, "Recovery: ") || strings.Contains(l, "extra copy(ies)") {
+					t.Log(l)
+				}
+			}
 			// Once more after a pause: APPENDs still being stored by host2
 			// when the rerun looked have landed by now.
 			time.Sleep(500 * time.Millisecond)
@@ -97,6 +116,9 @@ func TestKillRestartExactlyOnce(t *testing.T) {
 	}
 }
 
+// crashLatency is the one-way delay of the killed run's link to host2.
+const crashLatency = 300 * time.Millisecond
+
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
 		return n
@@ -104,9 +126,13 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// buildBinary builds this package's command once per test binary.
+// buildBinary builds this package's command (IMAPSHIFT_CRASHTEST_BIN
+// names a prebuilt one instead).
 func buildBinary(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("IMAPSHIFT_CRASHTEST_BIN"); bin != "" {
+		return bin // another build, e.g. to compare with an older version
+	}
 	bin := filepath.Join(t.TempDir(), "imapshift")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {

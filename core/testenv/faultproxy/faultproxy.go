@@ -89,6 +89,11 @@ type Options struct {
 	// Seed seeds the random source that draws offsets from ranges. The
 	// same seed and the same order of connections give the same offsets.
 	Seed uint64
+	// Latency delays every byte by this long in each direction, as a
+	// long link does. Bytes read from one end before it closes are still
+	// delivered to the other end, late: what a process killed in the
+	// middle of pipelined commands leaves in the network.
+	Latency time.Duration
 }
 
 // Stats are a Proxy's counters since Start.
@@ -105,8 +110,9 @@ type Stats struct {
 // concurrent use; fault settings apply to connections accepted after the
 // call.
 type Proxy struct {
-	target string
-	ln     net.Listener
+	target  string
+	ln      net.Listener
+	latency time.Duration
 
 	mu     sync.Mutex
 	rnd    *rand.Rand
@@ -135,8 +141,9 @@ func Start(target string, opts Options) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{
-		target: target,
-		ln:     ln,
+		target:  target,
+		ln:      ln,
+		latency: opts.Latency,
 		rnd:    rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		conns:  make(map[*link]struct{}),
 		done:   make(chan struct{}),
@@ -322,6 +329,17 @@ func (l *link) run() {
 // pump forwards src to dst in direction dir, applying its faults. At a
 // clean end of src it half-closes dst, so the other direction can finish.
 func (l *link) pump(dir int, src, dst *net.TCPConn) {
+	var delayed chan chunk
+	if l.p.latency > 0 {
+		delayed = make(chan chunk, 1024)
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() {
+			defer close(done)
+			l.deliver(delayed, dst)
+		}()
+		defer close(delayed)
+	}
 	steps := l.steps[dir]
 	var sent int64
 	buf := make([]byte, 32<<10)
@@ -352,7 +370,11 @@ func (l *link) pump(dir int, src, dst *net.TCPConn) {
 			want = min(want, steps[0].at-sent)
 		}
 		n, err := src.Read(buf[:want])
-		if n > 0 {
+		if n > 0 && delayed != nil {
+			delayed <- chunk{data: append([]byte(nil), buf[:n]...), at: time.Now().Add(l.p.latency)}
+			sent += int64(n)
+			l.p.count(dir, int64(n), 0)
+		} else if n > 0 {
 			w, werr := dst.Write(buf[:n])
 			sent += int64(w)
 			l.p.count(dir, int64(w), 0)
@@ -360,6 +382,9 @@ func (l *link) pump(dir int, src, dst *net.TCPConn) {
 				l.close(false)
 				return
 			}
+		}
+		if delayed != nil && err != nil {
+			return // deliver writes what was read, then half-closes dst
 		}
 		if err == io.EOF {
 			dst.CloseWrite()
@@ -370,6 +395,27 @@ func (l *link) pump(dir int, src, dst *net.TCPConn) {
 			return
 		}
 	}
+}
+
+// chunk is data read at one end, due at the other end at a given time.
+type chunk struct {
+	data []byte
+	at   time.Time
+}
+
+// deliver writes each chunk to dst when it is due, then half-closes dst.
+func (l *link) deliver(chunks <-chan chunk, dst *net.TCPConn) {
+	for c := range chunks {
+		if d := time.Until(c.at); d > 0 {
+			time.Sleep(d)
+		}
+		if _, err := dst.Write(c.data); err != nil {
+			for range chunks {
+			}
+			return
+		}
+	}
+	dst.CloseWrite()
 }
 
 // close closes both ends once; with reset, with a TCP RST.

@@ -415,3 +415,37 @@ func fetchStreaming(c *imapclient.Client, uid imap.UID) ([]byte, error) {
 	}
 	return got, cmd.Close()
 }
+
+// TestLatencyDeliversAfterTheClientIsGone: with Latency, a round trip
+// takes twice the latency, and bytes the client wrote before it vanished
+// still reach the target, late.
+func TestLatencyDeliversAfterTheClientIsGone(t *testing.T) {
+	e := startEcho(t)
+	p, err := Start(e.ln.Addr().String(), Options{Latency: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c.Write([]byte("ping"))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	if rtt := time.Since(start); rtt < 400*time.Millisecond {
+		t.Errorf("round trip %v, want at least 400ms", rtt)
+	}
+	c.Write(make([]byte, 100<<10))
+	c.Close() // gone before a byte of it arrived
+	e.mu.Lock()
+	early := e.received[0]
+	e.mu.Unlock()
+	time.Sleep(400 * time.Millisecond) // the latency, and then some
+	if got := e.receivedBy(t, 0); got != 4+100<<10 || early != 4 {
+		t.Errorf("the target got %d bytes (%d at the close), want %d", got, early, 4+100<<10)
+	}
+}
