@@ -172,7 +172,8 @@ func uidsOf(metas []meta) []imap.UID {
 }
 
 // analyzeAll reads every wanted folder on both sides with the parallel
-// workers and builds the message plan.
+// workers and builds the message plan. The --folderfirst folders are read
+// before the others, the --folderlast folders after them.
 func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 	total := len(e.plan.folders)
 	todo := e.plan.folders
@@ -194,7 +195,7 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 			todo = append(todo, fp)
 		}
 	}
-	runParallel(ctx, e, main, todo, func(w *worker, fp *folderPlan) {
+	runPhased(ctx, e, main, todo, func(fp *folderPlan) *folderPlan { return fp }, func(w *worker, fp *folderPlan) {
 		if fp.skip != "" {
 			return
 		}

@@ -162,7 +162,9 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 
 // execute carries out the message part of the plan: flags first, then
 // copies, folder by folder over the parallel workers; large folders are
-// split in chunks that several workers share. Then come each folder's
+// split in chunks that several workers share. The --folderfirst folders
+// are copied before the others begin, the --folderlast folders once the
+// others have ended. Then come each folder's
 // deletions and the saving of its state.
 func (e *engine) execute(ctx context.Context, main *worker) {
 	x := e.exec
@@ -193,7 +195,7 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 	msgs, bytes := e.plan.totals()
 	x.stats.toCopy.Store(int64(msgs))
 	e.progress.Start(msgs, bytes)
-	runParallel(ctx, e, main, jobs, func(w *worker, j job) {
+	runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, func(w *worker, j job) {
 		if j.fr.started.CompareAndSwap(false, true) {
 			e.progress.FolderStart(j.fr.h1, len(j.fr.copies), j.fr.copyBytes())
 		}
