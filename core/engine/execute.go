@@ -56,6 +56,9 @@ type folderRun struct {
 	copiedPairs  []matchedPair
 	confirmed1   []imap.UID
 	unconfirmed1 []copyItem
+	// after is the host2 folder as read again at the end (measure2), nil
+	// when it was not.
+	after *after2
 
 	// jobsLeft counts the folder's execution jobs down as they finish;
 	// started is set by the first job to begin (several may start at
@@ -115,6 +118,10 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	case scopeAll:
 		e.executeFolders(ctx, p.main)
 		e.execute(ctx, p.main)
+		if ctx.Err() == nil {
+			// After a stop the report keeps the figures the run expects.
+			e.measure2(ctx, p.main)
+		}
 		if e.opts.FolderSizesAtEnd {
 			e.printSizes(false)
 		}

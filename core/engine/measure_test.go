@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/report"
+	"github.com/imapshift/imapshift/core/testenv/imapmem"
+)
+
+// injector is a Progress that, when a folder's copies are done, stores
+// on host2 behind the run's back a second copy of one of its messages.
+type injector struct {
+	noProgress
+	once sync.Once
+	do   func()
+}
+
+func (in *injector) FolderDone(string) { in.once.Do(in.do) }
+
+// TestFinalReportMeasuresHost2: a duplicate stored on host2 during the run
+// shows in the final figures, which read host2 again, and makes the run
+// fail with ERR_DUPLICATES_HOST2 (exit 111); --delete2duplicates makes it
+// a plain report line.
+func TestFinalReportMeasuresHost2(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		delete2 bool
+		code    exitcode.Code
+	}{
+		{"without --delete2duplicates", false, exitcode.WithErrors},
+		{"with --delete2duplicates", true, exitcode.OK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t)
+			seedN(t, p.u1, "INBOX", 10, 300)
+			h1, _ := p.u1.Messages("INBOX")
+			var out bytes.Buffer
+			opts := p.options(t, &out)
+			opts.Parallel = 2
+			opts.Delete2Duplicates = tc.delete2
+			opts.Progress = &injector{do: func() {
+				if err := p.u2.Seed("INBOX", imapmem.Message{Raw: h1[3].Raw}); err != nil {
+					t.Error(err)
+				}
+			}}
+			res := run(t, opts)
+			if got := res.Errors.ExitCode(); got != tc.code {
+				t.Fatalf("exit code %d, want %d; errors %v\n%s", got, tc.code, res.Errors.Records(), out.String())
+			}
+			if !tc.delete2 && res.Errors.MostFrequent() != report.ClassDuplicates {
+				t.Fatalf("most frequent class %s", res.Errors.MostFrequent())
+			}
+			if res.Transferred != 10 || res.DupHost2End != 1 || res.DupHost2New != 1 {
+				t.Fatalf("transferred %d, duplicates at end %d, created %d\n%s", res.Transferred, res.DupHost2End, res.DupHost2New, out.String())
+			}
+			if d := res.FinalDiff; d == nil || d.Messages != 1 || d.Bytes != int64(len(h1[3].Raw)) {
+				t.Fatalf("final difference %+v, want 1 message of %d bytes", d, len(h1[3].Raw))
+			}
+			text := out.String()
+			for _, want := range []string{
+				"Host2: folder [INBOX] holds 1 duplicate message(s) at the end of the run, 1 created by this run: UIDs 11",
+				"Host2 Nb messages:                   11 messages",
+			} {
+				if !strings.Contains(text, want) {
+					t.Errorf("no %q in:\n%s", want, text)
+				}
+			}
+			var stats bytes.Buffer
+			report.WriteStatistics(&stats, res.Snapshot, report.StatsOptions{})
+			for _, want := range []string{
+				"Final difference host2 - host1          : 1 messages",
+				"The sync left 1 duplicate messages on host2 (1 created by this run)",
+			} {
+				if !strings.Contains(stats.String(), want) {
+					t.Errorf("no %q in the statistics:\n%s", want, stats.String())
+				}
+			}
+		})
+	}
+}
