@@ -44,7 +44,13 @@ type meta struct {
 func fetchMeta(c *imapclient.Client, fields []string, digest func(*meta)) ([]meta, error) {
 	var all imap.SeqSet
 	all.AddRange(1, 0)
-	cmd := c.Fetch(all, &imap.FetchOptions{
+	return fetchMetaOf(c, all, fields, digest)
+}
+
+// fetchMetaOf is fetchMeta for the messages of set (a UIDSet makes it a
+// UID FETCH).
+func fetchMetaOf(c *imapclient.Client, set imap.NumSet, fields []string, digest func(*meta)) ([]meta, error) {
+	cmd := c.Fetch(set, &imap.FetchOptions{
 		UID: true, Flags: true, InternalDate: true, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}},
 	})
@@ -375,6 +381,15 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		}
 	}
 	slices.Sort(fp.only2)
+	if !e.opts.Dry && (fp.create || len(fp.copies) > 0 || len(fp.only2) > 0 || len(fp.dups2) > 0) {
+		// The folder may change: keep what is known of its host2
+		// messages, so that reading it again at the end fetches the
+		// headers of the new messages only.
+		fp.known2 = make([]known2, len(metas2))
+		for i, m := range metas2 {
+			fp.known2[i] = known2{uid: m.uid, size: m.size, hkey: m.hkey, hok: m.hok}
+		}
+	}
 }
 
 // duplicate1 names a host1 message skipped because an earlier message of

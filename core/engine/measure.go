@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -83,7 +84,18 @@ func (e *engine) measure2(ctx context.Context, main *worker) {
 	})
 }
 
-// read2 reads fr's host2 folder as the analysis does and counts it.
+// known2 is what the analysis learnt of one host2 message.
+type known2 struct {
+	uid  imap.UID
+	size int64
+	hkey string
+	hok  bool
+}
+
+// read2 reads fr's host2 folder again and counts it as the analysis
+// does. The messages that were there at the analysis (below its UIDNEXT,
+// same UIDVALIDITY) are only listed with a UID SEARCH, their keys and
+// sizes being known; the others are fetched with their headers.
 func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, error) {
 	var a *after2
 	err := w.reselect(ctx, host2, fr.h2, func(c *conn.Conn, sel *imap.SelectData) error {
@@ -91,13 +103,38 @@ func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, 
 		if sel.NumMessages == 0 {
 			return nil
 		}
-		metas, err := fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2)
+		var metas []meta
+		from := imap.UID(1)
+		if fr.known2 != nil && fr.uidNext2 > 1 && sel.UIDValidity == fr.validity2 {
+			var old imap.UIDSet
+			old.AddRange(1, imap.UID(fr.uidNext2-1))
+			data, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{old}}, nil).Wait()
+			if err != nil {
+				return err
+			}
+			uids := data.AllUIDs()
+			slices.Sort(uids)
+			for _, u := range uids {
+				i, ok := slices.BinarySearchFunc(fr.known2, u, func(k known2, u imap.UID) int { return cmp.Compare(k.uid, u) })
+				if ok {
+					k := fr.known2[i]
+					metas = append(metas, meta{uid: k.uid, size: k.size, hkey: k.hkey, hok: k.hok})
+				}
+			}
+			from = imap.UID(fr.uidNext2)
+		}
+		var since imap.UIDSet
+		since.AddRange(from, 0)
+		newer, err := fetchMetaOf(c.Client, since, e.opts.Identity.HeaderFields(), e.digest2)
+		// "n:*" names the last message even when its UID is below n.
+		newer = slices.DeleteFunc(newer, func(m meta) bool { return m.uid < from })
 		if err == nil {
-			metas, err = e.selectMessages(c.Client, host2, metas)
+			newer, err = e.selectMessages(c.Client, host2, newer)
 		}
 		if err != nil {
 			return err
 		}
+		metas = append(metas, newer...)
 		var rank identity.Ranker
 		countDups := !e.opts.SyncDuplicates && !fr.byUID
 		for _, m := range metas { // ascending UIDs

@@ -82,3 +82,41 @@ func TestFinalReportMeasuresHost2(t *testing.T) {
 		})
 	}
 }
+
+// TestFinalReportRerun: on a rerun, a duplicate present before the run is
+// reported but is not the run's fault; a copy of a message that was there
+// before, stored during the run, is.
+func TestFinalReportRerun(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 10, 300)
+	seedN(t, p.u2, "INBOX", 5, 300) // the first five, already there
+	h1, _ := p.u1.Messages("INBOX")
+	p.u2.Seed("INBOX", imapmem.Message{Raw: h1[0].Raw}) // UID 6: an old duplicate
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	opts.Parallel = 2
+	opts.Progress = &injector{do: func() {
+		if err := p.u2.Seed("INBOX", imapmem.Message{Raw: h1[2].Raw}); err != nil {
+			t.Error(err)
+		}
+	}}
+	p.s2.Faults().ResetCounts()
+	res := run(t, opts)
+	if res.Transferred != 5 || res.DupHost2 != 1 || res.DupHost2End != 2 || res.DupHost2New != 1 {
+		t.Fatalf("transferred %d, duplicates at start %d, at end %d, created %d\n%s", res.Transferred, res.DupHost2, res.DupHost2End, res.DupHost2New, out.String())
+	}
+	if got := res.Errors.ExitCode(); got != exitcode.WithErrors {
+		t.Fatalf("exit code %d, want 111", got)
+	}
+	if d := res.FinalDiff; d == nil || d.Messages != 2 {
+		t.Fatalf("final difference %+v, want 2 messages", d)
+	}
+	if want := "Host2: folder [INBOX] holds 2 duplicate message(s) at the end of the run, 1 created by this run: UIDs 6,12"; !strings.Contains(out.String(), want) {
+		t.Fatalf("no %q in:\n%s", want, out.String())
+	}
+	// The second reading fetched the headers of the new messages only.
+	fetches := p.s2.Faults().CommandsMatching("FETCH")
+	if n := len(fetches); n != 2 || !strings.Contains(fetches[1], "7:*") {
+		t.Fatalf("host2 FETCH commands %q, want the analysis's and one of UIDs 7:*", fetches)
+	}
+}
