@@ -2,12 +2,16 @@ package engine
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/report"
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
@@ -118,5 +122,61 @@ func TestFinalReportRerun(t *testing.T) {
 	fetches := p.s2.Faults().CommandsMatching("FETCH")
 	if n := len(fetches); n != 2 || !strings.Contains(fetches[1], "7:*") {
 		t.Fatalf("host2 FETCH commands %q, want the analysis's and one of UIDs 7:*", fetches)
+	}
+}
+
+// TestFinalReportMeasuresDovecot: on Dovecot, a message stored again on
+// host2 by another client while the run copies is counted in the final
+// report as a duplicate the run created; a rerun with
+// --delete2duplicates removes it and exits 0.
+func TestFinalReportMeasuresDovecot(t *testing.T) {
+	d1 := dovecot.StartT(t, dovecot.Options{})
+	d2 := dovecot.StartT(t, dovecot.Options{})
+	var msgs []dovecot.Message
+	for i := range 40 {
+		msgs = append(msgs, dovecot.Message{Raw: fmt.Appendf(nil, "Message-ID: <d%d@x>\r\nSubject: %d\r\n\r\n%s\r\n", i, i, strings.Repeat("body ", 50))})
+	}
+	if err := d1.Seed("user1", "INBOX", msgs); err != nil {
+		t.Fatal(err)
+	}
+	if err := d2.Seed("user2", "INBOX", msgs[:10]); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	opts := dovecotOptions(t, d1, d2, "user2", "secret2", &out)
+	opts.Selection.Folders = []string{"INBOX"}
+	opts.FolderSizes, opts.FolderSizesAtEnd = true, true
+	opts.Progress = &injector{do: func() {
+		c, err := conn.Dial(context.Background(), opts.Host2)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		raw := msgs[3].Raw // there before the run
+		cmd := c.Append("INBOX", int64(len(raw)), nil)
+		cmd.Write(raw)
+		cmd.Close()
+		if _, err := cmd.Wait(); err != nil {
+			t.Error(err)
+		}
+	}}
+	res := run(t, opts)
+	if res.Transferred != 30 || res.DupHost2End != 1 || res.DupHost2New != 1 || res.Errors.ExitCode() != exitcode.WithErrors {
+		t.Fatalf("transferred %d, duplicates at end %d, created %d, exit %d\n%s", res.Transferred, res.DupHost2End, res.DupHost2New, res.Errors.ExitCode(), out.String())
+	}
+	if d := res.FinalDiff; d == nil || d.Messages != 1 || d.Bytes != int64(len(msgs[3].Raw)) {
+		t.Fatalf("final difference %+v, want 1 message of %d bytes", d, len(msgs[3].Raw))
+	}
+	if !strings.Contains(out.String(), "Host2 Nb messages:                   41 messages") {
+		t.Fatalf("the sizes table does not count 41 messages on host2:\n%s", out.String())
+	}
+
+	out.Reset()
+	opts.Progress = nil
+	opts.Delete2Duplicates, opts.UIDExpunge2 = true, true
+	res = run(t, opts)
+	if res.Errors.ExitCode() != exitcode.OK || res.DeletedHost2 != 1 || res.DupHost2End != 0 || res.FinalDiff == nil || res.FinalDiff.Messages != 0 {
+		t.Fatalf("rerun: exit %d, deleted %d, duplicates at end %d, final %+v\n%s", res.Errors.ExitCode(), res.DeletedHost2, res.DupHost2End, res.FinalDiff, out.String())
 	}
 }
