@@ -99,13 +99,16 @@ func (e *engine) result() *Result {
 			keys1[k] = struct{}{}
 		}
 		var dupEnd, dupNew int64
-		if after != nil {
-			// host2 as read again at the end
+		switch {
+		case after != nil && !fp.byUID:
+			// host2 as read again at the end. Under --useuid keys are the
+			// state's UID map, which knows this run's copies only once
+			// saved: the expected keys are used then.
 			for k := range after.keys {
 				keys2[k] = struct{}{}
 			}
 			dupEnd, dupNew = int64(len(after.dups)), int64(len(after.fresh))
-		} else {
+		default:
 			for k := range on2.keys {
 				keys2[k] = struct{}{}
 			}
