@@ -44,7 +44,13 @@ type meta struct {
 func fetchMeta(c *imapclient.Client, fields []string, digest func(*meta)) ([]meta, error) {
 	var all imap.SeqSet
 	all.AddRange(1, 0)
-	cmd := c.Fetch(all, &imap.FetchOptions{
+	return fetchMetaOf(c, all, fields, digest)
+}
+
+// fetchMetaOf is fetchMeta for the messages of set (a UIDSet makes it a
+// UID FETCH).
+func fetchMetaOf(c *imapclient.Client, set imap.NumSet, fields []string, digest func(*meta)) ([]meta, error) {
+	cmd := c.Fetch(set, &imap.FetchOptions{
 		UID: true, Flags: true, InternalDate: true, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}},
 	})
@@ -172,7 +178,8 @@ func uidsOf(metas []meta) []imap.UID {
 }
 
 // analyzeAll reads every wanted folder on both sides with the parallel
-// workers and builds the message plan.
+// workers and builds the message plan. The --folderfirst folders are read
+// before the others, the --folderlast folders after them.
 func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 	total := len(e.plan.folders)
 	todo := e.plan.folders
@@ -194,7 +201,7 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 			todo = append(todo, fp)
 		}
 	}
-	runParallel(ctx, e, main, todo, func(w *worker, fp *folderPlan) {
+	runPhased(ctx, e, main, todo, func(fp *folderPlan) *folderPlan { return fp }, func(w *worker, fp *folderPlan) {
 		if fp.skip != "" {
 			return
 		}
@@ -271,6 +278,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		in2.keys[key] = struct{}{}
 	}
 	var rank1, hrank1 identity.Ranker
+	first1 := map[string]meta{} // the host1 message each selected key came from
 	for _, m := range metas1 {
 		in1.size += m.size
 		in1.big = max(in1.big, m.size)
@@ -295,10 +303,12 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			hkey, _ = hrank1.Rank(hkey)
 		} else if _, dup := in1.keys[key]; dup {
 			in1.dup++
+			e.duplicate1(fp, m, first1[key])
 			continue
 		}
 		in1.selected++
 		in1.keys[key] = struct{}{}
+		first1[key] = meta{uid: m.uid, size: m.size}
 		have, ok := on2[key]
 		// Flags matter for a copy, a flag resync or --debugflags; for a
 		// message already on host2 otherwise, flag hooks (which may read
@@ -371,6 +381,42 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		}
 	}
 	slices.Sort(fp.only2)
+	if !e.opts.Dry && (fp.create || len(fp.copies) > 0 || len(fp.only2) > 0 || len(fp.dups2) > 0) {
+		// The folder may change: keep what is known of its host2
+		// messages, so that reading it again at the end fetches the
+		// headers of the new messages only.
+		fp.known2 = make([]known2, len(metas2))
+		for i, m := range metas2 {
+			fp.known2[i] = known2{uid: m.uid, size: m.size, hkey: m.hkey, hok: m.hok}
+		}
+	}
+}
+
+// duplicate1 names a host1 message skipped because an earlier message of
+// the folder, first, has the same identity key. When their sizes differ
+// (the key leaves size out unless --noskipsize), the line adds that the
+// two are probably distinct messages, which --syncduplicates would copy.
+func (e *engine) duplicate1(fp *folderPlan, m, first meta) {
+	same := "same " + e.keyFields()
+	if m.size == first.size {
+		e.say("Host1: msg %s/%d is a duplicate of %s/%d (%s, same size %d): skipped", fp.h1, m.uid, fp.h1, first.uid, same, m.size)
+		return
+	}
+	e.say("Host1: msg %s/%d is a duplicate of %s/%d (%s, sizes %d and %d): skipped; it is probably a distinct message, which --syncduplicates would copy",
+		fp.h1, m.uid, fp.h1, first.uid, same, m.size, first.size)
+}
+
+// keyFields names what the identity key is made of, for the lines about
+// duplicates: "Message-Id and Received headers", "headers" for all.
+func (e *engine) keyFields() string {
+	names := e.opts.Identity.HeaderFields()
+	switch len(names) {
+	case 0:
+		return "headers"
+	case 1:
+		return names[0] + " header"
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " headers"
 }
 
 // debugFlags prints the --debugflags line of a message: its host1

@@ -21,7 +21,10 @@ func (o *Options) writes1() bool { return o.Delete1 || o.Expunge1 }
 
 // checkDeletions refuses, before anything is deleted, what would lose
 // mail: --delete2 on a host2 folder fed by two host1 folders, and --delete2
-// removing more than the threshold of a folder without --force.
+// removing more than the threshold of a folder without --force. The share
+// is checked only for a folder where more than Delete2Min messages would
+// go, so that ordinary scripts cleaning a few extras in a small folder
+// keep working.
 func (e *engine) checkDeletions() error {
 	o := &e.opts
 	if !o.Delete2 {
@@ -39,12 +42,12 @@ func (e *engine) checkDeletions() error {
 		if o.Delete2Duplicates {
 			n += len(fp.dups2)
 		}
-		if fp.on[host2].count > 0 && n > 0 && float64(n) > o.Delete2Threshold*float64(fp.on[host2].count) {
+		if fp.on[host2].count > 0 && n > 0 && n > o.Delete2Min && float64(n) > o.Delete2Threshold*float64(fp.on[host2].count) {
 			over = append(over, fmt.Sprintf("%s (%d of %d)", fp.h2, n, fp.on[host2].count))
 		}
 	}
 	if len(over) > 0 {
-		return exitcode.New(exitcode.Usage, "--delete2 refused: it would delete more than %.0f%% of host2 folder(s) %s; check the folder mapping with --dry, then add --force if this is really wanted", o.Delete2Threshold*100, strings.Join(over, ", "))
+		return exitcode.New(exitcode.Usage, "--delete2 refused: it would delete more than %.0f%% (and more than %d messages) of host2 folder(s) %s; check the folder mapping with --dry, then add --force if this is really wanted", o.Delete2Threshold*100, o.Delete2Min, strings.Join(over, ", "))
 	}
 	return nil
 }

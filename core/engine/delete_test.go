@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -101,5 +102,55 @@ func TestDelete1KeepsWhatWasNotCopied(t *testing.T) {
 	res = run(t, opts)
 	if left, _ := p.u1.Messages("INBOX"); len(left) != 0 || res.Transferred != 1 {
 		t.Fatalf("rerun: host1 keeps %d, transferred %d", len(left), res.Transferred)
+	}
+}
+
+// TestDelete2Ceiling: the share ceiling of --delete2 applies only above
+// Delete2Min messages to delete in a folder; --force lifts it.
+func TestDelete2Ceiling(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		on1, extras   int  // host1 messages (all on host2 too); host2-only messages
+		dup           bool // host2 also holds a second copy of host1's first message
+		min           int
+		force         bool
+		refused       bool
+		left2, delete int // host2 messages after the run, messages deleted
+	}{
+		{"3 messages, an extra and a duplicate, plain --delete2", 1, 1, true, 100, false, false, 1, 2},
+		{"the same with no minimum: the share is checked", 1, 1, true, 0, false, true, 3, 0},
+		{"150 extras of 151: refused", 1, 150, false, 100, false, true, 151, 0},
+		{"150 extras of 151 with --force", 1, 150, false, 100, true, false, 1, 150},
+		{"110 extras of 310: under the share", 200, 110, false, 100, false, false, 200, 110},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t)
+			seedN(t, p.u1, "INBOX", tc.on1, 200)
+			seedN(t, p.u2, "INBOX", tc.on1, 200)
+			for i := range tc.extras {
+				p.u2.Seed("INBOX", imapmem.Message{Raw: fmt.Appendf(nil, "Message-ID: <extra%d@x>\r\n\r\nx\r\n", i)})
+			}
+			if tc.dup {
+				h1, _ := p.u1.Messages("INBOX")
+				p.u2.Seed("INBOX", imapmem.Message{Raw: h1[0].Raw})
+			}
+			var out bytes.Buffer
+			opts := p.options(t, &out)
+			opts.Delete2, opts.Delete2Duplicates, opts.UIDExpunge2 = true, true, true
+			opts.Delete2Threshold, opts.Delete2Min, opts.Force = 0.5, tc.min, tc.force
+			res, err := Run(t.Context(), opts)
+			if tc.refused {
+				if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "--force") {
+					t.Fatalf("err %v, want a refusal naming --force", err)
+				}
+			} else {
+				if err != nil || res.Errors.Count() != 0 || res.DeletedHost2 != int64(tc.delete) {
+					t.Fatalf("err %v, errors %v, deleted %d (want %d)\n%s", err, res.Errors.Records(), res.DeletedHost2, tc.delete, out.String())
+				}
+			}
+			if msgs, _ := p.u2.Messages("INBOX"); len(msgs) != tc.left2 {
+				t.Fatalf("host2 INBOX has %d messages, want %d", len(msgs), tc.left2)
+			}
+		})
 	}
 }

@@ -77,13 +77,19 @@ func (e *engine) sayLocked(line string) {
 
 // fail records an error of class c, prints its line, and stops the run
 // once --errorsmax is reached. The class, not the line, counts towards the
-// exit code.
+// exit code. Recording, the check and the stop happen under one lock, so
+// the count stops exactly at --errorsmax: errors that work still in flight
+// reports after the stop are printed as notes and not counted.
 func (e *engine) fail(c report.Class, msg string) {
-	n := e.errs.Add(c, msg)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.stopped.Load() {
+		e.sayLocked(msg + " (not counted: the run is stopping)")
+		return
+	}
+	n := e.errs.Add(c, msg)
 	e.sayLocked(msg)
-	if max := e.opts.ErrorsMax; max > 0 && n >= max && !e.stopped.Load() {
+	if max := e.opts.ErrorsMax; max > 0 && n >= max {
 		e.stopped.Store(true)
 		e.sayLocked(fmt.Sprintf("Maximum number of errors %d reached ( you can change %d to any value, for example 100 with --errorsmax 100 ). Exiting.", max, max))
 		e.cancel()

@@ -68,13 +68,16 @@ func TestErrorsMaxStopsTheRun(t *testing.T) {
 	p.s2.Faults().RefuseCommand("APPEND", -1, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "no way"})
 	var out bytes.Buffer
 	opts := p.options(t, &out)
-	opts.Parallel = 1
+	opts.Parallel = 4
 	opts.ErrorsMax = 5
 	res := run(t, opts)
 	// APPENDs already in flight when the 5th error arrives still report
-	// theirs (at most one pipeline window), but no new message is started.
-	if n := res.Errors.Count(); n < 5 || n > 5+2*batchMsgs {
-		t.Fatalf("%d errors recorded, want the run to stop soon after 5", n)
+	// theirs, but only as notes: the count stops at exactly 5.
+	if n := res.Errors.Count(); n != 5 {
+		t.Fatalf("%d errors recorded, want exactly 5:\n%s", n, out.String())
+	}
+	if n := len(res.Errors.Records()); n != 5 {
+		t.Fatalf("%d error records, want 5", n)
 	}
 	if !strings.Contains(out.String(), "Maximum number of errors 5 reached") {
 		t.Fatalf("no errorsmax line:\n%s", out.String())

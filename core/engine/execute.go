@@ -56,6 +56,9 @@ type folderRun struct {
 	copiedPairs  []matchedPair
 	confirmed1   []imap.UID
 	unconfirmed1 []copyItem
+	// after is the host2 folder as read again at the end (measure2), nil
+	// when it was not.
+	after *after2
 
 	// jobsLeft counts the folder's execution jobs down as they finish;
 	// started is set by the first job to begin (several may start at
@@ -115,6 +118,10 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	case scopeAll:
 		e.executeFolders(ctx, p.main)
 		e.execute(ctx, p.main)
+		if ctx.Err() == nil {
+			// After a stop the report keeps the figures the run expects.
+			e.measure2(ctx, p.main)
+		}
 		if e.opts.FolderSizesAtEnd {
 			e.printSizes(false)
 		}
@@ -162,7 +169,9 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 
 // execute carries out the message part of the plan: flags first, then
 // copies, folder by folder over the parallel workers; large folders are
-// split in chunks that several workers share. Then come each folder's
+// split in chunks that several workers share. The --folderfirst folders
+// are copied before the others begin, the --folderlast folders once the
+// others have ended. Then come each folder's
 // deletions and the saving of its state.
 func (e *engine) execute(ctx context.Context, main *worker) {
 	x := e.exec
@@ -193,7 +202,7 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 	msgs, bytes := e.plan.totals()
 	x.stats.toCopy.Store(int64(msgs))
 	e.progress.Start(msgs, bytes)
-	runParallel(ctx, e, main, jobs, func(w *worker, j job) {
+	runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, func(w *worker, j job) {
 		if j.fr.started.CompareAndSwap(false, true) {
 			e.progress.FolderStart(j.fr.h1, len(j.fr.copies), j.fr.copyBytes())
 		}

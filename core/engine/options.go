@@ -69,11 +69,15 @@ type Options struct {
 	// identified host2 messages that no host1 message matches, and
 	// Delete2Duplicates extra copies on host2; UIDExpunge2 expunges only
 	// those with UID EXPUNGE, Expunge2 the whole folder. Delete2 refuses to
-	// remove more than Delete2Threshold (0..1) of a folder without Force.
+	// remove more than Delete2Threshold (0..1) of a folder without Force,
+	// but only when it would remove more than Delete2Min messages of that
+	// folder: a small folder is cleaned whatever the share (0: the share
+	// is checked for any count).
 	Delete1, Expunge1          bool
 	Delete2, Delete2Duplicates bool
 	UIDExpunge2, Expunge2      bool
 	Delete2Threshold           float64
+	Delete2Min                 int
 	Force                      bool
 	Identity                   identity.Options
 	// MessageSelection narrows the messages of each folder and side.

@@ -263,6 +263,9 @@ type folderPlan struct {
 	// analysis read the folder (0 for a folder the plan creates): every
 	// message this run appends gets a UID at or above uidNext2.
 	validity2, uidNext2 uint32
+	// known2 are the host2 messages the analysis selected, in ascending
+	// UID order, kept for a folder the run may change (measure2).
+	known2 []known2
 	// inSelection1 counts the host1 messages the selection (--search,
 	// --maxage...) kept; --skipemptyfolders skips folders where it is 0.
 	inSelection1 int

@@ -46,7 +46,7 @@ func (e *engine) result() *Result {
 	keys1 := map[string]struct{}{}
 	keys2 := map[string]struct{}{}
 	res := &Result{Errors: &e.errs, Dry: e.opts.Dry}
-	var start1, start2 report.Diff
+	var start1, start2, final2 report.Diff
 	for _, fp := range e.plan.folders {
 		fr := e.runOf(fp)
 		on1, on2 := &fp.on[host1], &fp.on[host2]
@@ -71,17 +71,22 @@ func (e *engine) result() *Result {
 		c.CrossDupHost2 += int64(fp.crossDup)
 		c.Skipped += int64(fp.crossDup)
 		var done []string
+		var after *after2
 		if fr != nil {
 			fr.atCopy.addTo(&c)
 			fr.mu.Lock()
 			c.Rewritten += int64(fr.rewritten)
 			done = slices.Clone(fr.done)
+			after = fr.after
 			fr.mu.Unlock()
 		}
 		start1.Messages += int64(on1.count)
 		start1.Bytes += on1.size
 		start2.Messages += int64(on2.count)
 		start2.Bytes += on2.size
+		end2 := e.host2AtEnd(fp, false)
+		final2.Messages += end2.Messages
+		final2.Bytes += end2.Bytes
 		if e.opts.Dry {
 			c.WouldTransfer += int64(len(fp.copies))
 			if e.plan.scope == scopeAll && fp.skip == "" {
@@ -93,16 +98,31 @@ func (e *engine) result() *Result {
 		for k := range on1.keys {
 			keys1[k] = struct{}{}
 		}
-		for k := range on2.keys {
-			keys2[k] = struct{}{}
+		var dupEnd, dupNew int64
+		switch {
+		case after != nil && !fp.byUID:
+			// host2 as read again at the end. Under --useuid keys are the
+			// state's UID map, which knows this run's copies only once
+			// saved: the expected keys are used then.
+			for k := range after.keys {
+				keys2[k] = struct{}{}
+			}
+			dupEnd, dupNew = int64(len(after.dups)), int64(len(after.fresh))
+		default:
+			for k := range on2.keys {
+				keys2[k] = struct{}{}
+			}
+			for _, k := range done {
+				keys2[k] = struct{}{}
+			}
 		}
-		for _, k := range done {
-			keys2[k] = struct{}{}
-		}
+		c.DupHost2End += dupEnd
+		c.DupHost2New += dupNew
 		res.Snapshot.Folders = append(res.Snapshot.Folders, report.FolderReport{
 			Host1: fp.h1, Host2: fp.h2,
 			Transferred: int64(len(done)), Skipped: int64(fp.alreadyThere + on1.dup),
-			DupHost1: int64(on1.dup), DupHost2: int64(on2.dup), VoidHost1: int64(on1.void), VoidHost2: int64(on2.void),
+			DupHost1: int64(on1.dup), DupHost2: int64(on2.dup), DupHost2End: dupEnd, DupHost2New: dupNew,
+			VoidHost1: int64(on1.void), VoidHost2: int64(on2.void),
 		})
 	}
 	c.IdentifiedHost1, c.IdentifiedHost2 = int64(len(keys1)), int64(len(keys2))
@@ -134,17 +154,41 @@ func (e *engine) result() *Result {
 		res.StartDiff = &report.Diff{Messages: start2.Messages - start1.Messages, Bytes: start2.Bytes - start1.Bytes}
 		if e.opts.FolderSizesAtEnd && !e.opts.Dry {
 			res.FinalDiff = &report.Diff{
-				Messages: start2.Messages + c.Transferred - start1.Messages,
-				Bytes:    start2.Bytes + c.BytesTransferred - start1.Bytes,
+				Messages: final2.Messages - start1.Messages,
+				Bytes:    final2.Bytes - start1.Bytes,
 			}
 		}
 	}
 	return res
 }
 
+// host2AtEnd is the size of fp's host2 folder: at the start (before),
+// else as read again at the end (measure2), else, for a folder the run
+// did not change or could not read again, the start plus what was copied.
+func (e *engine) host2AtEnd(fp *folderPlan, before bool) report.SideSize {
+	on2 := &fp.on[host2]
+	s := report.SideSize{Exists: !fp.create, Messages: int64(on2.count), Bytes: on2.size, Biggest: on2.big}
+	fr := e.runOf(fp)
+	if before || fr == nil {
+		return s
+	}
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	if a := fr.after; a != nil {
+		return report.SideSize{Exists: true, Messages: a.count, Bytes: a.size, Biggest: a.big}
+	}
+	if fr.created || len(fr.done) > 0 {
+		s.Exists = true
+	}
+	s.Messages += int64(len(fr.done))
+	s.Bytes += fr.doneBytes
+	s.Biggest = max(s.Biggest, fr.doneBig)
+	return s
+}
+
 // printSizes prints imapsync's folder sizes table. The sizes come from
 // the analysis (SELECT and the metadata FETCH); after the sync, host2's
-// are those plus what was copied.
+// come from host2 read again (host2AtEnd).
 func (e *engine) printSizes(before bool) {
 	t0 := time.Now()
 	var sizes []report.FolderSize
@@ -154,16 +198,7 @@ func (e *engine) printSizes(before bool) {
 		}
 		fs := report.FolderSize{Name1: mailbox.Display(fp.h1), Name2: mailbox.Display(fp.h2)}
 		fs.Host1 = report.SideSize{Exists: true, Messages: int64(fp.on[host1].count), Bytes: fp.on[host1].size, Biggest: fp.on[host1].big}
-		exists2 := !fp.create
-		fs.Host2 = report.SideSize{Exists: exists2, Messages: int64(fp.on[host2].count), Bytes: fp.on[host2].size, Biggest: fp.on[host2].big}
-		if fr := e.runOf(fp); !before && fr != nil {
-			fr.mu.Lock()
-			fs.Host2.Exists = true
-			fs.Host2.Messages += int64(len(fr.done))
-			fs.Host2.Bytes += fr.doneBytes
-			fs.Host2.Biggest = max(fs.Host2.Biggest, fr.doneBig)
-			fr.mu.Unlock()
-		}
+		fs.Host2 = e.host2AtEnd(fp, before)
 		sizes = append(sizes, fs)
 	}
 	totals := report.SumFolderSizes(sizes)

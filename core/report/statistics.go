@@ -60,6 +60,9 @@ func WriteStatistics(w io.Writer, s Snapshot, opts StatsOptions) error {
 	p.printf("Messages skipped                        : %d\n", s.Skipped)
 	p.printf("Messages found duplicate on host1       : %d\n", s.DupHost1)
 	p.printf("Messages found duplicate on host2       : %d\n", s.DupHost2)
+	if s.DupHost2End > 0 {
+		p.printf("Messages duplicate on host2 at the end  : %d (%d created by this run)\n", s.DupHost2End, s.DupHost2New)
+	}
 	p.printf("Messages found crossduplicate on host2  : %d\n", s.CrossDupHost2)
 	p.printf("Messages void (noheader) on host1       : %d  ", s.VoidHost1)
 	if s.VoidHost1 > 0 {
@@ -125,6 +128,9 @@ func writeVerdicts(p *printer, s Snapshot) {
 		} else {
 			p.printf("There are %d unidentified messages (usually Sent or Draft messages). To sync them add option --addheader\n", s.VoidHost1)
 		}
+	}
+	if s.DupHost2End > 0 {
+		p.printf("The sync left %d duplicate messages on host2 (%d created by this run). Use --delete2duplicates and sync again to remove them.\n", s.DupHost2End, s.DupHost2New)
 	}
 	if s.In2Not1 == 0 {
 		p.printf("The sync is strict, all %d identified messages in host2 are on host1.\n", s.IdentifiedHost2)

@@ -14,6 +14,11 @@ type Counters struct {
 	Skipped       int64 `json:"messages_skipped"`
 	DupHost1      int64 `json:"duplicates_host1"`
 	DupHost2      int64 `json:"duplicates_host2"`
+	// DupHost2End counts the extra copies of a message host2 holds at the
+	// end of the run, as read again then; DupHost2New are those this run
+	// created (absent at the start).
+	DupHost2End   int64 `json:"duplicates_host2_at_end"`
+	DupHost2New   int64 `json:"duplicates_host2_created"`
 	CrossDupHost2 int64 `json:"crossduplicates_host2"`
 	VoidHost1     int64 `json:"noheader_host1"` // unidentified, never copied
 	VoidHost2     int64 `json:"noheader_host2"`
@@ -58,6 +63,8 @@ type FolderReport struct {
 	Skipped          int64 `json:"skipped"`
 	DupHost1         int64 `json:"duplicates_host1"`
 	DupHost2         int64 `json:"duplicates_host2"`
+	DupHost2End      int64 `json:"duplicates_host2_at_end"`
+	DupHost2New      int64 `json:"duplicates_host2_created"`
 	VoidHost1        int64 `json:"noheader_host1"`
 	VoidHost2        int64 `json:"noheader_host2"`
 	DeletedHost1     int64 `json:"deleted_host1"`
@@ -70,9 +77,11 @@ type FolderReport struct {
 // Snapshot is a consistent copy of the statistics of a run.
 type Snapshot struct {
 	Counters
-	Start, End  time.Time
-	StartDiff   *Diff   // folder sizes before the sync, nil without them
-	FinalDiff   *Diff   // folder sizes after the sync, nil without them
+	Start, End time.Time
+	StartDiff  *Diff // folder sizes before the sync, nil without them
+	// FinalDiff is host2 - host1 at the end, host2's side read again then
+	// (nil without the folder sizes at the end).
+	FinalDiff   *Diff
 	MemStartMiB float64 // process memory when the run started
 	Errors      int     // number of errors
 	Folders     []FolderReport
