@@ -23,9 +23,9 @@ type fetched struct {
 	item copyItem
 	body *body
 	held int64 // budget held until the APPEND is written
-	// subject and date are kept for the error message of a refused APPEND,
-	// which arrives after the body is released.
-	subject, date string
+	// subject, date and messageID are kept for the error message of a
+	// refused APPEND, which arrives after the body is released.
+	subject, date, messageID string
 }
 
 // batchMsgs bounds the messages of one body FETCH.
@@ -79,7 +79,7 @@ func (e *engine) copyChunk(ctx context.Context, w *worker, fr *folderRun, items 
 		return
 	}
 	for _, it := range append(items, doubt...) {
-		e.msgFail(fr, report.ClassAppend, fmt.Sprintf("- msg %s/%d {%d} could not append to folder %s: %v", fr.h1, it.uid, it.size, fr.h2, conn.ErrOutcomeUnknown))
+		e.setAside(fr, it, report.ClassAppend, conn.ErrOutcomeUnknown)
 	}
 }
 
@@ -182,12 +182,22 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 					e.copied(fr, f, res.UID)
 				case errors.Is(res.Err, conn.ErrOutcomeUnknown):
 					inDoubt = true
+					e.poison.tried(fr.h1, f, res.Err)
 					lost(f.item)
 				case len(send) > 1:
 					// A refused MULTIAPPEND stores nothing; the messages are
 					// tried again one by one, which finds the culprit.
 					lost(f.item)
+				case transient(res.Err):
+					// "Server Unavailable" and the like: try again, a
+					// bounded number of times.
+					e.poison.tried(fr.h1, f, res.Err)
+					lost(f.item)
 				default:
+					// Refused outright (too big, a line too long...): no
+					// second try; listed with the server's answer.
+					e.poison.tried(fr.h1, f, res.Err)
+					e.poison.giveUp(fr.h1, f.item, res.Err)
 					e.appendFailed(fr, f, res.Err)
 				}
 			}
@@ -205,6 +215,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 			window.release(held)
 			pending.Done()
 			for _, f := range send {
+				e.poison.tried(fr.h1, f, err)
 				lost(f.item)
 			}
 			broken = true
@@ -317,8 +328,9 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 				}
 			}
 			spent += held
-			subject, date := headerSummary(b.Head(4096))
-			ready <- fetched{item: it, body: b, held: held, subject: subject, date: date}
+			head := b.Head(4096)
+			subject, date := headerSummary(head)
+			ready <- fetched{item: it, body: b, held: held, subject: subject, date: date, messageID: messageIDOf(head)}
 		}
 		if spent < mem {
 			e.spool.release(mem - spent)

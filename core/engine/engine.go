@@ -45,6 +45,7 @@ type engine struct {
 	inflight *inflight
 	journal  string // Options.Journal, "" while another live run writes it
 	doubts   doubts // host2 folders where APPENDs may have landed unseen
+	poison   poison // the tries of messages host2 did not take
 }
 
 // Run carries out one sync (or, with JustFolders / JustFolderSizes / Dry,

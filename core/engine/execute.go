@@ -235,6 +235,7 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 	}
 	x.stats.foldersDone.Add(int64(len(active)))
 	e.say("++++ End looping on each folder")
+	e.printSetAside()
 }
 
 // storeFlags sets host2 flags equal to host1's, grouping messages that

@@ -148,6 +148,7 @@ func (e *engine) result() *Result {
 		}
 	}
 	res.Counters = c
+	res.SetAside = e.poison.list()
 	res.Start, res.End = e.start, time.Now()
 	res.MemStartMiB = e.memStart
 	if e.opts.FolderSizes && !e.opts.JustFolders {

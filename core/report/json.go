@@ -24,7 +24,8 @@ type JSONReport struct {
 	StartDifference *Diff `json:"start_difference,omitempty"`
 	FinalDifference *Diff `json:"final_difference,omitempty"`
 
-	Folders []FolderReport `json:"folders"`
+	Folders  []FolderReport `json:"folders"`
+	SetAside []SetAside     `json:"set_aside,omitempty"`
 
 	ErrorCount        int           `json:"error_count"`
 	Errors            []ErrorRecord `json:"errors"`
@@ -49,6 +50,7 @@ func NewJSONReport(s Snapshot, errs []ErrorRecord, code exitcode.Code, opts Stat
 		StartDifference: s.StartDiff,
 		FinalDifference: s.FinalDiff,
 		Folders:         make([]FolderReport, len(s.Folders)),
+		SetAside:        s.SetAside,
 		ErrorCount:      s.Errors,
 		Errors:          append([]ErrorRecord{}, errs...),
 		ExitCode:        int(code),

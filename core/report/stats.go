@@ -85,6 +85,19 @@ type Snapshot struct {
 	MemStartMiB float64 // process memory when the run started
 	Errors      int     // number of errors
 	Folders     []FolderReport
+	// SetAside are the messages host2 would not take, given up on after
+	// bounded tries; a rerun tries them again.
+	SetAside []SetAside
+}
+
+// SetAside is a host1 message the run gave up on.
+type SetAside struct {
+	Folder     string `json:"folder"` // host1 folder
+	UID        uint32 `json:"uid"`    // host1 UID
+	MessageID  string `json:"message_id,omitempty"`
+	Size       int64  `json:"size"`
+	Tries      int    `json:"tries"`
+	LastAnswer string `json:"last_answer"` // host2's last answer, or why the outcome is unknown
 }
 
 // Seconds returns the transfer time; End is taken as now when unset.

@@ -144,9 +144,9 @@ func Start(target string, opts Options) (*Proxy, error) {
 		target:  target,
 		ln:      ln,
 		latency: opts.Latency,
-		rnd:    rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
-		conns:  make(map[*link]struct{}),
-		done:   make(chan struct{}),
+		rnd:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		conns:   make(map[*link]struct{}),
+		done:    make(chan struct{}),
 	}
 	p.wg.Add(1)
 	go p.accept()
