@@ -67,9 +67,12 @@ func (e *engine) finishFolder(ctx context.Context, w *worker, fp *folderRun) {
 		}
 		e.deleteMessages(ctx, w, host2, fp.h2, uids, o.UIDExpunge2, o.Expunge2)
 	}
-	if o.Delete1 {
+	switch {
+	case o.Delete1 && len(e.overQuota()) > 0:
+		// Host2 is full: every host1 message stays until a run completes.
+	case o.Delete1:
 		e.deleteMessages(ctx, w, host1, fp.h1, e.confirmed(ctx, w, fp), o.Expunge1, o.Expunge1)
-	} else if o.Expunge1 {
+	case o.Expunge1:
 		e.deleteMessages(ctx, w, host1, fp.h1, nil, false, true)
 	}
 }

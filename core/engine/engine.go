@@ -81,14 +81,17 @@ func (e *engine) sayLocked(line string) {
 // exit code. Recording, the check and the stop happen under one lock, so
 // the count stops exactly at --errorsmax: errors that work still in flight
 // reports after the stop are printed as notes and not counted.
-func (e *engine) fail(c report.Class, msg string) {
+func (e *engine) fail(c report.Class, msg string) { e.failIn("", c, msg) }
+
+// failIn is fail for an error about host1 folder folder ("" for none).
+func (e *engine) failIn(folder string, c report.Class, msg string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopped.Load() {
 		e.sayLocked(msg + " (not counted: the run is stopping)")
 		return
 	}
-	n := e.errs.Add(c, msg)
+	n := e.errs.AddFolder(folder, c, msg)
 	e.sayLocked(msg)
 	if max := e.opts.ErrorsMax; max > 0 && n >= max {
 		e.stopped.Store(true)

@@ -219,6 +219,7 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 		// --syncduplicates copies equal keys on purpose: no check then.
 		e.removeDuplicates(ctx, main)
 	}
+	e.sayQuota(ctx, main)
 	if o := &e.opts; o.Delete1 || o.Expunge1 || o.Delete2 || o.Delete2Duplicates || o.State != nil {
 		// After a stop (signal, --errorsmax) nothing more is deleted, but
 		// what was established is still saved.
@@ -325,5 +326,5 @@ func (e *engine) appendFailed(fr *folderRun, f fetched, err error) {
 // fr; the folder then does not count as completely synced for the state.
 func (e *engine) msgFail(fr *folderRun, c report.Class, msg string) {
 	fr.atCopy.fail()
-	e.fail(c, msg)
+	e.failIn(fr.h1, c, msg)
 }

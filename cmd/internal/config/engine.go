@@ -213,6 +213,7 @@ func deletionOptions(o *engine.Options, s *Settings) error {
 	o.UIDExpunge2 = s.UIDExpunge2 || ((s.Delete2 || o.Delete2Duplicates) && !s.IsSet("uidexpunge2"))
 	o.Expunge2 = s.Expunge2
 	o.Delete2Threshold = s.Delete2Threshold / 100
+	o.Delete2Min = s.Delete2Min
 	return nil
 }
 

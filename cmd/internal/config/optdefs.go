@@ -142,6 +142,7 @@ func optionDefs() []*Option {
 	// Deletion.
 	add(&Option{Name: "delete1", Aliases: []string{"delete"}, Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete host1 messages once transferred (implies --expunge1)."})
 	add(&Option{Name: "delete2", Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete host2 messages that are not on host1 (implies --uidexpunge2)."})
+	add(&Option{Name: "delete2min", Kind: Int, Default: 100, Group: GroupDeletion, Status: Implemented, Help: "imapshift: --delete2threshold applies only to a folder where --delete2 would delete more than this many messages."})
 	add(&Option{Name: "delete2threshold", Kind: Float, Default: 50.0, Group: GroupDeletion, Status: Implemented, Help: "imapshift: refuse --delete2 when it would delete more than this percentage of a host2 folder (see --force)."})
 	add(&Option{Name: "force", Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "imapshift: let --delete2 go beyond --delete2threshold."})
 	add(&Option{Name: "delete2duplicates", Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete duplicate messages on host2."})

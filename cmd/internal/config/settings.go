@@ -118,6 +118,7 @@ type Settings struct {
 	Delete2              bool    `opt:"delete2"`
 	Delete2Duplicates    bool    `opt:"delete2duplicates"`
 	Delete2Threshold     float64 `opt:"delete2threshold"`
+	Delete2Min           int     `opt:"delete2min"`
 	Force                bool    `opt:"force"`
 	Delete2Folders       bool    `opt:"delete2folders"`
 	Delete2FoldersOnly   string  `opt:"delete2foldersonly"`
