@@ -117,9 +117,32 @@ func tailLines(s string, n int) string {
 func TestCutConnectionsOnDovecot(t *testing.T) {
 	for _, side := range []string{"host2", "host1"} {
 		t.Run(side, func(t *testing.T) {
+			testFaultyLink(t, side, []faultproxy.Fault{{Kind: faultproxy.Cut, After: 20 << 10, AfterMax: 2 << 20}}, 1000)
+		})
+	}
+}
+
+// TestStallsOnDovecot: each connection stalls for 2 to 5 s in the middle
+// of the data (a literal, most of the time), toward either host; the run
+// waits it out and ends with every message exactly once.
+func TestStallsOnDovecot(t *testing.T) {
+	for i, side := range []string{"host2", "host1"} {
+		t.Run(side, func(t *testing.T) {
+			stall := time.Duration(2+3*i) * time.Second
+			testFaultyLink(t, side, []faultproxy.Fault{{Kind: faultproxy.Stall, After: 100 << 10, AfterMax: 1 << 20, Stall: stall}}, 300)
+		})
+	}
+}
+
+// testFaultyLink syncs n messages between two Dovecots with every
+// connection toward side going through a proxy applying faults.
+func testFaultyLink(t *testing.T, side string, faults []faultproxy.Fault, n int) {
+	t.Helper()
+	{
+		{
 			d1 := dovecot.StartT(t, dovecot.Options{})
 			d2 := dovecot.StartT(t, dovecot.Options{})
-			want := seedDovecotCorpus(t, d1, 1000, "INBOX", "Archive", "Sent")
+			want := seedDovecotCorpus(t, d1, n, "INBOX", "Archive", "Sent")
 			target := d2
 			if side == "host1" {
 				target = d1
@@ -129,11 +152,10 @@ func TestCutConnectionsOnDovecot(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer px.Close()
-			cut := []faultproxy.Fault{{Kind: faultproxy.Cut, After: 20 << 10, AfterMax: 2 << 20}}
 			if side == "host2" {
-				px.SetDefault(faultproxy.Faults{ToTarget: cut})
+				px.SetDefault(faultproxy.Faults{ToTarget: faults})
 			} else {
-				px.SetDefault(faultproxy.Faults{ToClient: cut})
+				px.SetDefault(faultproxy.Faults{ToClient: faults})
 			}
 			cfg := func(n int, host string, port int, user string) *conn.Config {
 				return &conn.Config{Side: n, Host: host, Port: port, Mode: conn.TLSNone, User: user, Password: dovecot.Users[user], Timeout: 20 * time.Second}
@@ -151,18 +173,18 @@ func TestCutConnectionsOnDovecot(t *testing.T) {
 				ReconnectRetry1: 3, ReconnectRetry2: 3, Out: &out}
 			res := run(t, opts)
 			st := px.Stats()
-			t.Logf("%s: %d connections, %d cuts, %d reconnections, %d extra copies removed", side, st.Conns, st.Cuts,
+			t.Logf("%s: %d connections, %d cuts, %d stalls, %d reconnections, %d extra copies removed", side, st.Conns, st.Cuts, st.Stalls,
 				res.Counters.ReconnectHost1+res.Counters.ReconnectHost2, res.Counters.DeletedHost2)
 			if n := res.Errors.Count(); n != 0 {
 				recs := res.Errors.Records()
 				t.Fatalf("%d errors, the first: %v\n%s", n, recs[:min(3, len(recs))], tailLines(out.String(), 20))
 			}
-			if st.Cuts < 3 {
-				t.Fatalf("only %d cuts: the test did not test", st.Cuts)
+			if st.Cuts+st.Stalls < 3 {
+				t.Fatalf("only %d faults acted: the test did not test", st.Cuts+st.Stalls)
 			}
 			// Late APPENDs have had time to land.
 			time.Sleep(time.Second)
 			checkDovecotOnce(t, d2, want, out.String())
-		})
+		}
 	}
 }

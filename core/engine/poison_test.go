@@ -75,3 +75,28 @@ func TestPoisonMessageSetAside(t *testing.T) {
 		})
 	}
 }
+
+// TestByeInMultiAppend: host2 answers BYE in the middle of MULTIAPPENDs
+// (three times); the run reconnects and ends with every message once.
+func TestByeInMultiAppend(t *testing.T) {
+	caps := imapmem.DefaultCaps()
+	caps[imap.CapMultiAppend] = struct{}{}
+	p := &pair{s1: imapmem.StartT(t, imapmem.Options{}), s2: imapmem.StartT(t, imapmem.Options{Caps: caps})}
+	p.u1 = p.s1.AddUser("alice", "secret1")
+	p.u2 = p.s2.AddUser("bob", "secret2")
+	seedN(t, p.u1, "INBOX", 120, 2000)
+	for range 3 {
+		p.s2.Faults().ByeInMultiAppend(3, "Server shutting down")
+	}
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	opts.MultiAppend, opts.SettleMax = true, 1
+	res := run(t, opts)
+	if res.Errors.Count() != 0 {
+		t.Fatalf("errors %v\n%s", res.Errors.Records(), out.String())
+	}
+	if res.Counters.ReconnectHost2 == 0 {
+		t.Fatalf("no reconnection: the BYE never came\n%s", out.String())
+	}
+	assertExactlyOnce(t, p, &out)
+}
