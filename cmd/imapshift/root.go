@@ -18,7 +18,7 @@ EXIT STATUS
   161/162 login failure on host1/host2 (when both sides fail, the most
   frequent error class decides, ties going to host1); 6 interrupted (SIGINT or
   SIGTERM: the first stops gracefully, a second within 2 s at once); 8 the
-  pidfile names a running imapshift (--pidfilelocking) or cannot be written.`
+  pidfile names a live process (--pidfilelocking) or cannot be written.`
 
 // newRootCommand builds the command tree. The root command takes every
 // option and syncs, as imapsync does; each subcommand is in its own file.
