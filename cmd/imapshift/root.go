@@ -14,7 +14,8 @@ import (
 const exitStatusLogin = `
 EXIT STATUS
   0 success; 64 usage error; 66 unreadable --passfileN; 10 connection failure
-  in justconnect mode; 101/102 cannot connect to host1/host2; 12 TLS failure;
+  in justconnect mode; 101/102 cannot connect to host1/host2 (an implicit TLS
+  handshake or certificate failure included); 12 STARTTLS failure;
   161/162 login failure on host1/host2 (when both sides fail, the most
   frequent error class decides, ties going to host1); 6 interrupted (SIGINT or
   SIGTERM: the first stops gracefully, a second within 2 s at once); 8 the
