@@ -61,7 +61,7 @@ after logging in, after printing folder sizes, and after the folders.
 		}
 		defaultHelp(c, args)
 	})
-	root.AddCommand(a.newSyncCommand(), a.newFoldersCommand(), a.newSizesCommand(), a.newJustLoginCommand(),
+	root.AddCommand(a.newSyncCommand(), a.newFoldersCommand(), a.newSizesCommand(), a.newVerifyCommand(), a.newJustLoginCommand(),
 		a.newJustConnectCommand(), a.newDemoCommand(), a.newVersionCommand(), a.newOptionsCommand(),
 		a.newScriptCommand(), a.newPresetsCommand(), a.newPluginsCommand())
 	return root

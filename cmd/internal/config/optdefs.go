@@ -207,6 +207,9 @@ func optionDefs() []*Option {
 	add(both(&Option{Name: "preset%d", Kind: String, Arg: "name", Group: GroupPresets, Status: Implemented, Help: "Fill the host%d options left unset from a preset: a built-in name, NAME.lua in --presetdir, or a file."})...)
 	add(&Option{Name: "presetdir", Kind: String, Arg: "dir", Group: GroupPresets, Status: Implemented, Help: "Directory of shared presets (default: imapshift/presets in the user's configuration directory)."})
 
+	// Verify (imapshift verify only).
+	add(&Option{Name: "bodies", Kind: Bool, Group: GroupVerify, Status: Implemented, Help: "imapshift verify: also compare a SHA-256 of every message's bytes, fetched from both sides (streamed, bounded memory)."})
+
 	// Miscellaneous.
 	add(&Option{Name: "dry", Kind: Bool, Group: GroupMisc, Status: Implemented, Help: "Change nothing; print what would be done."})
 	add(&Option{Name: "dry1", Kind: Bool, Group: GroupMisc, Status: Accepted, Help: "Accepted: --dry already fetches and transforms each message for its preview, and writes nothing."})
