@@ -141,6 +141,9 @@ func runVerify(ctx context.Context, s *config.Settings, out io.Writer) error {
 		}
 	}
 	if rep != nil {
+		if s.SkipEmptyFolders {
+			dropSkippedEmpty(rep, out)
+		}
 		rep.Print(out)
 	}
 	if err != nil {
@@ -188,4 +191,19 @@ func verifyPairs(ctx context.Context, o engine.Options, out io.Writer) ([]verify
 		pairs = append(pairs, verify.Pair{Folder1: f.Host1, Folder2: f.Host2})
 	}
 	return pairs, nil
+}
+
+// dropSkippedEmpty removes from rep the host1 folders that are empty and
+// absent on host2: with --skipemptyfolders a sync does not create them,
+// so they are no difference.
+func dropSkippedEmpty(rep *verify.Report, out io.Writer) {
+	kept := rep.Folders[:0]
+	for _, f := range rep.Folders {
+		if f.Err == nil && f.Missing2 && f.Messages1 == 0 {
+			fmt.Fprintf(out, "Folder %s is empty on host1 and not on host2, as --skipemptyfolders leaves it: not compared\n", mailbox.Display(f.Folder1))
+			continue
+		}
+		kept = append(kept, f)
+	}
+	rep.Folders = kept
 }

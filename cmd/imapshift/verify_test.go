@@ -192,7 +192,21 @@ func TestVerifyFolderMapping(t *testing.T) {
 		t.Fatalf("--folder INBOX: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
-	// A prefix on host2: every host1 folder lives under "Old/" there.
+	// An empty host1 folder absent on host2 is a difference, unless
+	// --skipemptyfolders says a sync leaves it out.
+	if err := p.u1.CreateMailbox("Empty"); err != nil {
+		t.Fatal(err)
+	}
+	r = runVerifyCmd(t, p, "--regextrans2", "s/^Sent$/Sent Items/")
+	if r.code != 121 || !strings.Contains(r.stdout, `Empty: folder "Empty" does not exist on host2`) {
+		t.Fatalf("empty folder: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runVerifyCmd(t, p, "--regextrans2", "s/^Sent$/Sent Items/", "--skipemptyfolders")
+	if r.code != 0 || !strings.Contains(r.stdout, "Folder [Empty] is empty on host1 and not on host2, as --skipemptyfolders leaves it: not compared") {
+		t.Fatalf("empty folder with --skipemptyfolders: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// --subfolder2: every host1 folder lives under "Old/" on host2.
 	q := verifyPair(t, map[string][]imapmem.Message{"INBOX": {vmsg(1, "one")}, "Sent": {vmsg(2, "two")}},
 		map[string][]imapmem.Message{"Old/INBOX": {vmsg(1, "one")}, "Old/Sent": {vmsg(2, "two")}})
 	r = runVerifyCmd(t, q, "--subfolder2", "Old")
