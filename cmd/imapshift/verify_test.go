@@ -283,3 +283,40 @@ func TestDovecotVerifyAfterSync(t *testing.T) {
 		t.Fatalf("verify after an expunge on host2: exit %d\n%s", code, out)
 	}
 }
+
+// TestDovecotVerifyCorpus syncs a directory of real-world messages (many
+// malformed) with --addheader between two Dovecot instances, then checks
+// that verify --bodies with the same options finds host2 equal. It runs
+// only when $IMAPSHIFT_CORPUS names a directory of */*.eml files.
+func TestDovecotVerifyCorpus(t *testing.T) {
+	dir := os.Getenv("IMAPSHIFT_CORPUS")
+	if dir == "" {
+		t.Skip("set IMAPSHIFT_CORPUS to a directory of */*.eml files")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*", "*.eml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no */*.eml in %s: %v", dir, err)
+	}
+	var msgs []dovecot.Message
+	for i, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, dovecot.Message{Raw: raw, Flags: []string{`\Seen`}, Date: time.Date(2020, 1, 1, 0, 0, i%60, 0, time.UTC)})
+	}
+	d1 := dovecot.StartT(t, dovecot.Options{})
+	d2 := dovecot.StartT(t, dovecot.Options{})
+	if err := d1.Seed("user1", "Corpus", msgs); err != nil {
+		t.Fatal(err)
+	}
+	args := append(append(dovecotSide(1, d1, "user1", "secret1", "--notls1"), dovecotSide(2, d2, "user1", "secret1", "--notls2")...), "--addheader")
+	if code, out := imapshift(t, append([]string{"--nofoldersizes", "--nolog"}, args...)...); code != 0 {
+		t.Fatalf("sync exit %d\n%s", code, out)
+	}
+	code, out := imapshift(t, append([]string{"verify", "--bodies"}, args...)...)
+	if code != 0 || !strings.Contains(out, "verify: host2 matches host1: ") {
+		t.Fatalf("verify --bodies after sync: exit %d\n%s", code, out)
+	}
+	t.Logf("%d files: %s", len(files), out[strings.LastIndex(out, "verify: "):])
+}
