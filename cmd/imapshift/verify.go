@@ -87,7 +87,10 @@ func runVerify(ctx context.Context, s *config.Settings, out io.Writer) error {
 			fmt.Fprintf(out, "Note: verify compares whole folders: --%s is not applied, so the messages a sync leaves out or rewrites because of it show as differences\n", n)
 		}
 	}
-	if s.IsSet("syncinternaldates") && !s.SyncInternalDates {
+	switch {
+	case s.IDateFromHeader:
+		fmt.Fprintln(out, "Note: with --idatefromheader a sync sets host2's internal dates from the Date header: where host1's differ, they show as differences")
+	case s.IsSet("syncinternaldates") && !s.SyncInternalDates:
 		fmt.Fprintln(out, "Note: with --nosyncinternaldates a sync does not copy internal dates: they show as differences")
 	}
 	pairs, err := verifyPairs(ctx, o, out)
