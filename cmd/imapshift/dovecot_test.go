@@ -48,7 +48,9 @@ func TestDovecotTLSAndLogins(t *testing.T) {
 		code int
 		want string // in the output
 	}{
-		{"certificate rejected by default", tls1(), 12, "--insecure1"},
+		{"certificate rejected by default: a host1 connection failure", tls1(), 101, "Host1 failure: can not open imap connection on host1"},
+		{"certificate rejected: advice", tls1(), 101, "--insecure1"},
+		{"STARTTLS certificate rejected exits 12", append(append([]string{"justlogin", "--tls1"}, dovecotSide(1, d1, "user1", "secret1")...), plain2...), 12, "Host1 failure: Can not go to tls encryption"},
 		{"--insecure1 accepts it", tls1("--insecure1"), 0, "success login"},
 		{"--sslargs1 SSL_ca_file trusts the CA", tls1("--sslargs1", "SSL_ca_file="+d1.CAFile), 0, "success login"},
 		{"imapsync's SSL_verify_mode=0", tls1("--sslargs1", "SSL_verify_mode=0"), 0, "success login"},

@@ -130,7 +130,8 @@ func TestJustLoginTLS(t *testing.T) {
 		{"starttls unverified", nil, 12, "Host1 failure: Can not go to tls encryption on host1"},
 		{"implicit insecure", []string{"--ssl1", "--port1", implicit, "--insecure1"}, 0, "Host1: success login"},
 		{"implicit verify_mode=0", []string{"--ssl1", "--port1", implicit, "--sslargs1", "SSL_verify_mode=0"}, 0, "Host1: success login"},
-		{"implicit wrong CA", []string{"--ssl1", "--port1", implicit, "--sslargs1", "SSL_ca_file=" + ca}, 12, "--sslargs1 SSL_ca_file=FILE"},
+		{"implicit wrong CA", []string{"--ssl1", "--port1", implicit, "--sslargs1", "SSL_ca_file=" + ca}, 101, "--sslargs1 SSL_ca_file=FILE"},
+		{"implicit untrusted: host1 connection failure", []string{"--ssl1", "--port1", implicit}, 101, "Host1 failure: can not open imap connection on host1 [127.0.0.1] with user [alice]: TLS handshake failed"},
 		{"notls", []string{"--notls1"}, 0, "Host1: success login"},
 	}
 	for _, tt := range tests {
@@ -139,6 +140,27 @@ func TestJustLoginTLS(t *testing.T) {
 			args = append(args, hostArgs(2, plain, "alice", "secret-a")...)
 			args = append(args, "--insecure2", "justlogin")
 			args = append([]string{args[len(args)-1]}, args[:len(args)-1]...)
+			r := runArgs(t, nil, args...)
+			if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.want) {
+				t.Errorf("exit %d (want %d), want %q in\nstdout:\n%s\nstderr: %s", r.code, tt.code, tt.want, r.stdout, r.stderr)
+			}
+		})
+	}
+
+	// Host2: implicit TLS with an untrusted certificate is a host2
+	// connection failure (102), STARTTLS with one a TLS failure (12).
+	for _, tt := range []struct {
+		name  string
+		host2 []string
+		code  int
+		want  string
+	}{
+		{"implicit untrusted host2", []string{"--ssl2", "--port2", implicit}, 102, "Host2 failure: can not open imap connection on host2"},
+		{"starttls untrusted host2", []string{"--tls2", "--port2", plain}, 12, "Host2 failure: Can not go to tls encryption on host2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"justlogin", "--insecure1"}, hostArgs(1, plain, "alice", "secret-a")...)
+			args = append(append(args, "--host2", "127.0.0.1", "--user2", "alice", "--password2", "secret-a"), tt.host2...)
 			r := runArgs(t, nil, args...)
 			if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.want) {
 				t.Errorf("exit %d (want %d), want %q in\nstdout:\n%s\nstderr: %s", r.code, tt.code, tt.want, r.stdout, r.stderr)

@@ -41,16 +41,28 @@ func TestPidFileInProcess(t *testing.T) {
 		t.Fatalf("dead PID: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
-	// A live PID of another program (a reused PID) is stale too.
+	// A live PID of another program: --pidfilelocking refuses to start
+	// (exit 8) and leaves the pidfile alone, whatever the process is;
+	// without it, the pidfile is taken as stale (a reused PID).
 	sleep := exec.Command("sleep", "30")
 	if err := sleep.Start(); err != nil {
 		t.Fatalf("starting another program: %v", err)
 	} else {
 		defer func() { sleep.Process.Kill(); sleep.Wait() }()
-		os.WriteFile(path, []byte(strconv.Itoa(sleep.Process.Pid)+"\n"), 0o644)
+		content := strconv.Itoa(sleep.Process.Pid) + "\n"
+		os.WriteFile(path, []byte(content), 0o644)
 		r = runArgs(t, nil, args...)
-		if r.code != 0 || !strings.Contains(r.stdout, "is not an imapshift process") {
-			t.Fatalf("reused PID: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		want := "pidfile " + path + " names PID " + strconv.Itoa(sleep.Process.Pid) + ", which is still running"
+		if r.code != 8 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "--pidfilelocking") {
+			t.Fatalf("live PID with --pidfilelocking: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		oneErrorLine(t, r)
+		if b, _ := os.ReadFile(path); string(b) != content {
+			t.Errorf("the refused run changed the pidfile: %q", b)
+		}
+		r = runArgs(t, nil, append(p.args(), "--nolog", "--pidfile", path)...)
+		if r.code != 0 || !strings.Contains(r.stdout, "is not an imapshift process") || !strings.Contains(r.stdout, "Removing pidfile "+path) {
+			t.Fatalf("reused PID without --pidfilelocking: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	}
 

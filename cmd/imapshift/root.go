@@ -14,11 +14,12 @@ import (
 const exitStatusLogin = `
 EXIT STATUS
   0 success; 64 usage error; 66 unreadable --passfileN; 10 connection failure
-  in justconnect mode; 101/102 cannot connect to host1/host2; 12 TLS failure;
+  in justconnect mode; 101/102 cannot connect to host1/host2 (an implicit TLS
+  handshake or certificate failure included); 12 STARTTLS failure;
   161/162 login failure on host1/host2 (when both sides fail, the most
   frequent error class decides, ties going to host1); 6 interrupted (SIGINT or
   SIGTERM: the first stops gracefully, a second within 2 s at once); 8 the
-  pidfile names a running imapshift (--pidfilelocking) or cannot be written.`
+  pidfile names a live process (--pidfilelocking) or cannot be written.`
 
 // newRootCommand builds the command tree. The root command takes every
 // option and syncs, as imapsync does; each subcommand is in its own file.
@@ -60,7 +61,7 @@ after logging in, after printing folder sizes, and after the folders.
 		}
 		defaultHelp(c, args)
 	})
-	root.AddCommand(a.newSyncCommand(), a.newFoldersCommand(), a.newSizesCommand(), a.newJustLoginCommand(),
+	root.AddCommand(a.newSyncCommand(), a.newFoldersCommand(), a.newSizesCommand(), a.newVerifyCommand(), a.newJustLoginCommand(),
 		a.newJustConnectCommand(), a.newDemoCommand(), a.newVersionCommand(), a.newOptionsCommand(),
 		a.newScriptCommand(), a.newPresetsCommand(), a.newPluginsCommand())
 	return root

@@ -171,7 +171,9 @@ func open(ctx context.Context, cfg *Config) (*session, error) {
 		tc := tls.Client(sock, s.tlsConfig())
 		if err := tc.HandshakeContext(ctx); err != nil {
 			s.close()
-			return nil, tlsErr(err)
+			e := tlsErr(err).(*Error)
+			e.Implicit = true
+			return nil, e
 		}
 		s.sock = tc
 		s.secure = true

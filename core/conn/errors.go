@@ -26,6 +26,12 @@ type Error struct {
 	User  string
 	Mech  string
 	Err   error
+	// Implicit marks a StageTLS failure of implicit TLS (--ssl1/--ssl2):
+	// the handshake is part of opening the connection, so, as with
+	// imapsync, it is a connection failure of that host (exit 101 or
+	// 102, "can not open imap connection"). Without it, a StageTLS
+	// failure is one of STARTTLS (exit 12).
+	Implicit bool
 }
 
 func (e *Error) Error() string {
@@ -34,10 +40,12 @@ func (e *Error) Error() string {
 	if e.Side == 2 {
 		host, lower = "Host2", "host2"
 	}
-	switch e.Stage {
-	case StageTLS:
+	switch {
+	case e.Stage == StageTLS && e.Implicit:
+		return fmt.Sprintf("%s failure: can not open imap connection on %s [%s] with user [%s]: TLS handshake failed: %v", host, lower, e.Host, e.User, e.Err)
+	case e.Stage == StageTLS:
 		return fmt.Sprintf("%s failure: Can not go to tls encryption on %s [%s]: %v", host, lower, e.Host, e.Err)
-	case StageAuth:
+	case e.Stage == StageAuth:
 		return fmt.Sprintf("%s failure: Error login on [%s] with user [%s] auth [%s]: %v", host, e.Host, e.User, e.Mech, e.Err)
 	}
 	return fmt.Sprintf("%s failure: can not open imap connection on %s [%s] with user [%s]: %v", host, lower, e.Host, e.User, e.Err)
@@ -45,11 +53,15 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// ExitCode maps the failure to imapsync's exit code.
+// ExitCode maps the failure to imapsync's exit code: 12 for STARTTLS,
+// 101/102 for a connection failure, implicit TLS included, 161/162 for a
+// refused login.
 func (e *Error) ExitCode() exitcode.Code {
 	switch e.Stage {
 	case StageTLS:
-		return exitcode.TLSFailure
+		if !e.Implicit {
+			return exitcode.TLSFailure
+		}
 	case StageAuth:
 		if e.Side == 2 {
 			return exitcode.AuthFailureUser2

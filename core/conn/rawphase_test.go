@@ -123,6 +123,7 @@ func TestStartTLS(t *testing.T) {
 		wantErr     string
 		wantAdvice  bool
 		wantStartTL bool
+		wantCode    exitcode.Code // of a failure; TLSFailure when zero
 	}{
 		{name: "auto uses STARTTLS", srv: tlsSrv, mode: TLSAuto, tls: clientTLS, wantSecure: true, wantStartTL: true},
 		{name: "auto without STARTTLS stays plain", srv: plainSrv, mode: TLSAuto, tls: clientTLS},
@@ -131,6 +132,7 @@ func TestStartTLS(t *testing.T) {
 		{name: "refused by the server", srv: tlsSrv, mode: TLSAuto, tls: clientTLS, refuse: true, wantErr: "NO Refused by test fault"},
 		{name: "untrusted certificate", srv: tlsSrv, mode: TLSAuto, tls: &tls.Config{}, wantErr: "certificate", wantAdvice: true},
 		{name: "implicit", srv: tlsSrv, mode: TLSImplicit, implicit: true, tls: clientTLS, wantSecure: true},
+		{name: "implicit untrusted certificate", srv: tlsSrv, mode: TLSImplicit, implicit: true, tls: &tls.Config{}, wantErr: "can not open imap connection on host2", wantAdvice: true, wantCode: exitcode.ConnFailureHost2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.srv.Faults().Reset()
@@ -146,7 +148,11 @@ func TestStartTLS(t *testing.T) {
 			c, err := Dial(context.Background(), cfg)
 			if tc.wantErr != "" {
 				var ce *Error
-				if !errors.As(err, &ce) || ce.Stage != StageTLS || ce.ExitCode() != exitcode.TLSFailure || !strings.Contains(err.Error(), tc.wantErr) {
+				code := tc.wantCode
+				if code == 0 {
+					code = exitcode.TLSFailure
+				}
+				if !errors.As(err, &ce) || ce.Stage != StageTLS || ce.Implicit != tc.implicit || ce.ExitCode() != code || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want a TLS failure with %q", err, tc.wantErr)
 				}
 				if tc.wantAdvice && !strings.Contains(err.Error(), "--sslargs2 SSL_ca_file=FILE") {

@@ -37,9 +37,12 @@ const (
 	TransferExceeded   Code = 118
 	ErrAppendVirus     Code = 119
 	ErrFlags           Code = 120
-	AuthFailureUser1   Code = 161
-	AuthFailureUser2   Code = 162
-	TestsFailed        Code = 254
+	// VerifyDiffers is imapshift's own: `imapshift verify` found host2
+	// different from host1 (or could not compare a folder).
+	VerifyDiffers    Code = 121
+	AuthFailureUser1 Code = 161
+	AuthFailureUser2 Code = 162
+	TestsFailed      Code = 254
 )
 
 var names = map[Code]string{
@@ -68,6 +71,7 @@ var names = map[Code]string{
 	TransferExceeded:   "EXIT_TRANSFER_EXCEEDED",
 	ErrAppendVirus:     "EXIT_ERR_APPEND_VIRUS",
 	ErrFlags:           "EXIT_ERR_FLAGS",
+	VerifyDiffers:      "EXIT_VERIFY_DIFFERS",
 	AuthFailureUser1:   "EXIT_AUTHENTICATION_FAILURE_USER1",
 	AuthFailureUser2:   "EXIT_AUTHENTICATION_FAILURE_USER2",
 	TestsFailed:        "EXIT_TESTS_FAILED",

@@ -210,6 +210,9 @@ func optionDefs() []*Option {
 	add(both(&Option{Name: "preset%d", Kind: String, Arg: "name", Group: GroupPresets, Status: Implemented, Help: "Fill the host%d options left unset from a preset: a built-in name, NAME.lua in --presetdir, or a file."})...)
 	add(&Option{Name: "presetdir", Kind: String, Arg: "dir", Group: GroupPresets, Status: Implemented, Help: "Directory of shared presets (default: imapshift/presets in the user's configuration directory)."})
 
+	// Verify (imapshift verify only).
+	add(&Option{Name: "bodies", Kind: Bool, Group: GroupVerify, Status: Implemented, Help: "imapshift verify: also compare a SHA-256 of every message's bytes, fetched from both sides (streamed, bounded memory)."})
+
 	// Miscellaneous.
 	add(&Option{Name: "dry", Kind: Bool, Group: GroupMisc, Status: Implemented, Help: "Change nothing; print what would be done."})
 	add(&Option{Name: "dry1", Kind: Bool, Group: GroupMisc, Status: Accepted, Help: "Accepted: --dry already fetches and transforms each message for its preview, and writes nothing."})
@@ -218,7 +221,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "justbanner", Kind: Bool, Group: GroupMisc, Status: Implemented, Help: "Print the start banner and exit."})
 	add(&Option{Name: "tmpdir", Kind: String, Arg: "dir", Group: GroupMisc, Status: Implemented, Help: "Directory for temporary files and the default pidfile (default: the system's)."})
 	add(&Option{Name: "pidfile", Kind: String, Arg: "file", Group: GroupMisc, Status: Implemented, Help: `PID file (default tmpdir/imapshift_user1_user2.pid, one per account pair; "" for none).`})
-	add(&Option{Name: "pidfilelocking", Kind: Bool, Group: GroupMisc, Status: Implemented, Help: "Exit 8 when the PID file names a running imapshift (a stale one is removed)."})
+	add(&Option{Name: "pidfilelocking", Kind: Bool, Group: GroupMisc, Status: Implemented, Help: "Exit 8 when the PID file names a running process, whatever it is (one naming a dead PID is removed)."})
 	add(&Option{Name: "abort", Kind: Bool, Group: GroupMisc, Status: Implemented, Help: "Stop gracefully the run whose PID is in the PID file of these accounts (or --pidfile), wait for it, exit 0."})
 	add(&Option{Name: "sigexit", Kind: String, Arg: "sigs", Group: GroupMisc, Status: Accepted, Help: "Accepted: imapshift's signals are fixed: INT and TERM stop gracefully (exit 6), twice within 2 s at once."})
 	add(&Option{Name: "sigreconnect", Kind: String, Arg: "sigs", Group: GroupMisc, Status: Accepted, Help: "Accepted: lost connections are reopened by themselves (--reconnectretry1/2); no signal reconnects."})

@@ -52,6 +52,9 @@ const (
 	GroupDebug      Group = "debug"
 	GroupPresets    Group = "presets"
 	GroupMisc       Group = "misc"
+	// GroupVerify holds the options of `imapshift verify` alone; it is
+	// not in AllGroups, so no other command takes them.
+	GroupVerify Group = "verify"
 )
 
 // AllGroups are the option groups, in help order.
@@ -73,6 +76,7 @@ var groupTitles = map[Group]string{
 	GroupDebug:      "Debugging and tests",
 	GroupPresets:    "Presets",
 	GroupMisc:       "Miscellaneous",
+	GroupVerify:     "Verify",
 }
 
 // Status tells what imapshift does with an option today.

@@ -196,6 +196,9 @@ type Settings struct {
 	Version        bool          `opt:"version"`
 	Help           bool          `opt:"help"`
 
+	// Verify (imapshift verify only).
+	Bodies bool `opt:"bodies"`
+
 	// Set holds the canonical names of the options given on the command
 	// line (after alias and negation resolution).
 	Set map[string]bool

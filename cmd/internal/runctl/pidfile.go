@@ -12,12 +12,15 @@ package runctl
 // run of the accounts it is given. --pidfile PATH sets the file;
 // --pidfile "" writes none.
 //
-// At start, a pidfile whose PID is not running (or, on Linux, is not an
-// imapshift or imapsync process: a PID reused since) is stale and is
-// removed. A live one is overwritten with a warning, or, with
-// --pidfilelocking, the run exits 8 (EXIT_PID_FILE_ERROR) without touching
-// it; 8 is also the exit code when the pidfile cannot be written. At
-// exit, the pidfile is removed only if it still names this process.
+// At start, a pidfile whose PID is not running is stale and is removed.
+// With --pidfilelocking, a pidfile whose PID is alive, whatever that
+// process is, makes the run exit 8 (EXIT_PID_FILE_ERROR) without touching
+// it, as imapsync's "Abort if pidfile already exists" says. Without it, a
+// live PID that is not an imapshift or imapsync process (on Linux, where
+// /proc tells: a PID reused since) is stale too, and a live imapshift's
+// pidfile is overwritten with a warning. 8 is also the exit code when the
+// pidfile cannot be written. At exit, the pidfile is removed only if it
+// still names this process.
 //
 // --abort reads the pidfile of the same account pair (give the same
 // --user1, --user2 and --tmpdir as the run, or its --pidfile) and sends
@@ -158,6 +161,12 @@ func acquirePidFile(out io.Writer, s *config.Settings, logPath string) (*pidFile
 	for attempt := 0; ; attempt++ {
 		if pid, _, err := readPidFile(path); err == nil || !errors.Is(err, os.ErrNotExist) {
 			switch {
+			case err == nil && s.PidFileLocking && processAlive(pid):
+				what := "an imapshift"
+				if !looksLikeImapshift(pid) {
+					what = "a process that may not be imapshift"
+				}
+				return nil, exitcode.New(exitcode.PidFileError, "pidfile %s names PID %d, which is still running (%s, maybe another run on these accounts). Exiting because of --pidfilelocking", path, pid, what)
 			case err != nil || !runningImapshift(pid):
 				what := "its PID is not running"
 				if err != nil {
@@ -169,8 +178,6 @@ func acquirePidFile(out io.Writer, s *config.Settings, logPath string) (*pidFile
 				if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 					return nil, exitcode.New(exitcode.PidFileError, "can not remove the stale pidfile %s: %v", path, unwrapPathError(err))
 				}
-			case s.PidFileLocking:
-				return nil, exitcode.New(exitcode.PidFileError, "pidfile %s names PID %d, which is still running: another imapshift works on these accounts. Exiting because of --pidfilelocking", path, pid)
 			default:
 				fmt.Fprintf(out, "Warning: pidfile %s names PID %d, which is still running (another imapshift on these accounts?). Overwriting it; use --pidfilelocking to refuse instead.\n", path, pid)
 			}
