@@ -163,3 +163,62 @@ func lineNaming(out, what string) string {
 	}
 	return ""
 }
+
+// TestOverQuotaOnDovecot: host2 is over quota. The run exits 113 with a
+// line naming the folder and how full host2 is, and deletes nothing on
+// host1 although --delete1 was given. Once the quota is raised, a rerun
+// completes: every message on host2 once, and only then deleted on host1.
+func TestOverQuotaOnDovecot(t *testing.T) {
+	d1 := dovecot.StartT(t, dovecot.Options{FsyncNever: true})
+	d2 := dovecot.StartT(t, dovecot.Options{FsyncNever: true})
+	var msgs []dovecot.Message
+	for i, size := range []int{2000, 3000, 1600000, 4000} {
+		raw := fmt.Sprintf("From: a@example.org\r\nSubject: q%d\r\nMessage-Id: <q%d@quota.test>\r\n\r\n%s", i, i, strings.Repeat("q", size))
+		msgs = append(msgs, dovecot.Message{Raw: []byte(raw)})
+	}
+	if err := d1.Seed("user1", "INBOX", msgs); err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(n int, d *dovecot.Server, user string) *conn.Config {
+		return &conn.Config{Side: n, Host: d.Host, Port: d.Port, Mode: conn.TLSNone, User: user, Password: dovecot.Users[user], Timeout: 30 * time.Second}
+	}
+	var out bytes.Buffer
+	opts := Options{Host1: cfg(1, d1, "user1"), Host2: cfg(2, d2, dovecot.QuotaUser), Selection: selAll(), MixFolders: true, CheckSelectable: true,
+		FixInboxINBOX: true, MultiAppend: true, Parallel: 2, BodyBudget: 16 << 20, TmpDir: t.TempDir(),
+		ErrorsMax: 50, ReconnectRetry1: 3, ReconnectRetry2: 3, Delete1: true, Expunge1: true, Out: &out}
+	res := run(t, opts)
+	if code := res.Errors.ExitCode(); code != 113 {
+		t.Fatalf("exit %d, want 113\n%s", code, out.String())
+	}
+	for _, want := range []string{
+		"Host2: over quota: messages of folder INBOX were refused for lack of space on host2: ",
+		"KiB used of 1024 KiB",
+		"Host2 is over quota: nothing is deleted on host1 (--delete1) in this run",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q\n%s", want, out.String())
+		}
+	}
+	if n := len(served(t, d1.Addr(), "user1")); n != 4 || res.Counters.DeletedHost1 != 0 {
+		t.Fatalf("host1 holds %d messages, %d deleted: --delete1 ran over quota", n, res.Counters.DeletedHost1)
+	}
+	if err := d2.SetQuotaKB(10 << 10); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	res = run(t, opts)
+	if res.Errors.Count() != 0 {
+		t.Fatalf("rerun with a bigger quota: %v\n%s", res.Errors.Records(), out.String())
+	}
+	h2 := served(t, d2.Addr(), dovecot.QuotaUser)
+	seen := map[[32]byte]bool{}
+	for _, b := range h2 {
+		seen[sha256.Sum256(b)] = true
+	}
+	if len(h2) != 4 || len(seen) != 4 {
+		t.Fatalf("host2 holds %d messages (%d distinct), want the 4 once each", len(h2), len(seen))
+	}
+	if n := len(served(t, d1.Addr(), "user1")); n != 0 {
+		t.Errorf("host1 still holds %d messages after the complete rerun with --delete1", n)
+	}
+}

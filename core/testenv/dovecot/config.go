@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -285,4 +286,17 @@ func (s *Server) config(opts Options, id ids) string {
 		w("%s", opts.ExtraConfig)
 	}
 	return b.String()
+}
+
+// SetQuotaKB changes QuotaUser's storage quota to kb KiB. Dovecot reads
+// the passwd file again on its next login, so no restart is needed.
+func (s *Server) SetQuotaKB(kb int) error {
+	path := filepath.Join(s.Dir, "users")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	re := regexp.MustCompile(`userdb_quota_rule=\*:storage=\d+K`)
+	data = re.ReplaceAll(data, []byte(fmt.Sprintf("userdb_quota_rule=*:storage=%dK", kb)))
+	return os.WriteFile(path, data, 0o644)
 }
