@@ -215,8 +215,8 @@ func tail(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// seedCrashCorpus seeds 3,000 messages over 5 folders (about 180 MB),
-// sizes from 2 KB to 600 KB so that MULTIAPPEND batches hold from a few to hundreds of
+// seedCrashCorpus seeds 3,000 messages over 5 folders (about 42 MB),
+// sizes from 2 KB to 400 KB so that MULTIAPPEND batches hold from a few to hundreds of
 // messages, and returns each folder's Message-Ids.
 func seedCrashCorpus(t *testing.T, d *dovecot.Server, user string) map[string][]string {
 	t.Helper()
@@ -229,9 +229,9 @@ func seedCrashCorpus(t *testing.T, d *dovecot.Server, user string) map[string][]
 		var msgs []dovecot.Message
 		for i := fi; i < n; i += len(names) {
 			id := fmt.Sprintf("<crash-%05d@imapshift.test>", i)
-			size := 2048 + rng.IntN(80*1024)
+			size := 2048 + rng.IntN(14*1024)
 			if i%50 == 0 {
-				size = 300*1024 + rng.IntN(300*1024)
+				size = 200*1024 + rng.IntN(200*1024)
 			}
 			var b strings.Builder
 			fmt.Fprintf(&b, "From: a%d@example.org\r\nTo: b@example.com\r\nSubject: crash test %d\r\nMessage-Id: %s\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n", i, i, id)
