@@ -35,9 +35,12 @@ type Appender struct {
 	// the read loop collects the answers already on their way until EOF
 	// or drainDeadline.
 	draining bool
-	cont     chan struct{}
-	window   chan struct{}
-	done     chan struct{}
+	// loggingOut is set once LOGOUT is sent: the server's BYE is then
+	// expected, and the connection is left for the server to close.
+	loggingOut bool
+	cont       chan struct{}
+	window     chan struct{}
+	done       chan struct{}
 	// Caps are the authenticated capabilities.
 	Caps []string
 }
@@ -342,6 +345,15 @@ func (a *Appender) readLoop() {
 			}
 		case strings.HasPrefix(line, "* "):
 			if strings.HasPrefix(strings.ToUpper(line[2:]), "BYE") {
+				a.mu.Lock()
+				out := a.loggingOut
+				a.mu.Unlock()
+				if out {
+					// The answer to LOGOUT: the server closes the
+					// connection after its tagged OK, and only then does
+					// it stop counting it.
+					continue
+				}
 				a.abort(fmt.Errorf("server closed the connection: %s", line[2:]))
 				return
 			}
@@ -433,6 +445,9 @@ func (a *Appender) Close() error {
 				i = appendWindow
 			}
 		}
+		a.mu.Lock()
+		a.loggingOut = true
+		a.mu.Unlock()
 		a.w.WriteString("Z LOGOUT\r\n")
 		a.w.Flush()
 		select {

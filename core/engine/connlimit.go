@@ -213,7 +213,7 @@ func (w *worker) shed(s side, dialingAppender bool) bool {
 	}
 	if dialingAppender {
 		if c := w.conns[host2]; c != nil {
-			c.Close()
+			logoutClose(c)
 			w.conns[host2], w.sel[host2] = nil, ""
 			return true
 		}
@@ -238,7 +238,7 @@ func (e *engine) reclaim(s side) {
 		w.mu.Lock()
 		if w.idle {
 			if c := w.conns[s]; c != nil {
-				c.Close()
+				logoutClose(c)
 				w.conns[s], w.sel[s] = nil, ""
 			}
 			if s == host2 && w.app != nil {
@@ -248,4 +248,18 @@ func (e *engine) reclaim(s side) {
 		}
 		w.mu.Unlock()
 	}
+}
+
+// logoutClose logs c out and waits for the server to close the
+// connection (bounded), so that the server no longer counts it when the
+// slot it frees is taken by a new connection.
+func logoutClose(c *conn.Conn) {
+	if alive(c) {
+		c.Logout().Wait()
+		select {
+		case <-c.Closed():
+		case <-time.After(2 * time.Second):
+		}
+	}
+	c.Close()
 }
