@@ -77,7 +77,7 @@ func (e *engine) acquire(ctx context.Context, w *worker, s side, dialingAppender
 		wake := g.wakeCh()
 		g.mu.Unlock()
 		if w == nil || !w.shed(s, dialingAppender) {
-			e.reclaim(s)
+			e.reclaim()
 		}
 		select {
 		case <-wake:
@@ -227,21 +227,25 @@ func (w *worker) shed(s side, dialingAppender bool) bool {
 	return false
 }
 
-// reclaim closes the connections to side s of the workers that are idle
-// (not running a job), for a dial waiting for a free connection. They
-// open new ones when they next need them.
-func (e *engine) reclaim(s side) {
+// reclaim closes the connections of the workers that are idle (not
+// running a job), for a dial waiting for a free connection.
+// An idle worker gives up its connections to both sides, so that no
+// worker keeps one side while waiting for the other. They open new ones
+// when they next need them.
+func (e *engine) reclaim() {
 	e.mu.Lock()
 	ws := append([]*worker(nil), e.pool...)
 	e.mu.Unlock()
 	for _, w := range ws {
 		w.mu.Lock()
 		if w.idle {
-			if c := w.conns[s]; c != nil {
-				logoutClose(c)
-				w.conns[s], w.sel[s] = nil, ""
+			for i, c := range w.conns {
+				if c != nil {
+					logoutClose(c)
+					w.conns[i], w.sel[i] = nil, ""
+				}
 			}
-			if s == host2 && w.app != nil {
+			if w.app != nil {
 				w.app.Close()
 				w.app = nil
 			}
@@ -262,4 +266,68 @@ func logoutClose(c *conn.Conn) {
 		}
 	}
 	c.Close()
+}
+
+// turns bounds the workers running jobs at once by the hosts' connection
+// bounds: with no more workers at work than the smaller bound, a worker
+// waiting for a connection always waits for one held by an idle worker
+// (which gives it up) or by a worker that can finish its job, never for
+// one held by a worker waiting in turn. Its zero value is ready.
+type turns struct {
+	mu     sync.Mutex
+	active int
+	wake   chan struct{}
+}
+
+// turnLimit returns the smaller of the hosts' connection bounds, 0 for
+// none.
+func (e *engine) turnLimit() int {
+	n := 0
+	for _, s := range []side{host1, host2} {
+		g := &e.servers[s].gate
+		g.mu.Lock()
+		l := g.limit
+		if !g.started {
+			l = e.maxConns(s)
+		}
+		g.mu.Unlock()
+		if l > 0 && (n == 0 || l < n) {
+			n = l
+		}
+	}
+	return n
+}
+
+// begin waits for a turn to run jobs.
+func (e *engine) begin() {
+	t := &e.turns
+	for {
+		t.mu.Lock()
+		if l := e.turnLimit(); l == 0 || t.active < l {
+			t.active++
+			t.mu.Unlock()
+			return
+		}
+		if t.wake == nil {
+			t.wake = make(chan struct{})
+		}
+		wake := t.wake
+		t.mu.Unlock()
+		select {
+		case <-wake:
+		case <-time.After(gateWait):
+		}
+	}
+}
+
+// end gives the turn back.
+func (e *engine) end() {
+	t := &e.turns
+	t.mu.Lock()
+	t.active--
+	if t.wake != nil {
+		close(t.wake)
+		t.wake = nil
+	}
+	t.mu.Unlock()
 }

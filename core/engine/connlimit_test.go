@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -195,4 +196,30 @@ func hostLines(out, host string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestMaxConnsBothSides bounds both hosts to one connection with
+// Parallel 3: the workers take turns, and the copy completes.
+func TestMaxConnsBothSides(t *testing.T) {
+	p := newPair(t)
+	for i := 0; i < 5; i++ {
+		seedN(t, p.u1, fmt.Sprintf("F%d", i), 20, 2000)
+	}
+	p.s1.Faults().LimitGreetings(1, imapmem.TooManyConnectionsBye)
+	p.s2.Faults().LimitGreetings(1, imapmem.TooManyConnectionsBye)
+	p.s2.Faults().Delay("APPEND", 5*time.Millisecond)
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	opts.Parallel = 3
+	opts.MaxConns1, opts.MaxConns2 = 1, 1
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	res, err := Run(ctx, opts)
+	if err != nil || ctx.Err() != nil {
+		t.Fatalf("Run: %v (%v)\n%s", err, ctx.Err(), tail(out.String()))
+	}
+	if res.Errors.Count() != 0 || strings.Contains(out.String(), "going on with") {
+		t.Fatalf("errors %v\n%s", res.Errors.Records(), tail(out.String()))
+	}
+	assertExactlyOnce(t, p, &out)
 }

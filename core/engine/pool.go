@@ -17,11 +17,20 @@ func runParallel[T any](ctx context.Context, e *engine, main *worker, jobs []T, 
 			defer wg.Done()
 			// Between jobs a worker is idle: a dial waiting for a free
 			// connection to a host may close its connections (reclaim).
+			// Only as many workers as the hosts' connection bounds allow
+			// take jobs at once; the others wait for a turn.
 			w.setIdle(true)
-			for j := range ch {
+			for {
+				e.begin()
+				j, ok := <-ch
+				if !ok {
+					e.end()
+					return
+				}
 				w.setIdle(false)
 				fn(w, j)
 				w.setIdle(true)
+				e.end()
 			}
 		}()
 	}
