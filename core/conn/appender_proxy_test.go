@@ -129,3 +129,33 @@ func TestAppenderThrottled(t *testing.T) {
 		}
 	}
 }
+
+// TestAppenderKeepsAnswersAfterFailedWrite pipelines large APPENDs to a
+// server that answers the first ones and then cuts the connection while
+// later ones are still being written: the write fails, yet every message
+// the server stored is reported stored with its UID, because the answers
+// already sent are still read after the failed write.
+func TestAppenderKeepsAnswersAfterFailedWrite(t *testing.T) {
+	for _, k := range []int{2, 4, 6} {
+		srv := imapmem.StartT(t, imapmem.Options{})
+		u := srv.AddUser("bob", "pw-bob")
+		srv.Faults().DropAfterCommands("APPEND", k)
+		a := dialAppender(t, memConfig(srv, "bob", "pw-bob", nil))
+		o := newOutcomes(30)
+		for i := range o {
+			raw := testMessage(i, 200_000)
+			o[i].callErr = a.Append("INBOX", nil, time.Time{}, int64(len(raw)), bytes.NewReader(raw), o.one(i))
+		}
+		a.Close()
+		o.checkOnce(t)
+		msgs, _ := u.Messages("INBOX")
+		if len(msgs) != k-1 {
+			t.Fatalf("cut at APPEND %d: %d stored", k, len(msgs))
+		}
+		for i := range msgs {
+			if o[i].callErr != nil || o[i].results[0].Err != nil || o[i].results[0].UID != uint32(msgs[i].UID) {
+				t.Errorf("cut at APPEND %d: message %d is stored as UID %d but reported %+v (call error %v)", k, i, msgs[i].UID, o[i].results, o[i].callErr)
+			}
+		}
+	}
+}
