@@ -2,7 +2,10 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,5 +107,37 @@ func TestThrottleBeyondTheCap(t *testing.T) {
 				t.Fatalf("no line %q\n%s", tc.line, tail(out.String()))
 			}
 		})
+	}
+}
+
+// backoffRecorder is a Progress that records the backoff calls.
+type backoffRecorder struct {
+	noProgress
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *backoffRecorder) Backoff(host string, wait time.Duration, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, fmt.Sprintf("%s %v %s", host, wait, reason))
+}
+
+// TestBackoffProgress: a progress display that implements BackoffProgress
+// is told when a wait begins (for its countdown) and when it ends.
+func TestBackoffProgress(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 5, 500)
+	p.s2.Faults().RefuseCommandThenDrop("APPEND", 1, imapmem.Office365Throttled(200*time.Millisecond))
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	rec := &backoffRecorder{}
+	opts.Progress = rec
+	if res := run(t, opts); res.Errors.Count() != 0 {
+		t.Fatalf("errors %v", res.Errors.Records())
+	}
+	want := []string{"Host2 200ms Request is throttled", "Host2 0s "}
+	if !slices.Equal(rec.calls, want) {
+		t.Fatalf("Backoff calls %q, want %q", rec.calls, want)
 	}
 }
