@@ -31,9 +31,16 @@ type Appender struct {
 	mu      sync.Mutex
 	pending map[string]*appendOp
 	err     error // set once the connection failed
-	cont    chan struct{}
-	window  chan struct{}
-	done    chan struct{}
+	// draining is set once writing failed: the write side is shut and
+	// the read loop collects the answers already on their way until EOF
+	// or drainDeadline.
+	draining bool
+	// loggingOut is set once LOGOUT is sent: the server's BYE is then
+	// expected, and the connection is left for the server to close.
+	loggingOut bool
+	cont       chan struct{}
+	window     chan struct{}
+	done       chan struct{}
 	// Caps are the authenticated capabilities.
 	Caps []string
 }
@@ -231,8 +238,12 @@ func (a *Appender) AppendMany(mailbox string, msgs []Message, done func([]Append
 }
 
 // armReadDeadline applies the inactivity timeout while APPENDs are
-// pending and clears it otherwise. Callers hold a.mu.
+// pending and clears it otherwise; while draining, the drain deadline
+// stays. Callers hold a.mu.
 func (a *Appender) armReadDeadline() {
+	if a.draining {
+		return
+	}
 	if len(a.pending) > 0 && a.cfg.Timeout > 0 {
 		a.sess.sock.SetReadDeadline(time.Now().Add(a.cfg.Timeout))
 	} else {
@@ -279,15 +290,36 @@ func (a *Appender) failOp(tag string, err error) error {
 	return err
 }
 
-// fail marks the connection broken, closes it and returns err. Pending
-// operations are completed with ErrOutcomeUnknown by the read loop.
+// drainTimeout bounds how long the answers of APPENDs already sent are
+// awaited after writing failed (the connection's Timeout when shorter).
+const drainTimeout = 15 * time.Second
+
+// fail marks the connection broken and returns err. It shuts only the
+// write side: the server's answers already on their way (the OKs of
+// earlier APPENDs, a throttling NO sent just before the server dropped
+// the connection) are still read, until EOF or the drain deadline; the
+// read loop then completes the operations left pending with
+// ErrOutcomeUnknown.
 func (a *Appender) fail(err error) error {
 	a.mu.Lock()
 	if a.err == nil {
 		a.err = err
 	}
+	first := !a.draining
+	a.draining = true
 	a.mu.Unlock()
-	a.sess.sock.Close()
+	if first {
+		d := drainTimeout
+		if a.cfg.Timeout > 0 && a.cfg.Timeout < d {
+			d = a.cfg.Timeout
+		}
+		a.sess.sock.SetReadDeadline(time.Now().Add(d))
+		// A socket that cannot shut its write side (or fails to, being
+		// reset already) stays open until the read loop ends.
+		if cw, ok := a.sess.sock.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+	}
 	return err
 }
 
@@ -313,6 +345,15 @@ func (a *Appender) readLoop() {
 			}
 		case strings.HasPrefix(line, "* "):
 			if strings.HasPrefix(strings.ToUpper(line[2:]), "BYE") {
+				a.mu.Lock()
+				out := a.loggingOut
+				a.mu.Unlock()
+				if out {
+					// The answer to LOGOUT: the server closes the
+					// connection after its tagged OK, and only then does
+					// it stop counting it.
+					continue
+				}
 				a.abort(fmt.Errorf("server closed the connection: %s", line[2:]))
 				return
 			}
@@ -337,7 +378,18 @@ func (a *Appender) readLoop() {
 					}
 				}
 			} else {
-				err := &StatusError{Status: strings.ToUpper(status), Code: respCode(text), Text: text}
+				var err error = &StatusError{Status: strings.ToUpper(status), Code: respCode(text), Text: text}
+				if _, ok := IsThrottle(err); ok {
+					// Nothing was stored; and nothing more is sent on a
+					// connection the server throttles: the caller waits
+					// and reconnects. Err reports the throttling, also
+					// when a write failed first (the server dropped the
+					// connection after answering).
+					err = &ThrottleError{Status: err.(*StatusError)}
+					a.mu.Lock()
+					a.err = err
+					a.mu.Unlock()
+				}
 				for i := range res {
 					res[i].Err = err
 				}
@@ -367,7 +419,9 @@ func (a *Appender) abort(err error) {
 	}
 }
 
-// Close waits for pending APPENDs to complete, logs out and closes.
+// Close waits for pending APPENDs to complete, logs out and closes. After
+// a failed write it waits for the answers already sent by the server
+// (bounded by the drain deadline) instead.
 // Closing a nil Appender (one whose DialAppender failed) does nothing, so
 // cleanup paths need not check.
 func (a *Appender) Close() error {
@@ -375,8 +429,13 @@ func (a *Appender) Close() error {
 		return nil
 	}
 	a.mu.Lock()
-	broken := a.err != nil
+	broken, draining := a.err != nil, a.draining
 	a.mu.Unlock()
+	if draining {
+		// Writing failed: the answers already on their way are read
+		// until EOF or the drain deadline.
+		<-a.done
+	}
 	if !broken {
 		// Fill the window: every slot back means every APPEND completed.
 		for i := 0; i < appendWindow; i++ {
@@ -386,6 +445,9 @@ func (a *Appender) Close() error {
 				i = appendWindow
 			}
 		}
+		a.mu.Lock()
+		a.loggingOut = true
+		a.mu.Unlock()
 		a.w.WriteString("Z LOGOUT\r\n")
 		a.w.Flush()
 		select {
@@ -398,8 +460,13 @@ func (a *Appender) Close() error {
 	return nil
 }
 
-// Err returns the error that broke the connection, if any. A nil
-// Appender has no connection: its Err is ErrNoAppender.
+// Closed is closed once the connection is gone (its read loop ended).
+func (a *Appender) Closed() <-chan struct{} { return a.done }
+
+// Err returns the error that broke the connection, if any: after a
+// throttling answer (see IsThrottle) it is that answer, as a
+// *ThrottleError, and the Appender takes no more APPENDs. A nil Appender
+// has no connection: its Err is ErrNoAppender.
 func (a *Appender) Err() error {
 	if a == nil {
 		return ErrNoAppender

@@ -89,31 +89,35 @@ func TestAppenderThroughFaultyLink(t *testing.T) {
 }
 
 // TestAppenderThrottled meets Exchange Online's throttling, which
-// refuses an APPEND and drops the connection. Alone, the APPEND gets the
-// server's answer word for word (the caller reads the backoff from it).
-// In a pipelined batch every APPEND ends exactly once and nothing is
-// stored; the refused one may end as unknown instead, because the
-// Appender closes its socket on the first failed write, before reading
-// the answer already on its way.
+// refuses an APPEND and drops the connection. Alone or at the head of a
+// pipelined batch, the APPEND gets the server's answer word for word,
+// as a *ThrottleError from which IsThrottle reads the backoff: a failed
+// write shuts only the write side, and the answer already on its way is
+// still read. Every APPEND ends exactly once and nothing is stored.
 func TestAppenderThrottled(t *testing.T) {
 	const text = "Request is throttled. Suggested Backoff Time: 299609 milliseconds"
-	for _, n := range []int{1, 6} {
+	for _, n := range []int{1, 6, 40} {
 		srv := imapmem.StartT(t, imapmem.Options{})
 		u := srv.AddUser("bob", "pw-bob")
 		srv.Faults().RefuseCommandThenDrop("APPEND", 1, imapmem.Office365Throttled(299609*time.Millisecond))
 		a := dialAppender(t, memConfig(srv, "bob", "pw-bob", nil))
 		o := newOutcomes(n)
 		for i := range o {
-			raw := testMessage(i, 1000)
+			raw := testMessage(i, 20000)
 			o[i].callErr = a.Append("INBOX", nil, time.Time{}, int64(len(raw)), bytes.NewReader(raw), o.one(i))
 		}
 		a.Close()
 		o.checkOnce(t)
 		var se *StatusError
 		r := o[0].results[0]
-		throttled := errors.As(r.Err, &se) && se.Status == "NO" && se.Code == "" && se.Text == text
-		if !throttled && (n == 1 || !errors.Is(r.Err, ErrOutcomeUnknown)) {
+		if !errors.As(r.Err, &se) || se.Status != "NO" || se.Code != "" || se.Text != text {
 			t.Errorf("%d APPENDs: the throttled one ended with %v", n, r.Err)
+		}
+		if d, ok := IsThrottle(r.Err); !ok || d != 299609*time.Millisecond {
+			t.Errorf("%d APPENDs: IsThrottle = %v, %v", n, d, ok)
+		}
+		if _, ok := IsThrottle(a.Err()); !ok {
+			t.Errorf("%d APPENDs: Err() = %v, want the throttling answer", n, a.Err())
 		}
 		for i := 1; i < n; i++ {
 			if o[i].callErr == nil && !errors.Is(o[i].results[0].Err, ErrOutcomeUnknown) {
@@ -122,6 +126,36 @@ func TestAppenderThrottled(t *testing.T) {
 		}
 		if msgs, _ := u.Messages("INBOX"); len(msgs) != 0 {
 			t.Errorf("%d APPENDs: %d messages stored", n, len(msgs))
+		}
+	}
+}
+
+// TestAppenderKeepsAnswersAfterFailedWrite pipelines large APPENDs to a
+// server that answers the first ones and then cuts the connection while
+// later ones are still being written: the write fails, yet every message
+// the server stored is reported stored with its UID, because the answers
+// already sent are still read after the failed write.
+func TestAppenderKeepsAnswersAfterFailedWrite(t *testing.T) {
+	for _, k := range []int{2, 4, 6} {
+		srv := imapmem.StartT(t, imapmem.Options{})
+		u := srv.AddUser("bob", "pw-bob")
+		srv.Faults().DropAfterCommands("APPEND", k)
+		a := dialAppender(t, memConfig(srv, "bob", "pw-bob", nil))
+		o := newOutcomes(30)
+		for i := range o {
+			raw := testMessage(i, 200_000)
+			o[i].callErr = a.Append("INBOX", nil, time.Time{}, int64(len(raw)), bytes.NewReader(raw), o.one(i))
+		}
+		a.Close()
+		o.checkOnce(t)
+		msgs, _ := u.Messages("INBOX")
+		if len(msgs) != k-1 {
+			t.Fatalf("cut at APPEND %d: %d stored", k, len(msgs))
+		}
+		for i := range msgs {
+			if o[i].callErr != nil || o[i].results[0].Err != nil || o[i].results[0].UID != uint32(msgs[i].UID) {
+				t.Errorf("cut at APPEND %d: message %d is stored as UID %d but reported %+v (call error %v)", k, i, msgs[i].UID, o[i].results, o[i].callErr)
+			}
 		}
 	}
 }

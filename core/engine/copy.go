@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -60,10 +61,13 @@ func (e *engine) copyChunk(ctx context.Context, w *worker, fr *folderRun, items 
 			return
 		}
 		// MULTIAPPEND on the first pass only: retries go one by one.
-		unknown := e.copyOnce(ctx, w, fr, items, pass == 0 && e.opts.MultiAppend)
-		if len(unknown) < len(items) {
+		unknown, throttled := e.copyOnce(ctx, w, fr, items, pass == 0 && e.opts.MultiAppend)
+		switch {
+		case len(unknown) < len(items):
 			idle = 0
-		} else {
+		case !throttled:
+			// A throttled pass is not a failure: the next Appender waits
+			// the backoff host2 asked for (bounded by ThrottleMax).
 			idle++
 		}
 		items, doubt = nil, unknown
@@ -84,13 +88,14 @@ func (e *engine) copyChunk(ctx context.Context, w *worker, fr *folderRun, items 
 }
 
 // copyOnce runs the fetch/append pipeline once and returns the items whose
-// outcome is unknown.
-func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items []copyItem, multi bool) []copyItem {
+// outcome is unknown, and whether host2 asked to back off (throttling).
+func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items []copyItem, multi bool) ([]copyItem, bool) {
 	ready := make(chan fetched, batchMsgs)
 	var (
-		mu      sync.Mutex
-		unknown []copyItem
-		pending sync.WaitGroup
+		mu        sync.Mutex
+		unknown   []copyItem
+		pending   sync.WaitGroup
+		throttled atomic.Bool
 	)
 	window := newByteWindow(e.opts.maxInFlight())
 	lost := func(it copyItem) {
@@ -180,6 +185,10 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 				switch {
 				case res.Err == nil:
 					e.copied(fr, f, res.UID)
+				case isThrottle(res.Err):
+					// Not stored: sent again once host2's backoff is over.
+					throttled.Store(true)
+					lost(f.item)
 				case errors.Is(res.Err, conn.ErrOutcomeUnknown):
 					inDoubt = true
 					e.poison.tried(fr.h1, f, res.Err)
@@ -214,6 +223,9 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 			// command was being written.
 			window.release(held)
 			pending.Done()
+			if isThrottle(err) {
+				throttled.Store(true)
+			}
 			for _, f := range send {
 				e.poison.tried(fr.h1, f, err)
 				lost(f.item)
@@ -226,7 +238,12 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 		// w.app is nil when the Appender could not be opened at all.
 		w.closeAppender()
 	}
-	return unknown
+	return unknown, throttled.Load()
+}
+
+func isThrottle(err error) bool {
+	_, ok := conn.IsThrottle(err)
+	return ok
 }
 
 // MULTIAPPEND batches are bounded in messages and bytes.

@@ -32,6 +32,7 @@ type engine struct {
 	plan     plan
 	exec     *execution // nil until Execute
 	pool     []*worker  // the Parallel workers, made on first use (workers)
+	turns    turns      // bounds the workers at work by the hosts' connection bounds
 	hooks    msgHooks
 	throttle *throttle
 	progress Progress

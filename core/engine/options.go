@@ -139,6 +139,15 @@ type Options struct {
 	// MaxInFlight bounds the bytes written to one host2 connection and
 	// not yet confirmed (0: DefaultMaxInFlight, negative: no bound).
 	MaxInFlight int64
+	// ThrottleMax bounds the wait a server may ask for with a throttling
+	// answer (Exchange Online's "Request is throttled. Suggested Backoff
+	// Time: N milliseconds"); a longer one is a connection failure of that
+	// host. 0: 10 minutes.
+	ThrottleMax time.Duration
+	// MaxConns1 and MaxConns2 bound the connections open at once to each
+	// host: the main one, the workers' and the APPEND connections. 0: no
+	// bound but the server's (a server refusing more lowers it).
+	MaxConns1, MaxConns2 int
 }
 
 func (o *Options) maxInFlight() int64 {
@@ -146,6 +155,16 @@ func (o *Options) maxInFlight() int64 {
 		return DefaultMaxInFlight
 	}
 	return o.MaxInFlight
+}
+
+// DefaultThrottleMax is ThrottleMax's default.
+const DefaultThrottleMax = 10 * time.Minute
+
+func (o *Options) throttleMax() time.Duration {
+	if o.ThrottleMax <= 0 {
+		return DefaultThrottleMax
+	}
+	return o.ThrottleMax
 }
 
 func (o *Options) parallel() int {

@@ -93,8 +93,8 @@ func (e *engine) login(ctx context.Context) (*worker, error) {
 	var err1, err2 error
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); c1, err1 = conn.Dial(ctx, e.opts.Host1) }()
-	go func() { defer wg.Done(); c2, err2 = conn.Dial(ctx, e.opts.Host2) }()
+	go func() { defer wg.Done(); c1, err1 = e.dialConn(ctx, nil, host1) }()
+	go func() { defer wg.Done(); c2, err2 = e.dialConn(ctx, nil, host2) }()
 	wg.Wait()
 	if err := errors.Join(err1, err2); err != nil {
 		for _, c := range []*conn.Conn{c1, c2} {

@@ -15,8 +15,22 @@ func runParallel[T any](ctx context.Context, e *engine, main *worker, jobs []T, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range ch {
+			// Between jobs a worker is idle: a dial waiting for a free
+			// connection to a host may close its connections (reclaim).
+			// Only as many workers as the hosts' connection bounds allow
+			// take jobs at once; the others wait for a turn.
+			w.setIdle(true)
+			for {
+				e.begin()
+				j, ok := <-ch
+				if !ok {
+					e.end()
+					return
+				}
+				w.setIdle(false)
 				fn(w, j)
+				w.setIdle(true)
+				e.end()
 			}
 		}()
 	}
@@ -28,6 +42,8 @@ func runParallel[T any](ctx context.Context, e *engine, main *worker, jobs []T, 
 	}
 	close(ch)
 	wg.Wait()
+	// Outside runParallel only main works.
+	main.setIdle(false)
 }
 
 // workers returns the run's Parallel workers, main first.
@@ -37,7 +53,7 @@ func (e *engine) workers(main *worker) []*worker {
 	if len(e.pool) == 0 {
 		e.pool = append(e.pool, main)
 		for i := 1; i < e.opts.parallel(); i++ {
-			e.pool = append(e.pool, &worker{e: e})
+			e.pool = append(e.pool, &worker{e: e, idle: true})
 		}
 	}
 	return e.pool

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/emersion/go-imap/v2"
@@ -31,11 +32,13 @@ func (s side) String() string {
 	return "Host1"
 }
 
-// server dials one side, counting reconnections.
+// server dials one side, counting reconnections; gate bounds the
+// connections open to it.
 type server struct {
 	cfg        *conn.Config
 	retries    int // --reconnectretry1 or --reconnectretry2
 	reconnects atomic.Int64
+	gate       gate
 }
 
 // worker owns one connection to each side for folder work and, when it
@@ -45,6 +48,19 @@ type worker struct {
 	conns [2]*conn.Conn
 	sel   [2]string // folder selected on each connection ("" none)
 	app   *conn.Appender
+
+	// mu guards idle, and the connections while idle is set: an idle
+	// worker (one of the pool not running a job) may have its
+	// connections closed by reclaim, for a dial waiting for a free one.
+	mu   sync.Mutex
+	idle bool
+}
+
+// setIdle marks w as running a job (false) or not (true).
+func (w *worker) setIdle(idle bool) {
+	w.mu.Lock()
+	w.idle = idle
+	w.mu.Unlock()
 }
 
 // alive reports whether c can still be used.
@@ -70,7 +86,7 @@ func (w *worker) client(ctx context.Context, s side) (*conn.Conn, error) {
 		w.e.servers[s].reconnects.Add(1)
 	}
 	w.conns[s], w.sel[s] = nil, ""
-	c, err := conn.Dial(ctx, w.e.servers[s].cfg)
+	c, err := w.e.dialConn(ctx, w, s)
 	if err != nil {
 		return nil, err
 	}
@@ -132,17 +148,24 @@ func (w *worker) reselect(ctx context.Context, s side, folder string, op func(*c
 	})
 }
 
-// appender returns a live Appender, reconnecting when needed.
+// appender returns a live Appender, reconnecting when needed; after a
+// throttling answer to an APPEND it first waits as the server asked.
 func (w *worker) appender(ctx context.Context) (*conn.Appender, error) {
 	if w.app != nil && w.app.Err() == nil {
 		return w.app, nil
 	}
 	if w.app != nil {
+		err := w.app.Err()
 		w.app.Close()
 		w.e.servers[host2].reconnects.Add(1)
 		w.app = nil
+		if d, ok := conn.IsThrottle(err); ok {
+			if err := w.e.backoff(ctx, host2, d, err); err != nil {
+				return nil, err
+			}
+		}
 	}
-	a, err := conn.DialAppender(ctx, w.e.servers[host2].cfg)
+	a, err := w.e.dialAppender(ctx, w)
 	if err != nil {
 		return nil, err
 	}
@@ -170,12 +193,32 @@ func (w *worker) close() {
 }
 
 // retry runs op, and runs it again after a lost connection (up to the
-// side's --reconnectretry). op must be safe to repeat.
+// side's --reconnectretry). A throttling answer (see conn.IsThrottle) is
+// no failure: the connection is closed, the wait the server asked for is
+// made (see backoff), and op runs again on a new connection without
+// using up a retry. op must be safe to repeat.
 func (w *worker) retry(ctx context.Context, s side, op func() error) error {
 	var err error
+	throttles := 0
 	for attempt := 0; attempt <= w.e.servers[s].retries; attempt++ {
 		err = op()
-		if err == nil || !connLost(err) || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if d, ok := conn.IsThrottle(err); ok && throttles < maxThrottles {
+			throttles++
+			attempt--
+			if c := w.conns[s]; c != nil {
+				c.Close()
+				w.conns[s], w.sel[s] = nil, ""
+				w.e.servers[s].reconnects.Add(1)
+			}
+			if berr := w.e.backoff(ctx, s, d, err); berr != nil {
+				return berr
+			}
+			continue
+		}
+		if !connLost(err) {
 			return err
 		}
 	}

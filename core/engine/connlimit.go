@@ -1,0 +1,333 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/imapshift/imapshift/core/conn"
+)
+
+// gate counts the connections open to one host and bounds them: by
+// Options.MaxConns1/2 from the start, and, once the server refuses a
+// connection for having too many, by the number that were open then.
+// The zero value has no bound.
+type gate struct {
+	mu      sync.Mutex
+	started bool
+	open    int
+	limit   int           // 0: none
+	lowered bool          // limit comes from a server's refusal
+	wake    chan struct{} // closed and replaced when a connection closes
+	// lagged counts refusals met below the limit, which a server that
+	// has not yet noticed a closed connection sends: the dial is tried
+	// again after a pause before the limit is lowered.
+	lagged int
+}
+
+// gateWait is how often a dial waiting for a free connection looks for
+// idle workers whose connections it can take.
+const gateWait = 200 * time.Millisecond
+
+// lagPause is the pause before a refused dial is tried again while fewer
+// connections than the limit are open.
+var lagPause = time.Second
+
+func (g *gate) wakeCh() chan struct{} {
+	if g.wake == nil {
+		g.wake = make(chan struct{})
+	}
+	return g.wake
+}
+
+func (g *gate) release() {
+	g.mu.Lock()
+	g.open--
+	if g.wake != nil {
+		close(g.wake)
+		g.wake = nil
+	}
+	g.mu.Unlock()
+}
+
+// full reports whether a new connection would have to wait.
+func (g *gate) full() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.limit > 0 && g.open >= g.limit
+}
+
+// acquire takes a connection slot on side s for w (nil: the main
+// connection at login). While none is free, w first gives up its own
+// other connection to that side, then idle workers give up theirs.
+func (e *engine) acquire(ctx context.Context, w *worker, s side, dialingAppender bool) error {
+	g := &e.servers[s].gate
+	for {
+		g.mu.Lock()
+		if !g.started {
+			g.started = true
+			g.limit = e.maxConns(s)
+		}
+		if g.limit == 0 || g.open < g.limit {
+			g.open++
+			g.mu.Unlock()
+			return nil
+		}
+		wake := g.wakeCh()
+		g.mu.Unlock()
+		if w == nil || !w.shed(s, dialingAppender) {
+			e.reclaim()
+		}
+		select {
+		case <-wake:
+		case <-time.After(gateWait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (e *engine) maxConns(s side) int {
+	if s == host1 {
+		return max(e.opts.MaxConns1, 0)
+	}
+	return max(e.opts.MaxConns2, 0)
+}
+
+// refused handles a dial to side s refused because the server has too
+// many connections: it lowers the bound to the connections open now and
+// says so, and reports whether the dial is to be tried again. With none
+// open, the server takes no connection at all: that is a failure.
+func (e *engine) refused(s side, err error) bool {
+	g := &e.servers[s].gate
+	g.mu.Lock()
+	open := g.open
+	if open == 0 {
+		g.mu.Unlock()
+		return false
+	}
+	if g.lowered && open < g.limit && g.lagged < 3 {
+		g.lagged++
+		g.mu.Unlock()
+		time.Sleep(lagPause)
+		return true
+	}
+	lowered := g.limit == 0 || open < g.limit
+	if lowered {
+		g.limit, g.lowered = open, true
+	}
+	g.lagged = 0
+	g.mu.Unlock()
+	if lowered {
+		noun := "connections"
+		if open == 1 {
+			noun = "connection"
+		}
+		e.say("%s: the server refuses more than %d %s; going on with %d", s, open, noun, open)
+	}
+	return true
+}
+
+// dialConn opens a connection to side s for w (nil at login) within the
+// side's bound. A throttling answer to the login is waited out (see
+// backoff); a refusal for too many connections lowers the bound and waits
+// for a free connection, and only when no connection to the side is open
+// at all is it a connection failure.
+func (e *engine) dialConn(ctx context.Context, w *worker, s side) (*conn.Conn, error) {
+	var c *conn.Conn
+	err := e.dialGated(ctx, w, s, false, func() (<-chan struct{}, error) {
+		var err error
+		c, err = conn.Dial(ctx, e.servers[s].cfg)
+		if err != nil {
+			return nil, err
+		}
+		return c.Closed(), nil
+	})
+	return c, err
+}
+
+// dialAppender is dialConn for an APPEND connection to host2.
+func (e *engine) dialAppender(ctx context.Context, w *worker) (*conn.Appender, error) {
+	var a *conn.Appender
+	err := e.dialGated(ctx, w, host2, true, func() (<-chan struct{}, error) {
+		var err error
+		a, err = conn.DialAppender(ctx, e.servers[host2].cfg)
+		if err != nil {
+			return nil, err
+		}
+		return a.Closed(), nil
+	})
+	return a, err
+}
+
+// maxThrottles bounds the throttling answers waited out in a row for one
+// operation.
+const maxThrottles = 20
+
+func (e *engine) dialGated(ctx context.Context, w *worker, s side, appender bool, dial func() (<-chan struct{}, error)) error {
+	g := &e.servers[s].gate
+	throttles := 0
+	for {
+		if err := e.acquire(ctx, w, s, appender); err != nil {
+			return err
+		}
+		closed, err := dial()
+		if err == nil {
+			go func() {
+				<-closed
+				g.release()
+			}()
+			return nil
+		}
+		g.release()
+		if ctx.Err() != nil {
+			return err
+		}
+		if d, ok := conn.IsThrottle(err); ok && throttles < maxThrottles {
+			throttles++
+			if berr := e.backoff(ctx, s, d, err); berr != nil {
+				return berr
+			}
+			continue
+		}
+		if conn.IsConnLimit(err) {
+			if e.refused(s, err) {
+				continue
+			}
+			cfg := e.servers[s].cfg
+			return &conn.Error{Stage: conn.StageConnect, Side: cfg.Side, Host: cfg.Host, User: cfg.User,
+				Err: fmt.Errorf("the server refuses every connection: %w", err)}
+		}
+		return err
+	}
+}
+
+// shed closes w's other connection to side s (its folder connection when
+// an Appender is wanted, its Appender otherwise) so that the one wanted
+// can take its place; it reports whether it closed one. Only host2 has
+// two connections per worker.
+func (w *worker) shed(s side, dialingAppender bool) bool {
+	if s != host2 {
+		return false
+	}
+	if dialingAppender {
+		if c := w.conns[host2]; c != nil {
+			logoutClose(c)
+			w.conns[host2], w.sel[host2] = nil, ""
+			return true
+		}
+		return false
+	}
+	if w.app != nil {
+		w.app.Close()
+		w.app = nil
+		return true
+	}
+	return false
+}
+
+// reclaim closes the connections of the workers that are idle (not
+// running a job), for a dial waiting for a free connection.
+// An idle worker gives up its connections to both sides, so that no
+// worker keeps one side while waiting for the other. They open new ones
+// when they next need them.
+func (e *engine) reclaim() {
+	e.mu.Lock()
+	ws := append([]*worker(nil), e.pool...)
+	e.mu.Unlock()
+	for _, w := range ws {
+		w.mu.Lock()
+		if w.idle {
+			for i, c := range w.conns {
+				if c != nil {
+					logoutClose(c)
+					w.conns[i], w.sel[i] = nil, ""
+				}
+			}
+			if w.app != nil {
+				w.app.Close()
+				w.app = nil
+			}
+		}
+		w.mu.Unlock()
+	}
+}
+
+// logoutClose logs c out and waits for the server to close the
+// connection (bounded), so that the server no longer counts it when the
+// slot it frees is taken by a new connection.
+func logoutClose(c *conn.Conn) {
+	if alive(c) {
+		c.Logout().Wait()
+		select {
+		case <-c.Closed():
+		case <-time.After(2 * time.Second):
+		}
+	}
+	c.Close()
+}
+
+// turns bounds the workers running jobs at once by the hosts' connection
+// bounds: with no more workers at work than the smaller bound, a worker
+// waiting for a connection always waits for one held by an idle worker
+// (which gives it up) or by a worker that can finish its job, never for
+// one held by a worker waiting in turn. Its zero value is ready.
+type turns struct {
+	mu     sync.Mutex
+	active int
+	wake   chan struct{}
+}
+
+// turnLimit returns the smaller of the hosts' connection bounds, 0 for
+// none.
+func (e *engine) turnLimit() int {
+	n := 0
+	for _, s := range []side{host1, host2} {
+		g := &e.servers[s].gate
+		g.mu.Lock()
+		l := g.limit
+		if !g.started {
+			l = e.maxConns(s)
+		}
+		g.mu.Unlock()
+		if l > 0 && (n == 0 || l < n) {
+			n = l
+		}
+	}
+	return n
+}
+
+// begin waits for a turn to run jobs.
+func (e *engine) begin() {
+	t := &e.turns
+	for {
+		t.mu.Lock()
+		if l := e.turnLimit(); l == 0 || t.active < l {
+			t.active++
+			t.mu.Unlock()
+			return
+		}
+		if t.wake == nil {
+			t.wake = make(chan struct{})
+		}
+		wake := t.wake
+		t.mu.Unlock()
+		select {
+		case <-wake:
+		case <-time.After(gateWait):
+		}
+	}
+}
+
+// end gives the turn back.
+func (e *engine) end() {
+	t := &e.turns
+	t.mu.Lock()
+	t.active--
+	if t.wake != nil {
+		close(t.wake)
+		t.wake = nil
+	}
+	t.mu.Unlock()
+}
