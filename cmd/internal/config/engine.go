@@ -151,6 +151,8 @@ func (s *Settings) EngineOptions(ctx context.Context, out io.Writer) (o engine.O
 	o.TmpDir = s.TmpDir // newSettings defaults it
 	o.ErrorsMax = s.ErrorsMax
 	o.ReconnectRetry1, o.ReconnectRetry2 = s.Host1.ReconnectRetry, s.Host2.ReconnectRetry
+	o.MaxConns1, o.MaxConns2 = s.Host1.MaxConns, s.Host2.MaxConns
+	o.ThrottleMax = time.Duration(s.ThrottleMax) * time.Second
 	o.Out = out
 	journalOptions(&o, s)
 	// Last, as the only step that holds a resource: on any earlier error

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
@@ -55,6 +56,9 @@ func TestEngineOptions(t *testing.T) {
 		{"regextrans2 is a folder rule", []string{"--regextrans2", "s/a/b/"}, "regextrans2 |  |  | ", nil},
 		{"separators given", []string{"--sep1", "/", "--prefix2", ""}, " |  |  | ", func(o engine.Options) bool {
 			return o.Sep1 != nil && *o.Sep1 == "/" && o.Sep2 == nil && o.Prefix2 != nil && *o.Prefix2 == ""
+		}},
+		{"connection caps and throttling bound", []string{"--maxconns2", "3", "--throttlemax", "60", "--maxinflight", "0"}, " |  |  | ", func(o engine.Options) bool {
+			return o.MaxConns1 == 0 && o.MaxConns2 == 3 && o.ThrottleMax == time.Minute && o.MaxInFlight < 0
 		}},
 		{"journal beside the pidfile in --tmpdir", []string{"--tmpdir", "/run/x"}, " |  |  | ", func(o engine.Options) bool {
 			return strings.HasPrefix(o.Journal, "/run/x/a.example_u1__b.example_u2_") && strings.HasSuffix(o.Journal, ".journal")

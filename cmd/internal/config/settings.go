@@ -141,6 +141,7 @@ type Settings struct {
 	BodyBudget           int64   `opt:"bodybudget"`
 	MaxInFlight          int64   `opt:"maxinflight"`
 	SettleMax            int     `opt:"settlemax"`
+	ThrottleMax          int     `opt:"throttlemax"`
 	MultiAppend          bool    `opt:"multiappend"`
 
 	// Logging.
@@ -225,6 +226,7 @@ type HostOptions struct {
 	Timeout        time.Duration `opt:"timeout#"` // --timeout applies when --timeoutN is not given
 	KeepAlive      bool          `opt:"keepalive#"`
 	ReconnectRetry int           `opt:"reconnectretry#"`
+	MaxConns       int           `opt:"maxconns#"`
 	Compress       bool          `opt:"compress#"`
 	FastIO         bool          `opt:"fastio#"`
 	UID            bool          `opt:"uid#"`

@@ -29,6 +29,36 @@ type bars struct {
 	msgs   atomic.Int64
 	nmsgs  int
 	folder map[string]*mpb.Bar
+	// backoff is "Host2 until" while a throttling server's backoff runs.
+	backoff atomic.Pointer[backoffState]
+}
+
+type backoffState struct {
+	host  string
+	until time.Time
+}
+
+// Backoff shows a countdown on the total bar while a throttling server's
+// backoff runs (engine.BackoffProgress).
+func (b *bars) Backoff(host string, wait time.Duration, _ string) {
+	if wait <= 0 {
+		b.backoff.Store(nil)
+		return
+	}
+	b.backoff.Store(&backoffState{host: host, until: time.Now().Add(wait)})
+}
+
+// backoffText is the countdown, "" when no backoff runs.
+func (b *bars) backoffText() string {
+	st := b.backoff.Load()
+	if st == nil {
+		return ""
+	}
+	left := time.Until(st.until).Round(time.Second)
+	if left <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("  %s asks to back off: %v left", st.host, left)
 }
 
 func newBars(f *os.File) *bars {
@@ -67,6 +97,7 @@ func (b *bars) Start(msgs int, bytes int64) {
 			decor.AverageSpeed(decor.SizeB1024(0), "% .1f"),
 			decor.Name(" ETA "),
 			decor.AverageETA(decor.ET_STYLE_MMSS),
+			decor.Any(func(decor.Statistics) string { return b.backoffText() }),
 		))
 }
 
@@ -141,3 +172,5 @@ func Attach(o *engine.Options, out io.Writer) (end func()) {
 	o.Out, o.Progress = runctl.WithLog(b, out), b
 	return b.close
 }
+
+var _ engine.BackoffProgress = (*bars)(nil)
