@@ -33,6 +33,7 @@ import (
 type config struct {
 	n, wanN, parallel              int
 	skipMbsync, skipFloor, skipWAN bool
+	imapshiftArgs                  string
 }
 
 func main() {
@@ -43,6 +44,7 @@ func main() {
 	flag.BoolVar(&c.skipMbsync, "skip-mbsync", false, "do not run mbsync")
 	flag.BoolVar(&c.skipFloor, "skip-floor", false, "do not run the floor tool")
 	flag.BoolVar(&c.skipWAN, "skip-wan", false, "do not run the WAN (RTT +20 ms) comparison")
+	flag.StringVar(&c.imapshiftArgs, "imapshift-args", "", "more imapshift options for every run (e.g. \"--maxinflight 0\")")
 	flag.Parse()
 	ok, err := bench(c)
 	if err != nil {
@@ -150,7 +152,7 @@ func bench(c config) (ok bool, err error) {
 	// afterwards). The WAN corpus is host1 user3, synced into host2 user3
 	// (imapshift) and user4 (mbsync).
 	lan1, lan2 := endpoint{d1.Host, d1.Port}, endpoint{d2.Host, d2.Port}
-	shift := &imapshiftRunner{bin: bin, parallel: c.parallel, d1: d1, d2: d2}
+	shift := &imapshiftRunner{bin: bin, parallel: c.parallel, d1: d1, d2: d2, base: strings.Fields(c.imapshiftArgs)}
 	var mb *mbsyncRunner
 	if mbsync != "" {
 		if mb, err = newMbsync(mbsync, filepath.Join(work, "mbsync-lan"), lan1, "user1", lan2, "user2", d1, d2); err != nil {
@@ -366,14 +368,15 @@ type imapshiftRunner struct {
 	bin      string
 	parallel int
 	d1, d2   *dovecot.Server
-	extra    []string // more options for every run
+	base     []string // options for every run (-imapshift-args)
+	extra    []string // options for the current phase
 }
 
 func (s *imapshiftRunner) run(phase string, h1 endpoint, user1 string, h2 endpoint, user2 string) (result, error) {
 	args := []string{"--host1", h1.host, "--port1", strconv.Itoa(h1.port), "--user1", user1, "--password1", dovecot.Users[user1], "--notls1",
 		"--host2", h2.host, "--port2", strconv.Itoa(h2.port), "--user2", user2, "--password2", dovecot.Users[user2], "--notls2",
 		"--parallel", strconv.Itoa(s.parallel), "--nolog"}
-	f, err := timed(s.bin, append(args, s.extra...)...)
+	f, err := timed(s.bin, append(append(args, s.base...), s.extra...)...)
 	if err != nil {
 		return result{}, err
 	}
