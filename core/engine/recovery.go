@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,17 +161,35 @@ func (e *engine) settle(ctx context.Context, w *worker, folder string) {
 // waitQuietFolder waits until host2's folder is quiet (see waitQuiet),
 // checking every interval, for at most SettleMax.
 func (e *engine) waitQuietFolder(ctx context.Context, w *worker, folder string, interval time.Duration) (bool, int) {
+	return e.waitQuietFolders(ctx, w, []string{folder}, interval)
+}
+
+// waitQuietFolders is waitQuietFolder for several folders at once: they
+// are quiet when none of them changed between two rounds of STATUS.
+func (e *engine) waitQuietFolders(ctx context.Context, w *worker, folders []string, interval time.Duration) (bool, int) {
+	if len(folders) == 0 {
+		return true, 0
+	}
 	max := e.opts.SettleMax
 	if max <= 0 {
 		max = defaultSettleMax
 	}
 	return waitQuiet(ctx, interval, max, func() (string, error) {
-		var st folderStatus
-		err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
-			st, err = statusOf(c.Client, folder)
-			return err
-		})
-		return fmt.Sprint(st.Messages, st.UIDNext), err
+		var all strings.Builder
+		for _, folder := range folders {
+			var st folderStatus
+			err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
+				st, err = statusOf(c.Client, folder)
+				return err
+			})
+			if err != nil {
+				// A folder that cannot be read is not arriving anything.
+				fmt.Fprintf(&all, "%s: -;", folder)
+				continue
+			}
+			fmt.Fprintf(&all, "%s: %d %d;", folder, st.Messages, st.UIDNext)
+		}
+		return all.String(), nil
 	})
 }
 
@@ -243,11 +262,12 @@ func (d *doubts) add(folder string, validity, uidNext uint32, keys []string) {
 	}
 }
 
-// complete reports whether every key in doubt was checked.
+// complete reports whether every key in doubt was checked (or none was
+// in doubt).
 func (d *doubts) complete() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.done
+	return d.done || len(d.folders) == 0
 }
 
 // removeDuplicates runs after the copies: in each host2 folder with keys
@@ -260,6 +280,12 @@ func (e *engine) removeDuplicates(ctx context.Context, w *worker) {
 	d.mu.Lock()
 	folders := d.folders
 	d.mu.Unlock()
+	if len(folders) > 0 && e.plan.merged {
+		// Two host1 folders feed one host2 folder: equal keys there may be
+		// two distinct host1 messages, so nothing is removed.
+		e.say("Host2: two host1 folders map to one host2 folder: copies left by APPENDs in doubt are not checked")
+		return
+	}
 	active := map[string]bool{}
 	for _, fr := range e.exec.folders {
 		if fr.skipReason() == "" && fr.analyzed {
@@ -271,6 +297,14 @@ func (e *engine) removeDuplicates(ctx context.Context, w *worker) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	var check []string
+	for _, name := range names {
+		if active[name] {
+			check = append(check, name)
+		}
+	}
+	// One wait for all of them: the folders settle in parallel.
+	e.waitQuietFolders(ctx, w, check, settleSure)
 	complete, removed := true, 0
 	for _, name := range names {
 		if ctx.Err() != nil {
@@ -283,7 +317,6 @@ func (e *engine) removeDuplicates(ctx context.Context, w *worker) {
 			complete = false
 			continue
 		}
-		e.waitQuietFolder(ctx, w, name, settleSure)
 		extra, err := e.extraCopies(ctx, w, name, folders[name])
 		if err != nil {
 			complete = false

@@ -4,7 +4,7 @@ import "sync"
 
 // DefaultMaxInFlight is the default bound on the bytes written to one
 // host2 connection and not yet confirmed (Options.MaxInFlight).
-const DefaultMaxInFlight = 16 << 20
+const DefaultMaxInFlight = 32 << 20
 
 // byteWindow bounds the bytes of APPENDs written and not yet answered on
 // one connection: what a crash can leave landing late on host2. A batch
