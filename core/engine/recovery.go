@@ -231,8 +231,7 @@ func waitQuiet(ctx context.Context, interval, max time.Duration, status func() (
 type doubts struct {
 	mu      sync.Mutex
 	folders map[string]*doubtFolder // by host2 name
-	removed int
-	done    bool // the duplicate check ran to its end
+	done    bool                    // the duplicate check ran to its end
 }
 
 type doubtFolder struct {
@@ -330,7 +329,7 @@ func (e *engine) removeDuplicates(ctx context.Context, w *worker) {
 		removed += len(extra)
 	}
 	d.mu.Lock()
-	d.done, d.removed = complete, removed
+	d.done = complete
 	d.mu.Unlock()
 	if r := e.recovery; r != nil {
 		r.mu.Lock()
