@@ -450,7 +450,7 @@ func withoutRecent(flags []imap.Flag) []imap.Flag {
 // tolerant rules; zero when absent or unparseable (the server then uses
 // the time of APPEND).
 func headerDate(hdr []byte) time.Time {
-	_, date := headerSummary(hdr)
+	_, date, _ := headerSummary(hdr)
 	if t, ok := dates.GoodDate(date); ok && date != "" {
 		return t
 	}

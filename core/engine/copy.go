@@ -346,8 +346,8 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 			}
 			spent += held
 			head := b.Head(4096)
-			subject, date := headerSummary(head)
-			ready <- fetched{item: it, body: b, held: held, subject: subject, date: date, messageID: messageIDOf(head)}
+			subject, date, messageID := headerSummary(head)
+			ready <- fetched{item: it, body: b, held: held, subject: subject, date: date, messageID: messageID}
 		}
 		if spent < mem {
 			e.spool.release(mem - spent)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,11 +102,12 @@ func (e *engine) failIn(folder string, c report.Class, msg string) {
 	}
 }
 
-// headerSummary extracts Subject and Date (unfolded, trimmed) from the
-// start of a message.
-func headerSummary(head []byte) (subject, date string) {
+// headerSummary extracts Subject, Date and Message-Id (unfolded,
+// trimmed) from the start of a message, with one parse.
+func headerSummary(head []byte) (subject, date, messageID string) {
 	h := message.Parse(head)
 	subject, _ = h.Get("Subject")
 	date, _ = h.Get("Date")
-	return subject, date
+	messageID, _ = h.Get("Message-Id")
+	return subject, date, strings.TrimSpace(messageID)
 }

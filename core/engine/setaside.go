@@ -10,7 +10,6 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/conn"
-	"github.com/imapshift/imapshift/core/message"
 	"github.com/imapshift/imapshift/core/report"
 )
 
@@ -121,10 +120,4 @@ func transient(err error) bool {
 	}
 	t := strings.ToLower(se.Text)
 	return strings.Contains(t, "server unavailable") || strings.Contains(t, "try again")
-}
-
-// messageIDOf returns the Message-Id of a header block, "" when none.
-func messageIDOf(head []byte) string {
-	id, _ := message.Parse(head).Get("Message-Id")
-	return strings.TrimSpace(id)
 }
