@@ -23,6 +23,7 @@ type Counts struct {
 	Errors        int64
 	BytesTotal    int64
 	Bytes         int64 // bytes copied
+	BytesSkipped  int64 // bytes of the skipped messages (0 until known)
 }
 
 // Status values of an account. A finished account holds one of the last
