@@ -40,7 +40,7 @@ func runSync(ctx context.Context, s *config.Settings, out io.Writer) error {
 
 // runEngine runs the engine with the command line's options (changed by
 // tweak, when given) and prints the final report.
-func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak func(*engine.Options)) error {
+func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak func(*engine.Options)) (err error) {
 	o, cleanup, err := s.EngineOptions(ctx, out)
 	if err != nil {
 		return err
@@ -51,7 +51,14 @@ func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak fun
 	}
 	limitMemory(o.BodyBudget)
 	end := progress.Attach(&o, out)
-	res, err := engine.Run(ctx, o)
+	page, err := startStatusPage(ctx, s, &o, out)
+	if err != nil {
+		end()
+		return err
+	}
+	var res *engine.Result
+	defer func() { page.finish(res, err) }()
+	res, err = engine.Run(ctx, o)
 	end()
 	if err != nil {
 		return err
