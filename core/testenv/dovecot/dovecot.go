@@ -84,7 +84,17 @@ type Options struct {
 	// ExtraConfig is appended verbatim to dovecot.conf (e.g. to add
 	// settings or override earlier ones).
 	ExtraConfig string
+	// ManyUsers adds that many users besides Users: ManyUser(0),
+	// ManyUser(1), ..., each with the password ManyPassword(i) (a batch
+	// of accounts).
+	ManyUsers int
 }
+
+// ManyUser is the name of the i-th user Options.ManyUsers adds ("m000").
+func ManyUser(i int) string { return fmt.Sprintf("m%03d", i) }
+
+// ManyPassword is the password of ManyUser(i).
+func ManyPassword(i int) string { return fmt.Sprintf("pw-m%03d", i) }
 
 // Server is a running Dovecot instance.
 type Server struct {
@@ -188,7 +198,7 @@ func Start(opts Options) (*Server, error) {
 	if ids.root {
 		s.mailUID, s.mailGID = ids.mailUID, ids.mailGID
 	}
-	if err := s.writeFiles(ids); err != nil {
+	if err := s.writeFiles(ids, opts.ManyUsers); err != nil {
 		return nil, err
 	}
 

@@ -99,6 +99,8 @@ type Options struct {
 // Stats are a Proxy's counters since Start.
 type Stats struct {
 	Conns         int   // connections accepted
+	Open          int   // connections open now
+	MaxOpen       int   // the most connections open at once
 	BytesToTarget int64 // bytes forwarded from clients to the target
 	BytesToClient int64 // bytes forwarded from the target to clients
 	Cuts          int   // Cut faults that acted
@@ -238,6 +240,8 @@ func (p *Proxy) accept() {
 		l.steps[0] = p.plan(f.ToTarget)
 		l.steps[1] = p.plan(f.ToClient)
 		p.stats.Conns++
+		p.stats.Open++
+		p.stats.MaxOpen = max(p.stats.MaxOpen, p.stats.Open)
 		p.conns[l] = struct{}{}
 		p.wg.Add(1)
 		p.mu.Unlock()
@@ -301,6 +305,7 @@ func (l *link) run() {
 	defer func() {
 		l.p.mu.Lock()
 		delete(l.p.conns, l)
+		l.p.stats.Open--
 		l.p.mu.Unlock()
 	}()
 	d := net.Dialer{Timeout: 10 * time.Second}
