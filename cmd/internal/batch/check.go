@@ -88,7 +88,9 @@ func mailboxSize(c *conn.Conn) (msgs, bytes int64, err error) {
 		}
 		msgs += int64(sel.NumMessages)
 		if sel.NumMessages > 0 {
-			all, err := c.Fetch(imap.SeqSetNum(1, sel.NumMessages), &imap.FetchOptions{RFC822Size: true}).Collect()
+			var seqs imap.SeqSet
+			seqs.AddRange(1, sel.NumMessages)
+			all, err := c.Fetch(seqs, &imap.FetchOptions{RFC822Size: true}).Collect()
 			if err != nil {
 				return 0, 0, err
 			}

@@ -49,8 +49,15 @@ func Prepare(lines []Line, common []string, getenv func(string) string, check Ch
 	var (
 		accts []Account
 		errs  LineErrors
+		dirs  = map[string]int{} // account directory → its line
 	)
 	for _, l := range lines {
+		dir := accountDir(l.Account)
+		if first, ok := dirs[dir]; ok {
+			errs = append(errs, &LineError{l.Line, fmt.Errorf("the same accounts as line %d (%s to %s)", first, l.User1, l.User2)})
+			continue
+		}
+		dirs[dir] = l.Line
 		p1, err1 := Secret(l.Password1, getenv)
 		p2, err2 := Secret(l.Password2, getenv)
 		if err := firstErr(err1, err2); err != nil {
@@ -73,7 +80,7 @@ func Prepare(lines []Line, common []string, getenv func(string) string, check Ch
 			continue
 		}
 		accts = append(accts, Account{Account: l.Account, Args: args, Side1: s1, Side2: s2,
-			Signature: signature(l, common), Dir: accountDir(l.Account)})
+			Signature: signature(l, common), Dir: dir})
 	}
 	if len(errs) > 0 {
 		return nil, errs

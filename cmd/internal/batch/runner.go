@@ -270,6 +270,9 @@ func (r *Runner) sync(ctx context.Context, a *Account, row Row, dir string, shar
 		}
 	}
 	code, err := r.Sync(ctx, args, tweak)
+	// The budget is given back once the account's connections are all
+	// closed, not when its run returns.
+	watch.waitClosed(5 * time.Second)
 	row.ExitCode = code
 	if rep, rerr := readReport(filepath.Join(dir, ReportFile)); rerr == nil {
 		row.Copied, row.Skipped, row.Bytes = rep.Transferred, rep.Skipped, rep.BytesTransferred
@@ -482,6 +485,7 @@ type accountWatch struct {
 	conns *connCount
 	mu    sync.Mutex
 	c     fleet.Counts
+	open  int // connections open now
 }
 
 func (w *accountWatch) counts() fleet.Counts {
@@ -512,7 +516,27 @@ func (w *accountWatch) Copied(_ string, bytes int64) {
 
 func (w *accountWatch) Appended(d time.Duration) { w.obs.Appended(w.index, d) }
 
-func (w *accountWatch) Connections(host string, delta int) { w.conns.add(host, delta) }
+func (w *accountWatch) Connections(host string, delta int) {
+	w.mu.Lock()
+	w.open += delta
+	w.mu.Unlock()
+	w.conns.add(host, delta)
+}
+
+// waitClosed waits, at most max, until the account has no connection
+// open.
+func (w *accountWatch) waitClosed(max time.Duration) {
+	deadline := time.Now().Add(max)
+	for time.Now().Before(deadline) {
+		w.mu.Lock()
+		open := w.open
+		w.mu.Unlock()
+		if open <= 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
 
 type nopObserver struct{}
 

@@ -99,7 +99,7 @@ type Options struct {
 // Stats are a Proxy's counters since Start.
 type Stats struct {
 	Conns         int   // connections accepted
-	Open          int   // connections open now
+	Open          int   // connections open now (until either end closes)
 	MaxOpen       int   // the most connections open at once
 	BytesToTarget int64 // bytes forwarded from clients to the target
 	BytesToClient int64 // bytes forwarded from the target to clients
@@ -295,6 +295,19 @@ type link struct {
 	mu     sync.Mutex
 	target *net.TCPConn // nil until dialled
 	closed bool
+
+	endOnce sync.Once // Stats.Open was decremented
+}
+
+// ended takes the link out of Stats.Open, once: when either end has
+// closed it (a server that closed its end, or that read the client's
+// close, no longer counts it).
+func (l *link) ended() {
+	l.endOnce.Do(func() {
+		l.p.mu.Lock()
+		l.p.stats.Open--
+		l.p.mu.Unlock()
+	})
 }
 
 // errFault ends a pump when a Cut or Reset acted.
@@ -305,9 +318,9 @@ func (l *link) run() {
 	defer func() {
 		l.p.mu.Lock()
 		delete(l.p.conns, l)
-		l.p.stats.Open--
 		l.p.mu.Unlock()
 	}()
+	defer l.ended()
 	d := net.Dialer{Timeout: 10 * time.Second}
 	c, err := d.Dial("tcp", l.p.target)
 	if err != nil {
@@ -325,8 +338,8 @@ func (l *link) run() {
 	l.mu.Unlock()
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); l.pump(0, l.client, target) }()
-	go func() { defer wg.Done(); l.pump(1, target, l.client) }()
+	go func() { defer wg.Done(); l.pump(0, l.client, target); l.ended() }()
+	go func() { defer wg.Done(); l.pump(1, target, l.client); l.ended() }()
 	wg.Wait()
 	l.close(false)
 }
