@@ -168,13 +168,14 @@ func (a *app) parseBatchArgs(args []string) (*batchOptions, error) {
 // summary table.
 func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 	lines, warnings, err := batch.ReadFile(o.File)
-	if err != nil {
-		return a.badLines(o.File, err)
+	bad, _ := err.(batch.LineErrors)
+	if err != nil && bad == nil {
+		return exitcode.New(exitcode.NoInput, "%s: %v", o.File, err)
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(a.stderr, "imapshift: warning: %s\n", w)
 	}
-	if len(lines) == 0 {
+	if len(lines) == 0 && bad == nil {
 		return usageErrorf("%s has no account line", o.File)
 	}
 	// The common options alone, once: a mistake there is one error, not
@@ -185,8 +186,8 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
 	accts, err := batch.Prepare(lines, o.Common, a.getenv, a.checkAccount)
-	if err != nil {
-		return a.badLines(o.File, err)
+	if more, _ := err.(batch.LineErrors); more != nil || bad != nil {
+		return a.badLines(o.File, bad.Merge(more))
 	}
 	r := &batch.Runner{Accounts: accts, Jobs: o.Jobs, MaxConnsPerHost: o.MaxConnsPerHost, OutDir: o.OutDir,
 		Redo: o.Redo, Index: o.Index, Check: o.Check, Sync: a.runAccount, Log: a.stderr}
@@ -222,11 +223,7 @@ func batchExit(sum *batch.Summary) error {
 
 // badLines prints every malformed line of file on stderr and returns the
 // usage error that refuses the batch.
-func (a *app) badLines(file string, err error) error {
-	errs, ok := err.(batch.LineErrors)
-	if !ok {
-		return exitcode.New(exitcode.NoInput, "%s: %v", file, err)
-	}
+func (a *app) badLines(file string, errs batch.LineErrors) error {
 	for _, e := range errs {
 		fmt.Fprintf(a.stderr, "imapshift: %s:%d: %s\n", file, e.Line, oneLine(e.Err.Error()))
 	}

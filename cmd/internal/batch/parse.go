@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/imapshift/imapshift/cmd/internal/fleet"
@@ -52,6 +53,13 @@ func (e *LineError) Unwrap() error { return e.Err }
 // LineErrors are all the malformed lines of a file, in order.
 type LineErrors []*LineError
 
+// Merge returns the errors of es and more, in line order.
+func (es LineErrors) Merge(more LineErrors) LineErrors {
+	all := append(append(LineErrors(nil), es...), more...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Line < all[j].Line })
+	return all
+}
+
 func (es LineErrors) Error() string {
 	parts := make([]string, len(es))
 	for i, e := range es {
@@ -64,8 +72,9 @@ func (es LineErrors) Error() string {
 var columns = []string{"host1", "user1", "password1", "host2", "user2", "password2", "options"}
 
 // Parse reads a batch file. It returns the account lines, numbered from 0
-// in the order of the file, or, when any line is malformed, LineErrors
-// listing every malformed line (and no lines).
+// in the order of the file, and, when any line is malformed, LineErrors
+// listing every malformed line (the lines returned are then the others,
+// for a caller that checks them too before refusing the file).
 func Parse(r io.Reader) ([]Line, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
@@ -108,7 +117,7 @@ func Parse(r io.Reader) ([]Line, error) {
 		return nil, err
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return lines, errs
 	}
 	return lines, nil
 }
@@ -315,8 +324,8 @@ func literal(field string) bool {
 	return field != "" && !strings.HasPrefix(field, "file:") && !strings.HasPrefix(field, "env:")
 }
 
-// ReadFile parses the batch file at path. warnings holds a warning when
-// the file holds passwords and other users can read it.
+// ReadFile parses the batch file at path, as Parse. warnings holds a
+// warning when the file holds passwords and other users can read it.
 func ReadFile(path string) (lines []Line, warnings []string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -324,7 +333,7 @@ func ReadFile(path string) (lines []Line, warnings []string, err error) {
 	}
 	defer f.Close()
 	lines, err = Parse(f)
-	if err != nil {
+	if _, ok := err.(LineErrors); err != nil && !ok {
 		return nil, nil, err
 	}
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o044 != 0 {
@@ -335,5 +344,5 @@ func ReadFile(path string) (lines []Line, warnings []string, err error) {
 			}
 		}
 	}
-	return lines, warnings, nil
+	return lines, warnings, err
 }

@@ -50,7 +50,10 @@ func TestParse(t *testing.T) {
 // TestParseBadLines reports every malformed line with its number.
 func TestParseBadLines(t *testing.T) {
 	in := "# accounts\na;u;p;b;v;q\na;u;p;b\n;u;p;b;v;q\na;u;p;b;v;q;--folder 'INBOX\n"
-	_, err := Parse(strings.NewReader(in))
+	lines, err := Parse(strings.NewReader(in))
+	if len(lines) != 1 || lines[0].Line != 2 {
+		t.Errorf("good lines: %+v", lines)
+	}
 	var errs LineErrors
 	if !errors.As(err, &errs) {
 		t.Fatalf("err = %v, want LineErrors", err)
