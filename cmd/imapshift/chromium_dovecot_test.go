@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,10 +89,43 @@ func screenshot(t *testing.T, url, name string, width, height int) string {
 		t.Fatalf("screenshot %s: %dx%d, %v; want a %dx%d PNG", path, cfg.Width, cfg.Height, err, width, height)
 	}
 	if dir := os.Getenv(screenshotDirEnv); dir != "" {
-		os.WriteFile(filepath.Join(dir, name), data, 0o644)
+		// Compressed harder than Chromium does, for the README.
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var small bytes.Buffer
+		if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&small, paletted(img)); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), small.Bytes(), 0o644)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(data))
 	return path
+}
+
+// paletted returns img with its 256 most frequent colours, each other
+// pixel taking the nearest of them (a page is mostly flat colours).
+func paletted(img image.Image) *image.Paletted {
+	count := map[color.RGBA]int{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			count[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
+		}
+	}
+	colors := make([]color.RGBA, 0, len(count))
+	for c := range count {
+		colors = append(colors, c)
+	}
+	sort.Slice(colors, func(i, j int) bool { return count[colors[i]] > count[colors[j]] })
+	pal := make(color.Palette, 0, 256)
+	for _, c := range colors[:min(256, len(colors))] {
+		pal = append(pal, c)
+	}
+	out := image.NewPaletted(b, pal)
+	draw.Draw(out, b, img, b.Min, draw.Src)
+	return out
 }
 
 // renderedDOM loads url in Chromium and returns the DOM after load,
@@ -100,7 +137,7 @@ func renderedDOM(t *testing.T, base string) (string, statuspage.Status) {
 	counts := func(st statuspage.Status) string {
 		var b strings.Builder
 		for _, a := range st.Accounts {
-			fmt.Fprintf(&b, "%d:%s:%d:%d:%d ", a.Index, a.State, a.Copied, a.Errors, a.Bytes)
+			fmt.Fprintf(&b, "%d:%s:%d/%d:%d:%d ", a.Index, a.State, a.Copied, a.MessagesTotal, a.Errors, a.Bytes)
 		}
 		return b.String()
 	}
@@ -201,4 +238,111 @@ func TestStatusPageInChromium(t *testing.T) {
 			t.Errorf("%s on host2 differs from host1: %d messages, want %d", box, len(got[box]), len(msgs))
 		}
 	}
+}
+
+// TestBatchStatusPageInChromium runs `imapshift batch --jobs 3 --http`
+// over eight account lines between two Dovecots (a wrong password and an
+// unreachable port first, then six good accounts), held in the middle by
+// a gate in front of host2: headless Chromium's rendered page shows every
+// account's row with the state and counts /api/status gives, the two
+// failures with their reasons and exit codes, and no password; the
+// metrics agree. Released, the batch ends with the six accounts synced
+// exactly.
+func TestBatchStatusPageInChromium(t *testing.T) {
+	chromiumPath(t)
+	const good = 6
+	f := startFleet(t, good+1, good, 30)
+	gate := startGateProxy(t, f.d2.Addr(), 5)
+	const wrong = "Wr0ng-Pa55-unique"
+	lines := []string{
+		"# two broken lines first, so that their failures show while the others are held",
+		fmt.Sprintf("127.0.0.1;%s;%s;127.0.0.1;%s;%s;--port1 %d --port2 %d", dovecot.ManyUser(good), wrong, dovecot.ManyUser(good), dovecot.ManyPassword(good), f.d1.Port, gate.port()),
+		fmt.Sprintf("127.0.0.1;%s;%s;127.0.0.1;%s;%s;--port1 %s --port2 %d", dovecot.ManyUser(0), dovecot.ManyPassword(0), dovecot.ManyUser(1), dovecot.ManyPassword(1), closedPort(t), gate.port()),
+	}
+	for a := range good {
+		lines = append(lines, batchLine(a, "127.0.0.1", f.d1.Port, "127.0.0.1", gate.port()))
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "accounts.txt")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startRun("batch", file, "--jobs", "3", "--outdir", filepath.Join(dir, "out"), "--notls1", "--notls2",
+		"--nofoldersizes", "--nofoldersizesatend", "--http", "127.0.0.1:0")
+	base := r.statusURL(t)
+	<-gate.held
+	// Held: the broken lines ended, three accounts run (each held at an
+	// APPEND), the others wait for a job.
+	waitStatus(t, base, func(st statuspage.Status) bool {
+		n := map[string]int{}
+		for _, s := range st.States {
+			n[s.State] = s.Count
+		}
+		return len(st.Accounts) == good+2 && len(st.Failures) == 2 && n["running"] == 3 && st.Total.Copied > 0
+	})
+	dom, st := renderedDOM(t, base)
+
+	host2 := "127.0.0.1:" + strconv.Itoa(gate.port())
+	for _, a := range st.Accounts {
+		row := domRow(dom, a.Index)
+		if row == "" {
+			t.Errorf("no rendered row for account %d", a.Index)
+			continue
+		}
+		wants := []string{fmt.Sprintf(`data-state="%s"`, a.State), `<span class="user1">` + a.User1 + `</span>`, `<small>` + host2 + `</small>`}
+		if a.MessagesTotal > 0 {
+			wants = append(wants, fmt.Sprintf(`<span class="copied">%d</span> / %d`, a.Copied, a.MessagesTotal))
+		}
+		for _, want := range wants {
+			if !strings.Contains(row, want) {
+				t.Errorf("account %d's rendered row lacks %s:\n%s", a.Index, want, row)
+			}
+		}
+	}
+	if st.Accounts[0].State != "login failed" || st.Accounts[1].State != "failed" {
+		t.Errorf("the broken lines: %q and %q", st.Accounts[0].State, st.Accounts[1].State)
+	}
+	for _, tc := range []struct {
+		index  int
+		code   string
+		reason string
+	}{{0, "161", "Error login"}, {1, "101", "can not open imap connection"}} {
+		re := regexp.MustCompile(`(?s)<tr class="failure [^"]*" id="failure-` + strconv.Itoa(tc.index) + `">.*?</tr>`)
+		row := re.FindString(dom)
+		if !strings.Contains(row, `data-label="Exit">`+tc.code+`<`) || !strings.Contains(row, tc.reason) {
+			t.Errorf("failure %d: want exit %s and %q:\n%s", tc.index, tc.code, tc.reason, row)
+		}
+	}
+	for _, secret := range []string{wrong, dovecot.ManyPassword(0), dovecot.ManyPassword(1), dovecot.ManyPassword(good)} {
+		if strings.Contains(dom, secret) {
+			t.Errorf("the rendered page shows the password %q", secret)
+		}
+		for _, path := range []string{"api/status", "metrics", "log/0", "log/2"} {
+			if strings.Contains(fetch(t, base+path), secret) {
+				t.Errorf("/%s shows the password %q", path, secret)
+			}
+		}
+	}
+	fams := metricsOf(t, base)
+	for _, tc := range []struct {
+		state string
+		want  float64
+	}{{"running", 3}, {"login failed", 1}, {"failed", 1}} {
+		if got := sample(fams, "imapshift_accounts", map[string]string{"state": tc.state}); got != tc.want {
+			t.Errorf("imapshift_accounts{state=%q} = %v, want %v", tc.state, got, tc.want)
+		}
+	}
+	if got := sample(fams, "imapshift_connections", map[string]string{"host": host2}); got < 3 {
+		t.Errorf("connections to host2 %v, want at least one per running account", got)
+	}
+	if got := sample(fams, "imapshift_errors_total", map[string]string{"class": "ERR_AUTHENTICATION_FAILURE_USER1"}); got != 1 {
+		t.Errorf("login errors of host1 %v, want 1", got)
+	}
+	screenshot(t, base, "status-page-batch.png", 1000, 830)
+
+	gate.release()
+	if code := r.wait(t); code != 101 {
+		t.Fatalf("exit %d, want 101 (one 161, one 101: the lowest of equals)\n%s%s", code, r.out.String(), r.errb.String())
+	}
+	f.checkAccounts(t, seq(good), false)
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -245,6 +248,22 @@ func TestHTTPOptionErrors(t *testing.T) {
 			oneErrorLine(t, r)
 			if ids := p.messageIDs(t); len(ids) != 0 {
 				t.Errorf("%d messages copied", len(ids))
+			}
+
+			// The same for a batch.
+			dir := t.TempDir()
+			file := filepath.Join(dir, "accounts.txt")
+			line := fmt.Sprintf("127.0.0.1;alice;%s;127.0.0.1;bob;%s;--port1 %d --port2 %d\n", pass1, pass2, p.src.Port(), p.dst.Port())
+			if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r = runArgs(t, nil, "batch", file, "--outdir", filepath.Join(dir, "out"), "--http", tc.addr)
+			if r.code != tc.code || !strings.HasPrefix(r.stderr, tc.want) {
+				t.Errorf("batch: exit %d, stderr %q; want %d, %q", r.code, r.stderr, tc.code, tc.want)
+			}
+			oneErrorLine(t, r)
+			if ids := p.messageIDs(t); len(ids) != 0 {
+				t.Errorf("batch: %d messages copied", len(ids))
 			}
 		})
 	}

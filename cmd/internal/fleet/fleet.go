@@ -68,3 +68,11 @@ type Observer interface {
 	// Finished is called once per account that ran or was skipped.
 	Finished(index int, r Result)
 }
+
+// ErrorObserver is an optional extension of Observer: an Observer that
+// implements it is told the class (the report's ERR_... name) of each
+// error an account's run counts, as it is counted. A wrapper of
+// Observers (a fan-out) must pass it on to those that implement it.
+type ErrorObserver interface {
+	ErrorClass(index int, class string)
+}

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/imapshift/imapshift/cmd/internal/fleet"
+	"github.com/imapshift/imapshift/core/exitcode"
+	"github.com/imapshift/imapshift/core/report"
 )
 
 // Board is the state of a run as the status page shows it. It implements
@@ -185,7 +187,27 @@ func (b *Board) Finished(index int, r fleet.Result) {
 	for c, n := range a.byClass {
 		r.ErrorsByClass[c] = max(r.ErrorsByClass[c], n)
 	}
+	if len(r.ErrorsByClass) == 0 {
+		// A run that could not start (a login refused, a server out of
+		// reach) records no error of its own: its exit code names it.
+		if c, ok := startClasses[r.ExitCode]; ok && r.Status != fleet.Done {
+			r.ErrorsByClass[string(c)] = 1
+		}
+	}
 	a.byClass = r.ErrorsByClass
+	// What the plan meant to copy stays known when the result does not
+	// say; the errors are at least those counted by class.
+	if r.Counts.MessagesTotal == 0 {
+		r.Counts.MessagesTotal = a.counts.MessagesTotal
+	}
+	if r.Counts.BytesTotal == 0 {
+		r.Counts.BytesTotal = a.counts.BytesTotal
+	}
+	byClass := 0
+	for _, n := range r.ErrorsByClass {
+		byClass += n
+	}
+	r.Counts.Errors = max(r.Counts.Errors, int64(byClass))
 	a.result = &r
 	a.state = r.Status
 	a.counts = r.Counts
@@ -205,6 +227,16 @@ func (b *Board) Finished(index int, r fleet.Result) {
 		}
 	}
 	clear(a.conns)
+}
+
+// startClasses are the error classes of the exit codes of a run that
+// could not start.
+var startClasses = map[int]report.Class{
+	int(exitcode.AuthFailureUser1): report.ClassAuthUser1,
+	int(exitcode.AuthFailureUser2): report.ClassAuthUser2,
+	int(exitcode.ConnFailureHost1): report.ClassConnHost1,
+	int(exitcode.ConnFailureHost2): report.ClassConnHost2,
+	int(exitcode.TLSFailure):       report.ClassTLS,
 }
 
 func cloneCounts(m map[string]int) map[string]int {
@@ -230,4 +262,7 @@ func finished(st string) bool {
 	return st != fleet.Queued && st != fleet.Running
 }
 
-var _ fleet.Observer = (*Board)(nil)
+var (
+	_ fleet.Observer      = (*Board)(nil)
+	_ fleet.ErrorObserver = (*Board)(nil)
+)

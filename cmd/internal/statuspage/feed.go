@@ -155,3 +155,36 @@ func (f *Feed) Finish(res *engine.Result, runErr error, code int, took time.Dura
 	r.LogPath = logPath
 	f.b.Finished(f.index, r)
 }
+
+// TeeObserver returns an engine.Observer telling both a and b (either
+// may be nil), errors included (engine.ErrorObserver) for those that
+// want them.
+func TeeObserver(a, b engine.Observer) engine.Observer {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return teeObserver{a, b}
+}
+
+type teeObserver [2]engine.Observer
+
+func (t teeObserver) Appended(d time.Duration) {
+	t[0].Appended(d)
+	t[1].Appended(d)
+}
+
+func (t teeObserver) Connections(host string, delta int) {
+	t[0].Connections(host, delta)
+	t[1].Connections(host, delta)
+}
+
+func (t teeObserver) Failed(c report.Class) {
+	for _, o := range t {
+		if eo, ok := o.(engine.ErrorObserver); ok {
+			eo.Failed(c)
+		}
+	}
+}

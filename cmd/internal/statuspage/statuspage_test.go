@@ -223,6 +223,11 @@ func TestMetricsScrape(t *testing.T) {
 	if got, _ := value(scrape(t, srv.URL), "imapshift_account_messages_total", map[string]string{"account": "1", "outcome": "copied"}); got != 400 {
 		t.Errorf("after more progress, copied = %v, want 400", got)
 	}
+	// An account that could not start has the class of its exit code.
+	b.Finished(3, fleet.Result{Status: fleet.Failed, ExitCode: 101, FirstError: "Host1 failure: can not open imap connection"})
+	if got, _ := value(scrape(t, srv.URL), "imapshift_errors_total", map[string]string{"class": "ERR_CONNECTION_FAILURE_HOST1"}); got != 1 {
+		t.Errorf("ERR_CONNECTION_FAILURE_HOST1 = %v, want 1", got)
+	}
 }
 
 // TestNoSecretShown: the password and the token the board was told of
