@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/imapshift/imapshift/cmd/internal/fleet"
 )
 
 //go:embed page.html
@@ -27,9 +31,51 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"bps":      func(r float64) string { return humanBytes(int64(r)) + "/s" },
 }).Parse(pageSource))
 
+// MaxRows bounds the account rows of the page: a batch of thousands of
+// accounts shows its running accounts and its failures first, then the
+// latest to end, then the queued, and says how many rows it left out
+// (/api/status has them all).
+const MaxRows = 300
+
+// pageData is what the page template gets.
+type pageData struct {
+	Status
+	Rows    []AccountStatus
+	Omitted int
+}
+
 // renderPage writes the status page of st.
 func renderPage(w io.Writer, st Status) error {
-	return page.Execute(w, st)
+	return page.Execute(w, pageData{Status: st, Rows: pageRows(st.Accounts, MaxRows), Omitted: max(len(st.Accounts)-MaxRows, 0)})
+}
+
+// pageRows returns accounts in file order when they are at most max,
+// else the max most telling ones: running, ended badly, ended (the
+// latest first), queued.
+func pageRows(accounts []AccountStatus, max int) []AccountStatus {
+	if len(accounts) <= max {
+		return accounts
+	}
+	rank := func(a AccountStatus) int {
+		switch a.State {
+		case fleet.Running:
+			return 0
+		case fleet.Errors, fleet.LoginFailed, fleet.Failed:
+			return 1
+		case fleet.Queued:
+			return 3
+		}
+		return 2
+	}
+	rows := slices.Clone(accounts)
+	sort.SliceStable(rows, func(i, j int) bool {
+		ri, rj := rank(rows[i]), rank(rows[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return ri == 2 && rows[i].ended.After(rows[j].ended)
+	})
+	return rows[:max]
 }
 
 // humanBytes is n in B, KiB, MiB or GiB, as the terminal's progress bars

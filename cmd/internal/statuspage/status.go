@@ -71,7 +71,8 @@ type AccountStatus struct {
 	AppendAvgMs   float64        `json:"append_avg_ms"`
 	Log           string         `json:"log,omitempty"` // "/log/INDEX" when a log file is known
 
-	bytesFailed int64 // planned and not copied by the end
+	bytesFailed int64     // planned and not copied by the end
+	ended       time.Time // when it ended (zero: not yet)
 }
 
 // Failure is an account that ended badly, with its reason.
@@ -150,7 +151,7 @@ func (b *Board) accountStatus(a *account, now time.Time) AccountStatus {
 	as := AccountStatus{Index: a.Index, Line: a.Line, User1: b.mask(a.User1), Host1: b.mask(a.Host1),
 		User2: b.mask(a.User2), Host2: b.mask(a.Host2), State: b.mask(a.state),
 		MessagesTotal: c.MessagesTotal, Copied: c.Copied, Skipped: c.Skipped, Errors: c.Errors,
-		BytesTotal: c.BytesTotal, Bytes: c.Bytes, BytesSkipped: c.BytesSkipped, bytesFailed: a.bytesFailedFinal}
+		BytesTotal: c.BytesTotal, Bytes: c.Bytes, BytesSkipped: c.BytesSkipped, bytesFailed: a.bytesFailedFinal, ended: a.ended}
 	var took time.Duration
 	switch {
 	case !a.ended.IsZero():

@@ -424,3 +424,45 @@ func TestBoardConcurrent(t *testing.T) {
 		t.Errorf("APPENDs observed = %v, want 1600", got)
 	}
 }
+
+// TestPageOfAThousandAccounts: past MaxRows accounts the page shows
+// MaxRows rows, the running accounts and the failures among them, and
+// says how many it left out; /api/status still lists every account.
+func TestPageOfAThousandAccounts(t *testing.T) {
+	b := NewBoard()
+	var accts []fleet.Account
+	for i := range 1000 {
+		accts = append(accts, fleet.Account{Index: i, User1: fmt.Sprintf("u%04d", i)})
+	}
+	b.Planned(accts)
+	clk := &clock{t: time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)}
+	b.now = clk.now
+	for i := range 600 {
+		clk.t = clk.t.Add(time.Second)
+		b.Started(i, "")
+		b.Finished(i, fleet.Result{Status: fleet.OK})
+	}
+	b.Started(700, "")
+	b.Finished(700, fleet.Result{Status: fleet.LoginFailed, ExitCode: 161, FirstError: "Host1 failure: Error login"})
+	b.Started(990, "")
+	b.Started(991, "")
+	srv := httptest.NewServer(Handler(b))
+	defer srv.Close()
+	page := get(t, srv.URL, "/")
+	if n := strings.Count(page, `<tr class="account `); n != MaxRows {
+		t.Errorf("%d rows, want %d", n, MaxRows)
+	}
+	for _, want := range []string{`id="account-990"`, `id="account-991"`, `id="account-700"`, `id="account-599"`, `id="failure-700"`,
+		fmt.Sprintf(`<p id="omitted">%d more accounts`, 1000-MaxRows)} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, `id="account-800"`) {
+		t.Error("a queued account is shown before ended ones")
+	}
+	var st Status
+	if err := json.Unmarshal([]byte(get(t, srv.URL, "/api/status")), &st); err != nil || len(st.Accounts) != 1000 {
+		t.Errorf("/api/status: %v, %d accounts", err, len(st.Accounts))
+	}
+}
