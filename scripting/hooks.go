@@ -20,6 +20,7 @@ var (
 	_ hooks.FlagFilter      = flagHook{}
 	_ hooks.HeaderOnly      = skipHook{}
 	_ hooks.HeaderOnly      = flagHook{}
+	_ hooks.WantsStructure  = skipHook{}
 )
 
 type folderHook struct{ s *Script }
@@ -140,3 +141,12 @@ func (h flagHook) Flags(m *hooks.Message, flags []string) ([]string, error) {
 
 // HeaderOnly is true unless the script mentions body or set_body.
 func (h flagHook) HeaderOnly() bool { return !h.s.usesBody }
+
+// WantsStructure is true when the script mentions structure (msg.structure).
+func (h skipHook) WantsStructure() bool { return h.s.usesStructure }
+
+// WantsStructure is true when the script mentions structure (msg.structure).
+func (h flagHook) WantsStructure() bool { return h.s.usesStructure }
+
+// WantsStructure is true when the script mentions structure (msg.structure).
+func (h rewriteHook) WantsStructure() bool { return h.s.usesStructure }

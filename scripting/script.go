@@ -124,6 +124,7 @@ type Script struct {
 	defined       [numKinds]bool
 	beforePlugins bool
 	usesBody      bool
+	usesStructure bool
 	returned      any
 
 	mu   sync.Mutex
@@ -175,7 +176,8 @@ func Compile(name string, src []byte, opts Options) (*Script, error) {
 	if err != nil {
 		return nil, &LoadError{Script: name, Err: syntaxError(opts.Chunk, err)}
 	}
-	s := &Script{name: name, proto: proto, opts: opts, usesBody: protoUses(proto, "body", "set_body")}
+	s := &Script{name: name, proto: proto, opts: opts, usesBody: protoUses(proto, append(mimeWords, "body", "set_body")...)}
+	s.usesStructure = protoUses(proto, "structure")
 	st, err := s.newState()
 	if err != nil {
 		return nil, err

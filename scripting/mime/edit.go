@@ -97,8 +97,10 @@ func (p *Part) Replace(ctype string, content []byte) error {
 	if err := p.Header.Set("Content-Type", mime.FormatMediaType(typ, params)); err != nil {
 		return err
 	}
-	if err := p.Header.Set("Content-Transfer-Encoding", cte); err != nil {
-		return err
+	if cte != "7bit" || p.Header.Has("Content-Transfer-Encoding") { // 7bit is the default
+		if err := p.Header.Set("Content-Transfer-Encoding", cte); err != nil {
+			return err
+		}
 	}
 	p.body = body
 	p.split, p.opaque = false, false

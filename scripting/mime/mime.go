@@ -160,6 +160,9 @@ func (ps *parser) split(p *Part, boundary string) {
 				start--
 			}
 		}
+		if start < cur {
+			start = cur // "--b\n--b": an empty part, no line break to take
+		}
 		if cur < 0 {
 			p.preamble = body[:start]
 		} else {
