@@ -92,7 +92,8 @@ func param(ps map[string]string, name string) string {
 }
 
 // decodeParam decodes a parameter value as servers send it: RFC 2231
-// (utf-8''%XX, for a name ending in *) or RFC 2047 encoded words.
+// (charset, language and %XX escapes, for a name ending in *) or RFC
+// 2047 encoded words.
 func decodeParam(name, v string) string {
 	if strings.HasSuffix(name, "*") {
 		if parts := strings.SplitN(v, "'", 3); len(parts) == 3 {
