@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -60,6 +61,13 @@ type Options struct {
 	// MaxString caps the strings string.rep, string.gsub, table.concat
 	// and re.gsub build (default DefaultMaxString).
 	MaxString int
+	// MaxMemory is the memory budget of the hook calls running at one
+	// time, in bytes (default DefaultMaxMemory, negative: none): when the
+	// Go heap grows more than that above its size at a call's start, the
+	// calls running are stopped ("script used more than N MB") and their
+	// states dropped. One allocation can pass the budget before it is
+	// seen (string doubling: by up to the size of the last string).
+	MaxMemory int64
 	// Log receives the script's log lines; nil discards them. It is
 	// called from the workers running hooks, concurrently.
 	Log func(Entry)
@@ -164,6 +172,9 @@ func Compile(name string, src []byte, opts Options) (*Script, error) {
 	}
 	if opts.MaxString <= 0 {
 		opts.MaxString = DefaultMaxString
+	}
+	if opts.MaxMemory == 0 {
+		opts.MaxMemory = DefaultMaxMemory
 	}
 	if opts.Chunk == "" {
 		opts.Chunk = name
@@ -332,6 +343,11 @@ type state struct {
 	ctx    context.Context
 	timer  *time.Timer
 	expiry time.Duration
+	// The memory budget (memory.go): cancel ends the state when the
+	// heap passes it, and memStopped says so.
+	cancel     context.CancelFunc
+	maxMem     int64
+	memStopped atomic.Bool
 }
 
 // run calls the function and arguments pushed on the stack under the
@@ -339,8 +355,13 @@ type state struct {
 // returned): the state must then be dropped.
 func (st *state) run(nargs, nret int) (err error, timedOut bool) {
 	st.timer.Reset(st.expiry)
+	unwatch := watcher.watch(st, st.maxMem)
 	err = st.L.PCall(nargs, nret, nil)
+	unwatch()
 	timedOut = !st.timer.Stop()
+	if st.memStopped.Load() {
+		return &memoryError{limit: st.maxMem}, true
+	}
 	if timedOut && err == nil {
 		err = context.Canceled // finished as the limit fired
 	}
@@ -357,6 +378,7 @@ func (s *Script) newState() (*state, error) {
 	L := st.L
 	var cancel context.CancelFunc
 	st.ctx, cancel = context.WithCancel(context.Background())
+	st.cancel, st.maxMem = cancel, s.opts.MaxMemory
 	st.timer = time.AfterFunc(time.Hour, cancel)
 	st.timer.Stop()
 	L.SetContext(st.ctx)
@@ -474,6 +496,9 @@ var ErrTimeout = errors.New("time limit exceeded")
 
 // callError turns a Lua error into one with the traceback, or a timeout.
 func callError(err error, timedOut bool, limit time.Duration) error {
+	if me := (*memoryError)(nil); errors.As(err, &me) {
+		return me
+	}
 	if timedOut {
 		var tb string
 		var ae *lua.ApiError
