@@ -32,32 +32,44 @@ func (e *memoryError) Unwrap() error { return ErrMemory }
 // above what it was when they started: gopher-lua allocates on the Go
 // heap and cannot be bounded otherwise. The heap is shared by every call
 // (and the rest of the process), so when it passes a budget every call
-// running then is stopped; a forced GC first makes sure the growth is
-// live memory and not garbage. One goroutine samples the heap
+// running then is stopped. Garbage counts until the GC sweeps it: a call
+// over its budget is stopped once a GC cycle (started then, in the
+// background) has completed and the heap is still over, or at once when
+// the heap is a quarter over the budget. One goroutine samples the heap
 // (runtime/metrics) every memSample while calls run.
 type memWatch struct {
 	mu      sync.Mutex
-	calls   map[*state]memCall
+	calls   map[*state]*memCall
 	running atomic.Int32
 	started bool
 	wake    chan struct{}
-	lastGC  time.Time
+	gcBusy  atomic.Bool
 }
 
 type memCall struct {
 	base, limit uint64
+	overAt      uint64 // GC cycles when first seen over the budget, 0: not over
 }
 
-var watcher = &memWatch{calls: map[*state]memCall{}, wake: make(chan struct{}, 1)}
+var watcher = &memWatch{calls: map[*state]*memCall{}, wake: make(chan struct{}, 1)}
 
-// heapBytes is the memory of the heap's objects, live or not yet swept.
-func heapBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+// heapStats reads the memory of the heap's objects (live or not yet
+// swept) and the number of completed GC cycles.
+func heapStats() (heap, cycles uint64) {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		heap = s[0].Value.Uint64()
 	}
-	return s[0].Value.Uint64()
+	if s[1].Value.Kind() == metrics.KindUint64 {
+		cycles = s[1].Value.Uint64()
+	}
+	return heap, cycles
+}
+
+func heapBytes() uint64 {
+	h, _ := heapStats()
+	return h
 }
 
 // watch registers st's call (budget limit bytes) until the returned
@@ -68,7 +80,7 @@ func (w *memWatch) watch(st *state, limit int64) func() {
 	}
 	base := heapBytes()
 	w.mu.Lock()
-	w.calls[st] = memCall{base: base, limit: uint64(limit)}
+	w.calls[st] = &memCall{base: base, limit: uint64(limit)}
 	if !w.started {
 		w.started = true
 		go w.loop()
@@ -101,36 +113,29 @@ func (w *memWatch) loop() {
 	}
 }
 
-// check stops the calls whose budget the heap passed.
+// check stops the calls whose budget the heap passed. Calls are stopped
+// under the lock: a call still registered is still running.
 func (w *memWatch) check() {
-	heap := heapBytes()
+	heap, cycles := heapStats()
+	collect := false
 	w.mu.Lock()
-	over := w.over(heap)
-	w.mu.Unlock()
-	if len(over) == 0 {
-		return
-	}
-	if time.Since(w.lastGC) > 100*time.Millisecond {
-		// Garbage counts until swept: collect, then look again.
-		runtime.GC()
-		w.lastGC = time.Now()
-		heap = heapBytes()
-	}
-	// Stopped under the lock: a call still registered is still running.
-	w.mu.Lock()
-	for _, st := range w.over(heap) {
-		st.memStopped.Store(true)
-		st.cancel()
-	}
-	w.mu.Unlock()
-}
-
-func (w *memWatch) over(heap uint64) []*state {
-	var out []*state
 	for st, c := range w.calls {
-		if heap > c.base+c.limit {
-			out = append(out, st)
+		switch {
+		case heap <= c.base+c.limit:
+			c.overAt = 0
+		case heap > c.base+c.limit+c.limit/4 || c.overAt != 0 && cycles > c.overAt:
+			st.memStopped.Store(true)
+			st.cancel()
+		case c.overAt == 0:
+			c.overAt = cycles
+			collect = true
 		}
 	}
-	return out
+	w.mu.Unlock()
+	if collect && w.gcBusy.CompareAndSwap(false, true) {
+		go func() {
+			runtime.GC()
+			w.gcBusy.Store(false)
+		}()
+	}
 }

@@ -288,6 +288,10 @@ func (s *Script) BeforePlugins() bool { return s.beforePlugins }
 // otherwise.
 func (s *Script) ReadsBody() bool { return s.usesBody }
 
+// ReadsStructure reports whether the script may read msg.structure (it
+// mentions structure): runs then fetch BODYSTRUCTURE with the metadata.
+func (s *Script) ReadsStructure() bool { return s.usesStructure }
+
 // Returned is the value the script's top level returned, converted to Go
 // (see Eval).
 func (s *Script) Returned() any { return s.returned }

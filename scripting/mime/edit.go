@@ -8,6 +8,7 @@ import (
 	"mime"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/imapshift/imapshift/core/message"
 )
@@ -49,7 +50,7 @@ func (p *Part) Remove(note string) error {
 		return ErrGone
 	}
 	if note != "" {
-		np := newLeaf(parent, p.eol, []string{"Content-Disposition", "inline"}, "text/plain; charset=utf-8", []byte(note+p.eol))
+		np := newLeaf(parent, p.eol, []string{"Content-Disposition", "inline"}, "text/plain; charset=utf-8", []byte(note), true)
 		parent.Children[i] = np
 		p.parent = nil
 		np.Touch()
@@ -115,9 +116,13 @@ func (p *Part) Replace(ctype string, content []byte) error {
 
 // newLeaf makes a part to insert under parent: Content-Type ctype, the
 // fields given (name, value, name, value...), and content encoded.
-func newLeaf(parent *Part, eol string, fields []string, ctype string, content []byte) *Part {
+func newLeaf(parent *Part, eol string, fields []string, ctype string, content []byte, note bool) *Part {
 	typ, _ := ParseValue(ctype)
 	cte, body := encode(typ, content, eol)
+	if cte == "7bit" && note || note && utf8.Valid(content) && len(content) < 998 && !bytes.ContainsAny(content, "\r\n") {
+		// a note of one line, labelled 8bit as mailers do
+		cte, body = "8bit", append(content[:len(content):len(content)], eol...)
+	}
 	h := message.Parse([]byte(eol))
 	for i := len(fields) - 2; i >= 0; i -= 2 {
 		h.Add(fields[i], fields[i+1])
@@ -255,7 +260,7 @@ func (p *Part) AddAttachment(filename, ctype string, content []byte) (*Part, err
 	if root.mediaType != "multipart/mixed" || !root.split {
 		root.wrap("mixed")
 	}
-	np := newLeaf(root, root.eol, []string{"Content-Disposition", disp}, ct, content)
+	np := newLeaf(root, root.eol, []string{"Content-Disposition", disp}, ct, content, false)
 	if err := root.appendChild(np); err != nil {
 		return nil, err
 	}
@@ -301,13 +306,13 @@ func (p *Part) SetBody(kind string, content []byte) error {
 	root := p.Root()
 	if o := p.Body(other); o != nil && (o.parent == nil || o.parent.mediaType != "multipart/alternative") {
 		o.wrap("alternative")
-		np := newLeaf(o, o.eol, nil, ct, content)
+		np := newLeaf(o, o.eol, nil, ct, content, false)
 		if kind == "plain" {
 			return o.insertChild(0, np)
 		}
 		return o.appendChild(np)
 	} else if o != nil {
-		np := newLeaf(o.parent, o.eol, nil, ct, content)
+		np := newLeaf(o.parent, o.eol, nil, ct, content, false)
 		if kind == "plain" {
 			return o.parent.insertChild(0, np)
 		}
@@ -316,5 +321,5 @@ func (p *Part) SetBody(kind string, content []byte) error {
 	if root.mediaType != "multipart/mixed" || !root.split {
 		root.wrap("mixed")
 	}
-	return root.insertChild(0, newLeaf(root, root.eol, nil, ct, content))
+	return root.insertChild(0, newLeaf(root, root.eol, nil, ct, content, false))
 }

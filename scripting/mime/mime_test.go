@@ -268,7 +268,7 @@ func TestRemoveKeepsOtherBytes(t *testing.T) {
 	out = p.Write()
 	i = bytes.Index(raw, []byte("Content-Type: multipart/alternative"))
 	j = bytes.Index(raw, []byte("\r\n--XX\r\nContent-Type: application/pdf"))
-	want = append(append(append([]byte{}, raw[:i]...), "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\nContent-Disposition: inline\r\n\r\ngone\r\n"...), raw[j:]...)
+	want = append(append(append([]byte{}, raw[:i]...), "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\nContent-Disposition: inline\r\n\r\ngone\r\n"...), raw[j:]...)
 	if !bytes.Equal(out, want) {
 		t.Errorf("remove with note:\n%q\nwant\n%q", out, want)
 	}
