@@ -101,7 +101,7 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 		maxMem = -1
 	}
 	opts := scripting.Options{Timeout: o.Timeout, MaxMemory: maxMem, Log: config.ScriptLogger(w)}
-	structure := false // a script reads msg.structure
+	structure := false            // a script reads msg.structure
 	var before, after hooks.Chain // as in a run: run_before_plugins scripts first
 	var names []string
 	for _, f := range files {
