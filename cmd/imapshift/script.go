@@ -236,7 +236,7 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 		fmt.Fprintf(w, ", rewritten:\n")
 		after, _ := m.Raw()
 		if t1, t2 := scripting.Tree(raw), scripting.Tree(after); t1 != t2 {
-			fmt.Fprintf(w, "MIME tree before:\n%sMIME tree after:\n%s", indentTree(t1), indentTree(t2))
+			fmt.Fprintf(w, "  MIME tree before:\n%s  MIME tree after:\n%s", indentTree(t1), indentTree(t2))
 		}
 		udiff.Write(w, o.Message, o.Message+" (rewritten)", raw, after)
 	} else {
@@ -326,5 +326,5 @@ func indent(s string) string {
 
 // indentTree indents a MIME tree (scripting.Tree) under its title.
 func indentTree(t string) string {
-	return "  " + strings.ReplaceAll(strings.TrimSuffix(t, "\n"), "\n", "\n  ") + "\n"
+	return "    " + strings.ReplaceAll(strings.TrimSuffix(t, "\n"), "\n", "\n    ") + "\n"
 }

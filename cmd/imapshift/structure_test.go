@@ -9,7 +9,7 @@ import (
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
-// TestStructureSkipNeverFetchesTheBody syncs with scripts/skip_by_type.lua:
+// TestStructureSkipNeverFetchesTheBody syncs with scripts/skip_by_attachment_type.lua:
 // the metadata FETCH asks for BODYSTRUCTURE, the message with an .exe
 // attachment and the one with 21 MB of attachments are skipped without
 // any BODY[] fetch of theirs, and the others are copied byte for byte.
@@ -35,13 +35,13 @@ func TestStructureSkipNeverFetchesTheBody(t *testing.T) {
 	}
 	f := p.src.Faults()
 	f.ResetCounts()
-	r := runArgs(t, nil, append(p.args(), "--nolog", "--tmpdir", t.TempDir(), "--script", "../../scripts/skip_by_type.lua")...)
+	r := runArgs(t, nil, append(p.args(), "--nolog", "--tmpdir", t.TempDir(), "--script", "../../scripts/skip_by_attachment_type.lua")...)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, w := range []string{
-		"msg INBOX/1 {", "} skipped by ../../scripts/skip_by_type.lua (attachment Setup.EXE is an executable (.exe))",
-		"msg INBOX/2 {", "skipped by ../../scripts/skip_by_type.lua (21.0 MB of attachments (limit 20 MB))",
+		"msg INBOX/1 {", "} skipped by ../../scripts/skip_by_attachment_type.lua (attachment Setup.EXE is an executable (.exe))",
+		"msg INBOX/2 {", "skipped by ../../scripts/skip_by_attachment_type.lua (21.0 MB of attachments (limit 20.0 MB))",
 	} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("output lacks %q:\n%s", w, r.stdout)

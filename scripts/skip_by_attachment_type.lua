@@ -1,4 +1,4 @@
--- skip_by_type.lua: leave behind messages carrying executables, or too
+-- skip_by_attachment_type.lua: leave behind messages carrying executables, or too
 -- many megabytes of attachments, without fetching them.
 --
 -- The decision uses msg.structure alone: the parts, types, sizes and file
@@ -6,10 +6,19 @@
 -- metadata), so skipped messages are never downloaded. Sizes are encoded
 -- sizes (base64 adds about a third).
 --
---   imapshift ... --script scripts/skip_by_type.lua
+--   imapshift ... --script scripts/skip_by_attachment_type.lua
 
 local BLOCKED = { exe = true, scr = true, bat = true, cmd = true, com = true, pif = true, vbs = true, js = true, msi = true }
 local MAX_ATTACHMENTS = 20 * 1024 * 1024
+
+local function human(bytes)
+  if bytes >= 1024 * 1024 then
+    return string.format("%.1f MB", bytes / (1024 * 1024))
+  elseif bytes >= 1024 then
+    return string.format("%d KB", math.ceil(bytes / 1024))
+  end
+  return bytes .. " bytes"
+end
 
 function skip(msg)
   local total = 0
@@ -26,6 +35,6 @@ function skip(msg)
     end
   end
   if total > MAX_ATTACHMENTS then
-    return string.format("%.1f MB of attachments (limit %d MB)", total / 1048576, MAX_ATTACHMENTS / 1048576)
+    return human(total) .. " of attachments (limit " .. human(MAX_ATTACHMENTS) .. ")"
   end
 end
