@@ -2,6 +2,8 @@ package scripting
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -200,6 +202,16 @@ var partMethods = map[string]lua.LGFunction{
 		r := checkPart(L)
 		L.Push(lua.LString(r.p.Raw()))
 		return 1
+	},
+	// part:sha256(): the hex SHA-256 of the content with its transfer
+	// encoding undone (the file an attachment holds), and its size.
+	"sha256": func(L *lua.LState) int {
+		r := checkPart(L)
+		b, _ := r.p.Decoded()
+		sum := sha256.Sum256(b)
+		L.Push(lua.LString(hex.EncodeToString(sum[:])))
+		L.Push(lua.LNumber(len(b)))
+		return 2
 	},
 	"remove": func(L *lua.LState) int {
 		r := checkPartRewrite(L, "remove")

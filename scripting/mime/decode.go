@@ -141,8 +141,8 @@ func unhex(c byte) byte {
 
 // encode chooses a transfer encoding for content of media type typ and
 // returns it with the encoded body, line ends eol. Text that is 7-bit with
-// short lines is kept as it is; mostly-ASCII text becomes
-// quoted-printable; the rest base64 in 76-character lines.
+// short lines is kept as it is; UTF-8 text with less than a third of
+// 8-bit bytes becomes quoted-printable; the rest base64 in 76-character lines.
 func encode(typ string, content []byte, eol string) (string, []byte) {
 	text := strings.HasPrefix(typ, "text/") || typ == "message/rfc822"
 	if text {
@@ -156,7 +156,7 @@ func encode(typ string, content []byte, eol string) (string, []byte) {
 				high++
 			}
 		}
-		if high*8 < len(content) && utf8.Valid(content) && typ != "message/rfc822" {
+		if high*3 < len(content) && utf8.Valid(content) && typ != "message/rfc822" {
 			var buf bytes.Buffer
 			w := quotedprintable.NewWriter(&buf)
 			w.Write(content)

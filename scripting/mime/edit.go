@@ -2,11 +2,12 @@ package mime
 
 import (
 	"bytes"
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"mime"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -99,7 +100,7 @@ func (p *Part) Replace(ctype string, content []byte) error {
 		return err
 	}
 	if cte != "7bit" || p.Header.Has("Content-Transfer-Encoding") { // 7bit is the default
-		if err := p.Header.Set("Content-Transfer-Encoding", cte); err != nil {
+		if err := setAfter(p, "Content-Transfer-Encoding", cte, "Content-Type"); err != nil {
 			return err
 		}
 	}
@@ -141,16 +142,57 @@ func newLeaf(parent *Part, eol string, fields []string, ctype string, content []
 	return np
 }
 
-// newBoundary returns a boundary that does not occur in b.
+// newBoundary returns a boundary that does not occur in b, derived from
+// b's digest so that the same change gives the same bytes.
 func newBoundary(b []byte) string {
-	for {
-		var r [12]byte
-		rand.Read(r[:])
-		s := "=_imapshift_" + hex.EncodeToString(r[:])
+	sum := sha256.Sum256(b)
+	for i := 0; ; i++ {
+		s := "=_imapshift_" + hex.EncodeToString(sum[:12])
+		if i > 0 {
+			s += "_" + strconv.Itoa(i)
+		}
 		if !bytes.Contains(b, []byte(s)) {
 			return s
 		}
 	}
+}
+
+// setAfter sets field name to value; a new field goes right after the
+// field after (or at the top without one), where readers expect it.
+func setAfter(p *Part, name, value, after string) error {
+	if p.Header.Has(name) || !p.Header.Has(after) {
+		return p.Header.Set(name, value)
+	}
+	block := p.Header.Bytes()
+	pos := 0
+	found := false
+	for pos < len(block) {
+		end := bytes.IndexByte(block[pos:], '\n')
+		if end < 0 {
+			end = len(block)
+		} else {
+			end += pos + 1
+		}
+		line := block[pos:end]
+		isCont := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
+		if found && !isCont {
+			break
+		}
+		if !found && len(line) > len(after) && strings.EqualFold(string(line[:len(after)]), after) && strings.HasPrefix(strings.TrimLeft(string(line[len(after):]), " \t"), ":") {
+			found = true
+		}
+		pos = end
+	}
+	tmp := message.Parse([]byte(p.eol))
+	if err := tmp.Add(name, value); err != nil {
+		return err
+	}
+	field := tmp.Bytes()
+	field = field[:len(field)-len(p.eol)]
+	nb := make([]byte, 0, len(block)+len(field))
+	nb = append(append(append(nb, block[:pos]...), field...), block[pos:]...)
+	*p.Header = *message.Parse(nb) // in place: msg:header shares the root's
+	return nil
 }
 
 // appendChild adds c at the end of multipart p.
