@@ -562,7 +562,7 @@ func effectiveAppendLimit(option int64, caps imap.CapSet) int64 {
 // follows the folder order, so the result does not depend on --parallel.
 func (e *engine) skipCrossDuplicates() {
 	seen := map[string]string{} // key -> host2 folder
-	for _, fp := range e.plan.folders {
+	for _, fp := range e.crossDupOrder() {
 		if !fp.analyzed || fp.skip != "" {
 			continue
 		}

@@ -48,6 +48,7 @@ type engine struct {
 	journal  string // Options.Journal, "" while another live run writes it
 	doubts   doubts // host2 folders where APPENDs may have landed unseen
 	poison   poison // the tries of messages host2 did not take
+	labels   labelState
 }
 
 // Run carries out one sync (or, with JustFolders / JustFolderSizes / Dry,

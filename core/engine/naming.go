@@ -29,6 +29,9 @@ func (e *engine) folderChain() *hooks.Chain {
 	if len(o.F1F2) > 0 {
 		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: stepF1F2, Hook: tableMapper(o.F1F2)})
 	}
+	if e.labelsMode() == GmailLabelsKeywords {
+		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: "gmaillabels", Hook: archiveMapper{}})
+	}
 	if o.Automap && o.Subfolder1 == "" && o.Subfolder2 == "" {
 		m, notes := mailbox.Automap(i1.folders, i2.folders, i1.naming.Prefix, i2.naming.Prefix)
 		for _, n := range notes {
@@ -58,6 +61,17 @@ func (e *engine) folderChain() *hooks.Chain {
 		c.Folders = append(c.Folders, o.Hooks.Folders...)
 	}
 	return c
+}
+
+// archiveMapper sends the \\All folder to "Archive" (--gmaillabels
+// keywords: the messages without another label).
+type archiveMapper struct{}
+
+func (archiveMapper) MapFolder(f hooks.Folder) (hooks.FolderResult, error) {
+	if hasAttr(f.SpecialUse, `\All`) {
+		return hooks.FolderResult{Target: "Archive", Final: true}, nil
+	}
+	return hooks.FolderResult{}, nil
 }
 
 // tableMapper maps exact host1 names and ends the chain when it applies.
