@@ -586,7 +586,6 @@ func setOf(l []string) map[string]bool {
 	return m
 }
 
-
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
