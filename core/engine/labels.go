@@ -212,7 +212,22 @@ func (e *engine) translateLabel(l string) string {
 	if f1 == "" {
 		return l
 	}
-	return e.folderLabel(host2, e.mapName1(f1))
+	return e.label2(f1, e.mapName1(f1))
+}
+
+// label2 is the host2 label of host1 folder h1 synced to host2 folder h2.
+// A special folder that no rule renamed keeps its system label (host2
+// finds its own folder for it: a localised account names it otherwise);
+// All Mail is no label.
+func (e *engine) label2(h1, h2 string) string {
+	l1 := e.folderLabel(host1, h1)
+	if l1 == "" {
+		return ""
+	}
+	if strings.HasPrefix(l1, `\`) && h2 == h1 && !e.info[host2].exists[h2] {
+		return l1
+	}
+	return e.folderLabel(host2, h2)
 }
 
 // crossDupOrder is the order in which the cross-duplicate walk visits the
@@ -416,7 +431,7 @@ func (e *engine) syncLabels(ctx context.Context) {
 		if !fp.analyzed || fp.skip != "" || (fr != nil && fr.notCreated) {
 			continue
 		}
-		l2 := e.folderLabel(host2, fp.h2)
+		l2 := e.label2(fp.h1, fp.h2)
 		if l2 != "" {
 			scope[l2] = true
 		}

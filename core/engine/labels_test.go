@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
 
@@ -179,4 +181,147 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// folderContents maps each non-empty folder of a label-less user to the
+// Message-Ids it holds, sorted.
+func folderContents(t *testing.T, u *imapmem.User) map[string]string {
+	t.Helper()
+	boxes, _ := u.Mailboxes()
+	out := map[string]string{}
+	for _, b := range boxes {
+		msgs, err := u.Messages(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range msgs {
+			ids = append(ids, msgIDRe.FindStringSubmatch(string(m.Raw))[1])
+		}
+		slices.Sort(ids)
+		if len(ids) > 0 {
+			out[b] = strings.Join(ids, " ")
+		}
+	}
+	return out
+}
+
+func TestLabelsGmailToLabelless(t *testing.T) {
+	for _, tc := range []struct {
+		name, mode string
+		prio       []string
+		folders    map[string]string
+		check      func(t *testing.T, u *imapmem.User)
+	}{
+		{name: "folders", mode: "", folders: map[string]string{
+			"INBOX": "m0@example.org", "Work/2024": "m1@example.org m2@example.org",
+			"Été": "m4@example.org", "[Gmail]/All Mail": "m3@example.org",
+		}},
+		{name: "folders priority", mode: GmailLabelsFolders, prio: []string{"INBOX", `\Sent`, "*"}, folders: map[string]string{
+			"INBOX": "m0@example.org m1@example.org", "Work/2024": "m2@example.org",
+			"[Gmail]/Sent Mail": "m4@example.org", "[Gmail]/All Mail": "m3@example.org",
+		}},
+		{name: "keywords", mode: GmailLabelsKeywords, folders: map[string]string{
+			"INBOX": "m0@example.org", "Work/2024": "m1@example.org m2@example.org",
+			"Été": "m4@example.org", "Archive": "m3@example.org",
+		}, check: func(t *testing.T, u *imapmem.User) {
+			msgs, _ := u.Messages("Work/2024")
+			if !msgs[0].HasFlag("Inbox") || !msgs[0].HasFlag("Important") || msgs[1].HasFlag("Inbox") || !msgs[0].HasFlag(imap.FlagSeen) {
+				t.Errorf("Work/2024 flags: %v / %v", msgs[0].Flags, msgs[1].Flags)
+			}
+			msgs, _ = u.Messages("Été")
+			if !msgs[0].HasFlag("Sent") {
+				t.Errorf("Été flags: %v", msgs[0].Flags)
+			}
+		}},
+		{name: "header", mode: GmailLabelsHeader, folders: map[string]string{
+			"INBOX": "m0@example.org", "Work/2024": "m1@example.org m2@example.org",
+			"Été": "m4@example.org", "[Gmail]/All Mail": "m3@example.org",
+		}, check: func(t *testing.T, u *imapmem.User) {
+			msgs, _ := u.Messages("Work/2024")
+			if !bytes.HasPrefix(msgs[0].Raw, []byte("X-Gmail-Labels: Work/2024, \\Important, \\Inbox\r\nFrom: sender1@")) {
+				t.Errorf("Work/2024 message 1 starts %q", msgs[0].Raw[:60])
+			}
+			msgs, _ = u.Messages("[Gmail]/All Mail")
+			if !bytes.HasPrefix(msgs[0].Raw, []byte("From: ")) {
+				t.Errorf("All Mail message starts %q", msgs[0].Raw[:40])
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := gmailPair(t, true, false, false)
+			seedLabels(t, p.u1, 5)
+			var out bytes.Buffer
+			o := p.options(t, &out)
+			o.Gmail1, o.SkipCrossDuplicates, o.GmailLabels, o.LabelsPriority = true, true, tc.mode, tc.prio
+			res, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := folderContents(t, p.u2); !mapsEqual(got, tc.folders) || res.Transferred != 5 {
+				t.Errorf("transferred %d, host2 folders:\n got %v\nwant %v\n%s", res.Transferred, got, tc.folders, out.String())
+			}
+			if tc.check != nil {
+				tc.check(t, p.u2)
+			}
+			// A rerun copies nothing.
+			out.Reset()
+			if res, err = Run(context.Background(), o); err != nil || res.Transferred != 0 {
+				t.Errorf("rerun transferred %d (%v)\n%s", res.Transferred, err, out.String())
+			}
+		})
+	}
+}
+
+func TestLabelsLabellessToGmail(t *testing.T) {
+	p := gmailPair(t, false, true, false)
+	p.u1.Seed("INBOX", labelMsg(0), labelMsg(1))
+	p.u1.Seed("Work", labelMsg(1), labelMsg(2))
+	p.u1.CreateMailbox("Sent", imap.MailboxAttrSent)
+	p.u1.Seed("Sent", labelMsg(3))
+	var out bytes.Buffer
+	o := p.options(t, &out)
+	o.SyncLabels, o.Automap = true, true
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"m0@example.org": `\Inbox`, "m1@example.org": `Work \Inbox`, "m2@example.org": "Work", "m3@example.org": `\Sent`}
+	if got := labelsByMsgID(t, p.u2); !mapsEqual(got, want) || res.Transferred != 4 {
+		t.Errorf("transferred %d, host2 labels:\n got %v\nwant %v\n%s", res.Transferred, got, want, out.String())
+	}
+}
+
+func TestLabelsLocalisedAndSubfolder(t *testing.T) {
+	p := gmailPair(t, true, true, true)
+	want := seedLabels(t, p.u1, 10)
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), labelOptions(t, p, &out)); err != nil {
+		t.Fatal(err)
+	}
+	if got := labelsByMsgID(t, p.u2); !mapsEqual(got, want) {
+		t.Errorf("localised host2 labels:\n got %v\nwant %v\n%s", got, want, out.String())
+	}
+
+	q := gmailPair(t, true, true, false)
+	q.u1.SeedLabels(labelMsg(1), `\Inbox`, "Work")
+	out.Reset()
+	o := labelOptions(t, q, &out)
+	o.Subfolder2, o.Automap = "Old", false
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got := labelsByMsgID(t, q.u2)["m1@example.org"]; got != "Old/INBOX Old/Work" {
+		t.Errorf("--subfolder2 labels = %q, want %q\n%s", got, "Old/INBOX Old/Work", out.String())
+	}
+}
+
+func TestLabelsNeedGmail(t *testing.T) {
+	p := gmailPair(t, true, false, false)
+	var out bytes.Buffer
+	_, err := Run(context.Background(), labelOptions(t, p, &out))
+	var ec *exitcode.Error
+	if !errors.As(err, &ec) || ec.Code != exitcode.Usage || !strings.Contains(err.Error(), "does not announce X-GM-EXT-1") {
+		t.Fatalf("err = %v", err)
+	}
 }

@@ -30,7 +30,12 @@ func (e *engine) folderChain() *hooks.Chain {
 		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: stepF1F2, Hook: tableMapper(o.F1F2)})
 	}
 	if e.labelsMode() == GmailLabelsKeywords {
-		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: "gmaillabels", Hook: archiveMapper{}})
+		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: "gmaillabels", Hook: archiveMapper{"Archive"}})
+	}
+	if all2 := e.allMail(host2); e.labelsOn() && all2 != "" {
+		// Labels on Gmail: All Mail is copied into All Mail, whatever
+		// the other rules do with names.
+		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: "synclabels", Hook: archiveMapper{all2}})
 	}
 	if o.Automap && o.Subfolder1 == "" && o.Subfolder2 == "" {
 		m, notes := mailbox.Automap(i1.folders, i2.folders, i1.naming.Prefix, i2.naming.Prefix)
@@ -63,13 +68,14 @@ func (e *engine) folderChain() *hooks.Chain {
 	return c
 }
 
-// archiveMapper sends the \\All folder to "Archive" (--gmaillabels
-// keywords: the messages without another label).
-type archiveMapper struct{}
+// archiveMapper sends the \\All folder to a fixed host2 folder: "Archive"
+// (--gmaillabels keywords: the messages without another label), or
+// host2's All Mail (labels synced to Gmail).
+type archiveMapper struct{ to string }
 
-func (archiveMapper) MapFolder(f hooks.Folder) (hooks.FolderResult, error) {
+func (a archiveMapper) MapFolder(f hooks.Folder) (hooks.FolderResult, error) {
 	if hasAttr(f.SpecialUse, `\All`) {
-		return hooks.FolderResult{Target: "Archive", Final: true}, nil
+		return hooks.FolderResult{Target: a.to, Final: true}, nil
 	}
 	return hooks.FolderResult{}, nil
 }
