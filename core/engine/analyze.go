@@ -134,6 +134,9 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 			if metas1, err = fetchMeta(c.Client, fields, e.digest1); err == nil {
 				all[host1] = uidsOf(metas1)
 				metas1, err = e.selectMessages(c.Client, host1, metas1)
+				if err == nil {
+					metas1, err = e.gmailRawSelect(ctx, host1, fp.h1, metas1)
+				}
 			}
 		}
 		return err
@@ -151,6 +154,9 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 				if metas2, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
 					all[host2] = uidsOf(metas2)
 					metas2, err = e.selectMessages(c.Client, host2, metas2)
+					if err == nil {
+						metas2, err = e.gmailRawSelect(ctx, host2, fp.h2, metas2)
+					}
 				}
 			}
 			return err

@@ -49,6 +49,7 @@ type engine struct {
 	doubts   doubts // host2 folders where APPENDs may have landed unseen
 	poison   poison // the tries of messages host2 did not take
 	labels   labelState
+	raw      [2]rawSearch // the X-GM-RAW search sessions
 }
 
 // Run carries out one sync (or, with JustFolders / JustFolderSizes / Dry,

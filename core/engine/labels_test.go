@@ -325,3 +325,37 @@ func TestLabelsNeedGmail(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestGmailRawSearch(t *testing.T) {
+	p := gmailPair(t, true, false, false)
+	seedLabels(t, p.u1, 10)
+	var out bytes.Buffer
+	o := p.options(t, &out)
+	o.Gmail1, o.SkipCrossDuplicates = true, true
+	o.MessageSelection.GmailRaw1 = "label:work-2024 -subject:\"message 1\""
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Work/2024": "m2@example.org m6@example.org m7@example.org"}
+	if got := folderContents(t, p.u2); !mapsEqual(got, want) || res.Transferred != 3 {
+		t.Errorf("transferred %d, host2:\n got %v\nwant %v\n%s", res.Transferred, got, want, out.String())
+	}
+	var n int
+	for _, c := range p.s1.Faults().CommandsMatching("UID SEARCH") {
+		if strings.Contains(c, `X-GM-RAW "label:work-2024 -subject:\"message 1\""`) {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Errorf("no UID SEARCH X-GM-RAW reached host1")
+	}
+
+	// A host without X-GM-EXT-1 refuses it.
+	o.MessageSelection.GmailRaw1, o.MessageSelection.GmailRaw2 = "", "older_than:2y"
+	_, err = Run(context.Background(), o)
+	var ec *exitcode.Error
+	if !errors.As(err, &ec) || ec.Code != exitcode.Usage || !strings.Contains(err.Error(), "cannot search with Gmail's syntax") {
+		t.Errorf("host2 without X-GM-EXT-1: err = %v", err)
+	}
+}

@@ -133,6 +133,9 @@ func (e *engine) makePlan(ctx context.Context, main *worker) error {
 	if err := e.checkLabels(); err != nil {
 		return err
 	}
+	if err := e.checkGmailRaw(); err != nil {
+		return err
+	}
 	if e.labelsMode() == GmailLabelsHeader {
 		e.hooks.rewrites.Rewrites = append(e.hooks.rewrites.Rewrites, hooks.Named[hooks.MessageRewriter]{Name: "gmaillabels", Hook: labelsHeaderRewriter{e}})
 	}
@@ -153,6 +156,7 @@ func (e *engine) makePlan(ctx context.Context, main *worker) error {
 	// created afterwards, so that --skipemptyfolders and --justfoldersizes
 	// create nothing they should not.
 	e.analyzeAll(ctx, main)
+	e.closeRawSearch()
 	if m := e.labelsMode(); opts.SkipCrossDuplicates || e.labelsOn() || m == GmailLabelsKeywords || m == GmailLabelsHeader {
 		e.skipCrossDuplicates()
 	}
