@@ -30,6 +30,19 @@ func (s *Selection) gmailRaw(sd side) string {
 
 // checkGmailRaw refuses an X-GM-RAW search for a side without X-GM-EXT-1.
 func (e *engine) checkGmailRaw() error {
+	sel := &e.opts.MessageSelection
+	if sel.GmailRawAny && (e.isGmail(host1) || e.isGmail(host2)) {
+		for _, sd := range []side{host1, host2} {
+			if !e.isGmail(sd) {
+				e.say("%s has no %s: --search X-GM-RAW selects on the Gmail side only", e.info[sd].name, conn.GmailExt)
+				if sd == host1 {
+					sel.GmailRaw1 = ""
+				} else {
+					sel.GmailRaw2 = ""
+				}
+			}
+		}
+	}
 	for _, sd := range []side{host1, host2} {
 		if q := e.opts.MessageSelection.gmailRaw(sd); q != "" && !e.isGmail(sd) {
 			return exitcode.New(exitcode.Usage, "--search X-GM-RAW %q: %s does not announce %s, so it cannot search with Gmail's syntax", q, e.info[sd].name, conn.GmailExt)
