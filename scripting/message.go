@@ -116,6 +116,12 @@ func newMsgMetatable(L *lua.LState) *lua.LTable {
 			L.Push(lua.LNumber(m.Size))
 		case "flags":
 			L.Push(stringList(L, m.Flags))
+		case "labels":
+			if m.Labels == nil {
+				L.Push(lua.LNil)
+			} else {
+				L.Push(stringList(L, m.Labels))
+			}
 		case "internal_date":
 			if m.InternalDate.IsZero() {
 				L.Push(lua.LNil)

@@ -324,6 +324,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		var msg *hooks.Message
 		if e.hooks.any() {
 			msg = hookMessage(fp, m, func() ([]byte, error) { return load(m.uid) })
+			msg.Labels = e.labels.byKey1[m.hkey]
 			reason, by, err := e.hooks.planSkips.Skip(msg)
 			if err == nil && reason == "" && needFlags && len(e.hooks.flags.Flags) > 0 {
 				var fl []string

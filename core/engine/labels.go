@@ -62,6 +62,9 @@ type labelState struct {
 	byCopy map[copyRef]string
 	// keywords maps each label made a keyword to its keyword ("keywords").
 	keywords map[string]string
+	// byKey1 are host1's labels by message key, read before the analysis
+	// for the hooks' msg.labels (nil when not read).
+	byKey1 map[string][]string
 	// set counts the host2 messages whose labels changed, stores the UID
 	// STORE commands sent.
 	set, stores int64
@@ -336,7 +339,15 @@ func (e *engine) planLabelCopies() {
 			}
 			sort.Strings(labels)
 			labels = slices.Compact(labels)
-			labels = e.hookLabels(fp.h1, uint32(c.uid), labels)
+			if e.labelHooks() {
+				msg := hooks.NewMessage(nil, nil, nil)
+				msg.Folder, msg.UID, msg.Size, msg.Flags = fp.h1, uint32(c.uid), c.size, flagStrings(c.flags)
+				msg.Labels = e.labels.byKey1[c.key]
+				if msg.Labels == nil {
+					msg.Labels = e.memberLabels(members[c.key])
+				}
+				labels = e.hookLabels(msg, labels)
+			}
 			if mode == GmailLabelsHeader {
 				if len(labels) > 0 {
 					line := GmailLabelsHeaderName + ": " + strings.Join(labels, ", ") + "\r\n"
@@ -370,17 +381,63 @@ func (e *engine) planLabelCopies() {
 	}
 }
 
-// hookLabels runs Options.LabelsHook, if any, on a message's labels.
-func (e *engine) hookLabels(folder string, uid uint32, labels []string) []string {
-	if e.opts.LabelsHook == nil {
+// labelHooks reports whether label hooks (Lua's labels) exist.
+func (e *engine) labelHooks() bool { return e.opts.Hooks != nil && len(e.opts.Hooks.Labels) > 0 }
+
+// hookLabels runs the label hooks on the labels meant for host2. A hook
+// that fails leaves them as they were, with a line saying so.
+func (e *engine) hookLabels(msg *hooks.Message, labels []string) []string {
+	if !e.labelHooks() {
 		return labels
 	}
-	out, err := e.opts.LabelsHook(folder, uid, labels)
+	out, err := e.opts.Hooks.FilterLabels(msg, labels)
 	if err != nil {
-		e.say("labels hook: %s/%d: %v (labels kept)", folder, uid, err)
+		e.say("Labels hook failed on %s/%d: %v (labels kept)", mailbox.Display(msg.Folder), msg.UID, err)
 		return labels
 	}
 	return out
+}
+
+// memberLabels are the labels of the host1 folders a message is in.
+func (e *engine) memberLabels(fps []*folderPlan) []string {
+	var out []string
+	for _, fp := range fps {
+		if l := e.folderLabel(host1, fp.h1); l != "" {
+			out = append(out, l)
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// loadLabels1 reads host1's labels (a Gmail host1, with message hooks
+// that may read msg.labels) before the analysis, with one bulk FETCH in
+// All Mail.
+func (e *engine) loadLabels1(ctx context.Context) {
+	if !e.isGmail(host1) || !(e.hooks.any() || e.labelHooks()) {
+		return
+	}
+	all1 := e.allMail(host1)
+	if all1 == "" {
+		return
+	}
+	fields := e.opts.Identity.HeaderFields()
+	if fields == nil {
+		fields = []string{}
+	}
+	msgs, err := e.fetchLabels(ctx, host1, all1, fields)
+	if err != nil {
+		e.say("Host1: could not read the labels in %s: %v (msg.labels is nil)", mailbox.Display(all1), err)
+		return
+	}
+	e.labels.byKey1 = make(map[string][]string, len(msgs))
+	for _, m := range msgs {
+		if k, ok := e.opts.Identity.Key(m.Header, m.Size); ok {
+			l := slices.Clone(m.Labels)
+			sort.Strings(l)
+			e.labels.byKey1[k] = l
+		}
+	}
 }
 
 // LabelKeyword turns a label into an IMAP keyword: the system labels lose
@@ -424,6 +481,8 @@ func (e *engine) syncLabels(ctx context.Context) {
 	e.labels.ran = true
 	o := &e.opts
 	want := map[string]map[string]bool{}
+	src := map[string]string{} // key -> a host1 folder, for the hooks
+	labels1 := map[string][]string{}
 	copied := map[string]bool{}
 	scope := map[string]bool{} // labels of the synced folders
 	for _, fp := range e.plan.folders {
@@ -438,6 +497,7 @@ func (e *engine) syncLabels(ctx context.Context) {
 		for k := range fp.on[host1].keys {
 			if want[k] == nil {
 				want[k] = map[string]bool{}
+				src[k] = fp.h1
 			}
 			if l2 != "" {
 				want[k][l2] = true
@@ -448,10 +508,9 @@ func (e *engine) syncLabels(ctx context.Context) {
 		}
 	}
 	fields := o.Identity.HeaderFields()
-	if fields == nil {
-		fields = []string{}
+	if fields == nil || e.labelHooks() {
+		fields = []string{} // the hooks' msg gets the whole header
 	}
-	src := map[string]string{} // key -> a host1 folder, for the hook
 	if e.isGmail(host1) {
 		if all1 := e.allMail(host1); all1 != "" {
 			msgs, err := e.fetchLabels(ctx, host1, all1, fields)
@@ -469,7 +528,7 @@ func (e *engine) syncLabels(ctx context.Context) {
 						want[k][t] = true
 					}
 				}
-				src[k] = all1
+				labels1[k] = m.Labels
 			}
 		}
 	}
@@ -518,8 +577,17 @@ func (e *engine) syncLabels(ctx context.Context) {
 		w := hooked[k]
 		if w == nil {
 			w = want[k]
-			if o.LabelsHook != nil {
-				w = setOf(e.hookLabels(src[k], 0, sortedKeys(want[k])))
+			if e.labelHooks() {
+				msg := hooks.NewMessage(m.Header, nil, nil)
+				msg.Folder, msg.Size = src[k], m.Size
+				if e.isGmail(host1) {
+					msg.Labels = slices.Clone(labels1[k])
+					if msg.Labels == nil {
+						msg.Labels = []string{}
+					}
+					sort.Strings(msg.Labels)
+				}
+				w = setOf(e.hookLabels(msg, sortedKeys(want[k])))
 			}
 			hooked[k] = w
 		}

@@ -161,11 +161,9 @@ type Options struct {
 	GmailLabels    string
 	LabelsPriority []string
 	// DebugLabels prints each host2 message's labels and what changes.
+	// The label hooks of Hooks (Lua's labels(msg, labels)) decide the
+	// labels each message gets on host2.
 	DebugLabels bool
-	// LabelsHook, when set, decides the labels a message gets on host2
-	// (the scripts' labels hook). folder and uid name the host1 message
-	// when known ("" and 0 otherwise).
-	LabelsHook func(folder string, uid uint32, labels []string) ([]string, error)
 }
 
 func (o *Options) maxInFlight() int64 {

@@ -155,6 +155,7 @@ func (e *engine) makePlan(ctx context.Context, main *worker) error {
 	// Folders missing on host2 are analysed as empty there; they are
 	// created afterwards, so that --skipemptyfolders and --justfoldersizes
 	// create nothing they should not.
+	e.loadLabels1(ctx)
 	e.analyzeAll(ctx, main)
 	e.closeRawSearch()
 	if m := e.labelsMode(); opts.SkipCrossDuplicates || e.labelsOn() || m == GmailLabelsKeywords || m == GmailLabelsHeader {
