@@ -137,8 +137,10 @@ func optionDefs() []*Option {
 	add(&Option{Name: "flagscase", Kind: Bool, Default: true, Group: GroupFlags, Status: Accepted, Help: "Accepted: system flags are always written in their canonical case (\\SEEN becomes \\Seen)."})
 	add(&Option{Name: "filterflags", Kind: Bool, Default: true, Group: GroupFlags, Status: Accepted, Help: "Accepted: flags outside host2's PERMANENTFLAGS are always dropped (with a note)."})
 	add(&Option{Name: "filterbuggyflags", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Drop flags known to make servers fail."})
-	add(&Option{Name: "synclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Sync Gmail labels when copying."})
-	add(&Option{Name: "resynclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Resync Gmail labels of messages already on host2."})
+	add(&Option{Name: "synclabels", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Give each message copied to a Gmail host2 the labels it has on host1 (X-GM-LABELS, or the folders it is in); on by default with --gmail1 --gmail2."})
+	add(&Option{Name: "resynclabels", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Also correct the Gmail labels of messages already on both sides; on by default with --gmail1 --gmail2."})
+	add(&Option{Name: "gmaillabels", Kind: String, Arg: "str", Group: GroupFlags, Status: Implemented, Help: "imapshift: from Gmail to a server without labels, folders (a copy per label, the default), keywords (one copy, the other labels as keywords, All Mail to Archive) or header (one copy with an X-Gmail-Labels header)."})
+	add(&Option{Name: "labelspriority", Kind: String, Arg: "str", Group: GroupFlags, Status: Implemented, Help: `imapshift: which label keeps a message's one copy, e.g. "INBOX,Work,*" (names, \Sent-style roles, prefix*, * for the rest; default "*,INBOX,\Sent,\Drafts,\Important,\Starred,\Spam,\Trash"); All Mail comes last.`})
 
 	// Deletion.
 	add(&Option{Name: "delete1", Aliases: []string{"delete"}, Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete host1 messages once transferred (implies --expunge1)."})
@@ -192,7 +194,8 @@ func optionDefs() []*Option {
 	add(&Option{Name: "debugcontent", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the content of each message transferred, between marker lines (huge output)."})
 	add(&Option{Name: "debugflags", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print, for each message analysed, its host1 flags, the flags meant for host2 and, when it is already there, host2's."})
 	add(&Option{Name: "debugmemory", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the memory use (peak RSS, Go heap, goroutines) every 5 seconds and at the end (imapsync: after each copy)."})
-	for _, name := range []string{"debugcache", "debuglabels", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
+	add(&Option{Name: "debuglabels", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print each host2 message's Gmail labels, host1's, and what is added or removed."})
+	for _, name := range []string{"debugcache", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
 		add(&Option{Name: name, Kind: Bool, Group: GroupDebug, Status: Accepted, Help: "Accepted, no extra output yet: debug output about " + strings.TrimPrefix(name, "debug") + "."})
 	}
 	add(&Option{Name: "debugcrossduplicates", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "With --skipcrossduplicates, say which host2 folder already holds each skipped message."})

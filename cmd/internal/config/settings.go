@@ -112,6 +112,8 @@ type Settings struct {
 	FilterBuggyFlags   bool     `opt:"filterbuggyflags"`
 	SyncLabels         bool     `opt:"synclabels"`
 	ResyncLabels       bool     `opt:"resynclabels"`
+	GmailLabels        string   `opt:"gmaillabels"`
+	LabelsPriority     string   `opt:"labelspriority"`
 
 	// Deletion.
 	Delete1              bool    `opt:"delete1"`
@@ -324,6 +326,11 @@ func newSettings(vs *valueSet, args []string) (*Settings, error) {
 		if _, _, err := h.tlsConfig(n); err != nil {
 			return nil, err
 		}
+	}
+	switch s.GmailLabels {
+	case "", "folders", "keywords", "header":
+	default:
+		return nil, usageErrorf("--gmaillabels %s: must be folders, keywords or header", s.GmailLabels)
 	}
 	return s, nil
 }
