@@ -218,6 +218,10 @@ func (w *worker) retry(ctx context.Context, s side, op func() error) error {
 			}
 			continue
 		}
+		if w.e.tokenEnded(s, err) {
+			w.dropExpired(s)
+			continue
+		}
 		if !connLost(err) {
 			return err
 		}

@@ -34,6 +34,10 @@ type Options struct {
 	// NTLMDomain, when set, offers AUTH=NTLM (NTLMv2, see ntlm.go) with
 	// this domain in the challenge.
 	NTLMDomain string
+	// OAuth, when set, offers AUTH=XOAUTH2 and AUTH=OAUTHBEARER checked
+	// against an authorization server, and ends sessions whose token
+	// expired (see oauth.go).
+	OAuth *OAuthOptions
 	// Debug receives the raw protocol traffic of all client connections
 	// (credentials included) and the server's error log. It is written
 	// from several goroutines. Nil discards.
@@ -76,6 +80,8 @@ type Server struct {
 	mu    sync.Mutex
 	users map[string]*User
 	conns map[*imapserver.Conn]struct{}
+
+	oauthStats OAuthStats
 
 	serving   sync.WaitGroup
 	closeOnce sync.Once

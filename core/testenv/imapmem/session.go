@@ -26,6 +26,7 @@ type session struct {
 	fc       *faultConn       // nil for inspection sessions
 	user     *User
 	loggedIn bool
+	oauth    *oauthState // OAuth mode, after a token login
 }
 
 var (
@@ -70,7 +71,11 @@ func (s *session) Login(username, password string) error {
 	if !ok {
 		return imapserver.ErrAuthFailed
 	}
+	return s.enter(u)
+}
 
+// enter logs the session in as u, once its credentials were checked.
+func (s *session) enter(u *User) error {
 	limit, resp := s.srv.faults.loginLimit()
 	u.mu.Lock()
 	if limit > 0 && u.active >= limit {
