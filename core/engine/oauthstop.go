@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/imapshift/imapshift/core/conn"
+import (
+	"time"
+
+	"github.com/imapshift/imapshift/core/conn"
+)
 
 // OAuth2 access tokens live about an hour, and servers end the sessions
 // opened with one when it expires (see conn.TokenExpired for how Gmail and
@@ -23,4 +27,32 @@ func (w *worker) dropExpired(s side) {
 		w.conns[s], w.sel[s] = nil, ""
 		w.e.servers[s].reconnects.Add(1)
 	}
+}
+
+// maxExpiries bounds the token ends one operation may meet without using
+// up a --reconnectretry (a token outlives many operations: more means
+// something else is wrong).
+const maxExpiries = 5
+
+// expiredNow tells whether err ended side s's session for an expired
+// token and calls for an immediate reconnection. Exchange Online's "User
+// is authenticated but not connected" also means too much connection
+// churn: when it ends the same kind of connection (folder work, or APPEND
+// when appender is set) again within a second, it is left to the
+// throttling backoff. (A worker's two connections to a side log in with
+// the same token, so they expire together.)
+func (w *worker) expiredNow(s side, appender bool, err error) bool {
+	if !w.e.tokenEnded(s, err) {
+		return false
+	}
+	slot := int(s)
+	if appender {
+		slot = 2
+	}
+	now := time.Now()
+	if _, throttle := conn.IsThrottle(err); throttle && now.Sub(w.expiredAt[slot]) < time.Second {
+		return false
+	}
+	w.expiredAt[slot] = now
+	return true
 }
