@@ -61,6 +61,7 @@ type Server struct {
 	issued   map[string]int // grant type → tokens issued
 	subjects map[string]int // JWT sub → tokens issued
 	requests []url.Values   // token requests, for tests checking what was sent
+	secrets  []string
 }
 
 type client struct {
@@ -368,10 +369,22 @@ func oauthError(w http.ResponseWriter, status int, code, desc string) {
 	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
 }
 
+// newToken makes an opaque secret (token, code, device code); s.mu held.
 func (s *Server) newToken() string {
 	b := make([]byte, 24)
 	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	t := base64.RawURLEncoding.EncodeToString(b)
+	s.secrets = append(s.secrets, t)
+	return t
+}
+
+// Secrets returns every secret the server ever handed out: access and
+// refresh tokens, authorization codes, device codes. Tests grep outputs
+// for them.
+func (s *Server) Secrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.secrets...)
 }
 
 // clientAuth returns the client ID of the request and checks its secret
@@ -560,8 +573,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		v.Set("error", "invalid_request")
 		v.Set("error_description", "PKCE required")
 	} else {
-		code := s.newToken()
 		s.mu.Lock()
+		code := s.newToken()
 		s.codes[code] = &authCode{client: q.Get("client_id"), redirect: redirect, challenge: q.Get("code_challenge"), user: q.Get("login_hint"), scopes: strings.Fields(q.Get("scope"))}
 		s.mu.Unlock()
 		v.Set("code", code)
