@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,5 +236,118 @@ func TestOAuthErrorLines(t *testing.T) {
 			}
 			o.noSecrets(t, "the error", r.stdout+r.stderr)
 		})
+	}
+}
+
+var reconnections = regexp.MustCompile(`Reconnections to host(\d)\s+: (\d+)`)
+
+// reconnected returns the reconnections the final report counts per host.
+func reconnected(out string) map[string]int {
+	got := map[string]int{}
+	for _, m := range reconnections.FindAllStringSubmatch(out, -1) {
+		got[m[1]], _ = strconv.Atoi(m[2])
+	}
+	return got
+}
+
+// TestOAuthTokenFileFromOutsideTool: --oauthaccesstoken1 FILE that a cron
+// job rewrites is read again by every new connection: with 2 s tokens and
+// Gmail's NO [AUTHENTICATIONFAILED] on expired sessions, the run goes on
+// past many expiries, counted as reconnections.
+func TestOAuthTokenFileFromOutsideTool(t *testing.T) {
+	o := newOAuthSetup(t, imapmem.GmailNo, imapmem.MicrosoftBye)
+	o.fake.SetLifetime(2 * time.Second)
+	seedOAuth(t, o.u1, 120)
+	o.s1.Faults().Delay("FETCH", 40*time.Millisecond)
+	o.s2.Faults().Delay("APPEND", 30*time.Millisecond)
+	file := filepath.Join(o.dir, "token")
+	write := func() {
+		tmp := file + ".new"
+		os.WriteFile(tmp, []byte(o.fake.Issue(oauthUser1)+"\n"), 0o600)
+		os.Rename(tmp, file)
+	}
+	write()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the cron job
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(500 * time.Millisecond):
+				write()
+			}
+		}
+	}()
+	args := o.syncArgs(t)
+	args[6] = "--oauthaccesstoken1"
+	args[7] = file
+	r := runArgs(t, nil, append(args, "--parallel", "2")...)
+	close(stop)
+	wg.Wait()
+	all := r.stdout + r.stderr
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, all)
+	}
+	if n := len(countOnHost2(t, o.u2)); n != 120 {
+		t.Fatalf("host2 has %d distinct messages", n)
+	}
+	for raw, n := range countOnHost2(t, o.u2) {
+		if n != 1 {
+			t.Fatalf("%d copies of %q", n, raw[:20])
+		}
+	}
+	st1 := o.s1.OAuthStats()
+	if st1.Expired == 0 || reconnected(all)["1"] == 0 || st1.Refused != 0 {
+		t.Fatalf("host1 %+v, reconnections %v", st1, reconnected(all))
+	}
+	o.noSecrets(t, "the sync", all)
+}
+
+// TestOAuthRevokedMidRun: the refresh token is revoked while a run with
+// 2 s tokens goes on: the next reconnection cannot log in, the run stops
+// with the one line saying to log in again and exit 161, and nothing is
+// lost: after a new login a rerun completes host2 exactly.
+func TestOAuthRevokedMidRun(t *testing.T) {
+	o := newOAuthSetup(t, imapmem.MicrosoftBye, imapmem.GmailBye)
+	o.fake.SetLifetime(2 * time.Second)
+	o.login(t, oauthUser1)
+	seedOAuth(t, o.u1, 150)
+	o.s2.Faults().Delay("APPEND", 40*time.Millisecond)
+	revoke := time.AfterFunc(1500*time.Millisecond, func() { o.fake.RevokeUser(oauthUser1) })
+	defer revoke.Stop()
+	r := runArgs(t, nil, append(o.syncArgs(t), "--parallel", "1")...)
+	all := r.stdout + r.stderr
+	if r.code != 161 {
+		t.Fatalf("exit %d, want 161\n%s", r.code, all)
+	}
+	if !strings.Contains(all, "log in again with: imapshift oauth login --provider microsoft --user "+oauthUser1) {
+		t.Fatalf("no line saying to log in again:\n%s", all)
+	}
+	if testing.Verbose() {
+		t.Log(all)
+	}
+	first := len(countOnHost2(t, o.u2))
+	if first == 0 || first == 150 {
+		t.Fatalf("%d messages copied before the revocation: the test does not revoke mid-run", first)
+	}
+	o.noSecrets(t, "the sync", all)
+
+	o.s2.Faults().Delay("APPEND", 0)
+	o.login(t, oauthUser1)
+	r = runArgs(t, nil, o.syncArgs(t)...)
+	if r.code != 0 {
+		t.Fatalf("rerun: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	got := countOnHost2(t, o.u2)
+	if len(got) != 150 {
+		t.Fatalf("host2 has %d distinct messages after the rerun", len(got))
+	}
+	for raw, n := range got {
+		if n != 1 {
+			t.Fatalf("%d copies of %q", n, raw[:20])
+		}
 	}
 }
