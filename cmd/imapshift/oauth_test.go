@@ -157,7 +157,8 @@ func TestOAuthLoginSyncShowLogout(t *testing.T) {
 	o.noSecrets(t, "oauth login", out)
 
 	seedOAuth(t, o.u1, 40)
-	r := runArgs(t, nil, append(o.syncArgs(t), "--debugimap")...)
+	report := filepath.Join(o.dir, "report.json")
+	r := runArgs(t, nil, append(o.syncArgs(t), "--debugimap", "--json", report)...)
 	all := r.stdout + r.stderr
 	if r.code != 0 {
 		t.Fatalf("sync: exit %d\n%s", r.code, all)
@@ -170,6 +171,11 @@ func TestOAuthLoginSyncShowLogout(t *testing.T) {
 	}
 	o.noSecrets(t, "the sync", all)
 	o.noSecrets(t, "the log", o.logs(t))
+	js, err := os.ReadFile(report)
+	if err != nil || !strings.Contains(string(js), "{") {
+		t.Fatalf("JSON report: %v", err)
+	}
+	o.noSecrets(t, "the JSON report", string(js))
 	if subs := o.fake.Subjects(); subs[oauthUser2] == 0 {
 		t.Fatalf("no token minted for %s: %v", oauthUser2, subs)
 	}
@@ -349,5 +355,49 @@ func TestOAuthRevokedMidRun(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("%d copies of %q", n, raw[:20])
 		}
+	}
+}
+
+// TestOAuthAppOnly: --oauthapp2 tenant:client-id with the secret from a
+// file or the environment (Microsoft's client credentials against the
+// fake, through $IMAPSHIFT_OAUTH_AUTHORITY) opens host2's mailbox; a
+// wrong secret and a wrong tenant each give their line and exit 162; the
+// secret never shows, even with --debugimap.
+func TestOAuthAppOnly(t *testing.T) {
+	o := newOAuthSetup(t, imapmem.GmailBye, imapmem.MicrosoftBye)
+	o.fake.AddApp("app-id", "s3cret-app-value")
+	t.Setenv("IMAPSHIFT_OAUTH_AUTHORITY", o.fake.URL)
+	seedOAuth(t, o.u1, 10)
+	secretFile := filepath.Join(o.dir, "secret")
+	os.WriteFile(secretFile, []byte("s3cret-app-value\n"), 0o600)
+	host1 := []string{"--host1", "127.0.0.1", "--port1", strconv.Itoa(o.s1.Port()), "--user1", oauthUser1, "--oauthserviceaccount1", o.key}
+	host2 := func(extra ...string) []string {
+		return append([]string{"--host2", "127.0.0.1", "--port2", strconv.Itoa(o.s2.Port()), "--user2", oauthUser2,
+			"--nosslcheck", "--notls1", "--notls2", "--tmpdir", t.TempDir(), "--logdir", filepath.Join(o.dir, "logs"), "--debugimap"}, extra...)
+	}
+	r := runArgs(t, nil, append(host1, host2("--oauthapp2", "contoso:app-id", "--oauthappsecretfile2", secretFile)...)...)
+	if r.code != 0 || len(countOnHost2(t, o.u2)) != 10 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr+o.logs(t), "s3cret-app-value") {
+		t.Fatal("the client secret shows")
+	}
+	o.noSecrets(t, "the sync", r.stdout+r.stderr)
+	if o.fake.Issued(oauthfake.GrantClient) == 0 {
+		t.Fatal("no client credentials grant")
+	}
+	t.Setenv("IMAPSHIFT_OAUTHAPP_SECRET2", "wrong")
+	r = runArgs(t, nil, append(host1, host2("--oauthapp2", "contoso:app-id", "--justlogin")...)...)
+	if r.code != 162 || !strings.Contains(r.stderr+r.stdout, "client secret or client ID is wrong") {
+		t.Fatalf("wrong secret: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	t.Setenv("IMAPSHIFT_OAUTHAPP_SECRET2", "s3cret-app-value")
+	r = runArgs(t, nil, append(host1, host2("--oauthapp2", "fabrikam:app-id", "--justlogin")...)...)
+	if r.code != 162 || !strings.Contains(r.stderr+r.stdout, "wrong tenant") {
+		t.Fatalf("wrong tenant: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runArgs(t, nil, append(host1, host2("--oauthapp2", "no-colon", "--justlogin")...)...)
+	if r.code != 64 {
+		t.Fatalf("bad --oauthapp2: exit %d\n%s", r.code, r.stderr)
 	}
 }
