@@ -176,8 +176,8 @@ func TestOAuthLoginSyncShowLogout(t *testing.T) {
 		t.Fatalf("JSON report: %v", err)
 	}
 	o.noSecrets(t, "the JSON report", string(js))
-	if subs := o.fake.Subjects(); subs[oauthUser2] == 0 {
-		t.Fatalf("no token minted for %s: %v", oauthUser2, subs)
+	if subs := o.fake.Subjects(); subs[oauthUser2] != 1 {
+		t.Fatalf("want one token minted for %s (1 h tokens, one run): %v", oauthUser2, subs)
 	}
 
 	// OAUTHBEARER when asked: imapmem offers it.
