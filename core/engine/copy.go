@@ -193,6 +193,10 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 					inDoubt = true
 					e.poison.tried(fr.h1, f, res.Err)
 					lost(f.item)
+				case e.tokenEnded(host2, res.Err):
+					// Not stored: host2 ended the session (its token
+					// expired); sent again on a new connection.
+					lost(f.item)
 				case len(send) > 1:
 					// A refused MULTIAPPEND stores nothing; the messages are
 					// tried again one by one, which finds the culprit.

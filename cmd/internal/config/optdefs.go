@@ -52,6 +52,11 @@ func optionDefs() []*Option {
 	add(both(&Option{Name: "domain%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "NTLM domain of user%d; without --authmech%d it selects NTLM (NTLMv2)."})...)
 	add(both(&Option{Name: "oauthaccesstoken%d", Kind: String, Group: GroupAuth, Status: Implemented, Secret: true, Help: "OAuth2 access token for XOAUTH2 on host%d, or a file holding it."})...)
 	add(both(&Option{Name: "oauthdirect%d", Kind: String, Group: GroupAuth, Status: Implemented, Secret: true, Help: "Raw XOAUTH2 string for host%d, or a file holding it."})...)
+	add(both(&Option{Name: "oauth%d", Kind: String, Arg: "google|microsoft|file", Group: GroupAuth, Status: Implemented, Help: "imapshift: OAuth2 on host%d with the saved login of --user%d at google or microsoft (made by 'imapshift oauth login'), or the saved login in file; tokens are refreshed during the run."})...)
+	add(both(&Option{Name: "oauthserviceaccount%d", Kind: String, Arg: "key.json", Group: GroupAuth, Status: Implemented, Help: "imapshift: OAuth2 on host%d with a Google Workspace service account key (domain-wide delegation): a token for each --user%d."})...)
+	add(both(&Option{Name: "oauthapp%d", Kind: String, Arg: "tenant:client-id", Group: GroupAuth, Status: Implemented, Help: "imapshift: OAuth2 on host%d as a Microsoft 365 app (client credentials, IMAP.AccessAsApp) opening the mailbox of --user%d."})...)
+	add(both(&Option{Name: "oauthappsecretfile%d", Kind: String, Arg: "file", Group: GroupAuth, Status: Implemented, Help: "imapshift: file whose first line is the client secret of --oauthapp%d (else $IMAPSHIFT_OAUTHAPP_SECRET%d or $IMAPSHIFT_OAUTHAPP_SECRET)."})...)
+	add(both(&Option{Name: "oauthbearer%d", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "imapshift: log in to host%d with OAUTHBEARER (RFC 7628) instead of XOAUTH2 when the server offers it."})...)
 	add(&Option{Name: "trylogin", Kind: Bool, Default: true, Group: GroupAuth, Status: Implemented, Help: "Retry once with LOGIN when another mechanism is refused."})
 	add(&Option{Name: "sanitize", Kind: Bool, Default: true, Group: GroupAuth, Status: Implemented, Help: "Trim spaces around hosts, users and passwords; hosts also lose inner spaces and /."})
 

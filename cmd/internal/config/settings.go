@@ -248,6 +248,12 @@ type HostOptions struct {
 	OAuthAccessToken string `opt:"oauthaccesstoken#"`
 	OAuthDirect      string `opt:"oauthdirect#"`
 
+	OAuth               string `opt:"oauth#"`
+	OAuthServiceAccount string `opt:"oauthserviceaccount#"`
+	OAuthApp            string `opt:"oauthapp#"`
+	OAuthAppSecretFile  string `opt:"oauthappsecretfile#"`
+	OAuthBearer         bool   `opt:"oauthbearer#"`
+
 	Prefix    string `opt:"prefix#"`
 	Sep       string `opt:"sep#"`
 	Subfolder string `opt:"subfolder#"`
@@ -442,6 +448,14 @@ func (s *Settings) Side(n int) (*conn.Config, error) {
 		KeepAlive:        h.KeepAlive,
 		Network:          s.network(),
 		Secrets:          s.secrets(),
+	}
+	src, secret, err := h.oauthSource(n, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.OAuth, cfg.OAuthBearer = src, h.OAuthBearer
+	if secret != "" {
+		cfg.Secrets = append(cfg.Secrets, secret)
 	}
 	if cfg.AuthMech == "" && h.AuthMD5 {
 		cfg.AuthMech = "CRAM-MD5"
