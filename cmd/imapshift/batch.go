@@ -196,7 +196,11 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		for _, acct := range accts {
 			biggest = max(biggest, acct.BodyBudget)
 		}
-		debug.SetMemoryLimit(int64(min(o.Jobs, len(accts))) * (biggest + 12<<20))
+		running := min(o.Jobs, len(accts))
+		if o.Index >= 0 {
+			running = 1
+		}
+		debug.SetMemoryLimit(int64(running) * (biggest + 12<<20))
 	}
 	r := &batch.Runner{Accounts: accts, Jobs: o.Jobs, MaxConnsPerHost: o.MaxConnsPerHost, OutDir: o.OutDir,
 		Redo: o.Redo, Index: o.Index, Check: o.Check, Sync: a.runAccount, Log: a.stderr}
