@@ -171,8 +171,10 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 		}
 		held := window.acquire(batchBytes)
 		pending.Add(1)
+		answered := e.appendTimer()
 		err = e.changes.appendMany(app, fr.h2, msgs, func(results []conn.AppendResult) {
 			defer pending.Done()
+			answered()
 			defer window.release(held)
 			inDoubt := false
 			defer func() {
