@@ -183,7 +183,7 @@ func TestCommandsHelp(t *testing.T) {
 		names = append(names, c.Name())
 	}
 	sort.Strings(names)
-	want := []string{"demo", "folders", "justconnect", "justlogin", "oauth", "options", "plugins", "presets", "script", "sizes", "sync", "verify", "version"}
+	want := []string{"batch", "demo", "folders", "justconnect", "justlogin", "oauth", "options", "plugins", "presets", "script", "sizes", "sync", "verify", "version"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("commands %v, want %v", names, want)
 	}
