@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
 
@@ -44,7 +46,34 @@ func (e *engine) pairOf(fp *folderPlan, v1, v2 uint32) state.FolderPair {
 	return state.FolderPair{
 		Host1: e.servers[host1].cfg.Host, User1: e.servers[host1].cfg.User, Folder1: fp.h1, Validity1: v1,
 		Host2: e.servers[host2].cfg.Host, User2: e.servers[host2].cfg.User, Folder2: fp.h2, Validity2: v2,
+		Tag: e.stateTag(),
 	}
+}
+
+// stateTag is the fingerprint of the options that decide what a folder's
+// plan is, given both folders: identity, duplicates, flags, deletions,
+// size limit. A status saved by a run with other such options does not
+// let this run skip the folder (state.FolderPair.Tag).
+func (e *engine) stateTag() uint64 {
+	o := &e.opts
+	h := fnv.New64a()
+	id := o.Identity
+	skip := ""
+	if id.SkipHeader != nil {
+		skip = id.SkipHeader.String()
+	}
+	fmt.Fprintf(h, "%q %q %v %v|%v %v %v %v|%v %v %v|%d", id.UseHeaders, skip, id.MessageIDNoDomain, id.NoSkipSize,
+		o.AddHeader, o.SyncDuplicates, o.UseUID, o.ResyncFlags, o.Delete1, o.Delete2, o.Delete2Duplicates, o.AppendLimit)
+	return h.Sum64()
+}
+
+// stateShortcuts reports whether the state may stand in for reading a
+// folder (skip it as unchanged, read only its changes): not when message
+// hooks or a message selection (--search, --maxage, which move with time)
+// decide what is copied, nor with --debugflags, which prints every message.
+func (e *engine) stateShortcuts() bool {
+	o := &e.opts
+	return !e.hooks.any() && !o.DebugFlags && !o.MessageSelection.active(host1) && !o.MessageSelection.active(host2)
 }
 
 // loadState reads both folders' STATUS and the stored state of the pair.
@@ -84,7 +113,7 @@ func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unch
 		e.say("Host1: folder [%s]: UIDVALIDITY changed since the last run, the saved state is dropped and headers are compared instead", fp.h1)
 	}
 	fp.state = fs
-	if fs.Invalidated {
+	if fs.Invalidated || !e.stateShortcuts() {
 		return false, nil
 	}
 	switch {
