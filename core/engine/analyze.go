@@ -186,19 +186,17 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 	if e.opts.State != nil {
 		// With the state, a cheap STATUS on the main connections settles
 		// every unchanged folder before any other connection is opened.
-		todo = nil
+		var want []*folderPlan
 		for _, fp := range e.plan.folders {
-			if fp.skip != "" {
-				continue
+			if fp.skip == "" {
+				want = append(want, fp)
 			}
-			unchanged, err := e.loadState(ctx, main, fp)
-			fp.stateLoaded = err == nil
-			if err == nil && unchanged {
-				fp.analyzed = true
-				e.say("Folder %7s %-35s -> %-35s unchanged since the last run (--usecache)", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
-				continue
+		}
+		todo = e.loadStates(ctx, main, want)
+		for _, fp := range want {
+			if fp.unchanged {
+				e.say("Folder %7s %-35s -> %-35s unchanged since the last run", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
 			}
-			todo = append(todo, fp)
 		}
 	}
 	runPhased(ctx, e, main, todo, func(fp *folderPlan) *folderPlan { return fp }, func(w *worker, fp *folderPlan) {
