@@ -118,6 +118,17 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		fp.analyzed = true
 		return nil
 	}
+	if fp.incremental {
+		err := e.incremental(ctx, w, fp)
+		if err == nil {
+			fp.analyzed = true
+			return nil
+		}
+		if !errors.Is(err, errNotIncremental) {
+			return err
+		}
+		fp.incremental = false // any doubt: the full comparison
+	}
 	// --useuid trusts the UID map only when this folder has a valid,
 	// non-empty one; otherwise (first run, state lost, UIDVALIDITY changed)
 	// headers are compared, which never duplicates, and the matches are

@@ -202,6 +202,7 @@ func (e *engine) loadStates(ctx context.Context, main *worker, todo []*folderPla
 // changed flags (changedFlags).
 func (e *engine) useState(fp *folderPlan, st1, st2 folderStatus) (unchanged bool) {
 	fp.status1, fp.validity1 = st1.Status, st1.validity
+	fp.size1, fp.size2 = st1.size, st2.size
 	if fp.create {
 		return false // saveState pairs it once the folder exists
 	}
@@ -222,10 +223,13 @@ func (e *engine) useState(fp *folderPlan, st1, st2 folderStatus) (unchanged bool
 		return false
 	}
 	switch {
-	case fs.Unchanged(st1.Status, st2.Status):
+	case fs.Unchanged(st1.Status, st2.Status) && e.flagsUnchangedKnown(fs, st1.Status, st2.Status):
 		fp.unchanged = true
 	case onlyFlagsChanged(fs, st1.Status, st2.Status) && e.flagsFastPath():
 		fp.flagsOnly = true
+	case e.incrementalOK(fs, st1.Status, st2.Status):
+		fp.incremental = true
+		return false
 	default:
 		return false
 	}
@@ -275,6 +279,9 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 		pair = e.pairOf(fp.folderPlan, fp.validity1, st2.validity)
 	}
 	b := e.opts.State.Batch(pair)
+	for _, uid1 := range fp.dropped {
+		b.Delete(uid1) // expunged on host1 (incremental analysis)
+	}
 	if fp.listed {
 		// The analysis listed both folders: mappings of messages gone from
 		// either side (expunged on host1, deleted on host2) are dropped, so
