@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -185,11 +186,14 @@ func TestStateSafety(t *testing.T) {
 			if len(files) != 1 {
 				t.Fatalf("state files %v", files)
 			}
-			fi, err := os.Stat(files[0])
+			// bbolt grows its file ahead of use: cut in the middle of
+			// the bytes written, not of the file.
+			b, err := os.ReadFile(files[0])
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.Truncate(files[0], fi.Size()/2); err != nil {
+			used := len(bytes.TrimRight(b, "\x00"))
+			if err := os.Truncate(files[0], int64(used/2)); err != nil {
 				t.Fatal(err)
 			}
 		}, want: "Warning: state: "},

@@ -162,7 +162,14 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	present := 0
 	for _, m := range fresh {
 		if _, _, ok := fs.Lookup(uint32(m.uid)); ok {
+			// Copied by the last run: its flags may have changed since.
 			present++
+			if e.opts.ResyncFlags {
+				if flags1 == nil {
+					flags1 = map[imap.UID][]imap.Flag{}
+				}
+				flags1[m.uid] = m.flags
+			}
 			continue
 		}
 		// Under --useuid a UID the state does not know is a new message;
