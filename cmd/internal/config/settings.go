@@ -76,6 +76,7 @@ type Settings struct {
 	SyncDuplicates      bool     `opt:"syncduplicates"`
 	SkipCrossDuplicates bool     `opt:"skipcrossduplicates"`
 	UseCache            bool     `opt:"usecache"`
+	NoState             bool     `opt:"nostate"`
 	CacheAfterCopy      bool     `opt:"cacheaftercopy"`
 	UseUID              bool     `opt:"useuid"`
 	StateDir            string   `opt:"statedir"`
