@@ -166,7 +166,7 @@ func TestOptionsCommandListsEverything(t *testing.T) {
 			t.Errorf("options --markdown: --%s missing", o.Name)
 		}
 	}
-	for _, want := range []string{"accepted, no effect", "implemented", "64 MiB", "Message-Id, Received"} {
+	for _, want := range []string{"accepted, no effect", "implemented", "16 MiB", "Message-Id, Received"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("options output lacks %q", want)
 		}
