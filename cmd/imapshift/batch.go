@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,7 +17,6 @@ import (
 	"github.com/imapshift/imapshift/cmd/internal/config"
 	"github.com/imapshift/imapshift/cmd/internal/fleet"
 	"github.com/imapshift/imapshift/cmd/internal/statuspage"
-	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
 )
@@ -195,12 +195,25 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 	// one per line.
 	probe := append(append([]string(nil), o.Common...), "--host1", "h1.invalid", "--user1", "u", "--password1", "p",
 		"--host2", "h2.invalid", "--user2", "u", "--password2", "p")
-	if _, _, err := a.checkAccount(probe); err != nil {
+	if _, err := a.checkAccount(probe); err != nil {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
 	accts, err := batch.Prepare(lines, o.Common, a.getenv, a.checkAccount)
 	if more, _ := err.(batch.LineErrors); more != nil || bad != nil {
 		return a.badLines(o.File, bad.Merge(more))
+	}
+	// Each account holds at most its --bodybudget of message bodies; the
+	// process's soft limit covers the accounts running at once.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		var biggest int64
+		for _, acct := range accts {
+			biggest = max(biggest, acct.BodyBudget)
+		}
+		running := min(o.Jobs, len(accts))
+		if o.Index >= 0 {
+			running = 1
+		}
+		debug.SetMemoryLimit(int64(running) * (biggest + 12<<20))
 	}
 	r := &batch.Runner{Accounts: accts, Jobs: o.Jobs, MaxConnsPerHost: o.MaxConnsPerHost, OutDir: o.OutDir,
 		Redo: o.Redo, Index: o.Index, Check: o.Check, Sync: a.runAccount, Log: a.stderr}
@@ -270,26 +283,26 @@ func (a *app) batchReport(dir string) error {
 
 // checkAccount parses an account's command line as `imapshift sync`
 // would and checks its values without connecting (batch.CheckFunc).
-func (a *app) checkAccount(args []string) (*conn.Config, *conn.Config, error) {
+func (a *app) checkAccount(args []string) (batch.Target, error) {
 	b := newApp(strings.NewReader(""), io.Discard, io.Discard)
 	b.getenv = a.getenv
 	var s *config.Settings
 	b.intercept = func(got *config.Settings) error { s = got; return nil }
 	if err := b.execute(context.Background(), append([]string{"sync"}, args...)); err != nil {
-		return nil, nil, err
+		return batch.Target{}, err
 	}
 	if err := s.ResolvePasswords(config.PasswordSource{Stdin: strings.NewReader(""), Prompt: io.Discard, Getenv: a.getenv}); err != nil {
-		return nil, nil, err
+		return batch.Target{}, err
 	}
 	// No SSL probe and no state file: nothing is dialled or opened.
 	s.Host1.Probed, s.Host2.Probed = true, true
 	s.UseCache, s.UseUID = false, false
 	eo, cleanup, err := s.EngineOptions(context.Background(), io.Discard)
 	if err != nil {
-		return nil, nil, err
+		return batch.Target{}, err
 	}
 	cleanup()
-	return eo.Host1, eo.Host2, nil
+	return batch.Target{Side1: eo.Host1, Side2: eo.Host2, BodyBudget: eo.BodyBudget}, nil
 }
 
 // runAccount runs one account of a batch (batch.RunFunc): the same code

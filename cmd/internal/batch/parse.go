@@ -325,7 +325,9 @@ func literal(field string) bool {
 }
 
 // ReadFile parses the batch file at path, as Parse. warnings holds a
-// warning when the file holds passwords and other users can read it.
+// warning when the file holds passwords and every user can read it (a
+// group-readable file is left alone: Kubernetes mounts a Secret so for a
+// pod's fsGroup).
 func ReadFile(path string) (lines []Line, warnings []string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -336,10 +338,10 @@ func ReadFile(path string) (lines []Line, warnings []string, err error) {
 	if _, ok := err.(LineErrors); err != nil && !ok {
 		return nil, nil, err
 	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o044 != 0 {
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o004 != 0 {
 		for _, l := range lines {
 			if literal(l.Password1) || literal(l.Password2) {
-				warnings = append(warnings, fmt.Sprintf("%s holds passwords and other users can read it (mode %04o): chmod 600 %s, or use file:PATH or env:NAME passwords", path, fi.Mode().Perm(), path))
+				warnings = append(warnings, fmt.Sprintf("%s holds passwords and every user can read it (mode %04o): chmod 600 %s, or use file:PATH or env:NAME passwords", path, fi.Mode().Perm(), path))
 				break
 			}
 		}

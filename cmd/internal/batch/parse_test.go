@@ -100,7 +100,7 @@ func TestReadFileWarns(t *testing.T) {
 	refs := filepath.Join(dir, "refs")
 	os.WriteFile(refs, []byte("a;u;env:A;b;v;file:/p\n"), 0o644)
 	os.Chmod(refs, 0o644)
-	if _, w, err := ReadFile(open); err != nil || len(w) != 1 || !strings.Contains(w[0], "other users can read it") {
+	if _, w, err := ReadFile(open); err != nil || len(w) != 1 || !strings.Contains(w[0], "every user can read it") {
 		t.Errorf("open file: warnings %q, err %v", w, err)
 	}
 	if _, w, err := ReadFile(refs); err != nil || len(w) != 0 {

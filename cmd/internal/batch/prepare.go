@@ -19,9 +19,7 @@ type Account struct {
 	// password options, then the line's own options. The per-account
 	// outputs (log, report, pidfile, tmpdir) are added when it runs.
 	Args []string
-	// Side1 and Side2 are the connection settings the run will use,
-	// passwords resolved (the preflight, --check, dials them).
-	Side1, Side2 *conn.Config
+	Target
 	// Signature identifies the line and the options it runs with (no
 	// password): a finished account whose signature is unchanged is not
 	// run again.
@@ -35,10 +33,18 @@ type Account struct {
 func (a *Account) Addr1() string { return strings.ToLower(a.Side1.Address()) }
 func (a *Account) Addr2() string { return strings.ToLower(a.Side2.Address()) }
 
+// Target is what a run's command line says of its servers and memory.
+type Target struct {
+	// Side1 and Side2 are the connection settings the run will use,
+	// passwords resolved (the preflight, --check, dials them).
+	Side1, Side2 *conn.Config
+	// BodyBudget is the run's --bodybudget.
+	BodyBudget int64
+}
+
 // CheckFunc parses a run's command line with the option registry and
-// checks its values as a run would, without connecting; it returns the
-// connection settings of both sides.
-type CheckFunc func(args []string) (side1, side2 *conn.Config, err error)
+// checks its values as a run would, without connecting.
+type CheckFunc func(args []string) (Target, error)
 
 // Prepare builds each line's command line after common and checks it
 // with check. It returns the accounts, or LineErrors naming every line
@@ -74,12 +80,12 @@ func Prepare(lines []Line, common []string, getenv func(string) string, check Ch
 			args = append(args, "--password2="+p2)
 		}
 		args = append(args, l.Options...)
-		s1, s2, err := check(args)
+		tg, err := check(args)
 		if err != nil {
 			errs = append(errs, &LineError{l.Line, maskErr(err, p1, p2)})
 			continue
 		}
-		accts = append(accts, Account{Account: l.Account, Args: args, Side1: s1, Side2: s2,
+		accts = append(accts, Account{Account: l.Account, Args: args, Target: tg,
 			Signature: signature(l, common), Dir: dir})
 	}
 	if len(errs) > 0 {
