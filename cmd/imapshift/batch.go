@@ -15,7 +15,6 @@ import (
 
 	"github.com/imapshift/imapshift/cmd/internal/batch"
 	"github.com/imapshift/imapshift/cmd/internal/config"
-	"github.com/imapshift/imapshift/cmd/internal/fleet"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
 )
@@ -205,7 +204,7 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 	r := &batch.Runner{Accounts: accts, Jobs: o.Jobs, MaxConnsPerHost: o.MaxConnsPerHost, OutDir: o.OutDir,
 		Redo: o.Redo, Index: o.Index, Check: o.Check, Sync: a.runAccount, Log: a.stderr}
 	display := batch.NewDisplay(a.stdout)
-	r.Observer = batch.Fanout{display}
+	r.Observer = append(batch.Fanout{display}, a.observers...)
 	sum, err := r.Run(ctx)
 	batch.Close(display)
 	if err != nil {
@@ -311,4 +310,3 @@ func (a *app) runAccount(ctx context.Context, args []string, tweak func(*engine.
 }
 
 var _ batch.RunFunc = (*app)(nil).runAccount
-var _ fleet.Observer = batch.Fanout(nil)
