@@ -126,6 +126,12 @@ func newMsgMetatable(L *lua.LState) *lua.LTable {
 			L.Push(stringList(L, m.Flags))
 		case "structure":
 			L.Push(d.structure(L))
+		case "labels":
+			if m.Labels == nil {
+				L.Push(lua.LNil)
+			} else {
+				L.Push(stringList(L, m.Labels))
+			}
 		case "internal_date":
 			if m.InternalDate.IsZero() {
 				L.Push(lua.LNil)

@@ -95,6 +95,7 @@ const (
 	HookSkip      = "skip"
 	HookRewrite   = "rewrite"
 	HookFlags     = "flags"
+	HookLabels    = "labels"
 )
 
 // hookKind indexes the hooks of a script.
@@ -105,17 +106,18 @@ const (
 	kindSkip
 	kindRewrite
 	kindFlags
+	kindLabels
 	numKinds
 	kindNone hookKind = -1
 )
 
-var hookNames = [numKinds]string{HookMapFolder, HookSkip, HookRewrite, HookFlags}
+var hookNames = [numKinds]string{HookMapFolder, HookSkip, HookRewrite, HookFlags, HookLabels}
 
 // hookArity is the number of parameters each hook must declare.
-var hookArity = [numKinds]int{1, 1, 1, 2}
+var hookArity = [numKinds]int{1, 1, 1, 2, 2}
 
 // hookSignature is how each hook is written, for errors.
-var hookSignature = [numKinds]string{"map_folder(folder)", "skip(msg)", "rewrite(msg)", "flags(msg, flags)"}
+var hookSignature = [numKinds]string{"map_folder(folder)", "skip(msg)", "rewrite(msg)", "flags(msg, flags)", "labels(msg, labels)"}
 
 // BeforePluginsGlobal is the global a script sets to true to run before
 // the built-in plugins instead of after them.
@@ -316,6 +318,9 @@ func (s *Script) AppendTo(c *hooks.Chain) {
 	}
 	if s.defined[kindFlags] {
 		c.Flags = append(c.Flags, hooks.Named[hooks.FlagFilter]{Name: s.name, Hook: flagHook{s}})
+	}
+	if s.defined[kindLabels] {
+		c.Labels = append(c.Labels, hooks.Named[hooks.LabelFilter]{Name: s.name, Hook: labelHook{s}})
 	}
 }
 

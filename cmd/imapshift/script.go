@@ -26,6 +26,7 @@ type scriptTestOptions struct {
 	Folder     string
 	Target     string
 	Flags      []string
+	Labels     []string
 	UID        uint32
 	Date       string
 	Sep1, Sep2 string
@@ -53,9 +54,11 @@ func (a *app) newScriptCommand() *cobra.Command {
 		Short: "Run scripts on a folder name and a message file and print each hook's decision",
 		Long: `Load the scripts as --script does (in the order given) and run their hooks
 as a sync would: map_folder on --folder, then skip, rewrite and flags on the
-message of --message (a file, or - for standard input). Each hook's decision
-is printed: the folder name it gives, skip or keep with the reason, the flags
-before and after, and a unified diff of the rewritten message.
+message of --message (a file, or - for standard input), and labels on the
+labels of --labels (host1's Gmail labels, msg.labels, which are also the
+labels meant for host2). Each hook's decision is printed: the folder name it
+gives, skip or keep with the reason, the flags (and labels) before and
+after, and a unified diff of the rewritten message.
 
 Examples:
   imapshift script test scripts/add_migrated_from.lua --message m.eml
@@ -76,6 +79,7 @@ EXIT STATUS
 	f.StringVar(&o.Folder, "folder", "INBOX", "host1 folder of the message (msg.folder, folder.name)")
 	f.StringVar(&o.Target, "target", "", "host2 name the built-in rules gave the folder (folder.target; default --folder)")
 	f.StringArrayVar(&o.Flags, "flags", nil, "flags of the message, separated by spaces or commas (repeatable)")
+	f.StringArrayVar(&o.Labels, "labels", nil, `host1's Gmail labels of the message, separated by commas (repeatable), e.g. '\Inbox,Work/2024'`)
 	f.Uint32Var(&o.UID, "uid", 1, "UID of the message (msg.uid)")
 	f.StringVar(&o.Date, "date", "", "internal date of the message (default: its Date: header)")
 	f.StringVar(&o.Sep1, "sep1", "/", "host1 separator (folder.sep1)")
@@ -231,6 +235,23 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 		flags = out
 	}
 	fetched()
+	if len(chain.Labels) > 0 {
+		labels := m.Labels
+		if labels == nil {
+			labels = []string{}
+		}
+		for _, h := range chain.Labels {
+			out, err := h.Hook.Labels(m, labels)
+			if err != nil {
+				fmt.Fprintf(w, "  labels %s: error: %s\n", h.Name, indent(err.Error()))
+				fmt.Fprintf(w, "  => not copied (script error)\n")
+				return scriptTestResult(true)
+			}
+			fmt.Fprintf(w, "  labels %s: %s -> %s\n", h.Name, labelList(labels), labelList(out))
+			labels = out
+		}
+		fmt.Fprintf(w, "  => labels on host2: %s\n", labelList(labels))
+	}
 	fmt.Fprintf(w, "  => copied with flags %s", imapFlags(flags))
 	if m.Changed() {
 		fmt.Fprintf(w, ", rewritten:\n")
@@ -283,6 +304,13 @@ func testMessage(raw []byte, o scriptTestOptions, structure bool) (*hooks.Messag
 	for _, f := range o.Flags {
 		m.Flags = append(m.Flags, strings.FieldsFunc(f, func(r rune) bool { return r == ' ' || r == ',' })...)
 	}
+	for _, l := range o.Labels {
+		for _, v := range strings.Split(l, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				m.Labels = append(m.Labels, v)
+			}
+		}
+	}
 	date := o.Date
 	if date == "" {
 		date, _ = message.Parse(h).Get("Date")
@@ -309,6 +337,13 @@ func toCRLF(b []byte) []byte {
 		out = append(out, c)
 	}
 	return out
+}
+
+func labelList(labels []string) string {
+	if len(labels) == 0 {
+		return "(none)"
+	}
+	return strings.Join(labels, ", ")
 }
 
 func imapFlags(flags []string) string {

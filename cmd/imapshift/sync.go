@@ -41,6 +41,13 @@ func runSync(ctx context.Context, s *config.Settings, out io.Writer) error {
 // runEngine runs the engine with the command line's options (changed by
 // tweak, when given) and prints the final report.
 func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak func(*engine.Options)) error {
+	return runEngineIn(ctx, s, out, tweak, true)
+}
+
+// runEngineIn is runEngine; alone tells that the run is the process's
+// only one, which may then set the process's memory limit (a batch runs
+// several).
+func runEngineIn(ctx context.Context, s *config.Settings, out io.Writer, tweak func(*engine.Options), alone bool) error {
 	o, cleanup, err := s.EngineOptions(ctx, out)
 	if err != nil {
 		return err
@@ -49,7 +56,9 @@ func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak fun
 	if tweak != nil {
 		tweak(&o)
 	}
-	limitMemory(o.BodyBudget)
+	if alone {
+		limitMemory(o.BodyBudget)
+	}
 	end := progress.Attach(&o, out)
 	res, err := engine.Run(ctx, o)
 	end()

@@ -145,6 +145,9 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 			if metas1, err = e.fetchMeta1(c.Client, fields); err == nil {
 				all[host1] = uidsOf(metas1)
 				metas1, err = e.selectMessages(c.Client, host1, metas1)
+				if err == nil {
+					metas1, err = e.gmailRawSelect(ctx, host1, fp.h1, metas1)
+				}
 			}
 		}
 		return err
@@ -162,6 +165,9 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 				if metas2, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
 					all[host2] = uidsOf(metas2)
 					metas2, err = e.selectMessages(c.Client, host2, metas2)
+					if err == nil {
+						metas2, err = e.gmailRawSelect(ctx, host2, fp.h2, metas2)
+					}
 				}
 			}
 			return err
@@ -329,6 +335,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		var msg *hooks.Message
 		if e.hooks.any() {
 			msg = hookMessage(fp, m, func() ([]byte, error) { return load(m.uid) })
+			msg.Labels = e.labels.byKey1[m.hkey]
 			reason, by, err := e.hooks.planSkips.Skip(msg)
 			if err == nil && reason == "" && needFlags && len(e.hooks.flags.Flags) > 0 {
 				var fl []string
@@ -573,7 +580,7 @@ func effectiveAppendLimit(option int64, caps imap.CapSet) int64 {
 // follows the folder order, so the result does not depend on --parallel.
 func (e *engine) skipCrossDuplicates() {
 	seen := map[string]string{} // key -> host2 folder
-	for _, fp := range e.plan.folders {
+	for _, fp := range e.crossDupOrder() {
 		if !fp.analyzed || fp.skip != "" {
 			continue
 		}

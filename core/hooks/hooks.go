@@ -61,6 +61,13 @@ type FlagFilter interface {
 	Flags(m *Message, flags []string) ([]string, error)
 }
 
+// LabelFilter turns the Gmail labels a message is to get on host2 into
+// the labels to set (Lua's labels(msg, labels)). Labels are decoded:
+// names in UTF-8, system labels spelt `\Inbox`, `\Sent`...
+type LabelFilter interface {
+	Labels(m *Message, labels []string) ([]string, error)
+}
+
 // HeaderOnly is implemented by skip and flag hooks that never need the
 // message body; when every hook of a run is header-only, bodies are not
 // fetched before the copy decision.
@@ -105,6 +112,7 @@ type Chain struct {
 	Skips    []Named[MessageSkipper]
 	Rewrites []Named[MessageRewriter]
 	Flags    []Named[FlagFilter]
+	Labels   []Named[LabelFilter]
 }
 
 // MapFolder runs the folder hooks on f. It returns the host2 name, the
@@ -169,6 +177,7 @@ func Concat(parts ...*Chain) *Chain {
 		c.Skips = append(c.Skips, p.Skips...)
 		c.Rewrites = append(c.Rewrites, p.Rewrites...)
 		c.Flags = append(c.Flags, p.Flags...)
+		c.Labels = append(c.Labels, p.Labels...)
 	}
 	return c
 }
@@ -184,9 +193,20 @@ func (c *Chain) FilterFlags(m *Message, flags []string) ([]string, error) {
 	return flags, nil
 }
 
+// FilterLabels runs the label hooks in order.
+func (c *Chain) FilterLabels(m *Message, labels []string) ([]string, error) {
+	for _, h := range c.Labels {
+		var err error
+		if labels, err = h.Hook.Labels(m, labels); err != nil {
+			return nil, fmt.Errorf("%s: %w", h.Name, err)
+		}
+	}
+	return labels, nil
+}
+
 // Empty reports whether the chain has no message hooks.
 func (c *Chain) Empty() bool {
-	return len(c.Skips) == 0 && len(c.Rewrites) == 0 && len(c.Flags) == 0
+	return len(c.Skips) == 0 && len(c.Rewrites) == 0 && len(c.Flags) == 0 && len(c.Labels) == 0
 }
 
 // Message is what message hooks see: metadata, the header block, and the
@@ -204,6 +224,9 @@ type Message struct {
 	// depth first with the root first; nil when it was not fetched (only
 	// hooks that implement WantsStructure get it).
 	Structure []StructurePart
+	// Labels are host1's Gmail labels (decoded, sorted), nil when host1
+	// has none (no X-GM-EXT-1).
+	Labels []string
 
 	header     []byte
 	raw        []byte

@@ -52,6 +52,11 @@ func optionDefs() []*Option {
 	add(both(&Option{Name: "domain%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "NTLM domain of user%d; without --authmech%d it selects NTLM (NTLMv2)."})...)
 	add(both(&Option{Name: "oauthaccesstoken%d", Kind: String, Group: GroupAuth, Status: Implemented, Secret: true, Help: "OAuth2 access token for XOAUTH2 on host%d, or a file holding it."})...)
 	add(both(&Option{Name: "oauthdirect%d", Kind: String, Group: GroupAuth, Status: Implemented, Secret: true, Help: "Raw XOAUTH2 string for host%d, or a file holding it."})...)
+	add(both(&Option{Name: "oauth%d", Kind: String, Arg: "google|microsoft|file", Group: GroupAuth, Status: Implemented, Help: "imapshift: OAuth2 on host%d with the saved login of --user%d at google or microsoft (made by 'imapshift oauth login'), or the saved login in file; tokens are refreshed during the run."})...)
+	add(both(&Option{Name: "oauthserviceaccount%d", Kind: String, Arg: "key.json", Group: GroupAuth, Status: Implemented, Help: "imapshift: OAuth2 on host%d with a Google Workspace service account key (domain-wide delegation): a token for each --user%d."})...)
+	add(both(&Option{Name: "oauthapp%d", Kind: String, Arg: "tenant:client-id", Group: GroupAuth, Status: Implemented, Help: "imapshift: OAuth2 on host%d as a Microsoft 365 app (client credentials, IMAP.AccessAsApp) opening the mailbox of --user%d."})...)
+	add(both(&Option{Name: "oauthappsecretfile%d", Kind: String, Arg: "file", Group: GroupAuth, Status: Implemented, Help: "imapshift: file whose first line is the client secret of --oauthapp%d (else $IMAPSHIFT_OAUTHAPP_SECRET%d or $IMAPSHIFT_OAUTHAPP_SECRET)."})...)
+	add(both(&Option{Name: "oauthbearer%d", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "imapshift: log in to host%d with OAUTHBEARER (RFC 7628) instead of XOAUTH2 when the server offers it."})...)
 	add(&Option{Name: "trylogin", Kind: Bool, Default: true, Group: GroupAuth, Status: Implemented, Help: "Retry once with LOGIN when another mechanism is refused."})
 	add(&Option{Name: "sanitize", Kind: Bool, Default: true, Group: GroupAuth, Status: Implemented, Help: "Trim spaces around hosts, users and passwords; hosts also lose inner spaces and /."})
 
@@ -137,8 +142,10 @@ func optionDefs() []*Option {
 	add(&Option{Name: "flagscase", Kind: Bool, Default: true, Group: GroupFlags, Status: Accepted, Help: "Accepted: system flags are always written in their canonical case (\\SEEN becomes \\Seen)."})
 	add(&Option{Name: "filterflags", Kind: Bool, Default: true, Group: GroupFlags, Status: Accepted, Help: "Accepted: flags outside host2's PERMANENTFLAGS are always dropped (with a note)."})
 	add(&Option{Name: "filterbuggyflags", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Drop flags known to make servers fail."})
-	add(&Option{Name: "synclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Sync Gmail labels when copying."})
-	add(&Option{Name: "resynclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Resync Gmail labels of messages already on host2."})
+	add(&Option{Name: "synclabels", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Give each message copied to a Gmail host2 the labels it has on host1 (X-GM-LABELS, or the folders it is in); on by default with --gmail1 --gmail2."})
+	add(&Option{Name: "resynclabels", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Also correct the Gmail labels of messages already on both sides; on by default with --gmail1 --gmail2."})
+	add(&Option{Name: "gmaillabels", Kind: String, Arg: "str", Group: GroupFlags, Status: Implemented, Help: "imapshift: from Gmail to a server without labels, folders (a copy per label, the default), keywords (one copy, the other labels as keywords, All Mail to Archive) or header (one copy with an X-Gmail-Labels header)."})
+	add(&Option{Name: "labelspriority", Kind: String, Arg: "str", Group: GroupFlags, Status: Implemented, Help: `imapshift: which label keeps a message's one copy, e.g. "INBOX,Work,*" (names, \Sent-style roles, prefix*, * for the rest; default "*,INBOX,\Sent,\Drafts,\Important,\Starred,\Spam,\Trash"); All Mail comes last.`})
 
 	// Deletion.
 	add(&Option{Name: "delete1", Aliases: []string{"delete"}, Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete host1 messages once transferred (implies --expunge1)."})
@@ -192,7 +199,8 @@ func optionDefs() []*Option {
 	add(&Option{Name: "debugcontent", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the content of each message transferred, between marker lines (huge output)."})
 	add(&Option{Name: "debugflags", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print, for each message analysed, its host1 flags, the flags meant for host2 and, when it is already there, host2's."})
 	add(&Option{Name: "debugmemory", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the memory use (peak RSS, Go heap, goroutines) every 5 seconds and at the end (imapsync: after each copy)."})
-	for _, name := range []string{"debugcache", "debuglabels", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
+	add(&Option{Name: "debuglabels", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print each host2 message's Gmail labels, host1's, and what is added or removed."})
+	for _, name := range []string{"debugcache", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
 		add(&Option{Name: name, Kind: Bool, Group: GroupDebug, Status: Accepted, Help: "Accepted, no extra output yet: debug output about " + strings.TrimPrefix(name, "debug") + "."})
 	}
 	add(&Option{Name: "debugcrossduplicates", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "With --skipcrossduplicates, say which host2 folder already holds each skipped message."})

@@ -112,6 +112,8 @@ type Settings struct {
 	FilterBuggyFlags   bool     `opt:"filterbuggyflags"`
 	SyncLabels         bool     `opt:"synclabels"`
 	ResyncLabels       bool     `opt:"resynclabels"`
+	GmailLabels        string   `opt:"gmaillabels"`
+	LabelsPriority     string   `opt:"labelspriority"`
 
 	// Deletion.
 	Delete1              bool    `opt:"delete1"`
@@ -246,6 +248,12 @@ type HostOptions struct {
 	OAuthAccessToken string `opt:"oauthaccesstoken#"`
 	OAuthDirect      string `opt:"oauthdirect#"`
 
+	OAuth               string `opt:"oauth#"`
+	OAuthServiceAccount string `opt:"oauthserviceaccount#"`
+	OAuthApp            string `opt:"oauthapp#"`
+	OAuthAppSecretFile  string `opt:"oauthappsecretfile#"`
+	OAuthBearer         bool   `opt:"oauthbearer#"`
+
 	Prefix    string `opt:"prefix#"`
 	Sep       string `opt:"sep#"`
 	Subfolder string `opt:"subfolder#"`
@@ -324,6 +332,11 @@ func newSettings(vs *valueSet, args []string) (*Settings, error) {
 		if _, _, err := h.tlsConfig(n); err != nil {
 			return nil, err
 		}
+	}
+	switch s.GmailLabels {
+	case "", "folders", "keywords", "header":
+	default:
+		return nil, usageErrorf("--gmaillabels %s: must be folders, keywords or header", s.GmailLabels)
 	}
 	return s, nil
 }
@@ -435,6 +448,14 @@ func (s *Settings) Side(n int) (*conn.Config, error) {
 		KeepAlive:        h.KeepAlive,
 		Network:          s.network(),
 		Secrets:          s.secrets(),
+	}
+	src, secret, err := h.oauthSource(n, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.OAuth, cfg.OAuthBearer = src, h.OAuthBearer
+	if secret != "" {
+		cfg.Secrets = append(cfg.Secrets, secret)
 	}
 	if cfg.AuthMech == "" && h.AuthMD5 {
 		cfg.AuthMech = "CRAM-MD5"
