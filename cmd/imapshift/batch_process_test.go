@@ -36,7 +36,7 @@ func writeFleetFile(t *testing.T, f *fleetPair, n int) string {
 // account complete, no message twice.
 func TestBatchKilledAndRerun(t *testing.T) {
 	const n = 12
-	f := startFleet(t, n, n, 60)
+	f := startFleet(t, n, n, 40)
 	bin := buildBinary(t)
 	file := writeFleetFile(t, f, n)
 	work := t.TempDir()

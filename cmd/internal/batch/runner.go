@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -123,6 +124,8 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	planned := make([]fleet.Account, len(accts))
 	for i, a := range accts {
 		planned[i] = a.Account
+		// The servers named as the connections to them are.
+		planned[i].Host1, planned[i].Host2 = a.Addr1(), a.Addr2()
 	}
 	obs.Planned(planned)
 
@@ -470,6 +473,7 @@ type connCount struct {
 }
 
 func (c *connCount) add(host string, delta int) {
+	host = strings.ToLower(host) // as Account.Addr1 and Addr2 name it
 	c.mu.Lock()
 	c.open[host] += delta
 	n := c.open[host]

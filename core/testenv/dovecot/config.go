@@ -187,7 +187,11 @@ func (s *Server) config(opts Options, id ids) string {
 		w("ssl_dh = </usr/share/dovecot/dh.pem")
 	}
 	w("disable_plaintext_auth = no")
-	w("auth_mechanisms = plain login")
+	if opts.OAuth2IntrospectionURL != "" {
+		w("auth_mechanisms = plain login xoauth2 oauthbearer")
+	} else {
+		w("auth_mechanisms = plain login")
+	}
 	w("auth_master_user_separator = %s", MasterSeparator)
 	w("default_login_user = %s", id.loginUser)
 	w("default_internal_user = %s", id.internUser)
@@ -245,6 +249,13 @@ func (s *Server) config(opts Options, id ids) string {
 	w("  master = yes")
 	w("  pass = yes")
 	w("}")
+	if opts.OAuth2IntrospectionURL != "" {
+		w("passdb {")
+		w("  driver = oauth2")
+		w("  mechanisms = xoauth2 oauthbearer")
+		w("  args = %s/oauth2.conf.ext", dir)
+		w("}")
+	}
 	w("passdb {")
 	w("  driver = passwd-file")
 	w("  args = %s/users", dir)
@@ -309,4 +320,19 @@ func (s *Server) SetQuotaKB(kb int) error {
 	re := regexp.MustCompile(`userdb_quota_rule=\*:storage=\d+K`)
 	data = re.ReplaceAll(data, []byte(fmt.Sprintf("userdb_quota_rule=*:storage=%dK", kb)))
 	return os.WriteFile(path, data, 0o644)
+}
+
+// writeOAuth2 writes the oauth2 passdb's settings: introspection by POST
+// to url, the login name from "username", active when "active" is true.
+func (s *Server) writeOAuth2(url string) error {
+	if strings.ContainsAny(url, " \t\r\n") {
+		return fmt.Errorf("dovecot: introspection URL %q contains white space", url)
+	}
+	conf := "introspection_mode = post\n" +
+		"introspection_url = " + url + "\n" +
+		"force_introspection = yes\n" +
+		"username_attribute = username\n" +
+		"active_attribute = active\n" +
+		"active_value = true\n"
+	return os.WriteFile(filepath.Join(s.Dir, "oauth2.conf.ext"), []byte(conf), 0o644)
 }

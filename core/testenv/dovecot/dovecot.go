@@ -84,6 +84,12 @@ type Options struct {
 	// ExtraConfig is appended verbatim to dovecot.conf (e.g. to add
 	// settings or override earlier ones).
 	ExtraConfig string
+	// OAuth2IntrospectionURL, when set, adds AUTH=XOAUTH2 and
+	// AUTH=OAUTHBEARER through Dovecot's oauth2 passdb, which validates
+	// each bearer token by POSTing it to this RFC 7662 introspection URL
+	// (e.g. testenv/oauthfake's /introspect) and takes the login name
+	// from its "username" when "active" is true.
+	OAuth2IntrospectionURL string
 	// ManyUsers adds that many users besides Users: ManyUser(0),
 	// ManyUser(1), ..., each with the password ManyPassword(i) (a batch
 	// of accounts).
@@ -212,6 +218,11 @@ func Start(opts Options) (*Server, error) {
 	}
 	if err := s.writeFiles(ids, opts.ManyUsers); err != nil {
 		return nil, err
+	}
+	if opts.OAuth2IntrospectionURL != "" {
+		if err := s.writeOAuth2(opts.OAuth2IntrospectionURL); err != nil {
+			return nil, err
+		}
 	}
 
 	var lastErr error
