@@ -21,6 +21,7 @@ var (
 	_ hooks.LabelFilter     = labelHook{}
 	_ hooks.HeaderOnly      = skipHook{}
 	_ hooks.HeaderOnly      = flagHook{}
+	_ hooks.WantsStructure  = skipHook{}
 )
 
 type folderHook struct{ s *Script }
@@ -175,3 +176,12 @@ func (h labelHook) Labels(m *hooks.Message, labels []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// WantsStructure is true when the script mentions structure (msg.structure).
+func (h skipHook) WantsStructure() bool { return h.s.usesStructure }
+
+// WantsStructure is true when the script mentions structure (msg.structure).
+func (h flagHook) WantsStructure() bool { return h.s.usesStructure }
+
+// WantsStructure is true when the script mentions structure (msg.structure).
+func (h rewriteHook) WantsStructure() bool { return h.s.usesStructure }

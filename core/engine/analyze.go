@@ -33,6 +33,8 @@ type meta struct {
 	hkey    string
 	hok     bool
 	hdrDate time.Time
+	// bs is the BODYSTRUCTURE, fetched only for hooks that want it.
+	bs imap.BodyStructure
 }
 
 // fetchMeta fetches UID, FLAGS, INTERNALDATE, RFC822.SIZE and the
@@ -50,10 +52,19 @@ func fetchMeta(c *imapclient.Client, fields []string, digest func(*meta)) ([]met
 // fetchMetaOf is fetchMeta for the messages of set (a UIDSet makes it a
 // UID FETCH).
 func fetchMetaOf(c *imapclient.Client, set imap.NumSet, fields []string, digest func(*meta)) ([]meta, error) {
-	cmd := c.Fetch(set, &imap.FetchOptions{
+	return fetchMetaWith(c, set, fields, false, digest)
+}
+
+// fetchMetaWith is fetchMetaOf, with BODYSTRUCTURE when structure is set.
+func fetchMetaWith(c *imapclient.Client, set imap.NumSet, fields []string, structure bool, digest func(*meta)) ([]meta, error) {
+	opts := &imap.FetchOptions{
 		UID: true, Flags: true, InternalDate: true, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}},
-	})
+	}
+	if structure {
+		opts.BodyStructure = &imap.FetchItemBodyStructure{Extended: true}
+	}
+	cmd := c.Fetch(set, opts)
 	var out []meta
 	for {
 		msg := cmd.Next()
@@ -65,7 +76,7 @@ func fetchMetaOf(c *imapclient.Client, set imap.NumSet, fields []string, digest 
 			cmd.Close()
 			return nil, err
 		}
-		m := meta{uid: buf.UID, size: buf.RFC822Size, flags: buf.Flags, date: buf.InternalDate}
+		m := meta{uid: buf.UID, size: buf.RFC822Size, flags: buf.Flags, date: buf.InternalDate, bs: buf.BodyStructure}
 		if len(buf.BodySection) > 0 {
 			m.hdr = buf.BodySection[0].Bytes
 		}
@@ -131,7 +142,7 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		fp.on[host1].count = sel.NumMessages
 		metas1, all[host1] = nil, nil
 		if sel.NumMessages > 0 {
-			if metas1, err = fetchMeta(c.Client, fields, e.digest1); err == nil {
+			if metas1, err = e.fetchMeta1(c.Client, fields); err == nil {
 				all[host1] = uidsOf(metas1)
 				metas1, err = e.selectMessages(c.Client, host1, metas1)
 				if err == nil {

@@ -93,6 +93,7 @@ func hookMessage(fp *folderPlan, m meta, load func() ([]byte, error)) *hooks.Mes
 	msg := hooks.NewMessage(m.hdr, nil, load)
 	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fp.h1, uint32(m.uid), m.size, m.date
 	msg.Flags = flagStrings(m.flags)
+	msg.Structure = structureParts(m.bs)
 	return msg
 }
 

@@ -75,6 +75,23 @@ type HeaderOnly interface {
 	HeaderOnly() bool
 }
 
+// WantsStructure is implemented by hooks that read Message.Structure:
+// when one says yes, the metadata FETCH asks for BODYSTRUCTURE.
+type WantsStructure interface {
+	WantsStructure() bool
+}
+
+// StructurePart is one part of a message's MIME structure, known without
+// its body.
+type StructurePart struct {
+	ContentType string            // lower-case media type, "text/plain"
+	Params      map[string]string // Content-Type parameters, names in lower case
+	Disposition string            // lower case, "" without one
+	Filename    string            // decoded to UTF-8, "" without one
+	Size        int64             // encoded bytes of a leaf, 0 for a multipart
+	Depth       int               // 0 for the root
+}
+
 // AfterRewrite is implemented by skip hooks that judge the message as it
 // will be appended (imapsync's --maxlinelength): the engine runs them once
 // the rewrite hooks are done.
@@ -206,6 +223,10 @@ type Message struct {
 	// Labels are host1's Gmail labels (decoded, sorted), nil when host1
 	// has none (no X-GM-EXT-1).
 	Labels []string
+	// Structure is the MIME structure the server gave (BODYSTRUCTURE),
+	// depth first with the root first; nil when it was not fetched (only
+	// hooks that implement WantsStructure get it).
+	Structure []StructurePart
 
 	header     []byte
 	raw        []byte

@@ -233,6 +233,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "sigignore", Kind: String, Arg: "sigs", Group: GroupMisc, Status: Accepted, Help: "Accepted: see --sigexit."})
 	add(&Option{Name: "script", Kind: List, Arg: "file", Group: GroupMisc, Status: Implemented, Help: "Lua hook script (repeatable; run in order, after the built-in plugins; see imapshift script test)."})
 	add(&Option{Name: "scripttimeout", Kind: Seconds, Default: 2 * time.Second, Group: GroupMisc, Status: Implemented, Help: "Time limit of one Lua hook call; a message whose hook runs longer fails."})
+	add(&Option{Name: "scriptmaxmemory", Kind: Int, Default: 256, Arg: "MB", Group: GroupMisc, Status: Implemented, Help: "Memory budget of the Lua hook calls running at once, in MB; a call past it fails (\"script used more than N MB\") and the run goes on (0: no budget)."})
 	add(&Option{Name: "version", Kind: Bool, NoNeg: true, Group: GroupMisc, Status: Implemented, Help: "Print the version and exit."})
 	add(&Option{Name: "help", Kind: Bool, NoNeg: true, Short: "h", Group: GroupMisc, Status: Implemented, Help: "Print this help and exit."})
 	return o

@@ -195,6 +195,7 @@ type Settings struct {
 	SigIgnore      string        `opt:"sigignore"`
 	Script         []string      `opt:"script"`
 	ScriptTimeout  time.Duration `opt:"scripttimeout"`
+	ScriptMaxMem   int           `opt:"scriptmaxmemory"`
 	PresetDir      string        `opt:"presetdir"`
 	Version        bool          `opt:"version"`
 	Help           bool          `opt:"help"`
