@@ -392,7 +392,7 @@ func (e *engine) hookLabels(msg *hooks.Message, labels []string) []string {
 	}
 	out, err := e.opts.Hooks.FilterLabels(msg, labels)
 	if err != nil {
-		e.say("Labels hook failed on %s/%d: %v (labels kept)", mailbox.Display(msg.Folder), msg.UID, err)
+		e.fail(report.ClassUnclassified, fmt.Sprintf("Labels hook failed on a message of %s: %v (its labels are left as they were worked out)", mailbox.Display(msg.Folder), err))
 		return labels
 	}
 	return out

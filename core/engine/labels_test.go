@@ -93,6 +93,15 @@ func TestLabelsGmailToGmail(t *testing.T) {
 	p := gmailPair(t, true, true, false)
 	want := seedLabels(t, p.u1, 25)
 	var out bytes.Buffer
+	dry := labelOptions(t, p, &out)
+	dry.Dry = true
+	if _, err := Run(context.Background(), dry); err != nil || !strings.Contains(out.String(), "Labels: host1's labels would be set on every message of the synced folders in host2's [[Gmail]/All Mail] after the copy (not really since --dry mode)") {
+		t.Errorf("dry run (%v):\n%s", err, out.String())
+	}
+	if p.s2.Faults().Count("APPEND")+p.s2.Faults().Count("STORE") != 0 {
+		t.Errorf("the dry run changed host2")
+	}
+	out.Reset()
 	res, err := Run(context.Background(), labelOptions(t, p, &out))
 	if err != nil {
 		t.Fatal(err)
@@ -301,6 +310,12 @@ func TestLabelsLocalisedAndSubfolder(t *testing.T) {
 	}
 	if got := labelsByMsgID(t, p.u2); !mapsEqual(got, want) {
 		t.Errorf("localised host2 labels:\n got %v\nwant %v\n%s", got, want, out.String())
+	}
+	boxes, _ := p.u2.Mailboxes()
+	for _, b := range boxes {
+		if strings.HasPrefix(b, "[Gmail]") {
+			t.Errorf("host2 got folder %s: special folders go to their localised names", b)
+		}
 	}
 
 	q := gmailPair(t, true, true, false)
