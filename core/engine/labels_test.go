@@ -318,6 +318,24 @@ func TestLabelsLocalisedAndSubfolder(t *testing.T) {
 		}
 	}
 
+	// A localised host1 toward an English host2.
+	l := &pair{s1: imapmem.StartT(t, imapmem.Options{Gmail: true, GmailLocalised: true}), s2: imapmem.StartT(t, imapmem.Options{Gmail: true})}
+	l.u1, l.u2 = l.s1.AddUser("alice", "secret1"), l.s2.AddUser("bob", "secret2")
+	want = seedLabels(t, l.u1, 10)
+	out.Reset()
+	if _, err := Run(context.Background(), labelOptions(t, l, &out)); err != nil {
+		t.Fatal(err)
+	}
+	if got := labelsByMsgID(t, l.u2); !mapsEqual(got, want) {
+		t.Errorf("from a localised host1:\n got %v\nwant %v\n%s", got, want, out.String())
+	}
+	boxes, _ = l.u2.Mailboxes()
+	for _, b := range boxes {
+		if strings.HasPrefix(b, "[Google Mail]") {
+			t.Errorf("host2 got folder %s", b)
+		}
+	}
+
 	q := gmailPair(t, true, true, false)
 	q.u1.SeedLabels(labelMsg(1), `\Inbox`, "Work")
 	out.Reset()
