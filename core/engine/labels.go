@@ -348,6 +348,9 @@ func (e *engine) planLabelCopies() {
 				}
 				labels = e.hookLabels(msg, labels)
 			}
+			if e.opts.DebugLabels {
+				e.say("Labels: host1 %s/%d copied to %s with labels (%s) as %s", mailbox.Display(fp.h1), c.uid, mailbox.Display(fp.h2), strings.Join(labels, " "), mode)
+			}
 			if mode == GmailLabelsHeader {
 				if len(labels) > 0 {
 					line := GmailLabelsHeaderName + ": " + strings.Join(labels, ", ") + "\r\n"
