@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,4 +104,46 @@ func TestSyncLabelsNeedsGmail(t *testing.T) {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
 	oneErrorLine(t, r)
+}
+
+// TestMsgLabelsInHooks: msg.labels carries host1's Gmail labels to every
+// hook (here a skip hook), and is nil when host1 has no labels.
+func TestMsgLabelsInHooks(t *testing.T) {
+	script := t.TempDir() + "/skip_work.lua"
+	src := `function skip(msg)
+  if msg.labels == nil then return "no labels on host1" end
+  for _, l in ipairs(msg.labels) do
+    if l == "Work/2024" then return "work mail" end
+  end
+end
+`
+	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s1 := imapmem.StartT(t, imapmem.Options{Gmail: true})
+	seedGmailSource(t, s1.AddUser("alice", "pw1"))
+	s2 := imapmem.StartT(t, imapmem.Options{})
+	u2 := s2.AddUser("bob", "pw2")
+	env, iso := gmailEnv(t)
+	r := runArgs(t, env, append(append(append([]string{"--gmail1", "--script", script}, iso...), memSide(1, s1, "alice", "pw1")...), memSide(2, s2, "bob", "pw2")...)...)
+	var ids []string
+	boxes, _ := u2.Mailboxes()
+	for _, b := range boxes {
+		msgs, _ := u2.Messages(b)
+		for _, m := range msgs {
+			ids = append(ids, gmailIDRe.FindStringSubmatch(string(m.Raw))[1])
+		}
+	}
+	slices.Sort(ids)
+	if want := "g0@example.org g3@example.org g4@example.org"; r.code != 0 || strings.Join(ids, " ") != want {
+		t.Errorf("exit %d, host2 has %v, want %s\n%s", r.code, ids, want, r.stdout)
+	}
+
+	// From a server without labels, msg.labels is nil.
+	s3 := imapmem.StartT(t, imapmem.Options{})
+	s3.AddUser("carol", "pw3").Seed("INBOX", gmailMessage(7))
+	r = runArgs(t, env, append(append(append([]string{"--script", script}, iso...), memSide(1, s3, "carol", "pw3")...), memSide(2, s2, "bob", "pw2")...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "no labels on host1") {
+		t.Errorf("exit %d: no skip for a message without labels\n%s", r.code, r.stdout)
+	}
 }
