@@ -147,3 +147,25 @@ end
 		t.Errorf("exit %d: no skip for a message without labels\n%s", r.code, r.stdout)
 	}
 }
+
+// TestSearchGmailRawCLI: --search 'X-GM-RAW "..."' selects on the Gmail
+// side only; --search2 with X-GM-RAW toward a server without X-GM-EXT-1
+// exits 64.
+func TestSearchGmailRawCLI(t *testing.T) {
+	s1 := imapmem.StartT(t, imapmem.Options{Gmail: true})
+	seedGmailSource(t, s1.AddUser("alice", "pw1"))
+	s2 := imapmem.StartT(t, imapmem.Options{})
+	u2 := s2.AddUser("bob", "pw2")
+	env, iso := gmailEnv(t)
+	sides := append(memSide(1, s1, "alice", "pw1"), memSide(2, s2, "bob", "pw2")...)
+	r := runArgs(t, env, append(append([]string{"--gmail1", "--search", `X-GM-RAW "label:work-2024"`}, iso...), sides...)...)
+	msgs, _ := u2.Messages("Work/2024")
+	if r.code != 0 || len(msgs) != 2 || !strings.Contains(r.stdout, "Host2 has no X-GM-EXT-1: --search X-GM-RAW selects on the Gmail side only") ||
+		!strings.Contains(r.stdout, "Messages transferred                    : 2") {
+		t.Errorf("exit %d, %d messages in Work/2024\n%s%s", r.code, len(msgs), r.stdout, r.stderr)
+	}
+	r = runArgs(t, env, append(append([]string{"--search2", `X-GM-RAW "older_than:2y"`}, iso...), sides...)...)
+	if r.code != 64 || !strings.Contains(r.stderr, "Host2 does not announce X-GM-EXT-1, so it cannot search with Gmail's syntax") {
+		t.Errorf("--search2 X-GM-RAW toward a server without it: exit %d\n%s", r.code, r.stderr)
+	}
+}
