@@ -540,7 +540,7 @@ func (e *engine) syncLabels(ctx context.Context) {
 		e.fail(report.ClassSelect, "Host2: has X-GM-EXT-1 but no \\All folder: labels not set")
 		return
 	}
-	g2, err := conn.DialGmail(ctx, o.Host2)
+	g2, err := e.dialGmail(ctx, host2)
 	if err != nil {
 		e.fail(report.ClassSelect, fmt.Sprintf("Host2: labels: %v", err))
 		return
@@ -637,13 +637,24 @@ func (e *engine) syncLabels(ctx context.Context) {
 	e.say("Labels: %d messages of host2 got host1's labels, with %d UID STORE", e.labels.set, e.labels.stores)
 }
 
+// dialGmail opens a raw Gmail session to side s within the side's
+// connection bound, like the run's other connections (Gmail allows 15 per
+// account): idle workers give theirs up when the bound is reached.
+func (e *engine) dialGmail(ctx context.Context, s side) (*conn.Gmail, error) {
+	var g *conn.Gmail
+	err := e.dialGated(ctx, nil, s, false, func() (<-chan struct{}, error) {
+		var err error
+		if g, err = conn.DialGmail(ctx, e.servers[s].cfg); err != nil {
+			return nil, err
+		}
+		return g.Closed(), nil
+	})
+	return g, err
+}
+
 // fetchLabels reads the labels of a folder of side s on a raw session.
 func (e *engine) fetchLabels(ctx context.Context, s side, folder string, fields []string) ([]conn.Labeled, error) {
-	cfg := e.opts.Host1
-	if s == host2 {
-		cfg = e.opts.Host2
-	}
-	g, err := conn.DialGmail(ctx, cfg)
+	g, err := e.dialGmail(ctx, s)
 	if err != nil {
 		return nil, err
 	}

@@ -392,3 +392,19 @@ func TestGmailRawSearch(t *testing.T) {
 		t.Errorf("host2 without X-GM-EXT-1: err = %v", err)
 	}
 }
+
+// TestLabelsUnderConnectionLimit: host2 allows few connections (Gmail
+// allows 15); the run fits, labels included.
+func TestLabelsUnderConnectionLimit(t *testing.T) {
+	p := gmailPair(t, true, true, false)
+	want := seedLabels(t, p.u1, 30)
+	p.s2.Faults().LimitConnections(3, imapmem.GmailTooManyConnections())
+	var out bytes.Buffer
+	res, err := Run(context.Background(), labelOptions(t, p, &out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := labelsByMsgID(t, p.u2); !mapsEqual(got, want) || res.Errors.Count() != 0 {
+		t.Errorf("%d errors, labels:\n got %v\nwant %v\n%s", res.Errors.Count(), got, want, out.String())
+	}
+}
