@@ -124,14 +124,14 @@ func newMsgMetatable(L *lua.LState) *lua.LTable {
 			L.Push(lua.LNumber(m.Size))
 		case "flags":
 			L.Push(stringList(L, m.Flags))
+		case "structure":
+			L.Push(d.structure(L))
 		case "labels":
 			if m.Labels == nil {
 				L.Push(lua.LNil)
 			} else {
 				L.Push(stringList(L, m.Labels))
 			}
-		case "structure":
-			L.Push(d.structure(L))
 		case "internal_date":
 			if m.InternalDate.IsZero() {
 				L.Push(lua.LNil)

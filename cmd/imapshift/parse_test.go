@@ -166,7 +166,7 @@ func TestOptionsCommandListsEverything(t *testing.T) {
 			t.Errorf("options --markdown: --%s missing", o.Name)
 		}
 	}
-	for _, want := range []string{"accepted, no effect", "implemented", "64 MiB", "Message-Id, Received"} {
+	for _, want := range []string{"accepted, no effect", "implemented", "16 MiB", "Message-Id, Received"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("options output lacks %q", want)
 		}
@@ -183,7 +183,7 @@ func TestCommandsHelp(t *testing.T) {
 		names = append(names, c.Name())
 	}
 	sort.Strings(names)
-	want := []string{"demo", "folders", "justconnect", "justlogin", "options", "plugins", "presets", "script", "sizes", "sync", "verify", "version"}
+	want := []string{"batch", "demo", "folders", "justconnect", "justlogin", "oauth", "options", "plugins", "presets", "script", "sizes", "sync", "verify", "version"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("commands %v, want %v", names, want)
 	}

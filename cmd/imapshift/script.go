@@ -234,6 +234,7 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 		fmt.Fprintf(w, "  flags %s: %s -> %s\n", h.Name, imapFlags(flags), imapFlags(out))
 		flags = out
 	}
+	fetched()
 	if len(chain.Labels) > 0 {
 		labels := m.Labels
 		if labels == nil {
@@ -251,7 +252,6 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 		}
 		fmt.Fprintf(w, "  => labels on host2: %s\n", labelList(labels))
 	}
-	fetched()
 	fmt.Fprintf(w, "  => copied with flags %s", imapFlags(flags))
 	if m.Changed() {
 		fmt.Fprintf(w, ", rewritten:\n")

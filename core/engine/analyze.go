@@ -129,6 +129,17 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		fp.analyzed = true
 		return nil
 	}
+	if fp.incremental {
+		err := e.incremental(ctx, w, fp)
+		if err == nil {
+			fp.analyzed = true
+			return nil
+		}
+		if !errors.Is(err, errNotIncremental) {
+			return err
+		}
+		fp.incremental = false // any doubt: the full comparison
+	}
 	// --useuid trusts the UID map only when this folder has a valid,
 	// non-empty one; otherwise (first run, state lost, UIDVALIDITY changed)
 	// headers are compared, which never duplicates, and the matches are
@@ -203,19 +214,17 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 	if e.opts.State != nil {
 		// With the state, a cheap STATUS on the main connections settles
 		// every unchanged folder before any other connection is opened.
-		todo = nil
+		var want []*folderPlan
 		for _, fp := range e.plan.folders {
-			if fp.skip != "" {
-				continue
+			if fp.skip == "" {
+				want = append(want, fp)
 			}
-			unchanged, err := e.loadState(ctx, main, fp)
-			fp.stateLoaded = err == nil
-			if err == nil && unchanged {
-				fp.analyzed = true
-				e.say("Folder %7s %-35s -> %-35s unchanged since the last run (--usecache)", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
-				continue
+		}
+		todo = e.loadStates(ctx, main, want)
+		for _, fp := range want {
+			if fp.unchanged {
+				e.say("Folder %7s %-35s -> %-35s unchanged since the last run", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
 			}
-			todo = append(todo, fp)
 		}
 	}
 	runPhased(ctx, e, main, todo, func(fp *folderPlan) *folderPlan { return fp }, func(w *worker, fp *folderPlan) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
@@ -176,19 +175,6 @@ func (e *engine) applyCopyHooks(fr *folderRun, it copyItem, b *body) (*body, boo
 	nb := &body{sp: b.sp, mem: newRaw, size: int64(len(newRaw))}
 	b.free()
 	return nb, true, changedBy
-}
-
-// Bytes returns the fetched bytes, reading a spooled file
-// into memory.
-func (b *body) Bytes() ([]byte, error) {
-	if b.mem != nil {
-		return b.mem, nil
-	}
-	buf := make([]byte, b.size)
-	if _, err := b.file.ReadAt(buf, 0); err != nil && err != io.EOF {
-		return nil, err
-	}
-	return buf, nil
 }
 
 // fetchOne fetches one host1 body for a hook that reads it at plan time

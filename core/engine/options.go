@@ -128,6 +128,9 @@ type Options struct {
 	Out             io.Writer
 	// Progress, when set, is told how the copying advances.
 	Progress Progress
+	// Observer, when set, is told of every connection opened and closed
+	// and of every APPEND's duration (a batch's status page).
+	Observer Observer
 	// Journal is the path of the write-ahead record of the APPENDs in
 	// flight to host2 (package journal); empty: none. A run that finds
 	// batches of a dead run in doubt there waits for the host2 folders

@@ -220,13 +220,13 @@ type Message struct {
 	// Unidentified is set when the message has none of the identifying
 	// headers (--useheader); --addheader gives such messages a Message-Id.
 	Unidentified bool
-	// Labels are host1's Gmail labels (decoded, sorted), nil when host1
-	// has none (no X-GM-EXT-1).
-	Labels []string
 	// Structure is the MIME structure the server gave (BODYSTRUCTURE),
 	// depth first with the root first; nil when it was not fetched (only
 	// hooks that implement WantsStructure get it).
 	Structure []StructurePart
+	// Labels are host1's Gmail labels (decoded, sorted), nil when host1
+	// has none (no X-GM-EXT-1).
+	Labels []string
 
 	header     []byte
 	raw        []byte

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imapshift/imapshift/cmd/internal/statuspage"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
 )
@@ -76,6 +77,7 @@ type Settings struct {
 	SyncDuplicates      bool     `opt:"syncduplicates"`
 	SkipCrossDuplicates bool     `opt:"skipcrossduplicates"`
 	UseCache            bool     `opt:"usecache"`
+	NoState             bool     `opt:"nostate"`
 	CacheAfterCopy      bool     `opt:"cacheaftercopy"`
 	UseUID              bool     `opt:"useuid"`
 	StateDir            string   `opt:"statedir"`
@@ -152,6 +154,7 @@ type Settings struct {
 	LogDir         string `opt:"logdir"`
 	ErrorsDump     bool   `opt:"errorsdump"`
 	JSON           string `opt:"json"`
+	HTTP           string `opt:"http"` // the status page's address, "" for none
 	ShowPasswords  bool   `opt:"showpasswords"`
 	Tail           bool   `opt:"tail"`
 	ModulesVersion bool   `opt:"modulesversion"`
@@ -248,6 +251,12 @@ type HostOptions struct {
 	OAuthAccessToken string `opt:"oauthaccesstoken#"`
 	OAuthDirect      string `opt:"oauthdirect#"`
 
+	OAuth               string `opt:"oauth#"`
+	OAuthServiceAccount string `opt:"oauthserviceaccount#"`
+	OAuthApp            string `opt:"oauthapp#"`
+	OAuthAppSecretFile  string `opt:"oauthappsecretfile#"`
+	OAuthBearer         bool   `opt:"oauthbearer#"`
+
 	Prefix    string `opt:"prefix#"`
 	Sep       string `opt:"sep#"`
 	Subfolder string `opt:"subfolder#"`
@@ -301,6 +310,11 @@ func newSettings(vs *valueSet, args []string) (*Settings, error) {
 	}
 	if s.Parallel < 1 {
 		return nil, usageErrorf("--parallel must be at least 1, not %d", s.Parallel)
+	}
+	if s.IsSet("http") {
+		if _, err := statuspage.ResolveAddr(s.HTTP); err != nil {
+			return nil, usageErrorf("--http: %v", err)
+		}
 	}
 	for n := 1; n <= 2; n++ {
 		h, d := s.HostN(n), strconv.Itoa(n)
@@ -442,6 +456,14 @@ func (s *Settings) Side(n int) (*conn.Config, error) {
 		KeepAlive:        h.KeepAlive,
 		Network:          s.network(),
 		Secrets:          s.secrets(),
+	}
+	src, secret, err := h.oauthSource(n, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.OAuth, cfg.OAuthBearer = src, h.OAuthBearer
+	if secret != "" {
+		cfg.Secrets = append(cfg.Secrets, secret)
 	}
 	if cfg.AuthMech == "" && h.AuthMD5 {
 		cfg.AuthMech = "CRAM-MD5"

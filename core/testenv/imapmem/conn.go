@@ -184,6 +184,11 @@ func (c *faultConn) Read(p []byte) (int, error) {
 				c.cmdName = name
 				c.cmdMu.Unlock()
 				act := c.faults.onCommand(name, line)
+				if c.sess != nil {
+					if r := c.sess.expiredAnswer(name); r != nil {
+						act.refuse, act.refuseDrop = r, false
+					}
+				}
 				if act.drop {
 					c.cut()
 					return 0, net.ErrClosed

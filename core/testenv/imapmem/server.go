@@ -41,6 +41,10 @@ type Options struct {
 	// connections per account. GmailLocalised names the special folders
 	// as a German account does ("[Google Mail]/Gesendet"...).
 	Gmail, GmailLocalised bool
+	// OAuth, when set, offers AUTH=XOAUTH2 and AUTH=OAUTHBEARER checked
+	// against an authorization server, and ends sessions whose token
+	// expired (see oauth.go).
+	OAuth *OAuthOptions
 	// Debug receives the raw protocol traffic of all client connections
 	// (credentials included) and the server's error log. It is written
 	// from several goroutines. Nil discards.
@@ -83,6 +87,8 @@ type Server struct {
 	mu    sync.Mutex
 	users map[string]*User
 	conns map[*imapserver.Conn]struct{}
+
+	oauthStats OAuthStats
 
 	serving   sync.WaitGroup
 	closeOnce sync.Once

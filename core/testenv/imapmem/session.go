@@ -26,7 +26,8 @@ type session struct {
 	fc       *faultConn       // nil for inspection sessions
 	user     *User
 	loggedIn bool
-	selected string // the selected mailbox, for the Gmail commands
+	selected string      // the selected mailbox, for the Gmail commands
+	oauth    *oauthState // OAuth mode, after a token login
 }
 
 func (s *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
@@ -84,7 +85,11 @@ func (s *session) Login(username, password string) error {
 	if !ok {
 		return imapserver.ErrAuthFailed
 	}
+	return s.enter(u)
+}
 
+// enter logs the session in as u, once its credentials were checked.
+func (s *session) enter(u *User) error {
 	limit, resp := s.srv.faults.loginLimit()
 	u.mu.Lock()
 	if limit > 0 && u.active >= limit {
