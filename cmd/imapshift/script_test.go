@@ -113,7 +113,7 @@ func TestStripAttachmentsIsValidMIME(t *testing.T) {
 	for _, name := range []string{"large-pdf", "nested"} {
 		c := readCase(t, "../../scripts/testdata/strip_attachments/"+name+".txt")
 		raw := toCRLF([]byte(c.sections["message.eml"]))
-		m, err := testMessage(raw, scriptTestOptions{Folder: "INBOX"})
+		m, _, err := testMessage(raw, scriptTestOptions{Folder: "INBOX"}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

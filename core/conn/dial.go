@@ -101,6 +101,7 @@ type session struct {
 	cfg      *Config
 	ctx      context.Context
 	sock     net.Conn
+	buf      *bufConn // the socket's buffering, below TLS
 	raw      *raw
 	trace    *tracer
 	greeting string
@@ -160,7 +161,8 @@ func open(ctx context.Context, cfg *Config) (*session, error) {
 		return nil, connErr(err)
 	}
 	trace := newTracer(cfg.Trace, cfg.Name(), cfg.secrets())
-	s := &session{cfg: cfg, ctx: ctx, sock: sock, trace: trace}
+	bc := newBufConn(sock)
+	s := &session{cfg: cfg, ctx: ctx, sock: bc, buf: bc, trace: trace}
 	limit := setupTimeout
 	if cfg.Timeout > 0 && cfg.Timeout < limit {
 		limit = cfg.Timeout
@@ -169,8 +171,8 @@ func open(ctx context.Context, cfg *Config) (*session, error) {
 	s.stop = context.AfterFunc(ctx, func() { sock.SetDeadline(time.Unix(1, 0)) })
 
 	if cfg.Mode == TLSImplicit {
-		tc := tls.Client(sock, s.tlsConfig())
-		if err := tc.HandshakeContext(ctx); err != nil {
+		tc, err := secure(ctx, bc, s.tlsConfig())
+		if err != nil {
 			s.close()
 			e := tlsErr(err).(*Error)
 			e.Implicit = true
@@ -247,8 +249,8 @@ func (s *session) startTLS() error {
 	if s.raw.r.Buffered() > 0 {
 		return errors.New("server sent data after STARTTLS before the handshake")
 	}
-	tc := tls.Client(s.sock, s.tlsConfig())
-	if err := tc.HandshakeContext(s.ctx); err != nil {
+	tc, err := secure(s.ctx, s.buf, s.tlsConfig())
+	if err != nil {
 		return err
 	}
 	s.sock = tc
@@ -256,7 +258,7 @@ func (s *session) startTLS() error {
 	s.raw.r = bufio.NewReader(tc)
 	s.raw.w = tc
 	s.raw.caps = nil
-	_, _, err := s.raw.command("CAPABILITY")
+	_, _, err = s.raw.command("CAPABILITY")
 	return err
 }
 

@@ -171,8 +171,10 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 		}
 		held := window.acquire(batchBytes)
 		pending.Add(1)
+		answered := e.appendTimer()
 		err = e.changes.appendMany(app, fr.h2, msgs, func(results []conn.AppendResult) {
 			defer pending.Done()
+			answered()
 			defer window.release(held)
 			inDoubt := false
 			defer func() {
@@ -287,8 +289,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 	for len(items) > 0 && ctx.Err() == nil {
 		n, mem := 0, int64(0)
 		for n < len(items) && n < batchMsgs {
-			sz := items[n].size
-			if e.spool.inMemory(sz) {
+			if sz := e.spool.cost(items[n].size); sz > 0 {
 				if n > 0 && mem+sz > share {
 					break
 				}
@@ -330,10 +331,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 				continue
 			}
 			// The budget was reserved for the size announced by host1.
-			held := int64(0)
-			if e.spool.inMemory(it.size) {
-				held = it.size
-			}
+			held := e.spool.cost(it.size)
 			if e.hooks.atCopy() {
 				nb, keep, changedBy := e.applyCopyHooks(fr, it, b)
 				if !keep {

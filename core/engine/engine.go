@@ -48,6 +48,8 @@ type engine struct {
 	journal  string // Options.Journal, "" while another live run writes it
 	doubts   doubts // host2 folders where APPENDs may have landed unseen
 	poison   poison // the tries of messages host2 did not take
+	labels   labelState
+	raw      [2]rawSearch // the X-GM-RAW search sessions
 }
 
 // Run carries out one sync (or, with JustFolders / JustFolderSizes / Dry,

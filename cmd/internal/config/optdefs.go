@@ -105,9 +105,10 @@ func optionDefs() []*Option {
 	add(&Option{Name: "addheader", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "Add a Message-Id to messages that have none, so they can be synced."})
 	add(&Option{Name: "syncduplicates", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "Also sync messages that are duplicates on host1."})
 	add(&Option{Name: "skipcrossduplicates", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "Skip messages already copied from another folder."})
-	add(&Option{Name: "usecache", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "Keep a persistent sync state (see --statedir): unchanged folders are skipped on later runs."})
+	add(&Option{Name: "usecache", Kind: Bool, Default: true, Group: GroupMessages, Status: Implemented, Help: "Keep a persistent sync state (on by default; see --statedir): later runs skip unchanged folders and read only what changed in the others. --nousecache turns it off."})
+	add(&Option{Name: "nostate", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "imapshift: keep no sync state (the same as --nousecache): every run compares the headers of both sides."})
 	add(&Option{Name: "cacheaftercopy", Kind: Bool, Default: true, Group: GroupMessages, Status: Accepted, Help: "Accepted: the state is written in batches, only for copies host2 confirmed."})
-	add(&Option{Name: "statedir", Kind: String, Group: GroupMessages, Status: Implemented, Help: "imapshift: directory of the --usecache state (default: the user's cache directory/imapshift/state)."})
+	add(&Option{Name: "statedir", Kind: String, Group: GroupMessages, Status: Implemented, Help: "imapshift: directory of the sync state (default: the user's cache directory/imapshift/state)."})
 	add(&Option{Name: "useuid", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: "Identify messages by the saved UID map (implies --usecache); headers are compared where the map is missing or invalid."})
 	add(&Option{Name: "syncinternaldates", Kind: Bool, Default: true, Group: GroupMessages, Status: Implemented, Help: "Give host2 messages the internal date of host1."})
 	add(&Option{Name: "idatefromheader", Kind: Bool, Group: GroupMessages, Status: Implemented, Help: `Set host2 internal dates from the "Date:" header.`})
@@ -142,8 +143,10 @@ func optionDefs() []*Option {
 	add(&Option{Name: "flagscase", Kind: Bool, Default: true, Group: GroupFlags, Status: Accepted, Help: "Accepted: system flags are always written in their canonical case (\\SEEN becomes \\Seen)."})
 	add(&Option{Name: "filterflags", Kind: Bool, Default: true, Group: GroupFlags, Status: Accepted, Help: "Accepted: flags outside host2's PERMANENTFLAGS are always dropped (with a note)."})
 	add(&Option{Name: "filterbuggyflags", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Drop flags known to make servers fail."})
-	add(&Option{Name: "synclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Sync Gmail labels when copying."})
-	add(&Option{Name: "resynclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Resync Gmail labels of messages already on host2."})
+	add(&Option{Name: "synclabels", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Give each message copied to a Gmail host2 the labels it has on host1 (X-GM-LABELS, or the folders it is in); on by default with --gmail1 --gmail2."})
+	add(&Option{Name: "resynclabels", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Also correct the Gmail labels of messages already on both sides; on by default with --gmail1 --gmail2."})
+	add(&Option{Name: "gmaillabels", Kind: String, Arg: "str", Group: GroupFlags, Status: Implemented, Help: "imapshift: from Gmail to a server without labels, folders (a copy per label, the default), keywords (one copy, the other labels as keywords, All Mail to Archive) or header (one copy with an X-Gmail-Labels header)."})
+	add(&Option{Name: "labelspriority", Kind: String, Arg: "str", Group: GroupFlags, Status: Implemented, Help: `imapshift: which label keeps a message's one copy, e.g. "INBOX,Work,*" (names, \Sent-style roles, prefix*, * for the rest; default "*,INBOX,\Sent,\Drafts,\Important,\Starred,\Spam,\Trash"); All Mail comes last.`})
 
 	// Deletion.
 	add(&Option{Name: "delete1", Aliases: []string{"delete"}, Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete host1 messages once transferred (implies --expunge1)."})
@@ -173,7 +176,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "throttlemax", Kind: Int, Default: 600, Group: GroupLimits, Status: Implemented, Help: "imapshift: the longest backoff, in seconds, a throttling server (Office 365's \"Request is throttled\") may ask for; longer is a connection failure."})
 	add(&Option{Name: "maxinflight", Kind: Bytes, Default: int64(32 << 20), Group: GroupLimits, Status: Implemented, Help: "imapshift: bytes of APPENDs written to one host2 connection and not yet confirmed (0: no bound); what a crash can leave landing late on host2."})
 	add(&Option{Name: "settlemax", Kind: Int, Default: 30, Group: GroupLimits, Status: Implemented, Help: "imapshift: seconds to wait at most for a host2 folder to stop changing after a lost connection or a killed run, before reading it."})
-	add(&Option{Name: "bodybudget", Kind: Bytes, Default: int64(64 << 20), Group: GroupLimits, Status: Implemented, Help: "Message bytes held in memory at once, over all workers."})
+	add(&Option{Name: "bodybudget", Kind: Bytes, Default: int64(16 << 20), Group: GroupLimits, Status: Implemented, Help: "Message bytes held in memory at once, over all workers."})
 	add(&Option{Name: "multiappend", Kind: Bool, Default: true, Group: GroupLimits, Status: Implemented, Help: "imapshift: send several messages per APPEND when host2 offers MULTIAPPEND (one transaction per batch)."})
 
 	// Logging.
@@ -197,7 +200,8 @@ func optionDefs() []*Option {
 	add(&Option{Name: "debugcontent", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the content of each message transferred, between marker lines (huge output)."})
 	add(&Option{Name: "debugflags", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print, for each message analysed, its host1 flags, the flags meant for host2 and, when it is already there, host2's."})
 	add(&Option{Name: "debugmemory", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the memory use (peak RSS, Go heap, goroutines) every 5 seconds and at the end (imapsync: after each copy)."})
-	for _, name := range []string{"debugcache", "debuglabels", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
+	add(&Option{Name: "debuglabels", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print each host2 message's Gmail labels, host1's, and what is added or removed."})
+	for _, name := range []string{"debugcache", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
 		add(&Option{Name: name, Kind: Bool, Group: GroupDebug, Status: Accepted, Help: "Accepted, no extra output yet: debug output about " + strings.TrimPrefix(name, "debug") + "."})
 	}
 	add(&Option{Name: "debugcrossduplicates", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "With --skipcrossduplicates, say which host2 folder already holds each skipped message."})
@@ -235,6 +239,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "sigignore", Kind: String, Arg: "sigs", Group: GroupMisc, Status: Accepted, Help: "Accepted: see --sigexit."})
 	add(&Option{Name: "script", Kind: List, Arg: "file", Group: GroupMisc, Status: Implemented, Help: "Lua hook script (repeatable; run in order, after the built-in plugins; see imapshift script test)."})
 	add(&Option{Name: "scripttimeout", Kind: Seconds, Default: 2 * time.Second, Group: GroupMisc, Status: Implemented, Help: "Time limit of one Lua hook call; a message whose hook runs longer fails."})
+	add(&Option{Name: "scriptmaxmemory", Kind: Int, Default: 256, Arg: "MB", Group: GroupMisc, Status: Implemented, Help: "Memory budget of the Lua hook calls running at once, in MB; a call past it fails (\"script used more than N MB\") and the run goes on (0: no budget)."})
 	add(&Option{Name: "version", Kind: Bool, NoNeg: true, Group: GroupMisc, Status: Implemented, Help: "Print the version and exit."})
 	add(&Option{Name: "help", Kind: Bool, NoNeg: true, Short: "h", Group: GroupMisc, Status: Implemented, Help: "Print this help and exit."})
 	return o

@@ -76,6 +76,7 @@ type Settings struct {
 	SyncDuplicates      bool     `opt:"syncduplicates"`
 	SkipCrossDuplicates bool     `opt:"skipcrossduplicates"`
 	UseCache            bool     `opt:"usecache"`
+	NoState             bool     `opt:"nostate"`
 	CacheAfterCopy      bool     `opt:"cacheaftercopy"`
 	UseUID              bool     `opt:"useuid"`
 	StateDir            string   `opt:"statedir"`
@@ -112,6 +113,8 @@ type Settings struct {
 	FilterBuggyFlags   bool     `opt:"filterbuggyflags"`
 	SyncLabels         bool     `opt:"synclabels"`
 	ResyncLabels       bool     `opt:"resynclabels"`
+	GmailLabels        string   `opt:"gmaillabels"`
+	LabelsPriority     string   `opt:"labelspriority"`
 
 	// Deletion.
 	Delete1              bool    `opt:"delete1"`
@@ -193,6 +196,7 @@ type Settings struct {
 	SigIgnore      string        `opt:"sigignore"`
 	Script         []string      `opt:"script"`
 	ScriptTimeout  time.Duration `opt:"scripttimeout"`
+	ScriptMaxMem   int           `opt:"scriptmaxmemory"`
 	PresetDir      string        `opt:"presetdir"`
 	Version        bool          `opt:"version"`
 	Help           bool          `opt:"help"`
@@ -329,6 +333,11 @@ func newSettings(vs *valueSet, args []string) (*Settings, error) {
 		if _, _, err := h.tlsConfig(n); err != nil {
 			return nil, err
 		}
+	}
+	switch s.GmailLabels {
+	case "", "folders", "keywords", "header":
+	default:
+		return nil, usageErrorf("--gmaillabels %s: must be folders, keywords or header", s.GmailLabels)
 	}
 	return s, nil
 }

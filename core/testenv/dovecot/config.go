@@ -115,7 +115,7 @@ func currentIDs() (ids, error) {
 }
 
 // writeFiles writes the TLS material, the passwd files and the mail homes.
-func (s *Server) writeFiles(id ids) error {
+func (s *Server) writeFiles(id ids, many int) error {
 	sslDir := filepath.Join(s.Dir, "ssl")
 	if err := os.MkdirAll(sslDir, 0o755); err != nil {
 		return err
@@ -124,13 +124,23 @@ func (s *Server) writeFiles(id ids) error {
 		return fmt.Errorf("dovecot: certificates: %w", err)
 	}
 	var users bytes.Buffer
-	for _, u := range userNames {
+	names := append([]string(nil), userNames...)
+	passwords := map[string]string{}
+	for i := 0; i < many; i++ {
+		names = append(names, ManyUser(i))
+		passwords[ManyUser(i)] = ManyPassword(i)
+	}
+	for _, u := range names {
 		home := filepath.Join(s.Dir, "mail", u)
 		extra := ""
 		if u == QuotaUser {
 			extra = fmt.Sprintf("userdb_quota_rule=*:storage=%dK", QuotaLimitKB)
 		}
-		fmt.Fprintf(&users, "%s:{PLAIN}%s:::%s:%s::%s\n", u, Users[u], "", home, extra)
+		pw, ok := Users[u]
+		if !ok {
+			pw = passwords[u]
+		}
+		fmt.Fprintf(&users, "%s:{PLAIN}%s:::%s:%s::%s\n", u, pw, "", home, extra)
 	}
 	if err := os.WriteFile(filepath.Join(s.Dir, "users"), users.Bytes(), 0o644); err != nil {
 		return err
@@ -144,7 +154,7 @@ func (s *Server) writeFiles(id ids) error {
 			return err
 		}
 	}
-	for _, u := range userNames {
+	for _, u := range names {
 		home := filepath.Join(s.Dir, "mail", u)
 		if err := s.mkdirOwned(filepath.Join(s.Dir, "mail"), home); err != nil {
 			return err
