@@ -187,6 +187,21 @@ func TestOAuthLoginSyncShowLogout(t *testing.T) {
 		t.Fatalf("oauthbearer: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// --oauth1 FILE: a saved login elsewhere; it must be --user1's.
+	moved := filepath.Join(o.dir, "joe.json")
+	if b, err := os.ReadFile(path); err != nil || os.WriteFile(moved, b, 0o600) != nil {
+		t.Fatal(err)
+	}
+	args := o.syncArgs(t)
+	args[7] = moved
+	if r := runArgs(t, nil, append(args, "--justlogin")...); r.code != 0 {
+		t.Fatalf("--oauth1 FILE: exit %d\n%s", r.code, r.stderr)
+	}
+	args[5] = "someone@contoso.com"
+	if r := runArgs(t, nil, append(args, "--justlogin")...); r.code != 64 || !strings.Contains(r.stderr, "is the login of "+oauthUser1) {
+		t.Fatalf("--oauth1 FILE of another user: exit %d\n%s", r.code, r.stderr)
+	}
+
 	r = runArgs(t, nil, "oauth", "show")
 	if r.code != 0 || !strings.Contains(r.stdout, oauthUser1) || !strings.Contains(r.stdout, "microsoft") || !strings.Contains(r.stdout, "IMAP.AccessAsUser.All") {
 		t.Fatalf("show: exit %d\n%s%s", r.code, r.stdout, r.stderr)
