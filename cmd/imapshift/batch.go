@@ -291,6 +291,9 @@ func (a *app) checkAccount(args []string) (batch.Target, error) {
 	if err := b.execute(context.Background(), append([]string{"sync"}, args...)); err != nil {
 		return batch.Target{}, err
 	}
+	if s.HTTP != "" {
+		return batch.Target{}, usageErrorf("--http is an option of the whole batch (one status page for all accounts), not of an account line")
+	}
 	if err := s.ResolvePasswords(config.PasswordSource{Stdin: strings.NewReader(""), Prompt: io.Discard, Getenv: a.getenv}); err != nil {
 		return batch.Target{}, err
 	}
