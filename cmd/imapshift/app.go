@@ -81,7 +81,23 @@ func (a *app) main(args []string) int {
 	ctx, stop := a.ctl.WatchSignals(context.Background(), a.stdin)
 	defer stop()
 	conn.Version = appVersion()
-	err := a.execute(ctx, args)
+	code, _ := a.finish(ctx, a.execute(ctx, args))
+	return code
+}
+
+// runArgs runs one command line as main does, in this process, under
+// parent and with the exit signals delivered on sigs instead of the
+// process's own (a batch runs each account so). It returns the exit code
+// and the error printed, if any.
+func (a *app) runArgs(parent context.Context, args []string, sigs <-chan os.Signal) (int, error) {
+	ctx, stop := a.ctl.HandleSignals(parent, sigs)
+	defer stop()
+	return a.finish(ctx, a.execute(ctx, args))
+}
+
+// finish turns the error of a command line run under ctx into its exit
+// code and prints it, then ends the run control (final lines).
+func (a *app) finish(ctx context.Context, err error) (int, error) {
 	if sig := a.ctl.StoppedBy(); err == nil && sig != "" && !a.ctl.ExitLinePrinted() {
 		err = exitcode.New(runctl.StopCode(sig), "interrupted by signal %s", sig)
 	}
@@ -97,7 +113,7 @@ func (a *app) main(args []string) int {
 		fmt.Fprintf(a.stderr, "imapshift: %s\n", oneLine(err.Error()))
 	}
 	a.ctl.End()
-	return int(code)
+	return int(code), err
 }
 
 func oneLine(s string) string {

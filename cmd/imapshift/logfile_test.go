@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testTmp = dir
+	// The sync state is kept by default under the user's cache directory:
+	// the tests keep theirs here, never in the machine user's cache.
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	runctl.DefaultLogDir = filepath.Join(dir, "LOG_imapshift")
 	code := m.Run()
 	os.RemoveAll(dir)

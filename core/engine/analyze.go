@@ -33,6 +33,8 @@ type meta struct {
 	hkey    string
 	hok     bool
 	hdrDate time.Time
+	// bs is the BODYSTRUCTURE, fetched only for hooks that want it.
+	bs imap.BodyStructure
 }
 
 // fetchMeta fetches UID, FLAGS, INTERNALDATE, RFC822.SIZE and the
@@ -50,10 +52,19 @@ func fetchMeta(c *imapclient.Client, fields []string, digest func(*meta)) ([]met
 // fetchMetaOf is fetchMeta for the messages of set (a UIDSet makes it a
 // UID FETCH).
 func fetchMetaOf(c *imapclient.Client, set imap.NumSet, fields []string, digest func(*meta)) ([]meta, error) {
-	cmd := c.Fetch(set, &imap.FetchOptions{
+	return fetchMetaWith(c, set, fields, false, digest)
+}
+
+// fetchMetaWith is fetchMetaOf, with BODYSTRUCTURE when structure is set.
+func fetchMetaWith(c *imapclient.Client, set imap.NumSet, fields []string, structure bool, digest func(*meta)) ([]meta, error) {
+	opts := &imap.FetchOptions{
 		UID: true, Flags: true, InternalDate: true, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}},
-	})
+	}
+	if structure {
+		opts.BodyStructure = &imap.FetchItemBodyStructure{Extended: true}
+	}
+	cmd := c.Fetch(set, opts)
 	var out []meta
 	for {
 		msg := cmd.Next()
@@ -65,7 +76,7 @@ func fetchMetaOf(c *imapclient.Client, set imap.NumSet, fields []string, digest 
 			cmd.Close()
 			return nil, err
 		}
-		m := meta{uid: buf.UID, size: buf.RFC822Size, flags: buf.Flags, date: internZone(buf.InternalDate)}
+		m := meta{uid: buf.UID, size: buf.RFC822Size, flags: buf.Flags, date: internZone(buf.InternalDate), bs: buf.BodyStructure}
 		if len(buf.BodySection) > 0 {
 			m.hdr = buf.BodySection[0].Bytes
 		}
@@ -118,6 +129,17 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		fp.analyzed = true
 		return nil
 	}
+	if fp.incremental {
+		err := e.incremental(ctx, w, fp)
+		if err == nil {
+			fp.analyzed = true
+			return nil
+		}
+		if !errors.Is(err, errNotIncremental) {
+			return err
+		}
+		fp.incremental = false // any doubt: the full comparison
+	}
 	// --useuid trusts the UID map only when this folder has a valid,
 	// non-empty one; otherwise (first run, state lost, UIDVALIDITY changed)
 	// headers are compared, which never duplicates, and the matches are
@@ -131,9 +153,12 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		fp.on[host1].count = sel.NumMessages
 		metas1, all[host1] = nil, nil
 		if sel.NumMessages > 0 {
-			if metas1, err = fetchMeta(c.Client, fields, e.digest1); err == nil {
+			if metas1, err = e.fetchMeta1(c.Client, fields); err == nil {
 				all[host1] = uidsOf(metas1)
 				metas1, err = e.selectMessages(c.Client, host1, metas1)
+				if err == nil {
+					metas1, err = e.gmailRawSelect(ctx, host1, fp.h1, metas1)
+				}
 			}
 		}
 		return err
@@ -151,6 +176,9 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 				if metas2, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
 					all[host2] = uidsOf(metas2)
 					metas2, err = e.selectMessages(c.Client, host2, metas2)
+					if err == nil {
+						metas2, err = e.gmailRawSelect(ctx, host2, fp.h2, metas2)
+					}
 				}
 			}
 			return err
@@ -186,19 +214,17 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 	if e.opts.State != nil {
 		// With the state, a cheap STATUS on the main connections settles
 		// every unchanged folder before any other connection is opened.
-		todo = nil
+		var want []*folderPlan
 		for _, fp := range e.plan.folders {
-			if fp.skip != "" {
-				continue
+			if fp.skip == "" {
+				want = append(want, fp)
 			}
-			unchanged, err := e.loadState(ctx, main, fp)
-			fp.stateLoaded = err == nil
-			if err == nil && unchanged {
-				fp.analyzed = true
-				e.say("Folder %7s %-35s -> %-35s unchanged since the last run (--usecache)", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
-				continue
+		}
+		todo = e.loadStates(ctx, main, want)
+		for _, fp := range want {
+			if fp.unchanged {
+				e.say("Folder %7s %-35s -> %-35s unchanged since the last run", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
 			}
-			todo = append(todo, fp)
 		}
 	}
 	runPhased(ctx, e, main, todo, func(fp *folderPlan) *folderPlan { return fp }, func(w *worker, fp *folderPlan) {
@@ -319,6 +345,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		var msg *hooks.Message
 		if e.hooks.any() {
 			msg = hookMessage(fp, m, func() ([]byte, error) { return load(m.uid) })
+			msg.Labels = e.labels.byKey1[m.hkey]
 			reason, by, err := e.hooks.planSkips.Skip(msg)
 			if err == nil && reason == "" && needFlags && len(e.hooks.flags.Flags) > 0 {
 				var fl []string
@@ -566,7 +593,7 @@ func effectiveAppendLimit(option int64, caps imap.CapSet) int64 {
 // follows the folder order, so the result does not depend on --parallel.
 func (e *engine) skipCrossDuplicates() {
 	seen := map[string]string{} // key -> host2 folder
-	for _, fp := range e.plan.folders {
+	for _, fp := range e.crossDupOrder() {
 		if !fp.analyzed || fp.skip != "" {
 			continue
 		}

@@ -171,8 +171,10 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 		}
 		held := window.acquire(batchBytes)
 		pending.Add(1)
+		answered := e.appendTimer()
 		err = e.changes.appendMany(app, fr.h2, msgs, func(results []conn.AppendResult) {
 			defer pending.Done()
+			answered()
 			defer window.release(held)
 			inDoubt := false
 			defer func() {
@@ -192,6 +194,10 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 				case errors.Is(res.Err, conn.ErrOutcomeUnknown):
 					inDoubt = true
 					e.poison.tried(fr.h1, f, res.Err)
+					lost(f.item)
+				case e.tokenEnded(host2, res.Err):
+					// Not stored: host2 ended the session (its token
+					// expired); sent again on a new connection.
 					lost(f.item)
 				case len(send) > 1:
 					// A refused MULTIAPPEND stores nothing; the messages are

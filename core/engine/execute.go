@@ -118,6 +118,7 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	case scopeAll:
 		e.executeFolders(ctx, p.main)
 		e.execute(ctx, p.main)
+		e.syncLabels(ctx)
 		if ctx.Err() == nil {
 			// After a stop the report keeps the figures the run expects.
 			e.measure2(ctx, p.main)

@@ -35,7 +35,10 @@ func (e *engine) changed2(fr *folderRun) bool {
 	if fr.skipReason() != "" || !fr.analyzed {
 		return false
 	}
-	if fr.created || len(fr.copies) > 0 {
+	if fr.created || (len(fr.copies) > 0 && !fr.incremental) {
+		// An incremental folder is not read again for its copies: its
+		// size at the end is the start plus what was copied, and the
+		// APPENDs in doubt are checked apart (doubts).
 		return true
 	}
 	if r := e.recovery; r != nil {

@@ -92,6 +92,7 @@ func hookMessage(fp *folderPlan, m meta, load func() ([]byte, error)) *hooks.Mes
 	msg := hooks.NewMessage(m.hdr, nil, load)
 	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fp.h1, uint32(m.uid), m.size, m.date
 	msg.Flags = flagStrings(m.flags)
+	msg.Structure = structureParts(m.bs)
 	return msg
 }
 
@@ -165,6 +166,7 @@ func (e *engine) applyCopyHooks(fr *folderRun, it copyItem, b *body) (*body, boo
 	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fr.h1, uint32(it.uid), b.size, it.date
 	msg.Flags = flagStrings(it.flags)
 	msg.Unidentified = it.addHeader
+	msg.Labels = e.labels.byKey1[it.hkey]
 	keep, changedBy := e.copyHooks(fr.folderPlan, &fr.atCopy, it.uid, it.size, msg)
 	if !keep || !msg.Changed() {
 		return b, keep, nil

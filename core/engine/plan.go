@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/report"
 	"github.com/imapshift/imapshift/core/state"
@@ -129,6 +130,15 @@ func (e *engine) makePlan(ctx context.Context, main *worker) error {
 		}
 		return nil
 	}
+	if err := e.checkLabels(); err != nil {
+		return err
+	}
+	if err := e.checkGmailRaw(); err != nil {
+		return err
+	}
+	if e.labelsMode() == GmailLabelsHeader {
+		e.hooks.rewrites.Rewrites = append(e.hooks.rewrites.Rewrites, hooks.Named[hooks.MessageRewriter]{Name: "gmaillabels", Hook: labelsHeaderRewriter{e}})
+	}
 	e.plan.appendLimit = effectiveAppendLimit(opts.AppendLimit, e.info[host2].caps)
 	if err := e.nameFolders(); err != nil {
 		return err
@@ -145,10 +155,13 @@ func (e *engine) makePlan(ctx context.Context, main *worker) error {
 	// Folders missing on host2 are analysed as empty there; they are
 	// created afterwards, so that --skipemptyfolders and --justfoldersizes
 	// create nothing they should not.
+	e.loadLabels1(ctx)
 	e.analyzeAll(ctx, main)
-	if opts.SkipCrossDuplicates {
+	e.closeRawSearch()
+	if m := e.labelsMode(); opts.SkipCrossDuplicates || e.labelsOn() || m == GmailLabelsKeywords || m == GmailLabelsHeader {
 		e.skipCrossDuplicates()
 	}
+	e.planLabelCopies()
 	if err := e.checkDeletions(); err != nil {
 		return err
 	}
@@ -275,6 +288,13 @@ type folderPlan struct {
 	stateLoaded  bool
 	unchanged    bool
 	flagsOnly    bool // only flags changed since the last run (CONDSTORE)
+	// incremental is set when only the changes are read (incremental.go);
+	// dropped are then the host1 UIDs expunged since the last run, to
+	// remove from the state. size1 and size2 are the folders' sizes from
+	// STATUS (-1: not told).
+	incremental  bool
+	dropped      []uint32
+	size1, size2 int64
 	byUID        bool // identity is the state's UID map (--useuid)
 	matched      []matchedPair
 	// listed is set when the analysis read every UID of both folders

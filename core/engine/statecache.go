@@ -2,8 +2,11 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -20,14 +23,23 @@ type folderStatus struct {
 }
 
 func statusOf(c *imapclient.Client, name string) (folderStatus, error) {
-	caps := c.Caps()
-	opts := &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true,
-		HighestModSeq: caps.Has(imap.CapCondStore),
-		Size:          caps.Has(imap.CapStatusSize) || caps.Has(imap.CapIMAP4rev2)}
-	d, err := c.Status(name, opts).Wait()
+	d, err := c.Status(name, statusOptions(c)).Wait()
 	if err != nil {
 		return folderStatus{}, err
 	}
+	return statusFrom(d), nil
+}
+
+// statusOptions asks for what the state compares, and the size when the
+// server can tell it.
+func statusOptions(c *imapclient.Client) *imap.StatusOptions {
+	caps := c.Caps()
+	return &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true,
+		HighestModSeq: caps.Has(imap.CapCondStore),
+		Size:          caps.Has(imap.CapStatusSize) || caps.Has(imap.CapIMAP4rev2)}
+}
+
+func statusFrom(d *imap.StatusData) folderStatus {
 	fs := folderStatus{validity: d.UIDValidity, size: -1}
 	fs.UIDNext, fs.HighestModSeq = uint32(d.UIDNext), d.HighestModSeq
 	if d.NumMessages != nil {
@@ -36,7 +48,7 @@ func statusOf(c *imapclient.Client, name string) (folderStatus, error) {
 	if d.Size != nil {
 		fs.size = *d.Size
 	}
-	return fs, nil
+	return fs
 }
 
 // pairOf names fp's folder pair in the state.
@@ -44,15 +56,38 @@ func (e *engine) pairOf(fp *folderPlan, v1, v2 uint32) state.FolderPair {
 	return state.FolderPair{
 		Host1: e.servers[host1].cfg.Host, User1: e.servers[host1].cfg.User, Folder1: fp.h1, Validity1: v1,
 		Host2: e.servers[host2].cfg.Host, User2: e.servers[host2].cfg.User, Folder2: fp.h2, Validity2: v2,
+		Tag: e.stateTag(),
 	}
 }
 
-// loadState reads both folders' STATUS and the stored state of the pair.
-// It reports whether the folder is unchanged on both sides since the last
-// complete sync, in which case the analysis is skipped: counts come from
-// STATUS and the identified messages from the state. When only flags
-// changed (CONDSTORE), it sets fp.flagsOnly: the analysis then reads just
-// the changed flags (changedFlags).
+// stateTag is the fingerprint of the options that decide what a folder's
+// plan is, given both folders: identity, duplicates, flags, deletions,
+// size limit. A status saved by a run with other such options does not
+// let this run skip the folder (state.FolderPair.Tag).
+func (e *engine) stateTag() uint64 {
+	o := &e.opts
+	h := fnv.New64a()
+	id := o.Identity
+	skip := ""
+	if id.SkipHeader != nil {
+		skip = id.SkipHeader.String()
+	}
+	fmt.Fprintf(h, "%q %q %v %v|%v %v %v %v|%v %v %v|%d", id.UseHeaders, skip, id.MessageIDNoDomain, id.NoSkipSize,
+		o.AddHeader, o.SyncDuplicates, o.UseUID, o.ResyncFlags, o.Delete1, o.Delete2, o.Delete2Duplicates, o.AppendLimit)
+	return h.Sum64()
+}
+
+// stateShortcuts reports whether the state may stand in for reading a
+// folder (skip it as unchanged, read only its changes): not when message
+// hooks or a message selection (--search, --maxage, which move with time)
+// decide what is copied, nor with --debugflags, which prints every message.
+func (e *engine) stateShortcuts() bool {
+	o := &e.opts
+	return !e.hooks.any() && !o.DebugFlags && !o.MessageSelection.active(host1) && !o.MessageSelection.active(host2)
+}
+
+// loadState reads both folders' STATUS and the stored state of the pair
+// (see useState).
 func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unchanged bool, err error) {
 	var st1, st2 folderStatus
 	if err := w.do(ctx, host1, func(c *conn.Conn) (err error) {
@@ -61,39 +96,142 @@ func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unch
 	}); err != nil {
 		return false, &folderError{stage: "select1", err: err}
 	}
-	fp.status1, fp.validity1 = st1.Status, st1.validity
-	if fp.create {
-		return false, nil // saveState pairs it once the folder exists
+	if !fp.create {
+		if err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
+			st2, err = statusOf(c.Client, fp.h2)
+			return err
+		}); err != nil {
+			return false, &folderError{stage: "select2", err: err}
+		}
 	}
-	if err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
-		st2, err = statusOf(c.Client, fp.h2)
-		return err
-	}); err != nil {
-		return false, &folderError{stage: "select2", err: err}
+	return e.useState(fp, st1, st2), nil
+}
+
+// statusBatch is the STATUS of each of names on side s, sent in batches
+// of pipelined commands: one round trip for many folders. errs[i] is the
+// error of names[i] (a folder the server refuses); err is for the
+// connection.
+func (e *engine) statusBatch(ctx context.Context, w *worker, s side, names []string) (out []folderStatus, errs []error, err error) {
+	const batch = 64
+	err = w.do(ctx, s, func(c *conn.Conn) error {
+		out, errs = make([]folderStatus, len(names)), make([]error, len(names))
+		opts := statusOptions(c.Client)
+		for start := 0; start < len(names); start += batch {
+			end := min(start+batch, len(names))
+			cmds := make([]*imapclient.StatusCommand, 0, end-start)
+			for _, n := range names[start:end] {
+				cmds = append(cmds, c.Status(n, opts))
+			}
+			for i, cmd := range cmds {
+				d, err := cmd.Wait()
+				if err != nil {
+					if !alive(c) {
+						return err
+					}
+					errs[start+i] = err
+					continue
+				}
+				out[start+i] = statusFrom(d)
+			}
+		}
+		return nil
+	})
+	return out, errs, err
+}
+
+// loadStates reads the STATUS of every folder of todo on both sides,
+// pipelined (statusBatch, both sides at once), and applies the state to
+// each (useState). It returns the folders that still need an analysis;
+// a folder whose STATUS failed is among them, without its state loaded,
+// so that the analysis reports the failure.
+func (e *engine) loadStates(ctx context.Context, main *worker, todo []*folderPlan) (rest []*folderPlan) {
+	var names [2][]string
+	var want2 []*folderPlan
+	for _, fp := range todo {
+		names[host1] = append(names[host1], fp.h1)
+		if !fp.create {
+			names[host2] = append(names[host2], fp.h2)
+			want2 = append(want2, fp)
+		}
+	}
+	var st [2][]folderStatus
+	var errs [2][]error
+	var err [2]error
+	var wg sync.WaitGroup
+	for _, s := range []side{host1, host2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st[s], errs[s], err[s] = e.statusBatch(ctx, main, s, names[s])
+		}()
+	}
+	wg.Wait()
+	if err[host1] != nil || err[host2] != nil {
+		return todo // each folder's analysis tries again, and reports
+	}
+	st2 := make(map[*folderPlan]int, len(want2))
+	for i, fp := range want2 {
+		st2[fp] = i
+	}
+	for i, fp := range todo {
+		var s2 folderStatus
+		j, has2 := st2[fp]
+		if has2 {
+			s2 = st[host2][j]
+		}
+		if errs[host1][i] != nil || (has2 && errs[host2][j] != nil) {
+			rest = append(rest, fp)
+			continue
+		}
+		fp.stateLoaded = true
+		if e.useState(fp, st[host1][i], s2) {
+			fp.analyzed = true
+			continue
+		}
+		rest = append(rest, fp)
+	}
+	return rest
+}
+
+// useState applies the stored state of fp's pair given both folders'
+// STATUS (st2 is zero for a folder the plan creates). It reports whether
+// the folder is unchanged on both sides since the last complete sync, in
+// which case the analysis is skipped: counts come from STATUS and the
+// identified messages from the state. When only flags changed
+// (CONDSTORE), it sets fp.flagsOnly: the analysis then reads just the
+// changed flags (changedFlags).
+func (e *engine) useState(fp *folderPlan, st1, st2 folderStatus) (unchanged bool) {
+	fp.status1, fp.validity1 = st1.Status, st1.validity
+	fp.size1, fp.size2 = st1.size, st2.size
+	if fp.create {
+		return false // saveState pairs it once the folder exists
 	}
 	if st1.validity == 0 || st2.validity == 0 {
-		return false, nil // a server without UIDVALIDITY: no state
+		return false // a server without UIDVALIDITY: no state
 	}
 	fp.pair = e.pairOf(fp, st1.validity, st2.validity)
 	fs, err := e.opts.State.Folder(fp.pair)
 	if err != nil {
 		e.say("Warning: sync state of %s unusable: %v", fp.h1, err)
-		return false, nil
+		return false
 	}
 	if fs.Invalidated {
 		e.say("Host1: folder [%s]: UIDVALIDITY changed since the last run, the saved state is dropped and headers are compared instead", fp.h1)
 	}
 	fp.state = fs
-	if fs.Invalidated {
-		return false, nil
+	if fs.Invalidated || !e.stateShortcuts() {
+		return false
 	}
 	switch {
-	case fs.Unchanged(st1.Status, st2.Status):
+	case fs.Unchanged(st1.Status, st2.Status) && e.flagsUnchangedKnown(fs, st1.Status, st2.Status):
 		fp.unchanged = true
 	case onlyFlagsChanged(fs, st1.Status, st2.Status) && e.flagsFastPath():
 		fp.flagsOnly = true
+	case e.incrementalOK(fs, st1.Status, st2.Status):
+		fp.incremental = true
+		return false
 	default:
-		return false, nil
+		return false
 	}
 	fp.on[host1].count, fp.on[host2].count = st1.Messages, st2.Messages
 	fp.inSelection1 = int(st1.Messages)
@@ -106,7 +244,7 @@ func (e *engine) loadState(ctx context.Context, w *worker, fp *folderPlan) (unch
 	})
 	fp.on[host1].selected, fp.on[host2].selected = fs.Len(), fs.Len()
 	fp.alreadyThere = fs.Len()
-	return fp.unchanged, nil
+	return fp.unchanged
 }
 
 // uidKey is the identity of a message under --useuid: its host1 UID.
@@ -141,6 +279,9 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 		pair = e.pairOf(fp.folderPlan, fp.validity1, st2.validity)
 	}
 	b := e.opts.State.Batch(pair)
+	for _, uid1 := range fp.dropped {
+		b.Delete(uid1) // expunged on host1 (incremental analysis)
+	}
 	if fp.listed {
 		// The analysis listed both folders: mappings of messages gone from
 		// either side (expunged on host1, deleted on host2) are dropped, so

@@ -85,7 +85,8 @@ func (b *Batch) SetStatus(s1, s2 Status) {
 // be retried. A Put with a zero UID fails every Commit of the batch (an
 // engine bug; nothing of the batch is written). Committing an empty batch
 // does nothing.
-func (b *Batch) Commit() error {
+func (b *Batch) Commit() (err error) {
+	defer guard(b.s.path, &err)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.err != nil {
@@ -95,7 +96,7 @@ func (b *Batch) Commit() error {
 		return nil
 	}
 	ops := lastPerUID(b.ops)
-	err := b.s.db.Update(func(tx *bolt.Tx) error {
+	err = b.s.db.Update(func(tx *bolt.Tx) error {
 		return b.write(tx, ops)
 	})
 	if err != nil {
@@ -119,7 +120,7 @@ func (b *Batch) write(tx *bolt.Tx, ops []op) error {
 			return err
 		}
 		if old.validity1 == m.validity1 && old.validity2 == m.validity2 {
-			m.hasStatus, m.status1, m.status2 = old.hasStatus, old.status1, old.status2
+			m.hasStatus, m.status1, m.status2, m.tag = old.hasStatus, old.status1, old.status2, old.tag
 		} else if err := pb.DeleteBucket(bucketUIDs); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 			return err
 		}
@@ -155,7 +156,7 @@ func (b *Batch) write(tx *bolt.Tx, ops []op) error {
 	}
 	switch {
 	case b.status != nil:
-		m.hasStatus, m.status1, m.status2 = true, b.status[0], b.status[1]
+		m.hasStatus, m.status1, m.status2, m.tag = true, b.status[0], b.status[1], b.p.Tag
 	case len(ops) > 0:
 		m.hasStatus, m.status1, m.status2 = false, Status{}, Status{}
 	}

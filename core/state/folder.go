@@ -19,6 +19,11 @@ type FolderPair struct {
 	Validity1             uint32
 	Host2, User2, Folder2 string
 	Validity2             uint32
+	// Tag is a fingerprint of the options the stored status holds for
+	// (those that decide which messages are identified and copied). It is
+	// not part of the pair's identity: the status saved under another Tag
+	// is not reported (HasStatus false), while the mappings stay.
+	Tag uint64
 }
 
 func (p FolderPair) String() string {
@@ -62,8 +67,11 @@ type meta struct {
 	hasStatus            bool
 	status1, status2     Status
 	updated              time.Time
+	tag                  uint64 // FolderPair.Tag of the status
 }
 
+// metaLen is the length of a meta record without its tag, which older
+// files lack (read as tag 0).
 const metaLen = 1 + 4 + 4 + 1 + 2*(4+4+8) + 8
 
 func (m meta) encode() []byte {
@@ -81,7 +89,8 @@ func (m meta) encode() []byte {
 		b = binary.BigEndian.AppendUint32(b, s.Messages)
 		b = binary.BigEndian.AppendUint64(b, s.HighestModSeq)
 	}
-	return binary.BigEndian.AppendUint64(b, uint64(m.updated.UnixNano()))
+	b = binary.BigEndian.AppendUint64(b, uint64(m.updated.UnixNano()))
+	return binary.BigEndian.AppendUint64(b, m.tag)
 }
 
 func decodeMeta(b []byte) (meta, error) {
@@ -100,6 +109,9 @@ func decodeMeta(b []byte) (meta, error) {
 		o += 16
 	}
 	m.updated = time.Unix(0, int64(binary.BigEndian.Uint64(b[o:])))
+	if len(b) >= metaLen+8 {
+		m.tag = binary.BigEndian.Uint64(b[metaLen:])
+	}
 	return m, nil
 }
 
@@ -223,14 +235,15 @@ func cmpU32(a, b uint32) int {
 //
 // Folder only reads, except in those two rare cases, where it writes the
 // fix in one transaction.
-func (s *Store) Folder(p FolderPair) (*FolderState, error) {
+func (s *Store) Folder(p FolderPair) (_ *FolderState, err error) {
+	defer guard(s.path, &err)
 	if err := p.check(); err != nil {
 		return nil, err
 	}
 	name := p.bucketName()
 	var st *FolderState
 	var fix bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		var invalid, conflict bool
 		var err error
 		st, invalid, conflict, err = load(tx.Bucket(bucketFolders).Bucket(name), p)
@@ -266,7 +279,7 @@ func load(b *bolt.Bucket, p FolderPair) (st *FolderState, invalid, conflict bool
 	if m.validity1 != p.Validity1 || m.validity2 != p.Validity2 {
 		return nil, true, false, nil
 	}
-	st.HasStatus, st.Status1, st.Status2, st.Updated = m.hasStatus, m.status1, m.status2, m.updated
+	st.HasStatus, st.Status1, st.Status2, st.Updated = m.hasStatus && m.tag == p.Tag, m.status1, m.status2, m.updated
 	u := b.Bucket(bucketUIDs)
 	if u == nil {
 		return st, false, false, nil

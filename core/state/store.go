@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // DefaultLockTimeout is how long [Open] waits for the file lock of a state
@@ -100,7 +101,11 @@ func Open(path string) (*Store, error) {
 
 // OpenTimeout is [Open] with a chosen lock timeout (at least 1 ms; bbolt
 // would read zero as "wait forever").
-func OpenTimeout(path string, timeout time.Duration) (*Store, error) {
+//
+// A damaged file (cut short, or with no valid header page) gives an error
+// wrapping [ErrCorrupt]; [OpenOrReset] sets it aside.
+func OpenTimeout(path string, timeout time.Duration) (_ *Store, err error) {
+	defer guard(path, &err)
 	if timeout < time.Millisecond {
 		timeout = time.Millisecond
 	}
@@ -108,6 +113,9 @@ func OpenTimeout(path string, timeout time.Duration) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("state: %w", err)
 		}
+	}
+	if err := checkFile(path); err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	opts := &bolt.Options{
@@ -121,15 +129,26 @@ func OpenTimeout(path string, timeout time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("state: %s: %w (waited %s; is another imapshift running on the same accounts?)",
 			path, ErrLocked, time.Since(start).Round(time.Millisecond))
 	}
+	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) ||
+		errors.Is(err, berrors.ErrVersionMismatch) || (err != nil && strings.Contains(err.Error(), "file size too small")) {
+		return nil, fmt.Errorf("state: %s: %w (%v)", path, ErrCorrupt, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
-	if err := s.init(); err != nil {
+	if err := s.safeInit(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// safeInit is init, with a panic of bbolt on a damaged page turned into
+// an error wrapping ErrCorrupt.
+func (s *Store) safeInit() (err error) {
+	defer guard(s.path, &err)
+	return s.init()
 }
 
 // init creates the top-level buckets and checks the layout version.

@@ -100,7 +100,7 @@ func (s *Settings) EngineOptions(ctx context.Context, out io.Writer) (o engine.O
 		ExitWhenOver: s.ExitWhenOver,
 	}
 	o.SkipCrossDuplicates, o.DebugCrossDuplicates = s.SkipCrossDuplicates, s.DebugCrossDuplicates
-	if s.SkipCrossDuplicates && s.UseCache {
+	if s.SkipCrossDuplicates && s.UseCache && s.IsSet("usecache") {
 		return o, nil, exitcode.New(exitcode.Usage, "--skipcrossduplicates and --usecache together are refused (imapsync refuses them too)")
 	}
 	age, err := ageWindow(s)
@@ -109,8 +109,24 @@ func (s *Settings) EngineOptions(ctx context.Context, out io.Writer) (o engine.O
 	}
 	o.MessageSelection = engine.Selection{Age: age, Now: time.Now(),
 		NoSearch1: !s.Host1.AbleToSearch, NoSearch2: !s.Host2.AbleToSearch}
+	o.SyncLabels, o.ResyncLabels, o.Gmail1 = s.SyncLabels, s.ResyncLabels, s.Host1.Gmail
+	o.GmailLabels, o.DebugLabels = s.GmailLabels, s.DebugLabels
+	for _, p := range strings.Split(s.LabelsPriority, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.LabelsPriority = append(o.LabelsPriority, p)
+		}
+	}
 	for n, h := range []*HostOptions{&s.Host1, &s.Host2} {
 		if h.Search == "" {
+			continue
+		}
+		if q, ok := search.GmailRaw(h.Search); ok {
+			if n == 0 {
+				o.MessageSelection.GmailRaw1 = q
+			} else {
+				o.MessageSelection.GmailRaw2 = q
+			}
+			o.MessageSelection.GmailRawAny = !s.IsSet(fmt.Sprintf("search%d", n+1))
 			continue
 		}
 		crit, err := search.Parse(h.Search)
@@ -170,7 +186,7 @@ func (s *Settings) EngineOptions(ctx context.Context, out io.Writer) (o engine.O
 func journalOptions(o *engine.Options, s *Settings) {
 	dir := s.TmpDir
 	switch {
-	case s.UseCache || (s.UseUID && !s.IsSet("usecache")):
+	case stateKept(s):
 		if s.StateDir != "" {
 			dir = s.StateDir
 		} else if d, err := state.DefaultDir(); err == nil {
@@ -219,24 +235,62 @@ func deletionOptions(o *engine.Options, s *Settings) error {
 	return nil
 }
 
-// stateOptions opens the sync state for --usecache (--useuid implies it
-// unless --nousecache). It lives in --statedir, by default under the
-// user's cache directory, one file per account pair.
+// stateKept reports whether the run keeps a sync state, which it does by
+// default: not with --nousecache or --nostate, and not with
+// --skipcrossduplicates unless --usecache is given (that pair is refused).
+// A --dry run is planned as if it kept one but never opens it.
+func stateKept(s *Settings) bool {
+	if s.NoState || !s.UseCache {
+		return false
+	}
+	return !s.SkipCrossDuplicates || s.IsSet("usecache")
+}
+
+// stateAsked reports whether the options ask for the state explicitly
+// (--usecache, --useuid or --statedir): a state that cannot be opened is
+// then an error; the default state is only warned about.
+func stateAsked(s *Settings) bool {
+	return s.IsSet("usecache") || s.UseUID || s.IsSet("statedir")
+}
+
+// stateOptions opens the sync state (on by default, see stateKept). It
+// lives in --statedir, by default under the user's cache directory, one
+// file per account pair (hosts with their ports, and users). A damaged
+// file is set aside as <name>.damaged with a one-line warning, and the
+// run starts from an empty state, comparing headers. --dry never opens
+// the state, so a dry run neither reads nor writes it.
 func stateOptions(o *engine.Options, s *Settings) error {
 	o.UseUID = s.UseUID
-	if !(s.UseCache || (s.UseUID && !s.IsSet("usecache"))) || s.Dry {
+	if !stateKept(s) || s.Dry {
 		return nil
+	}
+	asked := stateAsked(s)
+	out := o.Out
+	if out == nil {
+		out = io.Discard
 	}
 	dir := s.StateDir
 	if dir == "" {
 		var err error
 		if dir, err = state.DefaultDir(); err != nil {
-			return exitcode.New(exitcode.Usage, "--usecache: %v (give --statedir)", err)
+			if asked {
+				return exitcode.New(exitcode.Usage, "--usecache: %v (give --statedir)", err)
+			}
+			fmt.Fprintf(out, "Warning: no sync state kept: %v (give --statedir, or --nostate)\n", err)
+			return nil
 		}
 	}
-	st, err := state.Open(filepath.Join(dir, state.FileName(o.Host1.Host, o.Host1.User, o.Host2.Host, o.Host2.User)))
+	name := state.FileName(o.Host1.Address(), o.Host1.User, o.Host2.Address(), o.Host2.User)
+	st, damaged, err := state.OpenOrReset(filepath.Join(dir, name))
+	if damaged != nil {
+		fmt.Fprintf(out, "Warning: %v\n", damaged)
+	}
 	if err != nil {
-		return exitcode.New(exitcode.CatchAll, "--usecache: %v", err)
+		if asked {
+			return exitcode.New(exitcode.CatchAll, "--usecache: %v", err)
+		}
+		fmt.Fprintf(out, "Warning: no sync state kept this run: %v\n", err)
+		return nil
 	}
 	o.State = st
 	return nil

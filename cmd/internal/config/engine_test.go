@@ -44,8 +44,16 @@ func TestEngineOptions(t *testing.T) {
 		{"defaults", nil, " |  |  | ", func(o engine.Options) bool {
 			return o.Host1.Host == "a.example" && o.Host2.User == "u2" && o.Sep1 == nil && o.Prefix2 == nil &&
 				!o.Delete2Duplicates && !o.UIDExpunge2 && !o.FolderSizesAtEnd == !o.FolderSizes &&
-				o.Parallel == 4 && o.ErrorsMax == 50 && o.SyncInternalDates && o.MultiAppend && o.State == nil
+				o.Parallel == 4 && o.ErrorsMax == 50 && o.SyncInternalDates && o.MultiAppend && o.State != nil
 		}},
+		{"--nostate keeps no state", []string{"--nostate"}, " |  |  | ", func(o engine.Options) bool { return o.State == nil }},
+		{"--nousecache keeps no state", []string{"--nousecache"}, " |  |  | ", func(o engine.Options) bool { return o.State == nil }},
+		{"--usecache is still accepted", []string{"--usecache"}, " |  |  | ", func(o engine.Options) bool { return o.State != nil }},
+		{"--skipcrossduplicates turns the default state off", []string{"--skipcrossduplicates"}, " |  |  | ", func(o engine.Options) bool {
+			return o.State == nil && o.SkipCrossDuplicates
+		}},
+		{"--useuid --nousecache keeps no state", []string{"--useuid", "--nousecache"}, " |  |  | ", func(o engine.Options) bool { return o.State == nil && o.UseUID }},
+		{"--dry opens no default state", []string{"--dry"}, " |  |  | ", func(o engine.Options) bool { return o.State == nil }},
 		{"message plugins in imapsync's order", []string{"--regexflag", "s/a/b/", "--filterbuggyflags", "--truncmess", "100",
 			"--addheader", "--pipemess", "cat", "--nopipemesscheck", "--disarmreadreceipts", "--regexmess", "s/x/y/",
 			"--skipmess", "/z/", "--minsize", "0", "--maxsize", "9"}, " | maxsize,minsize,skipmess | regexmess,disarmreadreceipts,pipemess,addheader,truncmess | filterbuggyflags,regexflag",
@@ -60,10 +68,10 @@ func TestEngineOptions(t *testing.T) {
 		{"connection caps and throttling bound", []string{"--maxconns2", "3", "--throttlemax", "60", "--maxinflight", "0"}, " |  |  | ", func(o engine.Options) bool {
 			return o.MaxConns1 == 0 && o.MaxConns2 == 3 && o.ThrottleMax == time.Minute && o.MaxInFlight < 0
 		}},
-		{"journal beside the pidfile in --tmpdir", []string{"--tmpdir", "/run/x"}, " |  |  | ", func(o engine.Options) bool {
+		{"journal beside the pidfile in --tmpdir", []string{"--nostate", "--tmpdir", "/run/x"}, " |  |  | ", func(o engine.Options) bool {
 			return strings.HasPrefix(o.Journal, "/run/x/a.example_u1__b.example_u2_") && strings.HasSuffix(o.Journal, ".journal")
 		}},
-		{"journal beside --pidfile", []string{"--pidfile", "/run/y/p.pid"}, " |  |  | ", func(o engine.Options) bool {
+		{"journal beside --pidfile", []string{"--nostate", "--pidfile", "/run/y/p.pid"}, " |  |  | ", func(o engine.Options) bool {
 			return strings.HasPrefix(o.Journal, "/run/y/a.example_u1__")
 		}},
 		{"journal beside the state", []string{"--usecache", "--statedir", "/var/lib/s", "--dry"}, " |  |  | ", func(o engine.Options) bool {

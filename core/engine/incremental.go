@@ -1,0 +1,276 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/state"
+)
+
+// The incremental analysis reads only what changed in a folder since the
+// last complete sync, when the state proves everything else:
+//
+//   - host2's folder is exactly as the state left it: same UIDVALIDITY,
+//     UIDNEXT, MESSAGES and HIGHESTMODSEQ (checked again at its SELECT);
+//   - every host2 message is in the state, and every host1 message below
+//     the UIDNEXT saved is in it too (no duplicates, no unidentified or
+//     skipped messages): the state is a one-to-one map of both folders.
+//
+// Then host1's new messages are those at or above the saved UIDNEXT (one
+// UID FETCH of their headers); its expunged ones are the state's host1
+// UIDs no longer there (looked for only when MESSAGES says some are
+// gone); flag changes are read with CHANGEDSINCE where both sides have
+// CONDSTORE, else with one FLAGS-only FETCH of each side. Anything that
+// does not fit (a new message without identity, or whose identity the
+// state already knows, a folder changed between STATUS and SELECT) sends
+// the folder back to the full header comparison.
+
+// errNotIncremental sends a folder back to the full analysis.
+var errNotIncremental = errors.New("not incremental")
+
+// incrementalOK reports whether fp may be analysed incrementally, given
+// its stored state and both folders' STATUS.
+func (e *engine) incrementalOK(fs *state.FolderState, st1, st2 state.Status) bool {
+	o := &e.opts
+	if !fs.HasStatus || fs.Invalidated || e.plan.merged || o.SyncDuplicates || o.Delete1 || o.SkipCrossDuplicates {
+		return false
+	}
+	if st2 != fs.Status2 || st2.Messages != uint32(fs.Len()) || st1.UIDNext < fs.Status1.UIDNext {
+		return false
+	}
+	below := uint32(0)
+	fs.Range(func(u1, _ uint32, _ string) bool {
+		if u1 >= fs.Status1.UIDNext {
+			return false
+		}
+		below++
+		return true
+	})
+	return below == fs.Status1.Messages
+}
+
+// flagsUnchangedKnown reports whether equal statuses prove that no flag
+// changed: only where both sides have CONDSTORE (or flags are not synced).
+func (e *engine) flagsUnchangedKnown(fs *state.FolderState, st1, st2 state.Status) bool {
+	return !e.opts.ResyncFlags ||
+		(st1.HighestModSeq != 0 && st2.HighestModSeq != 0 && fs.Status1.HighestModSeq != 0 && fs.Status2.HighestModSeq != 0)
+}
+
+// incremental plans fp from its changes only (see above). It returns
+// errNotIncremental, having changed nothing in fp, when the folder needs
+// the full analysis; other errors are a folder's failure, as in analyze.
+func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) error {
+	fs := fp.state
+	old1 := imap.UID(fs.Status1.UIDNext)
+	condstore := fs.Status1.HighestModSeq != 0 && fp.status1.HighestModSeq != 0 && fs.Status2.HighestModSeq != 0
+	var (
+		count1   uint32
+		fresh    []meta
+		flags1   map[imap.UID][]imap.Flag // changed (CONDSTORE) or all old host1 flags
+		allOld   bool                     // flags1 lists every old host1 message
+		exist1   map[imap.UID]bool        // old host1 UIDs still there (nil: all)
+		oldRange imap.UIDSet
+	)
+	if old1 > 1 {
+		oldRange.AddRange(1, old1-1)
+	}
+	err := w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, sel *imap.SelectData) (err error) {
+		if sel.UIDValidity != fp.pair.Validity1 {
+			return errNotIncremental
+		}
+		count1, flags1, allOld, exist1 = sel.NumMessages, nil, false, nil
+		fresh = nil
+		if fp.status1.UIDNext > uint32(old1) {
+			// New messages since the last run (messages arriving after
+			// this run's STATUS are the next run's).
+			var since imap.UIDSet
+			since.AddRange(old1, 0)
+			if fresh, err = fetchMetaOf(c.Client, since, e.headerFields(), e.digest1); err != nil {
+				return err
+			}
+			// "n:*" names the last message even when its UID is below n.
+			fresh = slices.DeleteFunc(fresh, func(m meta) bool { return m.uid < old1 })
+		}
+		if old1 <= 1 {
+			return nil
+		}
+		switch {
+		case !e.opts.ResyncFlags:
+		case condstore && fp.status1.HighestModSeq == fs.Status1.HighestModSeq:
+			flags1 = map[imap.UID][]imap.Flag{}
+		case condstore:
+			flags1, err = fetchFlags(c.Client, oldRange, fs.Status1.HighestModSeq)
+		default:
+			flags1, err = fetchFlags(c.Client, oldRange, 0)
+			allOld = true
+		}
+		if err != nil || sel.NumMessages == fs.Status1.Messages+uint32(len(fresh)) {
+			return err
+		}
+		// Some old messages are gone: which ones.
+		exist1 = map[imap.UID]bool{}
+		if allOld {
+			for u := range flags1 {
+				exist1[u] = true
+			}
+			return nil
+		}
+		data, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{oldRange}}, nil).Wait()
+		if err != nil {
+			return err
+		}
+		for _, u := range data.AllUIDs() {
+			exist1[u] = true
+		}
+		return nil
+	})
+	if errors.Is(err, errNotIncremental) {
+		return err
+	}
+	if err != nil {
+		return &folderError{stage: "select1", err: err}
+	}
+
+	// What the state knows, and what is gone from host1.
+	keys := make(map[string]struct{}, fs.Len())
+	var gone1 []uint32
+	var only2 []imap.UID
+	freshUIDs := make(map[imap.UID]bool, len(fresh))
+	for _, m := range fresh {
+		freshUIDs[m.uid] = true
+	}
+	fs.Range(func(u1, u2 uint32, key string) bool {
+		keys[key] = struct{}{}
+		there := freshUIDs[imap.UID(u1)]
+		if imap.UID(u1) < old1 {
+			there = exist1 == nil || exist1[imap.UID(u1)]
+		}
+		if !there {
+			gone1 = append(gone1, u1)
+			only2 = append(only2, imap.UID(u2))
+		}
+		return true
+	})
+	// The new host1 messages: already copied (by the last run, after its
+	// STATUS), or to copy; anything else is for the full analysis.
+	var copies []meta
+	newKeys := map[string]struct{}{}
+	present := 0
+	for _, m := range fresh {
+		if _, _, ok := fs.Lookup(uint32(m.uid)); ok {
+			// Copied by the last run: its flags may have changed since.
+			present++
+			if e.opts.ResyncFlags {
+				if flags1 == nil {
+					flags1 = map[imap.UID][]imap.Flag{}
+				}
+				flags1[m.uid] = m.flags
+			}
+			continue
+		}
+		// Under --useuid a UID the state does not know is a new message;
+		// otherwise its header identity must be new too.
+		_, known := keys[m.hkey]
+		_, twice := newKeys[m.hkey]
+		if !m.hok || (!e.opts.UseUID && (known || twice)) || (e.plan.appendLimit > 0 && m.size > e.plan.appendLimit) {
+			return errNotIncremental
+		}
+		newKeys[m.hkey] = struct{}{}
+		copies = append(copies, m)
+	}
+	// Flags: the pairs to compare, host2's side read for them.
+	pairs := map[imap.UID]imap.UID{}
+	var need2 imap.UIDSet
+	for u1 := range flags1 {
+		if u2, _, ok := fs.Lookup(uint32(u1)); ok {
+			pairs[u1] = imap.UID(u2)
+			need2.AddNum(imap.UID(u2))
+		}
+	}
+	var flags2 map[imap.UID][]imap.Flag
+	var perm []imap.Flag
+	var validity2, uidNext2 uint32
+	deletes := len(only2) > 0 && e.opts.Delete2
+	if len(copies) > 0 || len(pairs) > 0 || deletes {
+		err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
+			if sel.UIDValidity != fp.pair.Validity2 || uint32(sel.UIDNext) != fs.Status2.UIDNext || sel.NumMessages != fs.Status2.Messages {
+				return errNotIncremental
+			}
+			validity2, uidNext2, perm = sel.UIDValidity, uint32(sel.UIDNext), sel.PermanentFlags
+			flags2 = nil
+			switch {
+			case len(pairs) == 0:
+			case allOld && !condstore:
+				// host2's flags may have changed unseen: read them all.
+				flags2, err = fetchFlags(c.Client, allUIDs(), 0)
+			default:
+				flags2, err = fetchFlags(c.Client, need2, 0)
+			}
+			return err
+		})
+		if errors.Is(err, errNotIncremental) {
+			return err
+		}
+		if err != nil {
+			return &folderError{stage: "select2", err: err}
+		}
+	}
+
+	// The plan, from here on written to fp.
+	fp.validity2, fp.uidNext2, fp.permanentFlags = validity2, uidNext2, perm
+	fp.byUID = e.opts.UseUID && fs.Len() > 0
+	in1, in2 := &fp.on[host1], &fp.on[host2]
+	in1.count, in2.count = count1, fs.Status2.Messages
+	in1.size, in2.size = max(fp.size1, 0), max(fp.size2, 0)
+	in1.keys, in2.keys = make(map[string]struct{}, len(keys)+len(copies)), keys
+	goneSet := make(map[uint32]bool, len(gone1))
+	for _, u := range gone1 {
+		goneSet[u] = true
+	}
+	fs.Range(func(u1, _ uint32, key string) bool {
+		if !goneSet[u1] {
+			in1.keys[key] = struct{}{}
+		}
+		return true
+	})
+	for _, m := range copies {
+		in1.keys[m.hkey] = struct{}{}
+		c := copyItem{uid: m.uid, size: m.size, flags: e.flagsFor2(fp, m.flags), key: m.hkey, hkey: m.hkey}
+		if e.opts.UseUID {
+			c.key = uidKey(m.uid)
+		}
+		switch {
+		case e.opts.IDateFromHeader:
+			c.date = m.hdrDate
+		case e.opts.SyncInternalDates:
+			c.date = m.date
+		}
+		fp.copies = append(fp.copies, c)
+	}
+	in1.selected, in2.selected = len(in1.keys), fs.Len()
+	fp.inSelection1 = int(count1)
+	fp.alreadyThere = fs.Len() - len(gone1)
+	fp.bytesAlready = max(in1.size-fp.copyBytes(), 0)
+	for u1, u2 := range pairs {
+		f1, ok1 := flags1[u1]
+		f2, ok2 := flags2[u2]
+		if !ok1 || !ok2 || goneSet[uint32(u1)] {
+			continue // expunged meanwhile: the next run reads the folder
+		}
+		if to := e.flagsFor2(fp, f1); !sameFlags(to, normalizeFlags(f2)) {
+			fp.stores = append(fp.stores, storeItem{uid1: u1, uid2: u2, from: f2, to: to})
+		}
+	}
+	slices.SortFunc(fp.stores, func(a, b storeItem) int { return int(a.uid1) - int(b.uid1) })
+	slices.Sort(only2)
+	fp.only2 = only2
+	fp.dropped = gone1
+	fs.Prune(func(u uint32) bool { return !goneSet[u] }, nil)
+	e.say("Host1: folder [%s]: read since the last run: %d new messages (%d copied by the last run, %d to copy), %d flags compared, %d expunged",
+		fp.h1, len(fresh), present, len(copies), len(pairs), len(gone1))
+	return nil
+}
