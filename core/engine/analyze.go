@@ -384,7 +384,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, limit))
 			continue
 		}
-		c := copyItem{uid: m.uid, size: m.size, flags: flags, hkey: hkey, addHeader: addHeader}
+		c := copyItem{uid: m.uid, size: m.size, flags: flags, hkey: hkey, addHeader: addHeader, byUID: fp.byUID}
 		switch {
 		case e.opts.IDateFromHeader:
 			c.date = m.hdrDate
@@ -599,7 +599,7 @@ func (e *engine) skipCrossDuplicates() {
 		}
 		kept := fp.copies[:0]
 		for _, c := range fp.copies {
-			if where, dup := seen[c.matchKey(fp)]; dup {
+			if where, dup := seen[c.matchKey()]; dup {
 				fp.crossDup++
 				if e.opts.DebugCrossDuplicates {
 					e.say("Host1: %s/%d is a cross duplicate of a message in host2 folder [%s]", fp.h1, c.uid, where)
@@ -615,7 +615,7 @@ func (e *engine) skipCrossDuplicates() {
 			}
 		}
 		for _, c := range fp.copies {
-			k := c.matchKey(fp)
+			k := c.matchKey()
 			if _, ok := seen[k]; !ok {
 				seen[k] = fp.h2
 			}

@@ -352,12 +352,13 @@ type copyItem struct {
 	date      time.Time   // INTERNALDATE to set; zero lets the server choose
 	hkey      string      // header identity, to find the copy on host2
 	addHeader bool        // prepend "Message-Id: <UID@imapsync>"
+	byUID     bool        // matched by UID (--useuid): see matchKey
 }
 
 // matchKey is the identity c was matched by: its header key, or under
 // --useuid its UID's (not stored: a plan holds copyItems by the million).
-func (c copyItem) matchKey(fp *folderPlan) string {
-	if fp.byUID {
+func (c copyItem) matchKey() string {
+	if c.byUID {
 		return uidKey(c.uid)
 	}
 	return c.hkey
