@@ -332,7 +332,7 @@ func (e *engine) planLabelCopies() {
 		for i := range fp.copies {
 			c := &fp.copies[i]
 			var labels []string
-			for _, other := range members[c.key] {
+			for _, other := range members[c.matchKey()] {
 				if l := e.folderLabel(host1, other.h1); l != "" && (mode == GmailLabelsHeader || l != own) {
 					labels = append(labels, l)
 				}
@@ -342,9 +342,9 @@ func (e *engine) planLabelCopies() {
 			if e.labelHooks() {
 				msg := hooks.NewMessage(nil, nil, nil)
 				msg.Folder, msg.UID, msg.Size, msg.Flags = fp.h1, uint32(c.uid), c.size, flagStrings(c.flags)
-				msg.Labels = e.labels.byKey1[c.key]
+				msg.Labels = e.labels.byKey1[c.matchKey()]
 				if msg.Labels == nil {
-					msg.Labels = e.memberLabels(members[c.key])
+					msg.Labels = e.memberLabels(members[c.matchKey()])
 				}
 				labels = e.hookLabels(msg, labels)
 			}
@@ -507,7 +507,7 @@ func (e *engine) syncLabels(ctx context.Context) {
 			}
 		}
 		for _, c := range fp.copies {
-			copied[c.key] = true
+			copied[c.matchKey()] = true
 		}
 	}
 	fields := o.Identity.HeaderFields()
