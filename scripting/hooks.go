@@ -91,7 +91,8 @@ func (h skipHook) Skip(m *hooks.Message) (string, error) {
 	return reason, err
 }
 
-// HeaderOnly is true unless the script mentions body or set_body.
+// HeaderOnly is true unless the script mentions body, set_body or a MIME
+// method (parts.go).
 func (h skipHook) HeaderOnly() bool { return !h.s.usesBody }
 
 type rewriteHook struct{ s *Script }
@@ -140,7 +141,8 @@ func (h flagHook) Flags(m *hooks.Message, flags []string) ([]string, error) {
 	return out, nil
 }
 
-// HeaderOnly is true unless the script mentions body or set_body.
+// HeaderOnly is true unless the script mentions body, set_body or a MIME
+// method (parts.go).
 func (h flagHook) HeaderOnly() bool { return !h.s.usesBody }
 
 // WantsStructure is true when the script mentions structure (msg.structure).

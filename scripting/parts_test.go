@@ -58,6 +58,8 @@ function skip(msg)
   log.info(#atts, atts[1].filename, atts[1]:body(), atts[2]:raw())
   log.info(msg:text(), msg:html(), msg:parts()[3]:body(), msg:parts()[3]:raw())
   log.info(msg:parts()[1] == msg:parts()[1], msg:parts()[1] == msg:parts()[2])
+  local sum, size = atts[1]:sha256()
+  log.info(sum, size, msg:parts()[4]:body("iso-8859-1"), atts[1].encoding, msg:parts()[3].charset, msg:parts()[1].params.boundary)
 end`, logLines(&got))
 	loads := 0
 	m := newMsg(mimeRaw, &loads)
@@ -74,6 +76,8 @@ end`, logLines(&got))
 		"2 sétup.exe MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00 small notes",
 		"café <p>café</p> café caf=E9",
 		"true false",
+		// sha256 of the 12 decoded bytes; the HTML read as Latin-1 on request
+		"d930a77b4e5a6df96f8be687f754be90fa6da7939406d214814a80393847ce1b 12 <p>cafÃ©</p> base64 iso-8859-1 XX",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

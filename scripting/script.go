@@ -286,8 +286,8 @@ func (s *Script) Hooks() []string {
 func (s *Script) BeforePlugins() bool { return s.beforePlugins }
 
 // ReadsBody reports whether the script may read message bodies (it
-// mentions body or set_body); its skip and flags hooks are header-only
-// otherwise.
+// mentions body, set_body or a MIME method such as parts); its skip and
+// flags hooks are header-only otherwise.
 func (s *Script) ReadsBody() bool { return s.usesBody }
 
 // ReadsStructure reports whether the script may read msg.structure (it

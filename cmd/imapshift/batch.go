@@ -15,7 +15,7 @@ import (
 
 	"github.com/imapshift/imapshift/cmd/internal/batch"
 	"github.com/imapshift/imapshift/cmd/internal/config"
-	"github.com/imapshift/imapshift/cmd/internal/fleet"
+	"github.com/imapshift/imapshift/cmd/internal/statuspage"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
 )
@@ -28,7 +28,8 @@ type batchOptions struct {
 	MaxConnsPerHost int
 	OutDir          string
 	Redo, Check     bool
-	Index           int // -1: every account
+	Index           int    // -1: every account
+	HTTP            string // --http: the live status page's address
 	Common          []string
 }
 
@@ -60,6 +61,11 @@ Batch options:
                        size and host2's quota; copy nothing
   --index I            run only account line I (0-based; default
                        $JOB_COMPLETION_INDEX, for a Kubernetes Indexed Job)
+  --http ADDR          serve a live status page of the batch (/), the same
+                       as JSON (/api/status) and Prometheus metrics
+                       (/metrics) on ADDR while it runs (:8080 is
+                       127.0.0.1:8080; name 0.0.0.0:8080 to be reached
+                       from elsewhere)
 
   imapshift batch report DIR   merges the per-account results under DIR
                                (the pods' of an Indexed Job) into one summary
@@ -140,6 +146,12 @@ func (a *app) parseBatchArgs(args []string) (*batchOptions, error) {
 			indexSet = true
 		case "outdir":
 			o.OutDir, err = takeValue()
+		case "http":
+			if o.HTTP, err = takeValue(); err == nil {
+				if _, rerr := statuspage.ResolveAddr(o.HTTP); rerr != nil {
+					err = usageErrorf("--http: %v", rerr)
+				}
+			}
 		case "redo":
 			o.Redo = true
 		case "check":
@@ -200,12 +212,21 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		if o.Index >= 0 {
 			running = 1
 		}
-		debug.SetMemoryLimit(int64(running) * (biggest + 12<<20))
+		debug.SetMemoryLimit(int64(running) * (biggest + memoryHeadroom))
 	}
 	r := &batch.Runner{Accounts: accts, Jobs: o.Jobs, MaxConnsPerHost: o.MaxConnsPerHost, OutDir: o.OutDir,
 		Redo: o.Redo, Index: o.Index, Check: o.Check, Sync: a.runAccount, Log: a.stderr}
 	display := batch.NewDisplay(a.stdout)
-	r.Observer = batch.Fanout{display}
+	observers := append(batch.Fanout{display}, a.observers...)
+	if o.HTTP != "" {
+		board, stop, err := serveBatchStatus(ctx, o.HTTP, accts, a.stdout)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		observers = append(observers, board)
+	}
+	r.Observer = observers
 	sum, err := r.Run(ctx)
 	batch.Close(display)
 	if err != nil {
@@ -270,6 +291,9 @@ func (a *app) checkAccount(args []string) (batch.Target, error) {
 	if err := b.execute(context.Background(), append([]string{"sync"}, args...)); err != nil {
 		return batch.Target{}, err
 	}
+	if s.HTTP != "" {
+		return batch.Target{}, usageErrorf("--http is an option of the whole batch (one status page for all accounts), not of an account line")
+	}
 	if err := s.ResolvePasswords(config.PasswordSource{Stdin: strings.NewReader(""), Prompt: io.Discard, Getenv: a.getenv}); err != nil {
 		return batch.Target{}, err
 	}
@@ -311,4 +335,3 @@ func (a *app) runAccount(ctx context.Context, args []string, tweak func(*engine.
 }
 
 var _ batch.RunFunc = (*app)(nil).runAccount
-var _ fleet.Observer = batch.Fanout(nil)

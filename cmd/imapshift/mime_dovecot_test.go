@@ -12,7 +12,9 @@ import (
 )
 
 // TestDovecotMIMEScripts syncs with strip_attachments.lua (its threshold
-// lowered) and normalise_encodings.lua together: the message with a large
+// lowered), normalise_encodings.lua and skip_by_attachment_type.lua
+// together: the message with an .exe is skipped on Dovecot's
+// BODYSTRUCTURE; the message with a large
 // attachment and the one with undeclared Latin-1 text arrive rewritten
 // exactly as expected, changed parts only (DKIM headers, other parts,
 // preamble and epilogue byte for byte); the others arrive byte-exact; a
@@ -38,9 +40,11 @@ func TestDovecotMIMEScripts(t *testing.T) {
 	plain := crlf("Message-ID: <plain@example.net>\n" + dkim + "From: Ana <ana@example.net>\nSubject: hello\n\nJust text.\n")
 	small := crlf("Message-ID: <small@example.net>\n" + dkim + "From: Ana <ana@example.net>\nSubject: small file\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n" +
 		"--b\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\nUn caf\xe9.\n--b\nContent-Type: image/png; name=dot.png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--b--\n")
+	exe := crlf("Message-ID: <exe@example.net>\nFrom: Eve <eve@example.net>\nSubject: invoice\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n" +
+		"--b\nContent-Type: text/plain\n\nopen it\n--b\nContent-Type: application/octet-stream; name*=utf-8''factura%C3%A7.exe\nContent-Disposition: attachment; filename*=utf-8''factura%C3%A7.exe\nContent-Transfer-Encoding: base64\n\nTVqQAAMAAAAEAAAA\n--b--\n")
 	date := time.Date(2021, 3, 2, 10, 0, 0, 0, time.UTC)
 	var msgs []dovecot.Message
-	for _, m := range []string{big, latin, plain, small} {
+	for _, m := range []string{big, latin, plain, small, exe} {
 		msgs = append(msgs, dovecot.Message{Raw: []byte(m), Date: date})
 	}
 	if err := d1.SeedMany("user1", []dovecot.Folder{{Name: "INBOX", Msgs: msgs}}); err != nil {
@@ -57,11 +61,15 @@ func TestDovecotMIMEScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := append(append([]string{"--nofoldersizes", "--nolog", "--tmpdir", t.TempDir(),
-		"--script", strip, "--script", "../../scripts/normalise_encodings.lua"},
+		"--script", strip, "--script", "../../scripts/normalise_encodings.lua", "--script", "../../scripts/skip_by_attachment_type.lua"},
 		dovecotSide(1, d1, "user1", "secret1", "--notls1")...), dovecotSide(2, d2, "user1", "secret1", "--notls2")...)
 	code, out := imapshift(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
+	}
+	// the .exe is skipped on Dovecot's BODYSTRUCTURE (RFC 2231 name decoded)
+	if !strings.Contains(out, "skipped by ../../scripts/skip_by_attachment_type.lua (attachment facturaç.exe is an executable (.exe))") {
+		t.Errorf("the .exe message is not skipped by its structure:\n%s", out)
 	}
 	note := crlf("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\nContent-Disposition: inline\n\n" +
 		"The attachment \"scan.pdf\" (application/pdf, about 6 KB) was removed when this mailbox was migrated.\n")

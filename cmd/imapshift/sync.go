@@ -47,7 +47,7 @@ func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak fun
 // runEngineIn is runEngine; alone tells that the run is the process's
 // only one, which may then set the process's memory limit (a batch runs
 // several).
-func runEngineIn(ctx context.Context, s *config.Settings, out io.Writer, tweak func(*engine.Options), alone bool) error {
+func runEngineIn(ctx context.Context, s *config.Settings, out io.Writer, tweak func(*engine.Options), alone bool) (err error) {
 	o, cleanup, err := s.EngineOptions(ctx, out)
 	if err != nil {
 		return err
@@ -60,7 +60,14 @@ func runEngineIn(ctx context.Context, s *config.Settings, out io.Writer, tweak f
 		limitMemory(o.BodyBudget)
 	}
 	end := progress.Attach(&o, out)
-	res, err := engine.Run(ctx, o)
+	page, err := startStatusPage(ctx, s, &o, out)
+	if err != nil {
+		end()
+		return err
+	}
+	var res *engine.Result
+	defer func() { page.finish(res, err) }()
+	res, err = engine.Run(ctx, o)
 	end()
 	if err != nil {
 		return err

@@ -96,6 +96,7 @@ func (e *engine) failIn(folder string, c report.Class, msg string) {
 		return
 	}
 	n := e.errs.AddFolder(folder, c, msg)
+	e.errorCounted(c)
 	e.sayLocked(msg)
 	if max := e.opts.ErrorsMax; max > 0 && n >= max {
 		e.stopped.Store(true)

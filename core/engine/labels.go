@@ -332,7 +332,7 @@ func (e *engine) planLabelCopies() {
 		for i := range fp.copies {
 			c := &fp.copies[i]
 			var labels []string
-			for _, other := range members[c.key] {
+			for _, other := range members[c.matchKey()] {
 				if l := e.folderLabel(host1, other.h1); l != "" && (mode == GmailLabelsHeader || l != own) {
 					labels = append(labels, l)
 				}
@@ -342,11 +342,14 @@ func (e *engine) planLabelCopies() {
 			if e.labelHooks() {
 				msg := hooks.NewMessage(nil, nil, nil)
 				msg.Folder, msg.UID, msg.Size, msg.Flags = fp.h1, uint32(c.uid), c.size, flagStrings(c.flags)
-				msg.Labels = e.labels.byKey1[c.key]
+				msg.Labels = e.labels.byKey1[c.matchKey()]
 				if msg.Labels == nil {
-					msg.Labels = e.memberLabels(members[c.key])
+					msg.Labels = e.memberLabels(members[c.matchKey()])
 				}
 				labels = e.hookLabels(msg, labels)
+			}
+			if e.opts.DebugLabels {
+				e.say("Labels: host1 %s/%d copied to %s with labels (%s) as %s", mailbox.Display(fp.h1), c.uid, mailbox.Display(fp.h2), strings.Join(labels, " "), mode)
 			}
 			if mode == GmailLabelsHeader {
 				if len(labels) > 0 {
@@ -392,7 +395,7 @@ func (e *engine) hookLabels(msg *hooks.Message, labels []string) []string {
 	}
 	out, err := e.opts.Hooks.FilterLabels(msg, labels)
 	if err != nil {
-		e.say("Labels hook failed on %s/%d: %v (labels kept)", mailbox.Display(msg.Folder), msg.UID, err)
+		e.fail(report.ClassUnclassified, fmt.Sprintf("Labels hook failed on a message of %s: %v (its labels are left as they were worked out)", mailbox.Display(msg.Folder), err))
 		return labels
 	}
 	return out
@@ -504,7 +507,7 @@ func (e *engine) syncLabels(ctx context.Context) {
 			}
 		}
 		for _, c := range fp.copies {
-			copied[c.key] = true
+			copied[c.matchKey()] = true
 		}
 	}
 	fields := o.Identity.HeaderFields()
@@ -537,7 +540,7 @@ func (e *engine) syncLabels(ctx context.Context) {
 		e.fail(report.ClassSelect, "Host2: has X-GM-EXT-1 but no \\All folder: labels not set")
 		return
 	}
-	g2, err := conn.DialGmail(ctx, o.Host2)
+	g2, err := e.dialGmail(ctx, host2)
 	if err != nil {
 		e.fail(report.ClassSelect, fmt.Sprintf("Host2: labels: %v", err))
 		return
@@ -634,13 +637,24 @@ func (e *engine) syncLabels(ctx context.Context) {
 	e.say("Labels: %d messages of host2 got host1's labels, with %d UID STORE", e.labels.set, e.labels.stores)
 }
 
+// dialGmail opens a raw Gmail session to side s within the side's
+// connection bound, like the run's other connections (Gmail allows 15 per
+// account): idle workers give theirs up when the bound is reached.
+func (e *engine) dialGmail(ctx context.Context, s side) (*conn.Gmail, error) {
+	var g *conn.Gmail
+	err := e.dialGated(ctx, nil, s, false, func() (<-chan struct{}, error) {
+		var err error
+		if g, err = conn.DialGmail(ctx, e.servers[s].cfg); err != nil {
+			return nil, err
+		}
+		return g.Closed(), nil
+	})
+	return g, err
+}
+
 // fetchLabels reads the labels of a folder of side s on a raw session.
 func (e *engine) fetchLabels(ctx context.Context, s side, folder string, fields []string) ([]conn.Labeled, error) {
-	cfg := e.opts.Host1
-	if s == host2 {
-		cfg = e.opts.Host2
-	}
-	g, err := conn.DialGmail(ctx, cfg)
+	g, err := e.dialGmail(ctx, s)
 	if err != nil {
 		return nil, err
 	}

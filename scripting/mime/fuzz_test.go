@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imapshift/imapshift/core/message"
 )
 
 // FuzzParse checks that no input makes the part tree builder panic, that
@@ -60,7 +62,7 @@ func TestCorpusRoundTrip(t *testing.T) {
 	if dir == "" {
 		t.Skip("IMAPSHIFT_CORPUS is not set (a folder of .eml files)")
 	}
-	n, parts := 0, 0
+	n, removed := 0, 0
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".eml") {
 			return err
@@ -70,14 +72,42 @@ func TestCorpusRoundTrip(t *testing.T) {
 			return err
 		}
 		n++
+		parts := 0
 		p := Parse(raw)
 		if !bytes.Equal(p.Write(), raw) {
 			t.Errorf("%s: the unchanged tree does not write the same bytes", path)
 		}
+		var leaves []*Part
 		for _, q := range p.Walk() {
 			parts++
 			q.Text("")
 			q.Filename()
+			if q.Parent() != nil && !q.Multipart() {
+				leaves = append(leaves, q)
+			}
+		}
+		// Removing the last leaf keeps the header block and every other
+		// leaf byte for byte.
+		if len(leaves) >= 2 {
+			last := leaves[len(leaves)-1]
+			if err := last.Remove(""); err != nil {
+				t.Errorf("%s: %v", path, err)
+				return nil
+			}
+			out := p.Write()
+			hdr, _ := message.Split(raw)
+			if !bytes.HasPrefix(out, hdr) {
+				t.Errorf("%s: the header changed", path)
+			}
+			for _, q := range leaves[:len(leaves)-1] {
+				if !bytes.Contains(out, q.src) {
+					t.Errorf("%s: an untouched part changed", path)
+				}
+			}
+			if len(Parse(out).Walk()) != parts-1 {
+				t.Errorf("%s: %d parts after removing one of %d", path, len(Parse(out).Walk()), parts)
+			}
+			removed++
 		}
 		return nil
 	})
@@ -87,5 +117,5 @@ func TestCorpusRoundTrip(t *testing.T) {
 	if n == 0 {
 		t.Fatalf("no .eml file under %s", dir)
 	}
-	t.Logf("%d messages, %d parts, byte-exact", n, parts)
+	t.Logf("%d messages byte-exact; %d with a part removed, the others kept", n, removed)
 }

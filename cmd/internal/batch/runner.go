@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,7 +110,7 @@ func (r *Runner) Selected() ([]Account, error) {
 }
 
 // Run runs the batch and writes its summary (unless Index selects one
-// account). A failing account never stops the others; ctx's end stops
+// account, or Check: a preflight leaves a batch's summary alone). A failing account never stops the others; ctx's end stops
 // them all gracefully (each run ends as a signal would end it).
 func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	accts, err := r.Selected()
@@ -123,6 +124,8 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	planned := make([]fleet.Account, len(accts))
 	for i, a := range accts {
 		planned[i] = a.Account
+		// The servers named as the connections to them are.
+		planned[i].Host1, planned[i].Host2 = a.Addr1(), a.Addr2()
 	}
 	obs.Planned(planned)
 
@@ -159,7 +162,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	close(jobs)
 	wg.Wait()
 	sum := &Summary{Rows: rows, ExitCode: exitCode(rows)}
-	if r.Index < 0 {
+	if r.Index < 0 && !r.Check {
 		if err := WriteSummary(r.OutDir, sum); err != nil {
 			return sum, exitcode.Wrap(exitcode.CatchAll, err)
 		}
@@ -470,6 +473,7 @@ type connCount struct {
 }
 
 func (c *connCount) add(host string, delta int) {
+	host = strings.ToLower(host) // as Account.Addr1 and Addr2 name it
 	c.mu.Lock()
 	c.open[host] += delta
 	n := c.open[host]

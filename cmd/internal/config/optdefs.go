@@ -186,6 +186,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "logdir", Kind: String, Arg: "dir", Group: GroupLogging, Status: Implemented, Help: "Log directory (default LOG_imapshift, in the current directory)."})
 	add(&Option{Name: "errorsdump", Kind: Bool, Default: true, Group: GroupLogging, Status: Implemented, Help: "List the errors at the end."})
 	add(&Option{Name: "json", Kind: String, Arg: "file", Group: GroupLogging, Status: Implemented, Help: "Write the final report as JSON to file (- for stdout)."})
+	add(&Option{Name: "http", Kind: String, Arg: "addr", Group: GroupLogging, Status: Implemented, Help: "imapshift: while the run goes on, serve a live status page (/), the same as JSON (/api/status) and Prometheus metrics (/metrics) on addr; :8080 listens on 127.0.0.1 only, name another address (0.0.0.0:8080) to be reached from elsewhere."})
 	add(&Option{Name: "showpasswords", Kind: Bool, Group: GroupLogging, Status: Implemented, Help: "Show passwords in the printed command line instead of MASKED."})
 	add(&Option{Name: "tail", Kind: Bool, Group: GroupLogging, Status: Implemented, Help: "Print the log file of the run whose PID is in the PID file of these accounts (or --pidfile) and follow it until that run exits; exit 0."})
 	add(both(&Option{Name: "emailreport%d", Kind: Bool, Group: GroupLogging, Status: Implemented, Help: "Append the final report to the host%d INBOX."})...)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imapshift/imapshift/cmd/internal/statuspage"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
 )
@@ -153,6 +154,7 @@ type Settings struct {
 	LogDir         string `opt:"logdir"`
 	ErrorsDump     bool   `opt:"errorsdump"`
 	JSON           string `opt:"json"`
+	HTTP           string `opt:"http"` // the status page's address, "" for none
 	ShowPasswords  bool   `opt:"showpasswords"`
 	Tail           bool   `opt:"tail"`
 	ModulesVersion bool   `opt:"modulesversion"`
@@ -308,6 +310,11 @@ func newSettings(vs *valueSet, args []string) (*Settings, error) {
 	}
 	if s.Parallel < 1 {
 		return nil, usageErrorf("--parallel must be at least 1, not %d", s.Parallel)
+	}
+	if s.IsSet("http") {
+		if _, err := statuspage.ResolveAddr(s.HTTP); err != nil {
+			return nil, usageErrorf("--http: %v", err)
+		}
 	}
 	for n := 1; n <= 2; n++ {
 		h, d := s.HostN(n), strconv.Itoa(n)
