@@ -329,7 +329,7 @@ func TestOAuthTokenFileFromOutsideTool(t *testing.T) {
 }
 
 // TestOAuthRevokedMidRun: the refresh token is revoked while a run with
-// 2 s tokens goes on: the next reconnection cannot log in, the run stops
+// 2 s tokens goes on (once 20 of 150 messages are on host2): the next reconnection cannot log in, the run stops
 // with the one line saying to log in again and exit 161, and nothing is
 // lost: after a new login a rerun completes host2 exactly.
 func TestOAuthRevokedMidRun(t *testing.T) {
@@ -338,8 +338,22 @@ func TestOAuthRevokedMidRun(t *testing.T) {
 	o.login(t, oauthUser1)
 	seedOAuth(t, o.u1, 150)
 	o.s2.Faults().Delay("APPEND", 40*time.Millisecond)
-	revoke := time.AfterFunc(1500*time.Millisecond, func() { o.fake.RevokeUser(oauthUser1) })
-	defer revoke.Stop()
+	// The user's refresh token is revoked once 20 messages are on host2.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if msgs, err := o.u2.Messages("INBOX"); err == nil && len(msgs) >= 20 {
+				o.fake.RevokeUser(oauthUser1)
+				return
+			}
+		}
+	}()
 	r := runArgs(t, nil, append(o.syncArgs(t), "--parallel", "1")...)
 	all := r.stdout + r.stderr
 	if r.code != 161 {

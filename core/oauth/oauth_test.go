@@ -161,9 +161,13 @@ func TestFakeChecksPKCEVerifier(t *testing.T) {
 func save(t *testing.T, fake *oauthfake.Server, user string) (string, *oauth.Saved) {
 	t.Helper()
 	fake.AddClient("public-app", "")
-	out := &syncBuffer{}
-	approveWhenAsked(t, fake, out, user)
-	saved, err := oauth.Login(context.Background(), oauth.LoginOptions{Provider: oauth.Microsoft, User: user, ClientID: "public-app", Tenant: "contoso", Authority: fake.URL, Flow: oauth.FlowDevice, Out: out})
+	// The browser flow, followed at once: no device polling to wait for.
+	saved, err := oauth.Login(context.Background(), oauth.LoginOptions{Provider: oauth.Microsoft, User: user, ClientID: "public-app", Tenant: "contoso", Authority: fake.URL, Flow: oauth.FlowBrowser,
+		Opened: func(u string) {
+			if resp, err := http.Get(u); err == nil {
+				resp.Body.Close()
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
