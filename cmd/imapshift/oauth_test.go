@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -184,6 +185,21 @@ func TestOAuthLoginSyncShowLogout(t *testing.T) {
 	r = runArgs(t, nil, append(o.syncArgs(t), "--oauthbearer1", "--oauthbearer2", "--justlogin")...)
 	if r.code != 0 || strings.Count(r.stdout+r.stderr, "auth [OAUTHBEARER]") != 2 {
 		t.Fatalf("oauthbearer: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// --oauth1 FILE: a saved login elsewhere; it must be --user1's.
+	moved := filepath.Join(o.dir, "joe.json")
+	if b, err := os.ReadFile(path); err != nil || os.WriteFile(moved, b, 0o600) != nil {
+		t.Fatal(err)
+	}
+	args := o.syncArgs(t)
+	args[7] = moved
+	if r := runArgs(t, nil, append(args, "--justlogin")...); r.code != 0 {
+		t.Fatalf("--oauth1 FILE: exit %d\n%s", r.code, r.stderr)
+	}
+	args[5] = "someone@contoso.com"
+	if r := runArgs(t, nil, append(args, "--justlogin")...); r.code != 64 || !strings.Contains(r.stderr, "is the login of "+oauthUser1) {
+		t.Fatalf("--oauth1 FILE of another user: exit %d\n%s", r.code, r.stderr)
 	}
 
 	r = runArgs(t, nil, "oauth", "show")
@@ -399,5 +415,58 @@ func TestOAuthAppOnly(t *testing.T) {
 	r = runArgs(t, nil, append(host1, host2("--oauthapp2", "no-colon", "--justlogin")...)...)
 	if r.code != 64 {
 		t.Fatalf("bad --oauthapp2: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+var authURL = regexp.MustCompile(`(http://127\.0\.0\.1:\d+/o/oauth2/auth\?\S+)`)
+
+// TestOAuthLoginGoogleBrowser: "oauth login --provider google" tries the
+// device flow, which Google refuses for the mail scope, says so, and
+// prints the authorization URL; the browser (here an HTTP client) signs in
+// and is redirected to imapshift's loopback listener; the code is
+// exchanged with its PKCE verifier and the login saved.
+func TestOAuthLoginGoogleBrowser(t *testing.T) {
+	o := newOAuthSetup(t, imapmem.GmailBye, imapmem.GmailBye)
+	o.fake.AddClient("desktop.apps.googleusercontent.com", "GOCSPX-test")
+	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	a := newApp(strings.NewReader(""), out, errb)
+	a.getenv = func(k string) string {
+		return map[string]string{"IMAPSHIFT_OAUTH_CLIENT_SECRET": "GOCSPX-test", "IMAPSHIFT_OAUTH_AUTHORITY": o.fake.URL}[k]
+	}
+	done := make(chan int)
+	go func() {
+		done <- a.main([]string{"oauth", "login", "--provider", "google", "--user", "ann@example.com", "--client-id", "desktop.apps.googleusercontent.com"})
+	}()
+	opened := false
+	for {
+		select {
+		case code := <-done:
+			text := out.String() + errb.String()
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, text)
+			}
+			if !strings.Contains(text, "using the browser flow") || !strings.Contains(text, "--oauth1 google --user1 ann@example.com") {
+				t.Fatalf("output:\n%s", text)
+			}
+			if strings.Contains(text, "GOCSPX-test") {
+				t.Fatal("the client secret shows")
+			}
+			o.noSecrets(t, "oauth login", text)
+			path, _ := oauth.DefaultPath(oauth.Google, "ann@example.com")
+			saved, err := oauth.Load(path)
+			if err != nil || saved.Token.RefreshToken == "" || saved.ClientSecret != "GOCSPX-test" || saved.Authority != o.fake.URL {
+				t.Fatalf("saved login: %+v %v", saved, err)
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+			if m := authURL.FindStringSubmatch(out.String()); m != nil && !opened {
+				opened = true
+				go func() {
+					if resp, err := http.Get(m[1]); err == nil {
+						resp.Body.Close()
+					}
+				}()
+			}
+		}
 	}
 }

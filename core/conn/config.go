@@ -14,6 +14,7 @@ package conn
 import (
 	"crypto/tls"
 	"io"
+	"net"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -111,6 +112,9 @@ type Config struct {
 	Trace io.Writer
 	// Secrets are extra strings that must never appear in the trace.
 	Secrets []string
+
+	// wrap, when set, wraps the socket as dialled (tests watch its writes).
+	wrap func(net.Conn) net.Conn
 }
 
 // Name is "Host1" or "Host2".

@@ -161,6 +161,9 @@ func open(ctx context.Context, cfg *Config) (*session, error) {
 		return nil, connErr(err)
 	}
 	trace := newTracer(cfg.Trace, cfg.Name(), cfg.secrets())
+	if cfg.wrap != nil {
+		sock = cfg.wrap(sock)
+	}
 	bc := newBufConn(sock)
 	s := &session{cfg: cfg, ctx: ctx, sock: bc, buf: bc, trace: trace}
 	limit := setupTimeout

@@ -76,7 +76,7 @@ func fetchMetaWith(c *imapclient.Client, set imap.NumSet, fields []string, struc
 			cmd.Close()
 			return nil, err
 		}
-		m := meta{uid: buf.UID, size: buf.RFC822Size, flags: buf.Flags, date: buf.InternalDate, bs: buf.BodyStructure}
+		m := meta{uid: buf.UID, size: buf.RFC822Size, flags: buf.Flags, date: internZone(buf.InternalDate), bs: buf.BodyStructure}
 		if len(buf.BodySection) > 0 {
 			m.hdr = buf.BodySection[0].Bytes
 		}
@@ -280,8 +280,9 @@ type h2msg struct {
 func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UID) ([]byte, error)) {
 	id := e.opts.Identity
 	in1, in2 := &fp.on[host1], &fp.on[host2]
-	in1.keys = map[string]struct{}{}
-	in2.keys = map[string]struct{}{}
+	// Sized at once: a map grown by doubling holds up to twice the room.
+	in1.keys = make(map[string]struct{}, len(metas1))
+	in2.keys = make(map[string]struct{}, len(metas2))
 	on2 := make(map[string]h2msg, len(metas2))
 	var rank2 identity.Ranker
 	for _, m := range metas2 {
@@ -362,7 +363,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		}
 		var flags []imap.Flag
 		if needFlags {
-			flags = e.flagsFor2(fp, hostFlags)
+			flags = internFlags(e.flagsFor2(fp, hostFlags))
 		}
 		if e.opts.DebugFlags {
 			e.debugFlags(fp, m.uid, m.flags, flags, have, ok)
@@ -383,7 +384,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, limit))
 			continue
 		}
-		c := copyItem{uid: m.uid, size: m.size, flags: flags, key: key, hkey: hkey, addHeader: addHeader}
+		c := copyItem{uid: m.uid, size: m.size, flags: flags, hkey: hkey, addHeader: addHeader, byUID: fp.byUID}
 		switch {
 		case e.opts.IDateFromHeader:
 			c.date = m.hdrDate
@@ -408,6 +409,9 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		}
 	}
 	slices.Sort(fp.only2)
+	// The plan keeps these until the copy: without the room append left.
+	fp.copies = trim(fp.copies)
+	fp.present1 = trim(fp.present1)
 	if !e.opts.Dry && (fp.create || len(fp.copies) > 0 || len(fp.only2) > 0 || len(fp.dups2) > 0) {
 		// The folder may change: keep what is known of its host2
 		// messages, so that reading it again at the end fetches the
@@ -595,7 +599,7 @@ func (e *engine) skipCrossDuplicates() {
 		}
 		kept := fp.copies[:0]
 		for _, c := range fp.copies {
-			if where, dup := seen[c.key]; dup {
+			if where, dup := seen[c.matchKey()]; dup {
 				fp.crossDup++
 				if e.opts.DebugCrossDuplicates {
 					e.say("Host1: %s/%d is a cross duplicate of a message in host2 folder [%s]", fp.h1, c.uid, where)
@@ -611,8 +615,9 @@ func (e *engine) skipCrossDuplicates() {
 			}
 		}
 		for _, c := range fp.copies {
-			if _, ok := seen[c.key]; !ok {
-				seen[c.key] = fp.h2
+			k := c.matchKey()
+			if _, ok := seen[k]; !ok {
+				seen[k] = fp.h2
 			}
 		}
 	}

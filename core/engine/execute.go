@@ -284,7 +284,7 @@ func (e *engine) copied(fr *folderRun, f fetched, uid2 uint32) {
 	} else {
 		fr.unconfirmed1 = append(fr.unconfirmed1, f.item)
 	}
-	fr.done = append(fr.done, f.item.key)
+	fr.done = append(fr.done, f.item.matchKey())
 	fr.doneBytes += size
 	fr.doneBig = max(fr.doneBig, size)
 	fr.mu.Unlock()

@@ -205,7 +205,12 @@ func (e *engine) previewCopy(fp *folderPlan, c *copyItem, msg *hooks.Message) bo
 	if !keep {
 		return false
 	}
-	c.rewrittenBy = changedBy
+	if len(changedBy) > 0 {
+		if fp.rewrittenBy == nil {
+			fp.rewrittenBy = map[imap.UID][]string{}
+		}
+		fp.rewrittenBy[c.uid] = changedBy
+	}
 	if msg.Changed() {
 		raw, _ := msg.Raw()
 		c.size = int64(len(raw))

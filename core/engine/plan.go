@@ -253,6 +253,9 @@ type folderPlan struct {
 	on             [2]folderSide
 	permanentFlags []imap.Flag // host2's PERMANENTFLAGS
 	copies         []copyItem
+	// rewrittenBy names, for a dry run, the hooks that would change a
+	// message to copy (by host1 UID).
+	rewrittenBy map[imap.UID][]string
 	// present1 are host1 messages already on host2 (--delete1 removes
 	// them); only2 are identified host2 messages no host1 message matches
 	// (--delete2); dups2 are extra host2 copies (--delete2duplicates).
@@ -347,11 +350,18 @@ type copyItem struct {
 	size      int64
 	flags     []imap.Flag // already filtered for host2
 	date      time.Time   // INTERNALDATE to set; zero lets the server choose
-	key       string      // identity used for matching (the UID's under --useuid)
 	hkey      string      // header identity, to find the copy on host2
 	addHeader bool        // prepend "Message-Id: <UID@imapsync>"
-	// rewrittenBy names the hooks a dry run found would change the message.
-	rewrittenBy []string
+	byUID     bool        // matched by UID (--useuid): see matchKey
+}
+
+// matchKey is the identity c was matched by: its header key, or under
+// --useuid its UID's (not stored: a plan holds copyItems by the million).
+func (c copyItem) matchKey() string {
+	if c.byUID {
+		return uidKey(c.uid)
+	}
+	return c.hkey
 }
 
 // storeItem sets the flags of a host2 message to those of host1.

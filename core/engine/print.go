@@ -51,8 +51,8 @@ func (p *Plan) Print(w io.Writer) {
 		}
 		for _, c := range fp.copies {
 			rewritten := ""
-			if len(c.rewrittenBy) > 0 {
-				rewritten = " rewritten by " + strings.Join(c.rewrittenBy, ", ")
+			if by := fp.rewrittenBy[c.uid]; len(by) > 0 {
+				rewritten = " rewritten by " + strings.Join(by, ", ")
 			}
 			pr("msg %s/%d {%d} copying to %s%s%s", fp.h1, c.uid, c.size, fp.h2, rewritten, dry)
 		}

@@ -3,7 +3,9 @@ package oauth_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -367,5 +369,30 @@ func TestRevokedUserGivesRelogin(t *testing.T) {
 	var oe *oauth.Error
 	if !errors.As(err, &oe) || oe.Code != "invalid_grant" || !strings.Contains(oe.Line, "oauth login") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestFakeIntrospection: the fake answers RFC 7662 introspection as
+// Dovecot's oauth2 passdb expects: active with the username while the
+// token lives, inactive after.
+func TestFakeIntrospection(t *testing.T) {
+	fake := oauthfake.StartT(t)
+	fake.SetLifetime(time.Second)
+	tok := fake.Issue("user1")
+	ask := func() string {
+		resp, err := http.PostForm(fake.URL+"/introspect", url.Values{"token": {tok}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if got := ask(); !strings.Contains(got, `"active":true`) || !strings.Contains(got, `"username":"user1"`) {
+		t.Fatalf("live token: %s", got)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if got := ask(); !strings.Contains(got, `"active":false`) {
+		t.Fatalf("expired token: %s", got)
 	}
 }
