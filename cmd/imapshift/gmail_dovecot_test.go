@@ -111,6 +111,10 @@ func TestGmailToDovecotModes(t *testing.T) {
 			if r.code != 0 || !strings.Contains(r.stdout, "Messages transferred                    : 0") {
 				t.Errorf("rerun: exit %d\n%s", r.code, r.stdout)
 			}
+			// The rerun's flag resync keeps the label keywords.
+			if folders, kw, _ = dovecotContents(t, d2, "user2", "secret2"); fmt.Sprint(folders) != fmt.Sprint(tc.folders) || fmt.Sprint(kw) != fmt.Sprint(tc.kw) {
+				t.Errorf("after the rerun: folders %v keywords %v", folders, kw)
+			}
 		})
 	}
 }

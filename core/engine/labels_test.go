@@ -273,10 +273,14 @@ func TestLabelsGmailToLabelless(t *testing.T) {
 			if tc.check != nil {
 				tc.check(t, p.u2)
 			}
-			// A rerun copies nothing.
+			// A rerun copies nothing and stores nothing.
 			out.Reset()
-			if res, err = Run(context.Background(), o); err != nil || res.Transferred != 0 {
-				t.Errorf("rerun transferred %d (%v)\n%s", res.Transferred, err, out.String())
+			p.s2.Faults().ResetCounts()
+			if res, err = Run(context.Background(), o); err != nil || res.Transferred != 0 || p.s2.Faults().Count("STORE") != 0 {
+				t.Errorf("rerun transferred %d, %d STORE (%v)\n%s", res.Transferred, p.s2.Faults().Count("STORE"), err, out.String())
+			}
+			if tc.check != nil {
+				tc.check(t, p.u2) // the rerun's flag resync keeps the keywords
 			}
 		})
 	}
