@@ -1,7 +1,8 @@
 # imapshift's make targets. `make test` is what CI (.ci/run) runs.
 #
-#   make test    install Dovecot when missing, then run every test; tests that
-#                need Dovecot fail instead of skipping (IMAPSHIFT_REQUIRE_DOVECOT=1)
+#   make test    install Dovecot and Chromium when missing, then run every test;
+#                tests that need them fail instead of skipping
+#                (IMAPSHIFT_REQUIRE_DOVECOT=1, IMAPSHIFT_REQUIRE_CHROMIUM=1)
 #   make build   bin/imapshift
 #   make demo    run the built-in demo
 #   make vet     gofmt check + go vet
@@ -20,7 +21,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo "sudo -n")
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := build
-.PHONY: test build demo vet bench deps dovecot check-tree crashtest
+.PHONY: test build demo vet bench deps dovecot chromium check-tree crashtest
 
 # Dovecot (dovecot + doveadm from dovecot-core, imap + imap-login from
 # dovecot-imapd) is needed by the end-to-end tests; install it when missing.
@@ -35,14 +36,25 @@ dovecot deps:
 	{ $(APT) update </dev/null && $(APT) install -y --no-install-recommends $(DOVECOT_PKGS) </dev/null; } || \
 	{ echo "make: could not install $(DOVECOT_PKGS)" >&2; exit 1; }
 
+# Headless Chromium loads the live status page in a test (--dump-dom,
+# --screenshot); install Debian's chromium when missing.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "make: installing chromium"; \
+	$(APT) install -y chromium </dev/null || \
+	{ $(APT) update </dev/null && $(APT) install -y chromium </dev/null; } || \
+	{ echo "make: could not install chromium" >&2; exit 1; }
+
 # `go test ./...` hides the output of passing packages, so the harness also
 # appends its "SKIP: dovecot not available" lines to IMAPSHIFT_SKIP_LOG and
 # they are printed here. (With IMAPSHIFT_REQUIRE_DOVECOT=1 a missing Dovecot
 # is a failure, never a skip.)
-test: dovecot check-tree
+test: dovecot chromium check-tree
 	@skiplog=$$(mktemp); \
-	echo "IMAPSHIFT_REQUIRE_DOVECOT=1 $(GO) test -count=1 -timeout 20m ./..."; \
-	IMAPSHIFT_REQUIRE_DOVECOT=1 IMAPSHIFT_SKIP_LOG=$$skiplog $(GO) test -count=1 -timeout 20m ./...; \
+	echo "IMAPSHIFT_REQUIRE_DOVECOT=1 IMAPSHIFT_REQUIRE_CHROMIUM=1 $(GO) test -count=1 -timeout 20m ./..."; \
+	IMAPSHIFT_REQUIRE_DOVECOT=1 IMAPSHIFT_REQUIRE_CHROMIUM=1 IMAPSHIFT_SKIP_LOG=$$skiplog $(GO) test -count=1 -timeout 20m ./...; \
 	rc=$$?; \
 	if [ -s "$$skiplog" ]; then echo "--- skipped:" >&2; cat "$$skiplog" >&2; fi; \
 	rm -f "$$skiplog"; \

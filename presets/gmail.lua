@@ -5,11 +5,20 @@
 -- wins, and list options (useheader, exclude, regextrans2, folderlast) get
 -- these values appended (--noexclude and friends drop them).
 --
--- Gmail labels: imapshift does not sync labels (X-GM-LABELS) yet. Each
--- label is synced as the folder Gmail shows for it, as imapsync does
--- without its label options.
+-- Gmail labels: with --gmail1 --gmail2 each message is copied once and
+-- gets its labels with --synclabels and --resynclabels (on there, as in
+-- imapsync). From Gmail to another server, --gmaillabels chooses how the
+-- labels arrive (a folder per label by default, or keywords, or an
+-- X-Gmail-Labels header) and --labelspriority which label keeps the copy.
+--
+-- Google's IMAP budgets (Workspace admin help): about 2,500 MB a day
+-- downloaded and 500 MB a day uploaded per user, messages up to 25 MB on
+-- APPEND, 15 connections per account. --exitwhenover stops the run at a
+-- day's budget (exit 118); the next run goes on where it stopped.
 
-local labels = "Gmail labels are not synced yet: each label is copied as the folder Gmail shows for it (imapsync's --synclabels/--resynclabels are not available)."
+local labels1 = "Gmail as source: a message with several labels is copied once (--skipcrossduplicates); --gmaillabels folders|keywords|header chooses how its labels arrive, --labelspriority which label keeps the copy. The run stops after 2,500 MB, Google's daily IMAP download budget (--exitwhenover): run again tomorrow to go on."
+local labels2 = "Gmail as destination: messages over 25 MB are left out (Gmail refuses them); with --synclabels each host1 folder a message is in becomes one of its labels. The run stops after 500 MB, Google's daily IMAP upload budget (--exitwhenover): run again tomorrow to go on."
+local labelsBoth = "Gmail to Gmail: each message is copied once, then gets its labels (--synclabels, --resynclabels; turn them off with --nosynclabels --noresynclabels). The run stops after 500 MB, Google's daily IMAP upload budget (--exitwhenover): run again tomorrow to go on."
 
 return {
   description = "Gmail: imap.gmail.com over SSL, Gmail's rate limits, [Gmail]/ folders mapped by role",
@@ -29,8 +38,10 @@ return {
       -- [Gmail]/Sent Mail becomes Sent Mail.
       regextrans2 = { [[s,\[Gmail\].,,]] },
       folderlast = { "[Gmail]/All Mail" },
+      -- Google's daily download budget for IMAP.
+      exitwhenover = 2500000000,
     },
-    notes = { labels },
+    notes = { labels1 },
   },
 
   -- --gmail2: the destination is Gmail.
@@ -54,8 +65,13 @@ return {
         [[s/['\\^"]/_/g]],
       },
       folderlast = { "[Gmail]/All Mail" },
+      -- imapsync's Gmail size constant, and Gmail's own 25 MB APPEND limit.
+      maxsize = 35651584,
+      appendlimit = 26214400,
+      -- Google's daily upload budget for IMAP.
+      exitwhenover = 500000000,
     },
-    notes = { labels },
+    notes = { labels2 },
   },
 
   -- --gmail1 --gmail2 together: not the sum of the two sides.
@@ -69,13 +85,18 @@ return {
       maxbytesafter = 1000000000,
       automap = true,
       maxsleep = 2,
-      -- imapsync also turns on synclabels and resynclabels here; imapshift
-      -- cannot yet (see the note).
+      -- Labels instead of folders: each message is copied once (the
+      -- engine walks All Mail first), then labelled.
+      synclabels = true,
+      resynclabels = true,
       skipcrossduplicates = false,
       useheader = { "X-Gmail-Received", "Message-Id" },
       exclude = { [[\[Gmail\]$]] },
       folderlast = { "[Gmail]/All Mail" },
+      maxsize = 35651584,
+      appendlimit = 26214400,
+      exitwhenover = 500000000,
     },
-    notes = { labels },
+    notes = { labelsBoth },
   },
 }

@@ -28,11 +28,15 @@ func render(s *Side) string {
 
 // TestBuiltinsMatchImapsync checks each built-in preset, value by value,
 // against the options imapsync 2.229's preset sets: for the source side
-// alone, the destination side alone, and both sides.
+// alone, the destination side alone, and both sides. Gmail adds Google's
+// daily IMAP budgets (exitwhenover) and its 25 MB APPEND limit
+// (appendlimit) to imapsync's values, and imapsync's 35 MB constant
+// (maxsize) that its FAQ shows.
 func TestBuiltinsMatchImapsync(t *testing.T) {
 	want := map[string][3]string{
 		"gmail": {
 			`automap=true
+exitwhenover=2500000000
 folderlast+=["[Gmail]/All Mail"]
 host1=imap.gmail.com
 maxbytesafter=3000000000
@@ -43,28 +47,36 @@ skipcrossduplicates=true
 ssl1=true
 useheader+=["X-Gmail-Received" "Message-Id"]
 `, `addheader=true
+appendlimit=26214400
 automap=true
 exclude+=["\\[Gmail\\]$"]
+exitwhenover=500000000
 expunge1=true
 folderlast+=["[Gmail]/All Mail"]
 host2=imap.gmail.com
 maxbytesafter=1000000000
 maxbytespersecond=20000
+maxsize=35651584
 maxsleep=2
 regextrans2+=["s,\\[Gmail\\].,," "s,^ +| +$,,g" "s,/ +| +/,/,g" "s/['\\\\^\"]/_/g"]
 ssl2=true
 useheader+=["Message-Id"]
-`, `automap=true
+`, `appendlimit=26214400
+automap=true
 exclude+=["\\[Gmail\\]$"]
+exitwhenover=500000000
 folderlast+=["[Gmail]/All Mail"]
 host1=imap.gmail.com
 host2=imap.gmail.com
 maxbytesafter=1000000000
 maxbytespersecond=20000
+maxsize=35651584
 maxsleep=2
+resynclabels=true
 skipcrossduplicates=false
 ssl1=true
 ssl2=true
+synclabels=true
 useheader+=["X-Gmail-Received" "Message-Id"]
 `},
 		"office365": {
@@ -113,7 +125,7 @@ sep2=\
 	}
 	g, _ := Load("gmail", "")
 	for _, s := range []*Side{g.Side(1), g.Side(2), g.Both()} {
-		if len(s.Notes) != 1 || !strings.Contains(s.Notes[0], "labels are not synced yet") {
+		if len(s.Notes) != 1 || !strings.Contains(s.Notes[0], "daily IMAP") {
 			t.Errorf("gmail %s notes: %q", s.Key, s.Notes)
 		}
 	}

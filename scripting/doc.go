@@ -20,13 +20,23 @@
 // special_use (a list such as {"\\Sent"}).
 //
 // msg fields: folder, uid, size, flags (a list), internal_date (Unix
-// seconds, nil when unknown). msg methods: header(name), headers(name),
-// header_names(), subject(), body(), and in rewrite only set_header(name, value),
-// add_header(name, value), remove_header(name), set_body(bytes). The
-// header is the one the engine fetched; body() fetches the rest on first
-// use, so header-only hooks never pull the body. A rewrite's changes are
-// applied when it returns without error, through package message, and
-// only when they change the bytes.
+// seconds, nil when unknown), structure (the parts from BODYSTRUCTURE).
+// msg methods: header(name), headers(name), header_names(), subject(),
+// body(), parts(), attachments(), text(), html(), and in rewrite only
+// set_header(name, value), add_header(name, value), remove_header(name),
+// set_body(bytes), add_attachment(filename, type, content),
+// set_text(text), set_html(html). The header is the one the engine
+// fetched; body() and the MIME methods fetch the rest on first use, so
+// header-only hooks never pull the body, and a script that mentions
+// structure gets BODYSTRUCTURE with the metadata. A rewrite's changes are
+// applied when it returns without error, through packages message and
+// mime, and only when they change the bytes; parts not changed keep their
+// exact bytes.
+//
+// part fields (parts.go): content_type, params, filename, disposition,
+// size, depth, index, charset, encoding; methods header(name),
+// body([charset]), raw(), sha256(), and in rewrite only remove([note]),
+// replace(type, content), set_header(name, value).
 //
 // Helpers: re.match, re.find, re.gsub, re.split, re.quote (Go regexp,
 // RE2 syntax); date.parse, date.format, date.now; log.info, log.warn
@@ -42,9 +52,9 @@
 // dropped. The Go built-ins that could build a huge string in one step
 // (string.rep, string.format widths, table.concat, string.gsub, re.gsub)
 // are capped (Options.MaxString), and Lua patterns refuse subjects over
-// 256 KiB (re.* is linear-time and has no such limit). Memory is not
-// otherwise bounded: a script that grows strings with .. in a loop is
-// only stopped by the time limit.
+// 256 KiB (re.* is linear-time and has no such limit). Memory is bounded
+// by Options.MaxMemory (memory.go): the heap is sampled while calls run,
+// and the calls running when it grows past the budget are stopped.
 //
 // # Concurrency and cost
 //

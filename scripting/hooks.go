@@ -18,8 +18,10 @@ var (
 	_ hooks.MessageSkipper  = skipHook{}
 	_ hooks.MessageRewriter = rewriteHook{}
 	_ hooks.FlagFilter      = flagHook{}
+	_ hooks.LabelFilter     = labelHook{}
 	_ hooks.HeaderOnly      = skipHook{}
 	_ hooks.HeaderOnly      = flagHook{}
+	_ hooks.WantsStructure  = skipHook{}
 )
 
 type folderHook struct{ s *Script }
@@ -89,7 +91,8 @@ func (h skipHook) Skip(m *hooks.Message) (string, error) {
 	return reason, err
 }
 
-// HeaderOnly is true unless the script mentions body or set_body.
+// HeaderOnly is true unless the script mentions body, set_body or a MIME
+// method (parts.go).
 func (h skipHook) HeaderOnly() bool { return !h.s.usesBody }
 
 type rewriteHook struct{ s *Script }
@@ -138,5 +141,49 @@ func (h flagHook) Flags(m *hooks.Message, flags []string) ([]string, error) {
 	return out, nil
 }
 
-// HeaderOnly is true unless the script mentions body or set_body.
+// HeaderOnly is true unless the script mentions body, set_body or a MIME
+// method (parts.go).
 func (h flagHook) HeaderOnly() bool { return !h.s.usesBody }
+
+// WantsStructure is true when the script mentions structure (msg.structure).
+func (h skipHook) WantsStructure() bool { return h.s.usesStructure }
+
+// WantsStructure is true when the script mentions structure (msg.structure).
+func (h flagHook) WantsStructure() bool { return h.s.usesStructure }
+
+// WantsStructure is true when the script mentions structure (msg.structure).
+func (h rewriteHook) WantsStructure() bool { return h.s.usesStructure }
+
+type labelHook struct{ s *Script }
+
+// Labels calls labels(msg, labels), which returns the labels to set on
+// host2 (nothing keeps them).
+func (h labelHook) Labels(m *hooks.Message, labels []string) ([]string, error) {
+	out := labels
+	err := h.s.call(kindLabels, func(st *state) []lua.LValue {
+		return []lua.LValue{st.newMsg(m, kindLabels), stringList(st.L, labels)}
+	}, 1, func(_ *state, rets []lua.LValue) error {
+		switch v := rets[0].(type) {
+		case *lua.LNilType:
+		case *lua.LTable:
+			out = make([]string, 0, v.Len())
+			for i := 1; i <= v.Len(); i++ {
+				l, ok := v.RawGetInt(i).(lua.LString)
+				if !ok {
+					return fmt.Errorf("labels returned a list with a %s at index %d: labels are strings", v.RawGetInt(i).Type(), i)
+				}
+				if l == "" {
+					return fmt.Errorf("labels returned an empty label at index %d", i)
+				}
+				out = append(out, string(l))
+			}
+		default:
+			return fmt.Errorf("labels returned a %s: return the list of labels", v.Type())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

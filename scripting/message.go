@@ -7,6 +7,7 @@ import (
 
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/message"
+	"github.com/imapshift/imapshift/scripting/mime"
 )
 
 // msgData is what the msg object of a state refers to during one hook
@@ -21,6 +22,10 @@ type msgData struct {
 	body    lua.LValue // the body as a Lua string, once read
 	newBody []byte
 	bodySet bool
+	// tree is the MIME tree (parts.go), parsed on first use;
+	// structureValue is msg.structure once built.
+	tree           *mime.Part
+	structureValue lua.LValue
 }
 
 func (d *msgData) reset() { *d = msgData{} }
@@ -46,6 +51,9 @@ func (d *msgData) header() *message.Header {
 // commit applies a rewrite's changes to the message, when there are any
 // and they change its bytes.
 func (d *msgData) commit() error {
+	if d.tree != nil {
+		return d.commitTree()
+	}
 	hdrChanged := d.hdr != nil && d.hdr.Changed()
 	if !hdrChanged && !d.bodySet {
 		return nil
@@ -116,6 +124,14 @@ func newMsgMetatable(L *lua.LState) *lua.LTable {
 			L.Push(lua.LNumber(m.Size))
 		case "flags":
 			L.Push(stringList(L, m.Flags))
+		case "structure":
+			L.Push(d.structure(L))
+		case "labels":
+			if m.Labels == nil {
+				L.Push(lua.LNil)
+			} else {
+				L.Push(stringList(L, m.Labels))
+			}
 		case "internal_date":
 			if m.InternalDate.IsZero() {
 				L.Push(lua.LNil)
@@ -258,6 +274,9 @@ var msgMethods = map[string]lua.LGFunction{
 	// msg:set_body(bytes): replace the body.
 	"set_body": func(L *lua.LState) int {
 		d := checkRewrite(L, "set_body")
+		if d.tree != nil {
+			L.RaiseError("msg:set_body cannot be used after the part methods in the same call")
+		}
 		d.newBody = []byte(L.CheckString(2))
 		d.bodySet = true
 		return 0

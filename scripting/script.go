@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -60,6 +61,13 @@ type Options struct {
 	// MaxString caps the strings string.rep, string.gsub, table.concat
 	// and re.gsub build (default DefaultMaxString).
 	MaxString int
+	// MaxMemory is the memory budget of the hook calls running at one
+	// time, in bytes (default DefaultMaxMemory, negative: none): when the
+	// Go heap grows more than that above its size at a call's start, the
+	// calls running are stopped ("script used more than N MB") and their
+	// states dropped. One allocation can pass the budget before it is
+	// seen (string doubling: by up to the size of the last string).
+	MaxMemory int64
 	// Log receives the script's log lines; nil discards them. It is
 	// called from the workers running hooks, concurrently.
 	Log func(Entry)
@@ -87,6 +95,7 @@ const (
 	HookSkip      = "skip"
 	HookRewrite   = "rewrite"
 	HookFlags     = "flags"
+	HookLabels    = "labels"
 )
 
 // hookKind indexes the hooks of a script.
@@ -97,17 +106,18 @@ const (
 	kindSkip
 	kindRewrite
 	kindFlags
+	kindLabels
 	numKinds
 	kindNone hookKind = -1
 )
 
-var hookNames = [numKinds]string{HookMapFolder, HookSkip, HookRewrite, HookFlags}
+var hookNames = [numKinds]string{HookMapFolder, HookSkip, HookRewrite, HookFlags, HookLabels}
 
 // hookArity is the number of parameters each hook must declare.
-var hookArity = [numKinds]int{1, 1, 1, 2}
+var hookArity = [numKinds]int{1, 1, 1, 2, 2}
 
 // hookSignature is how each hook is written, for errors.
-var hookSignature = [numKinds]string{"map_folder(folder)", "skip(msg)", "rewrite(msg)", "flags(msg, flags)"}
+var hookSignature = [numKinds]string{"map_folder(folder)", "skip(msg)", "rewrite(msg)", "flags(msg, flags)", "labels(msg, labels)"}
 
 // BeforePluginsGlobal is the global a script sets to true to run before
 // the built-in plugins instead of after them.
@@ -124,6 +134,7 @@ type Script struct {
 	defined       [numKinds]bool
 	beforePlugins bool
 	usesBody      bool
+	usesStructure bool
 	returned      any
 
 	mu   sync.Mutex
@@ -164,6 +175,9 @@ func Compile(name string, src []byte, opts Options) (*Script, error) {
 	if opts.MaxString <= 0 {
 		opts.MaxString = DefaultMaxString
 	}
+	if opts.MaxMemory == 0 {
+		opts.MaxMemory = DefaultMaxMemory
+	}
 	if opts.Chunk == "" {
 		opts.Chunk = name
 	}
@@ -175,7 +189,8 @@ func Compile(name string, src []byte, opts Options) (*Script, error) {
 	if err != nil {
 		return nil, &LoadError{Script: name, Err: syntaxError(opts.Chunk, err)}
 	}
-	s := &Script{name: name, proto: proto, opts: opts, usesBody: protoUses(proto, "body", "set_body")}
+	s := &Script{name: name, proto: proto, opts: opts, usesBody: protoUses(proto, append(mimeWords, "body", "set_body")...)}
+	s.usesStructure = protoUses(proto, "structure")
 	st, err := s.newState()
 	if err != nil {
 		return nil, err
@@ -271,9 +286,13 @@ func (s *Script) Hooks() []string {
 func (s *Script) BeforePlugins() bool { return s.beforePlugins }
 
 // ReadsBody reports whether the script may read message bodies (it
-// mentions body or set_body); its skip and flags hooks are header-only
-// otherwise.
+// mentions body, set_body or a MIME method such as parts); its skip and
+// flags hooks are header-only otherwise.
 func (s *Script) ReadsBody() bool { return s.usesBody }
+
+// ReadsStructure reports whether the script may read msg.structure (it
+// mentions structure): runs then fetch BODYSTRUCTURE with the metadata.
+func (s *Script) ReadsStructure() bool { return s.usesStructure }
 
 // Returned is the value the script's top level returned, converted to Go
 // (see Eval).
@@ -299,6 +318,9 @@ func (s *Script) AppendTo(c *hooks.Chain) {
 	}
 	if s.defined[kindFlags] {
 		c.Flags = append(c.Flags, hooks.Named[hooks.FlagFilter]{Name: s.name, Hook: flagHook{s}})
+	}
+	if s.defined[kindLabels] {
+		c.Labels = append(c.Labels, hooks.Named[hooks.LabelFilter]{Name: s.name, Hook: labelHook{s}})
 	}
 }
 
@@ -330,6 +352,11 @@ type state struct {
 	ctx    context.Context
 	timer  *time.Timer
 	expiry time.Duration
+	// The memory budget (memory.go): cancel ends the state when the
+	// heap passes it, and memStopped says so.
+	cancel     context.CancelFunc
+	maxMem     int64
+	memStopped atomic.Bool
 }
 
 // run calls the function and arguments pushed on the stack under the
@@ -337,8 +364,13 @@ type state struct {
 // returned): the state must then be dropped.
 func (st *state) run(nargs, nret int) (err error, timedOut bool) {
 	st.timer.Reset(st.expiry)
+	unwatch := watcher.watch(st, st.maxMem)
 	err = st.L.PCall(nargs, nret, nil)
+	unwatch()
 	timedOut = !st.timer.Stop()
+	if st.memStopped.Load() {
+		return &memoryError{limit: st.maxMem}, true
+	}
 	if timedOut && err == nil {
 		err = context.Canceled // finished as the limit fired
 	}
@@ -355,6 +387,7 @@ func (s *Script) newState() (*state, error) {
 	L := st.L
 	var cancel context.CancelFunc
 	st.ctx, cancel = context.WithCancel(context.Background())
+	st.cancel, st.maxMem = cancel, s.opts.MaxMemory
 	st.timer = time.AfterFunc(time.Hour, cancel)
 	st.timer.Stop()
 	L.SetContext(st.ctx)
@@ -472,6 +505,9 @@ var ErrTimeout = errors.New("time limit exceeded")
 
 // callError turns a Lua error into one with the traceback, or a timeout.
 func callError(err error, timedOut bool, limit time.Duration) error {
+	if me := (*memoryError)(nil); errors.As(err, &me) {
+		return me
+	}
 	if timedOut {
 		var tb string
 		var ae *lua.ApiError

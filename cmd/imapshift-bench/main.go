@@ -14,6 +14,9 @@
 // The floor and latency tools live next to the repository
 // (../shared/bench); they are built at run time and skipped when absent.
 // Run it with `make bench` (BENCHARGS="-n 1000" for a quick run).
+// -batch runs instead the batch comparison (50 accounts of 200 messages:
+// imapshift batch --jobs 8, the single runs one after the other, and 4 at
+// a time with xargs -P 4).
 package main
 
 import (
@@ -34,6 +37,10 @@ type config struct {
 	n, wanN, parallel              int
 	skipMbsync, skipFloor, skipWAN bool
 	imapshiftArgs                  string
+	// batch runs only the batch comparison: batchAccounts accounts of
+	// batchMsgs messages, `imapshift batch --jobs batchJobs`.
+	batch                               bool
+	batchAccounts, batchMsgs, batchJobs int
 }
 
 func main() {
@@ -45,8 +52,20 @@ func main() {
 	flag.BoolVar(&c.skipFloor, "skip-floor", false, "do not run the floor tool")
 	flag.BoolVar(&c.skipWAN, "skip-wan", false, "do not run the WAN (RTT +20 ms) comparison")
 	flag.StringVar(&c.imapshiftArgs, "imapshift-args", "", "more imapshift options for every run (e.g. \"--maxinflight 0\")")
+	flag.BoolVar(&c.batch, "batch", false, "run only the batch comparison: imapshift batch against single runs in a loop and with xargs -P 4")
+	flag.IntVar(&c.batchAccounts, "batch-accounts", 50, "accounts of the batch comparison")
+	flag.IntVar(&c.batchMsgs, "batch-messages", 200, "messages per account of the batch comparison")
+	flag.IntVar(&c.batchJobs, "batch-jobs", 8, "imapshift batch --jobs")
 	flag.Parse()
+	// No child run may touch the user's cache (the --usecache state).
+	cache, err := os.MkdirTemp("", "imapshift-bench-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
 	ok, err := bench(c)
+	os.RemoveAll(cache)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -120,6 +139,17 @@ func bench(c config) (ok bool, err error) {
 	bin := filepath.Join(work, "imapshift")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/imapshift").CombinedOutput(); err != nil {
 		return false, fmt.Errorf("build: %v\n%s", err, out)
+	}
+	if c.batch {
+		var rows []result
+		ok = true
+		header()
+		err := benchBatch(work, bin, c.batchAccounts, c.batchMsgs, c.batchJobs, func(r result) {
+			r.print()
+			rows = append(rows, r)
+			ok = ok && r.check == "ok"
+		})
+		return ok, err
 	}
 	mbsync := ""
 	if !c.skipMbsync {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imapshift/imapshift/cmd/internal/config"
+	"github.com/imapshift/imapshift/cmd/internal/fleet"
 	"github.com/imapshift/imapshift/cmd/internal/runctl"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
@@ -44,6 +45,9 @@ type app struct {
 	// ctl is the run control: the log file, pidfile and signal state of
 	// the run. stdout and stderr are its writers.
 	ctl *runctl.Control
+
+	// observers are told how a batch advances, besides its display.
+	observers []fleet.Observer
 }
 
 // version is set at build time with -ldflags "-X main.version=1.2.3".
@@ -81,7 +85,23 @@ func (a *app) main(args []string) int {
 	ctx, stop := a.ctl.WatchSignals(context.Background(), a.stdin)
 	defer stop()
 	conn.Version = appVersion()
-	err := a.execute(ctx, args)
+	code, _ := a.finish(ctx, a.execute(ctx, args))
+	return code
+}
+
+// runArgs runs one command line as main does, in this process, under
+// parent and with the exit signals delivered on sigs instead of the
+// process's own (a batch runs each account so). It returns the exit code
+// and the error printed, if any.
+func (a *app) runArgs(parent context.Context, args []string, sigs <-chan os.Signal) (int, error) {
+	ctx, stop := a.ctl.HandleSignals(parent, sigs)
+	defer stop()
+	return a.finish(ctx, a.execute(ctx, args))
+}
+
+// finish turns the error of a command line run under ctx into its exit
+// code and prints it, then ends the run control (final lines).
+func (a *app) finish(ctx context.Context, err error) (int, error) {
 	if sig := a.ctl.StoppedBy(); err == nil && sig != "" && !a.ctl.ExitLinePrinted() {
 		err = exitcode.New(runctl.StopCode(sig), "interrupted by signal %s", sig)
 	}
@@ -97,7 +117,7 @@ func (a *app) main(args []string) int {
 		fmt.Fprintf(a.stderr, "imapshift: %s\n", oneLine(err.Error()))
 	}
 	a.ctl.End()
-	return int(code)
+	return int(code), err
 }
 
 func oneLine(s string) string {

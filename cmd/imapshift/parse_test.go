@@ -2,6 +2,7 @@ package main
 
 import (
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func TestParseValues(t *testing.T) {
 		{"underscore int", []string{"--errorsmax", "20_000"}, func(s *Settings) any { return s.ErrorsMax }, 20000},
 		{"underscore int64", []string{"--bodybudget=1_000_000"}, func(s *Settings) any { return s.BodyBudget }, int64(1000000)},
 		{"bytes unit", []string{"--bodybudget", "2MiB"}, func(s *Settings) any { return s.BodyBudget }, int64(2 << 20)},
-		{"bytes default", []string{"--dry"}, func(s *Settings) any { return s.BodyBudget }, int64(64 << 20)},
+		{"bytes default", []string{"--dry"}, func(s *Settings) any { return s.BodyBudget }, int64(16 << 20)},
 		{"bool", []string{"--dry"}, func(s *Settings) any { return s.Dry }, true},
 		{"noopt", []string{"--dry", "--nodry"}, func(s *Settings) any { return s.Dry }, false},
 		{"no-opt", []string{"--dry", "--no-dry"}, func(s *Settings) any { return s.Dry }, false},
@@ -84,7 +85,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad key=value", []string{"--f1f2", "INBOX"}, 64, "key=value"},
 		{"missing value", []string{"--host1"}, 64, "option --host1 needs a value"},
 		{"ambiguous", []string{"--passf", "x"}, 64, "option --passf is ambiguous (--passfile1 --passfile2)"},
-		{"not implemented", []string{"--synclabels"}, 64, "option --synclabels is not implemented yet"},
+		{"gmaillabels", []string{"--gmaillabels", "tags"}, 64, "--gmaillabels tags: must be folders, keywords or header"},
 		{"proxyauth without authuser", []string{"--proxyauth1"}, 64, "--proxyauth1 requires --authuser1"},
 		{"sslargs unknown key", []string{"--sslargs1", "SSL_foo=1"}, 64, "unsupported key SSL_foo (supported: SSL_verify_mode, SSL_ca_file"},
 		{"sslargs bad version", []string{"--sslargs2", "SSL_version=TLSv9"}, 64, "--sslargs2 SSL_version=TLSv9"},
@@ -152,6 +153,11 @@ func TestHelpAndVersion(t *testing.T) {
 func TestOptionsCommandListsEverything(t *testing.T) {
 	r := runArgs(t, nil, "options")
 	md := runArgs(t, nil, "options", "--markdown")
+	for _, name := range []string{"--synclabels", "--resynclabels", "--debuglabels"} {
+		if !regexp.MustCompile(`(?m)^` + name + ` .* implemented `).MatchString(r.stdout) {
+			t.Errorf("options does not show %s as implemented", name)
+		}
+	}
 	for _, o := range config.Options() {
 		if !strings.Contains(r.stdout, o.Usage()) {
 			t.Errorf("options: --%s missing", o.Name)
@@ -160,7 +166,7 @@ func TestOptionsCommandListsEverything(t *testing.T) {
 			t.Errorf("options --markdown: --%s missing", o.Name)
 		}
 	}
-	for _, want := range []string{"not implemented yet", "accepted, no effect", "implemented", "64 MiB", "Message-Id, Received"} {
+	for _, want := range []string{"accepted, no effect", "implemented", "16 MiB", "Message-Id, Received"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("options output lacks %q", want)
 		}
@@ -177,7 +183,7 @@ func TestCommandsHelp(t *testing.T) {
 		names = append(names, c.Name())
 	}
 	sort.Strings(names)
-	want := []string{"demo", "folders", "justconnect", "justlogin", "options", "plugins", "presets", "script", "sizes", "sync", "verify", "version"}
+	want := []string{"batch", "demo", "folders", "justconnect", "justlogin", "oauth", "options", "plugins", "presets", "script", "sizes", "sync", "verify", "version"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("commands %v, want %v", names, want)
 	}

@@ -35,9 +35,15 @@ Option --office2 is like: --host2 outlook.office365.com --ssl2 --f1f2 Files=File
 		t.Errorf("show office365 --side 2: exit %d\n%s\nwant\n%s", r.code, r.stdout, want)
 	}
 	r = runArgs(t, nil, "presets", "show", "gmail")
-	for _, w := range []string{"Option --gmail1 is like:", "Option --gmail2 is like:", "Option --gmail1 --gmail2 (together: replaces both lines above) is like:", "  Note: Gmail labels are not synced yet"} {
+	for _, w := range []string{"Option --gmail1 is like:", "Option --gmail2 is like:", "Option --gmail1 --gmail2 (together: replaces both lines above) is like:", "  Note: Gmail as source", "--synclabels --resynclabels"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("show gmail lacks %q:\n%s", w, r.stdout)
+		}
+	}
+	r = runArgs(t, nil, "presets", "show", "gmail", "--side", "2")
+	for _, w := range []string{"--maxsize 35651584", "--appendlimit 26214400", "--exitwhenover 500000000", "  Note: Gmail as destination: messages over 25 MB are left out", "500 MB, Google's daily IMAP upload budget"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("show gmail --side 2 lacks %q:\n%s", w, r.stdout)
 		}
 	}
 	r = runArgs(t, nil, "presets", "show", "team", "--presetdir", dir)

@@ -63,6 +63,6 @@ after logging in, after printing folder sizes, and after the folders.
 	})
 	root.AddCommand(a.newSyncCommand(), a.newFoldersCommand(), a.newSizesCommand(), a.newVerifyCommand(), a.newJustLoginCommand(),
 		a.newJustConnectCommand(), a.newDemoCommand(), a.newVersionCommand(), a.newOptionsCommand(),
-		a.newScriptCommand(), a.newPresetsCommand(), a.newPluginsCommand())
+		a.newScriptCommand(), a.newPresetsCommand(), a.newPluginsCommand(), a.newOAuthCommand(), a.newBatchCommand())
 	return root
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/message"
 	"github.com/imapshift/imapshift/scripting"
+	"github.com/imapshift/imapshift/scripting/mime"
 )
 
 // scriptTestOptions are the options of `imapshift script test`.
@@ -25,6 +26,7 @@ type scriptTestOptions struct {
 	Folder     string
 	Target     string
 	Flags      []string
+	Labels     []string
 	UID        uint32
 	Date       string
 	Sep1, Sep2 string
@@ -33,6 +35,7 @@ type scriptTestOptions struct {
 	SpecialUse []string
 	CRLF       bool
 	Timeout    time.Duration
+	MaxMemory  int
 }
 
 func (a *app) newScriptCommand() *cobra.Command {
@@ -51,9 +54,11 @@ func (a *app) newScriptCommand() *cobra.Command {
 		Short: "Run scripts on a folder name and a message file and print each hook's decision",
 		Long: `Load the scripts as --script does (in the order given) and run their hooks
 as a sync would: map_folder on --folder, then skip, rewrite and flags on the
-message of --message (a file, or - for standard input). Each hook's decision
-is printed: the folder name it gives, skip or keep with the reason, the flags
-before and after, and a unified diff of the rewritten message.
+message of --message (a file, or - for standard input), and labels on the
+labels of --labels (host1's Gmail labels, msg.labels, which are also the
+labels meant for host2). Each hook's decision is printed: the folder name it
+gives, skip or keep with the reason, the flags (and labels) before and
+after, and a unified diff of the rewritten message.
 
 Examples:
   imapshift script test scripts/add_migrated_from.lua --message m.eml
@@ -74,6 +79,7 @@ EXIT STATUS
 	f.StringVar(&o.Folder, "folder", "INBOX", "host1 folder of the message (msg.folder, folder.name)")
 	f.StringVar(&o.Target, "target", "", "host2 name the built-in rules gave the folder (folder.target; default --folder)")
 	f.StringArrayVar(&o.Flags, "flags", nil, "flags of the message, separated by spaces or commas (repeatable)")
+	f.StringArrayVar(&o.Labels, "labels", nil, `host1's Gmail labels of the message, separated by commas (repeatable), e.g. '\Inbox,Work/2024'`)
 	f.Uint32Var(&o.UID, "uid", 1, "UID of the message (msg.uid)")
 	f.StringVar(&o.Date, "date", "", "internal date of the message (default: its Date: header)")
 	f.StringVar(&o.Sep1, "sep1", "/", "host1 separator (folder.sep1)")
@@ -83,6 +89,7 @@ EXIT STATUS
 	f.StringArrayVar(&o.SpecialUse, "special-use", nil, `special-use attribute of the folder, such as \Sent (repeatable)`)
 	f.BoolVar(&o.CRLF, "crlf", false, "turn the bare LF line ends of the message file into CRLF, as on an IMAP server")
 	f.DurationVar(&o.Timeout, "scripttimeout", scripting.DefaultTimeout, "time limit of one hook call")
+	f.IntVar(&o.MaxMemory, "scriptmaxmemory", scripting.DefaultMaxMemory>>20, "memory budget of a hook call in MB (0: none)")
 	cmd.AddCommand(test)
 	return cmd
 }
@@ -93,7 +100,12 @@ const hookFailed = exitcode.WithErrors
 // runScriptTest loads the scripts and runs their hooks on the folder and
 // the message, printing each decision.
 func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOptions) error {
-	opts := scripting.Options{Timeout: o.Timeout, Log: config.ScriptLogger(w)}
+	maxMem := int64(o.MaxMemory) << 20
+	if o.MaxMemory <= 0 {
+		maxMem = -1
+	}
+	opts := scripting.Options{Timeout: o.Timeout, MaxMemory: maxMem, Log: config.ScriptLogger(w)}
+	structure := false            // a script reads msg.structure
 	var before, after hooks.Chain // as in a run: run_before_plugins scripts first
 	var names []string
 	for _, f := range files {
@@ -102,6 +114,7 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 			return exitcode.Wrap(exitcode.Usage, err)
 		}
 		defer sc.Close()
+		structure = structure || sc.ReadsStructure()
 		if sc.BeforePlugins() {
 			sc.AppendTo(&before)
 		} else {
@@ -167,9 +180,16 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 	if o.CRLF {
 		raw = toCRLF(raw)
 	}
-	m, err := testMessage(raw, o)
+	m, loads, err := testMessage(raw, o, structure)
 	if err != nil {
 		return err
+	}
+	// fetched says whether a hook needed the body, for scripts that read
+	// msg.structure (which a sync takes from BODYSTRUCTURE).
+	fetched := func() {
+		if structure {
+			fmt.Fprintf(w, "  body fetched: %s\n", map[bool]string{true: "yes", false: "no (msg.structure was enough)"}[*loads > 0])
+		}
 	}
 	fmt.Fprintf(w, "message %s: %d bytes, uid %d, flags %s\n", o.Message, len(raw), m.UID, imapFlags(m.Flags))
 
@@ -182,6 +202,7 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 			return scriptTestResult(true)
 		case r != "":
 			fmt.Fprintf(w, "  skip %s: skip (%s)\n", h.Name, r)
+			fetched()
 			fmt.Fprintf(w, "  => not copied\n")
 			return scriptTestResult(failed)
 		default:
@@ -213,10 +234,31 @@ func runScriptTest(w io.Writer, stdin io.Reader, files []string, o scriptTestOpt
 		fmt.Fprintf(w, "  flags %s: %s -> %s\n", h.Name, imapFlags(flags), imapFlags(out))
 		flags = out
 	}
+	fetched()
+	if len(chain.Labels) > 0 {
+		labels := m.Labels
+		if labels == nil {
+			labels = []string{}
+		}
+		for _, h := range chain.Labels {
+			out, err := h.Hook.Labels(m, labels)
+			if err != nil {
+				fmt.Fprintf(w, "  labels %s: error: %s\n", h.Name, indent(err.Error()))
+				fmt.Fprintf(w, "  => not copied (script error)\n")
+				return scriptTestResult(true)
+			}
+			fmt.Fprintf(w, "  labels %s: %s -> %s\n", h.Name, labelList(labels), labelList(out))
+			labels = out
+		}
+		fmt.Fprintf(w, "  => labels on host2: %s\n", labelList(labels))
+	}
 	fmt.Fprintf(w, "  => copied with flags %s", imapFlags(flags))
 	if m.Changed() {
 		fmt.Fprintf(w, ", rewritten:\n")
 		after, _ := m.Raw()
+		if t1, t2 := scripting.Tree(raw), scripting.Tree(after); t1 != t2 {
+			fmt.Fprintf(w, "  MIME tree before:\n%s  MIME tree after:\n%s", indentTree(t1), indentTree(t2))
+		}
 		udiff.Write(w, o.Message, o.Message+" (rewritten)", raw, after)
 	} else {
 		fmt.Fprintf(w, ", bytes unchanged\n")
@@ -251,12 +293,23 @@ func readMessage(stdin io.Reader, name string) ([]byte, error) {
 
 // testMessage builds the message the hooks see, as the engine would: its
 // header known, the rest loaded on demand.
-func testMessage(raw []byte, o scriptTestOptions) (*hooks.Message, error) {
+func testMessage(raw []byte, o scriptTestOptions, structure bool) (*hooks.Message, *int, error) {
 	h, _ := message.Split(raw)
-	m := hooks.NewMessage(h, nil, func() ([]byte, error) { return raw, nil })
+	loads := new(int)
+	m := hooks.NewMessage(h, nil, func() ([]byte, error) { *loads++; return raw, nil })
+	if structure { // as a sync gets it from BODYSTRUCTURE
+		m.Structure = scripting.Structure(mime.Parse(raw))
+	}
 	m.Folder, m.UID, m.Size = o.Folder, o.UID, int64(len(raw))
 	for _, f := range o.Flags {
 		m.Flags = append(m.Flags, strings.FieldsFunc(f, func(r rune) bool { return r == ' ' || r == ',' })...)
+	}
+	for _, l := range o.Labels {
+		for _, v := range strings.Split(l, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				m.Labels = append(m.Labels, v)
+			}
+		}
 	}
 	date := o.Date
 	if date == "" {
@@ -266,13 +319,13 @@ func testMessage(raw []byte, o scriptTestOptions) (*hooks.Message, error) {
 		t, ok := dates.GoodDate(date)
 		if !ok {
 			if o.Date != "" {
-				return nil, usageErrorf("--date %q is not a date", o.Date)
+				return nil, nil, usageErrorf("--date %q is not a date", o.Date)
 			}
 		} else {
 			m.InternalDate = t
 		}
 	}
-	return m, nil
+	return m, loads, nil
 }
 
 func toCRLF(b []byte) []byte {
@@ -286,6 +339,13 @@ func toCRLF(b []byte) []byte {
 	return out
 }
 
+func labelList(labels []string) string {
+	if len(labels) == 0 {
+		return "(none)"
+	}
+	return strings.Join(labels, ", ")
+}
+
 func imapFlags(flags []string) string {
 	if len(flags) == 0 {
 		return "(none)"
@@ -297,4 +357,9 @@ func imapFlags(flags []string) string {
 // traceback) under its first line.
 func indent(s string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
+
+// indentTree indents a MIME tree (scripting.Tree) under its title.
+func indentTree(t string) string {
+	return "    " + strings.ReplaceAll(strings.TrimSuffix(t, "\n"), "\n", "\n    ") + "\n"
 }

@@ -41,6 +41,8 @@ func TestScriptTestErrors(t *testing.T) {
 		{"no message", "function skip(msg) end", []string{"--message", filepath.Join(dir, "none.eml")}, 66, "cannot read --message"},
 		{"bad date", "function skip(msg) end", []string{"--date", "yesterday"}, 64, `--date "yesterday" is not a date`},
 		{"folder error", "function map_folder(f) return 7 end", nil, 111, "map_folder s.lua: error: map_folder: map_folder returned a number"},
+		{"memory", "function skip(msg) local s = 'x' for i = 1, 40 do s = s .. s end end", []string{"--scriptmaxmemory", "64", "--scripttimeout", "60s"}, 111, "skip s.lua: error: skip: script used more than 64 MB (--scriptmaxmemory)"},
+		{"mutation outside rewrite", "function skip(msg) msg:parts()[1]:set_header('X', 'y') end", nil, 111, "part:set_header can only be called in rewrite, not in skip"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			script := writeScriptFile(t, dir, "s.lua", tc.src)
@@ -54,6 +56,9 @@ func TestScriptTestErrors(t *testing.T) {
 				t.Errorf("exit %d (want %d), output lacks %q:\n%s", r.code, tc.code, tc.want, out)
 			}
 		})
+	}
+	if r := runArgs(t, nil, "--host1", "h1", "--user1", "u", "--password1", "p", "--host2", "h2", "--user2", "u", "--password2", "p", "--scriptmaxmemory", "-1", "--script", msg, "--tmpdir", t.TempDir(), "--nolog"); r.code != 64 || !strings.Contains(r.stdout+r.stderr, "--scriptmaxmemory -1: give a number of MB, or 0 for no budget") {
+		t.Errorf("--scriptmaxmemory -1: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := runArgs(t, nil, "script", "test", filepath.Join(dir, "missing.lua")); r.code != 64 || !strings.Contains(r.stderr, "cannot read the script: no such file or directory") {
 		t.Errorf("missing script: %d %s", r.code, r.stderr)
@@ -113,7 +118,7 @@ func TestStripAttachmentsIsValidMIME(t *testing.T) {
 	for _, name := range []string{"large-pdf", "nested"} {
 		c := readCase(t, "../../scripts/testdata/strip_attachments/"+name+".txt")
 		raw := toCRLF([]byte(c.sections["message.eml"]))
-		m, err := testMessage(raw, scriptTestOptions{Folder: "INBOX"})
+		m, _, err := testMessage(raw, scriptTestOptions{Folder: "INBOX"}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

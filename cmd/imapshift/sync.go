@@ -41,6 +41,13 @@ func runSync(ctx context.Context, s *config.Settings, out io.Writer) error {
 // runEngine runs the engine with the command line's options (changed by
 // tweak, when given) and prints the final report.
 func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak func(*engine.Options)) error {
+	return runEngineIn(ctx, s, out, tweak, true)
+}
+
+// runEngineIn is runEngine; alone tells that the run is the process's
+// only one, which may then set the process's memory limit (a batch runs
+// several).
+func runEngineIn(ctx context.Context, s *config.Settings, out io.Writer, tweak func(*engine.Options), alone bool) (err error) {
 	o, cleanup, err := s.EngineOptions(ctx, out)
 	if err != nil {
 		return err
@@ -49,9 +56,18 @@ func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak fun
 	if tweak != nil {
 		tweak(&o)
 	}
-	limitMemory(o.BodyBudget)
+	if alone {
+		limitMemory(o.BodyBudget)
+	}
 	end := progress.Attach(&o, out)
-	res, err := engine.Run(ctx, o)
+	page, err := startStatusPage(ctx, s, &o, out)
+	if err != nil {
+		end()
+		return err
+	}
+	var res *engine.Result
+	defer func() { page.finish(res, err) }()
+	res, err = engine.Run(ctx, o)
 	end()
 	if err != nil {
 		return err
@@ -66,12 +82,16 @@ func runEngine(ctx context.Context, s *config.Settings, out io.Writer, tweak fun
 // limitMemory sets a soft memory limit above the body budget, unless
 // GOMEMLIMIT says otherwise: the engine keeps at most the budget in
 // message bodies, and without a limit the garbage collector lets the heap
-// grow to twice what is live.
+// grow to twice what is live. memoryHeadroom is for everything else
+// (metadata, connection buffers, the runtime); with less, the collector
+// runs so often that it costs more CPU than the copy.
 func limitMemory(budget int64) {
 	if os.Getenv("GOMEMLIMIT") == "" && budget > 0 {
-		debug.SetMemoryLimit(budget + 12<<20)
+		debug.SetMemoryLimit(budget + memoryHeadroom)
 	}
 }
+
+const memoryHeadroom = 18 << 20
 
 // sendEmailReports appends the run's final report as a message into the
 // INBOX of host1 (--emailreport1) and/or host2 (--emailreport2), as

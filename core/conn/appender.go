@@ -379,7 +379,15 @@ func (a *Appender) readLoop() {
 				}
 			} else {
 				var err error = &StatusError{Status: strings.ToUpper(status), Code: respCode(text), Text: text}
-				if _, ok := IsThrottle(err); ok {
+				if a.cfg.UsesOAuth() && TokenExpired(err) {
+					// The session's token expired: nothing more is sent on
+					// it; the caller reconnects with a fresh token.
+					a.mu.Lock()
+					if a.err == nil {
+						a.err = err
+					}
+					a.mu.Unlock()
+				} else if _, ok := IsThrottle(err); ok {
 					// Nothing was stored; and nothing more is sent on a
 					// connection the server throttles: the caller waits
 					// and reconnects. Err reports the throttling, also

@@ -6,6 +6,7 @@ package conn
 // (go-imap, the Appender, the trace) then sees plain IMAP.
 
 import (
+	"bufio"
 	"compress/flate"
 	"fmt"
 	"io"
@@ -16,18 +17,22 @@ import (
 // deflateConn compresses what is written and inflates what is read.
 // Each Write is flushed (a sync flush), so a command never waits in the
 // compressor. BestSpeed keeps compression from becoming the bottleneck on
-// a fast link while still shrinking text mail several times.
+// a fast link while still shrinking text mail several times. The
+// compressor emits a few hundred bytes at a time: its output is gathered
+// in buf and leaves in one write per Write.
 type deflateConn struct {
 	net.Conn
 	r io.ReadCloser
 
-	mu sync.Mutex
-	w  *flate.Writer
+	mu  sync.Mutex
+	w   *flate.Writer
+	buf *bufio.Writer
 }
 
 func newDeflateConn(c net.Conn) *deflateConn {
-	w, _ := flate.NewWriter(c, flate.BestSpeed) // the level is valid
-	return &deflateConn{Conn: c, r: flate.NewReader(c), w: w}
+	buf := bufio.NewWriterSize(c, sockReadBuf)
+	w, _ := flate.NewWriter(buf, flate.BestSpeed) // the level is valid
+	return &deflateConn{Conn: c, r: flate.NewReader(c), w: w, buf: buf}
 }
 
 func (d *deflateConn) Read(p []byte) (int, error) { return d.r.Read(p) }
@@ -38,6 +43,9 @@ func (d *deflateConn) Write(p []byte) (int, error) {
 	n, err := d.w.Write(p)
 	if err == nil {
 		err = d.w.Flush()
+	}
+	if err == nil {
+		err = d.buf.Flush()
 	}
 	return n, err
 }

@@ -14,7 +14,10 @@ package conn
 import (
 	"crypto/tls"
 	"io"
+	"net"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // TLSMode says how a connection is secured.
@@ -78,6 +81,14 @@ type Config struct {
 	OAuthAccessToken string
 	// OAuthDirect is a raw XOAUTH2 string or the path of a file holding it.
 	OAuthDirect string
+	// OAuth, when set, gives the access token of every login (XOAUTH2 by
+	// default). It is asked afresh for each new connection, so a source
+	// that refreshes tokens before they expire (see package oauth) keeps
+	// reconnections and new workers logging in during long runs.
+	OAuth oauth2.TokenSource
+	// OAuthBearer logs in with OAUTHBEARER (RFC 7628) instead of XOAUTH2
+	// when the server offers it (--oauthbearer1/2).
+	OAuthBearer bool
 	// TryLogin retries with the LOGIN command once when another mechanism
 	// failed and no AuthUser is involved (imapsync's --trylogin).
 	TryLogin bool
@@ -101,6 +112,9 @@ type Config struct {
 	Trace io.Writer
 	// Secrets are extra strings that must never appear in the trace.
 	Secrets []string
+
+	// wrap, when set, wraps the socket as dialled (tests watch its writes).
+	wrap func(net.Conn) net.Conn
 }
 
 // Name is "Host1" or "Host2".
@@ -139,7 +153,7 @@ func (c *Config) Mech() string {
 	switch {
 	case c.AuthMech != "":
 		return c.AuthMech
-	case c.OAuthAccessToken != "" || c.OAuthDirect != "":
+	case c.UsesOAuth():
 		return "XOAUTH2"
 	case c.Domain != "":
 		return "NTLM"
@@ -147,4 +161,10 @@ func (c *Config) Mech() string {
 		return "PLAIN"
 	}
 	return "LOGIN"
+}
+
+// UsesOAuth tells whether the side logs in with an OAuth2 token (a token
+// source, --oauthaccesstoken or --oauthdirect).
+func (c *Config) UsesOAuth() bool {
+	return c.OAuth != nil || c.OAuthAccessToken != "" || c.OAuthDirect != ""
 }

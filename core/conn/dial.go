@@ -22,6 +22,7 @@ import (
 	"github.com/Azure/go-ntlmssp"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
+	"github.com/emersion/go-sasl"
 )
 
 // Version is sent in the ID command; cmd/ sets it at start-up.
@@ -100,6 +101,7 @@ type session struct {
 	cfg      *Config
 	ctx      context.Context
 	sock     net.Conn
+	buf      *bufConn // the socket's buffering, below TLS
 	raw      *raw
 	trace    *tracer
 	greeting string
@@ -159,7 +161,11 @@ func open(ctx context.Context, cfg *Config) (*session, error) {
 		return nil, connErr(err)
 	}
 	trace := newTracer(cfg.Trace, cfg.Name(), cfg.secrets())
-	s := &session{cfg: cfg, ctx: ctx, sock: sock, trace: trace}
+	if cfg.wrap != nil {
+		sock = cfg.wrap(sock)
+	}
+	bc := newBufConn(sock)
+	s := &session{cfg: cfg, ctx: ctx, sock: bc, buf: bc, trace: trace}
 	limit := setupTimeout
 	if cfg.Timeout > 0 && cfg.Timeout < limit {
 		limit = cfg.Timeout
@@ -168,8 +174,8 @@ func open(ctx context.Context, cfg *Config) (*session, error) {
 	s.stop = context.AfterFunc(ctx, func() { sock.SetDeadline(time.Unix(1, 0)) })
 
 	if cfg.Mode == TLSImplicit {
-		tc := tls.Client(sock, s.tlsConfig())
-		if err := tc.HandshakeContext(ctx); err != nil {
+		tc, err := secure(ctx, bc, s.tlsConfig())
+		if err != nil {
 			s.close()
 			e := tlsErr(err).(*Error)
 			e.Implicit = true
@@ -246,8 +252,8 @@ func (s *session) startTLS() error {
 	if s.raw.r.Buffered() > 0 {
 		return errors.New("server sent data after STARTTLS before the handshake")
 	}
-	tc := tls.Client(s.sock, s.tlsConfig())
-	if err := tc.HandshakeContext(s.ctx); err != nil {
+	tc, err := secure(s.ctx, s.buf, s.tlsConfig())
+	if err != nil {
 		return err
 	}
 	s.sock = tc
@@ -255,7 +261,7 @@ func (s *session) startTLS() error {
 	s.raw.r = bufio.NewReader(tc)
 	s.raw.w = tc
 	s.raw.caps = nil
-	_, _, err := s.raw.command("CAPABILITY")
+	_, _, err = s.raw.command("CAPABILITY")
 	return err
 }
 
@@ -299,6 +305,13 @@ func (s *session) login() error {
 	if s.mech == "PREAUTH" {
 		return errors.New("the server did not pre-authenticate the session")
 	}
+	if s.mech == "XOAUTH2" && cfg.OAuthBearer && cfg.AuthMech == "" {
+		if s.raw.hasCap("AUTH=OAUTHBEARER") {
+			s.mech = "OAUTHBEARER"
+		} else {
+			s.notes = append(s.notes, fmt.Sprintf("%s: the server does not offer AUTH=OAUTHBEARER, using XOAUTH2", cfg.Name()))
+		}
+	}
 	if s.mech != "LOGIN" && !s.raw.hasCap("AUTH="+s.mech) {
 		s.notes = append(s.notes, fmt.Sprintf("%s: the server does not advertise AUTH=%s, trying it anyway", cfg.Name(), s.mech))
 	}
@@ -306,7 +319,7 @@ func (s *session) login() error {
 	// handOver asks for them when the login response carried none.
 	s.raw.caps = nil
 	err := s.authenticate(s.mech)
-	if err != nil && cfg.TryLogin && s.mech != "LOGIN" && cfg.AuthUser == "" && s.mech != "XOAUTH2" && isNo(err) {
+	if err != nil && cfg.TryLogin && s.mech != "LOGIN" && cfg.AuthUser == "" && s.mech != "XOAUTH2" && s.mech != "OAUTHBEARER" && isNo(err) {
 		s.notes = append(s.notes, fmt.Sprintf("%s: %s failed, retrying with LOGIN", cfg.Name(), s.mech))
 		s.mech = "LOGIN"
 		err = s.authenticate("LOGIN")
@@ -351,6 +364,19 @@ func (s *session) authenticate(mech string) error {
 		// On failure the server sends an error challenge; an empty
 		// response makes it finish with a tagged NO.
 		return s.sasl("XOAUTH2", ir, func(string) []byte { return []byte{} })
+	case "OAUTHBEARER":
+		tok, err := s.accessToken()
+		if err != nil {
+			return err
+		}
+		_, ir, err := sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: cfg.User, Token: tok, Host: cfg.Host, Port: cfg.EffectivePort()}).Start()
+		if err != nil {
+			return err
+		}
+		// On failure the server sends an error challenge (JSON); RFC 7628
+		// has the client answer with a single 0x01, and the server ends
+		// with a tagged NO.
+		return s.sasl("OAUTHBEARER", ir, func(string) []byte { return []byte{1} })
 	case "CRAM-MD5":
 		return s.sasl("CRAM-MD5", nil, func(ch string) []byte {
 			m := hmac.New(md5.New, []byte(cfg.Password))
@@ -402,15 +428,38 @@ func (s *session) xoauth2() ([]byte, error) {
 		s.trace.addSecret(v)
 		return []byte(v), err
 	}
-	if cfg.OAuthAccessToken == "" {
-		return nil, errors.New("XOAUTH2 needs --oauthaccesstoken or --oauthdirect")
-	}
-	tok, err := valueOrFile(cfg.OAuthAccessToken)
+	tok, err := s.accessToken()
 	if err != nil {
 		return nil, err
 	}
-	s.trace.addSecret(tok)
 	return []byte("user=" + cfg.User + "\x01auth=Bearer " + tok + "\x01\x01"), nil
+}
+
+// accessToken returns the OAuth2 access token of this login: from the
+// token source (refreshed by it when needed), or from
+// --oauthaccesstokenN, whose file is read afresh. The token is masked in
+// the trace.
+func (s *session) accessToken() (string, error) {
+	cfg := s.cfg
+	var tok string
+	switch {
+	case cfg.OAuth != nil:
+		t, err := cfg.OAuth.Token()
+		if err != nil {
+			return "", err
+		}
+		tok = t.AccessToken
+	case cfg.OAuthAccessToken != "":
+		v, err := valueOrFile(cfg.OAuthAccessToken)
+		if err != nil {
+			return "", err
+		}
+		tok = v
+	default:
+		return "", errors.New(s.mech + " needs an OAuth2 token (--oauth, --oauthaccesstoken or --oauthdirect)")
+	}
+	s.trace.addSecret(tok)
+	return tok, nil
 }
 
 // valueOrFile returns v, or the first line of the file v names.

@@ -33,6 +33,8 @@ type meta struct {
 	hkey    string
 	hok     bool
 	hdrDate time.Time
+	// bs is the BODYSTRUCTURE, fetched only for hooks that want it.
+	bs imap.BodyStructure
 }
 
 // fetchMeta fetches UID, FLAGS, INTERNALDATE, RFC822.SIZE and the
@@ -50,10 +52,19 @@ func fetchMeta(c *imapclient.Client, fields []string, digest func(*meta)) ([]met
 // fetchMetaOf is fetchMeta for the messages of set (a UIDSet makes it a
 // UID FETCH).
 func fetchMetaOf(c *imapclient.Client, set imap.NumSet, fields []string, digest func(*meta)) ([]meta, error) {
-	cmd := c.Fetch(set, &imap.FetchOptions{
+	return fetchMetaWith(c, set, fields, false, digest)
+}
+
+// fetchMetaWith is fetchMetaOf, with BODYSTRUCTURE when structure is set.
+func fetchMetaWith(c *imapclient.Client, set imap.NumSet, fields []string, structure bool, digest func(*meta)) ([]meta, error) {
+	opts := &imap.FetchOptions{
 		UID: true, Flags: true, InternalDate: true, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}},
-	})
+	}
+	if structure {
+		opts.BodyStructure = &imap.FetchItemBodyStructure{Extended: true}
+	}
+	cmd := c.Fetch(set, opts)
 	var out []meta
 	for {
 		msg := cmd.Next()
@@ -65,7 +76,7 @@ func fetchMetaOf(c *imapclient.Client, set imap.NumSet, fields []string, digest 
 			cmd.Close()
 			return nil, err
 		}
-		m := meta{uid: buf.UID, size: buf.RFC822Size, flags: buf.Flags, date: buf.InternalDate}
+		m := meta{uid: buf.UID, size: buf.RFC822Size, flags: buf.Flags, date: internZone(buf.InternalDate), bs: buf.BodyStructure}
 		if len(buf.BodySection) > 0 {
 			m.hdr = buf.BodySection[0].Bytes
 		}
@@ -142,9 +153,12 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 		fp.on[host1].count = sel.NumMessages
 		metas1, all[host1] = nil, nil
 		if sel.NumMessages > 0 {
-			if metas1, err = fetchMeta(c.Client, fields, e.digest1); err == nil {
+			if metas1, err = e.fetchMeta1(c.Client, fields); err == nil {
 				all[host1] = uidsOf(metas1)
 				metas1, err = e.selectMessages(c.Client, host1, metas1)
+				if err == nil {
+					metas1, err = e.gmailRawSelect(ctx, host1, fp.h1, metas1)
+				}
 			}
 		}
 		return err
@@ -162,6 +176,9 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 				if metas2, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
 					all[host2] = uidsOf(metas2)
 					metas2, err = e.selectMessages(c.Client, host2, metas2)
+					if err == nil {
+						metas2, err = e.gmailRawSelect(ctx, host2, fp.h2, metas2)
+					}
 				}
 			}
 			return err
@@ -263,8 +280,9 @@ type h2msg struct {
 func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UID) ([]byte, error)) {
 	id := e.opts.Identity
 	in1, in2 := &fp.on[host1], &fp.on[host2]
-	in1.keys = map[string]struct{}{}
-	in2.keys = map[string]struct{}{}
+	// Sized at once: a map grown by doubling holds up to twice the room.
+	in1.keys = make(map[string]struct{}, len(metas1))
+	in2.keys = make(map[string]struct{}, len(metas2))
 	on2 := make(map[string]h2msg, len(metas2))
 	var rank2 identity.Ranker
 	for _, m := range metas2 {
@@ -327,6 +345,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		var msg *hooks.Message
 		if e.hooks.any() {
 			msg = hookMessage(fp, m, func() ([]byte, error) { return load(m.uid) })
+			msg.Labels = e.labels.byKey1[m.hkey]
 			reason, by, err := e.hooks.planSkips.Skip(msg)
 			if err == nil && reason == "" && needFlags && len(e.hooks.flags.Flags) > 0 {
 				var fl []string
@@ -344,7 +363,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		}
 		var flags []imap.Flag
 		if needFlags {
-			flags = e.flagsFor2(fp, hostFlags)
+			flags = internFlags(e.flagsFor2(fp, hostFlags))
 		}
 		if e.opts.DebugFlags {
 			e.debugFlags(fp, m.uid, m.flags, flags, have, ok)
@@ -357,7 +376,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 				fp.matched = append(fp.matched, matchedPair{uid1: m.uid, uid2: have.uid, key: hkey})
 			}
 			if e.opts.ResyncFlags && !sameFlags(flags, normalizeFlags(have.flags)) {
-				fp.stores = append(fp.stores, storeItem{uid1: m.uid, uid2: have.uid, from: have.flags, to: flags})
+				fp.stores = append(fp.stores, storeItem{uid1: m.uid, uid2: have.uid, from: have.flags, to: flags, key: key})
 			}
 			continue
 		}
@@ -365,7 +384,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, limit))
 			continue
 		}
-		c := copyItem{uid: m.uid, size: m.size, flags: flags, key: key, hkey: hkey, addHeader: addHeader}
+		c := copyItem{uid: m.uid, size: m.size, flags: flags, hkey: hkey, addHeader: addHeader, byUID: fp.byUID}
 		switch {
 		case e.opts.IDateFromHeader:
 			c.date = m.hdrDate
@@ -390,6 +409,9 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		}
 	}
 	slices.Sort(fp.only2)
+	// The plan keeps these until the copy: without the room append left.
+	fp.copies = trim(fp.copies)
+	fp.present1 = trim(fp.present1)
 	if !e.opts.Dry && (fp.create || len(fp.copies) > 0 || len(fp.only2) > 0 || len(fp.dups2) > 0) {
 		// The folder may change: keep what is known of its host2
 		// messages, so that reading it again at the end fetches the
@@ -571,13 +593,13 @@ func effectiveAppendLimit(option int64, caps imap.CapSet) int64 {
 // follows the folder order, so the result does not depend on --parallel.
 func (e *engine) skipCrossDuplicates() {
 	seen := map[string]string{} // key -> host2 folder
-	for _, fp := range e.plan.folders {
+	for _, fp := range e.crossDupOrder() {
 		if !fp.analyzed || fp.skip != "" {
 			continue
 		}
 		kept := fp.copies[:0]
 		for _, c := range fp.copies {
-			if where, dup := seen[c.key]; dup {
+			if where, dup := seen[c.matchKey()]; dup {
 				fp.crossDup++
 				if e.opts.DebugCrossDuplicates {
 					e.say("Host1: %s/%d is a cross duplicate of a message in host2 folder [%s]", fp.h1, c.uid, where)
@@ -593,8 +615,9 @@ func (e *engine) skipCrossDuplicates() {
 			}
 		}
 		for _, c := range fp.copies {
-			if _, ok := seen[c.key]; !ok {
-				seen[c.key] = fp.h2
+			k := c.matchKey()
+			if _, ok := seen[k]; !ok {
+				seen[k] = fp.h2
 			}
 		}
 	}

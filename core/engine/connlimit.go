@@ -174,9 +174,11 @@ func (e *engine) dialGated(ctx context.Context, w *worker, s side, appender bool
 		}
 		closed, err := dial()
 		if err == nil {
+			e.connOpened(s)
 			go func() {
 				<-closed
 				g.release()
+				e.connClosed(s)
 			}()
 			return nil
 		}

@@ -171,8 +171,10 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 		}
 		held := window.acquire(batchBytes)
 		pending.Add(1)
+		answered := e.appendTimer()
 		err = e.changes.appendMany(app, fr.h2, msgs, func(results []conn.AppendResult) {
 			defer pending.Done()
+			answered()
 			defer window.release(held)
 			inDoubt := false
 			defer func() {
@@ -192,6 +194,10 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 				case errors.Is(res.Err, conn.ErrOutcomeUnknown):
 					inDoubt = true
 					e.poison.tried(fr.h1, f, res.Err)
+					lost(f.item)
+				case e.tokenEnded(host2, res.Err):
+					// Not stored: host2 ended the session (its token
+					// expired); sent again on a new connection.
 					lost(f.item)
 				case len(send) > 1:
 					// A refused MULTIAPPEND stores nothing; the messages are
@@ -283,8 +289,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 	for len(items) > 0 && ctx.Err() == nil {
 		n, mem := 0, int64(0)
 		for n < len(items) && n < batchMsgs {
-			sz := items[n].size
-			if e.spool.inMemory(sz) {
+			if sz := e.spool.cost(items[n].size); sz > 0 {
 				if n > 0 && mem+sz > share {
 					break
 				}
@@ -326,10 +331,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 				continue
 			}
 			// The budget was reserved for the size announced by host1.
-			held := int64(0)
-			if e.spool.inMemory(it.size) {
-				held = it.size
-			}
+			held := e.spool.cost(it.size)
 			if e.hooks.atCopy() {
 				nb, keep, changedBy := e.applyCopyHooks(fr, it, b)
 				if !keep {

@@ -48,6 +48,8 @@ type engine struct {
 	journal  string // Options.Journal, "" while another live run writes it
 	doubts   doubts // host2 folders where APPENDs may have landed unseen
 	poison   poison // the tries of messages host2 did not take
+	labels   labelState
+	raw      [2]rawSearch // the X-GM-RAW search sessions
 }
 
 // Run carries out one sync (or, with JustFolders / JustFolderSizes / Dry,
@@ -94,6 +96,7 @@ func (e *engine) failIn(folder string, c report.Class, msg string) {
 		return
 	}
 	n := e.errs.AddFolder(folder, c, msg)
+	e.errorCounted(c)
 	e.sayLocked(msg)
 	if max := e.opts.ErrorsMax; max > 0 && n >= max {
 		e.stopped.Store(true)

@@ -119,6 +119,7 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	case scopeAll:
 		e.executeFolders(ctx, p.main)
 		e.execute(ctx, p.main)
+		e.syncLabels(ctx)
 		if ctx.Err() == nil {
 			// After a stop the report keeps the figures the run expects.
 			e.measure2(ctx, p.main)
@@ -292,7 +293,7 @@ func (e *engine) copied(fr *folderRun, f fetched, uid2 uint32) {
 	} else {
 		fr.unconfirmed1 = append(fr.unconfirmed1, f.item)
 	}
-	fr.done = append(fr.done, f.item.key)
+	fr.done = append(fr.done, f.item.matchKey())
 	fr.doneBytes += size
 	fr.doneBig = max(fr.doneBig, size)
 	fr.mu.Unlock()

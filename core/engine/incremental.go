@@ -253,10 +253,7 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	})
 	for _, m := range copies {
 		in1.keys[m.hkey] = struct{}{}
-		c := copyItem{uid: m.uid, size: m.size, flags: e.flagsFor2(fp, m.flags), key: m.hkey, hkey: m.hkey}
-		if e.opts.UseUID {
-			c.key = uidKey(m.uid)
-		}
+		c := copyItem{uid: m.uid, size: m.size, flags: e.flagsFor2(fp, m.flags), hkey: m.hkey, byUID: e.opts.UseUID}
 		switch {
 		case e.opts.IDateFromHeader:
 			c.date = m.hdrDate

@@ -88,6 +88,7 @@ func (e *engine) checkExitWhenOver(total int64) bool {
 	}
 	if !e.exec.stats.exitWhenOver.Swap(true) {
 		e.fail(report.ClassTransferExceeded, fmt.Sprintf("Maximum bytes transferred reached, %d >= %d, ending sync", total, limit))
+		e.say("The budget of this run (--exitwhenover %d) is used up. When it is a daily budget, such as Google's for IMAP (2,500 MB down, 500 MB up a day), run again tomorrow: the next run goes on where this one stopped.", limit)
 		e.cancel()
 	}
 	return true

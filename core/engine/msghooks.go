@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
@@ -93,6 +92,7 @@ func hookMessage(fp *folderPlan, m meta, load func() ([]byte, error)) *hooks.Mes
 	msg := hooks.NewMessage(m.hdr, nil, load)
 	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fp.h1, uint32(m.uid), m.size, m.date
 	msg.Flags = flagStrings(m.flags)
+	msg.Structure = structureParts(m.bs)
 	return msg
 }
 
@@ -166,6 +166,7 @@ func (e *engine) applyCopyHooks(fr *folderRun, it copyItem, b *body) (*body, boo
 	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fr.h1, uint32(it.uid), b.size, it.date
 	msg.Flags = flagStrings(it.flags)
 	msg.Unidentified = it.addHeader
+	msg.Labels = e.labels.byKey1[it.hkey]
 	keep, changedBy := e.copyHooks(fr.folderPlan, &fr.atCopy, it.uid, it.size, msg)
 	if !keep || !msg.Changed() {
 		return b, keep, nil
@@ -174,19 +175,6 @@ func (e *engine) applyCopyHooks(fr *folderRun, it copyItem, b *body) (*body, boo
 	nb := &body{sp: b.sp, mem: newRaw, size: int64(len(newRaw))}
 	b.free()
 	return nb, true, changedBy
-}
-
-// Bytes returns the fetched bytes, reading a spooled file
-// into memory.
-func (b *body) Bytes() ([]byte, error) {
-	if b.mem != nil {
-		return b.mem, nil
-	}
-	buf := make([]byte, b.size)
-	if _, err := b.file.ReadAt(buf, 0); err != nil && err != io.EOF {
-		return nil, err
-	}
-	return buf, nil
 }
 
 // fetchOne fetches one host1 body for a hook that reads it at plan time
@@ -217,7 +205,12 @@ func (e *engine) previewCopy(fp *folderPlan, c *copyItem, msg *hooks.Message) bo
 	if !keep {
 		return false
 	}
-	c.rewrittenBy = changedBy
+	if len(changedBy) > 0 {
+		if fp.rewrittenBy == nil {
+			fp.rewrittenBy = map[imap.UID][]string{}
+		}
+		fp.rewrittenBy[c.uid] = changedBy
+	}
 	if msg.Changed() {
 		raw, _ := msg.Raw()
 		c.size = int64(len(raw))

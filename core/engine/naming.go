@@ -29,6 +29,20 @@ func (e *engine) folderChain() *hooks.Chain {
 	if len(o.F1F2) > 0 {
 		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: stepF1F2, Hook: tableMapper(o.F1F2)})
 	}
+	if e.labelsMode() == GmailLabelsKeywords {
+		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: "gmaillabels", Hook: archiveMapper{"Archive"}})
+	}
+	if all2 := e.allMail(host2); e.labelsOn() && all2 != "" {
+		// Labels on Gmail: All Mail is copied into All Mail, whatever
+		// the other rules do with names; between two Gmail accounts
+		// (unless --subfolder), each special folder goes to host2's
+		// folder of the same role (\Important included, which automap
+		// does not know), whatever each account calls it.
+		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: "synclabels", Hook: archiveMapper{all2}})
+		if e.isGmail(host1) && o.Subfolder1 == "" && o.Subfolder2 == "" {
+			c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: "synclabels", Hook: e.roleMapper()})
+		}
+	}
 	if o.Automap && o.Subfolder1 == "" && o.Subfolder2 == "" {
 		m, notes := mailbox.Automap(i1.folders, i2.folders, i1.naming.Prefix, i2.naming.Prefix)
 		for _, n := range notes {
@@ -58,6 +72,37 @@ func (e *engine) folderChain() *hooks.Chain {
 		c.Folders = append(c.Folders, o.Hooks.Folders...)
 	}
 	return c
+}
+
+// archiveMapper sends the \\All folder to a fixed host2 folder: "Archive"
+// (--gmaillabels keywords: the messages without another label), or
+// host2's All Mail (labels synced to Gmail).
+type archiveMapper struct{ to string }
+
+func (a archiveMapper) MapFolder(f hooks.Folder) (hooks.FolderResult, error) {
+	if hasAttr(f.SpecialUse, `\All`) {
+		return hooks.FolderResult{Target: a.to, Final: true}, nil
+	}
+	return hooks.FolderResult{}, nil
+}
+
+// roleMapper maps each host1 special folder to host2's folder with the
+// same special-use attribute.
+func (e *engine) roleMapper() tableMapper {
+	m := tableMapper{}
+	for _, f1 := range e.info[host1].folders {
+		for _, sl := range systemLabels {
+			if !hasAttr(f1.Attrs, sl.attr) {
+				continue
+			}
+			for _, f2 := range e.info[host2].folders {
+				if hasAttr(f2.Attrs, sl.attr) {
+					m[f1.Name] = f2.Name
+				}
+			}
+		}
+	}
+	return m
 }
 
 // tableMapper maps exact host1 names and ends the chain when it applies.

@@ -128,6 +128,9 @@ type Options struct {
 	Out             io.Writer
 	// Progress, when set, is told how the copying advances.
 	Progress Progress
+	// Observer, when set, is told of every connection opened and closed
+	// and of every APPEND's duration (a batch's status page).
+	Observer Observer
 	// Journal is the path of the write-ahead record of the APPENDs in
 	// flight to host2 (package journal); empty: none. A run that finds
 	// batches of a dead run in doubt there waits for the host2 folders
@@ -148,6 +151,22 @@ type Options struct {
 	// host: the main one, the workers' and the APPEND connections. 0: no
 	// bound but the server's (a server refusing more lowers it).
 	MaxConns1, MaxConns2 int
+
+	// Gmail labels (labels.go). SyncLabels gives each message copied to a
+	// Gmail host2 host1's labels; ResyncLabels also corrects the labels of
+	// messages already on both sides. Both need X-GM-EXT-1 on host2.
+	// Gmail1 declares host1 a Gmail server (X-GM-EXT-1 required then).
+	SyncLabels, ResyncLabels, Gmail1 bool
+	// GmailLabels is how a Gmail host1's labels reach a host2 without
+	// labels: GmailLabelsFolders (""), GmailLabelsKeywords or
+	// GmailLabelsHeader. LabelsPriority orders the labels competing for a
+	// message's one copy (DefaultLabelsPriority when empty).
+	GmailLabels    string
+	LabelsPriority []string
+	// DebugLabels prints each host2 message's labels and what changes.
+	// The label hooks of Hooks (Lua's labels(msg, labels)) decide the
+	// labels each message gets on host2.
+	DebugLabels bool
 }
 
 func (o *Options) maxInFlight() int64 {

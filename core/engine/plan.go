@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/report"
 	"github.com/imapshift/imapshift/core/state"
@@ -129,6 +130,15 @@ func (e *engine) makePlan(ctx context.Context, main *worker) error {
 		}
 		return nil
 	}
+	if err := e.checkLabels(); err != nil {
+		return err
+	}
+	if err := e.checkGmailRaw(); err != nil {
+		return err
+	}
+	if e.labelsMode() == GmailLabelsHeader {
+		e.hooks.rewrites.Rewrites = append(e.hooks.rewrites.Rewrites, hooks.Named[hooks.MessageRewriter]{Name: "gmaillabels", Hook: labelsHeaderRewriter{e}})
+	}
 	e.plan.appendLimit = effectiveAppendLimit(opts.AppendLimit, e.info[host2].caps)
 	if err := e.nameFolders(); err != nil {
 		return err
@@ -145,10 +155,13 @@ func (e *engine) makePlan(ctx context.Context, main *worker) error {
 	// Folders missing on host2 are analysed as empty there; they are
 	// created afterwards, so that --skipemptyfolders and --justfoldersizes
 	// create nothing they should not.
+	e.loadLabels1(ctx)
 	e.analyzeAll(ctx, main)
-	if opts.SkipCrossDuplicates {
+	e.closeRawSearch()
+	if m := e.labelsMode(); opts.SkipCrossDuplicates || e.labelsOn() || m == GmailLabelsKeywords || m == GmailLabelsHeader {
 		e.skipCrossDuplicates()
 	}
+	e.planLabelCopies()
 	if err := e.checkDeletions(); err != nil {
 		return err
 	}
@@ -240,6 +253,9 @@ type folderPlan struct {
 	on             [2]folderSide
 	permanentFlags []imap.Flag // host2's PERMANENTFLAGS
 	copies         []copyItem
+	// rewrittenBy names, for a dry run, the hooks that would change a
+	// message to copy (by host1 UID).
+	rewrittenBy map[imap.UID][]string
 	// present1 are host1 messages already on host2 (--delete1 removes
 	// them); only2 are identified host2 messages no host1 message matches
 	// (--delete2); dups2 are extra host2 copies (--delete2duplicates).
@@ -334,17 +350,25 @@ type copyItem struct {
 	size      int64
 	flags     []imap.Flag // already filtered for host2
 	date      time.Time   // INTERNALDATE to set; zero lets the server choose
-	key       string      // identity used for matching (the UID's under --useuid)
 	hkey      string      // header identity, to find the copy on host2
 	addHeader bool        // prepend "Message-Id: <UID@imapsync>"
-	// rewrittenBy names the hooks a dry run found would change the message.
-	rewrittenBy []string
+	byUID     bool        // matched by UID (--useuid): see matchKey
+}
+
+// matchKey is the identity c was matched by: its header key, or under
+// --useuid its UID's (not stored: a plan holds copyItems by the million).
+func (c copyItem) matchKey() string {
+	if c.byUID {
+		return uidKey(c.uid)
+	}
+	return c.hkey
 }
 
 // storeItem sets the flags of a host2 message to those of host1.
 type storeItem struct {
 	uid1, uid2 imap.UID
 	from, to   []imap.Flag
+	key        string // the message's identity, when the analysis knows it
 }
 
 // tally counts what the message hooks did to a folder's messages:

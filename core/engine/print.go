@@ -51,8 +51,8 @@ func (p *Plan) Print(w io.Writer) {
 		}
 		for _, c := range fp.copies {
 			rewritten := ""
-			if len(c.rewrittenBy) > 0 {
-				rewritten = " rewritten by " + strings.Join(c.rewrittenBy, ", ")
+			if by := fp.rewrittenBy[c.uid]; len(by) > 0 {
+				rewritten = " rewritten by " + strings.Join(by, ", ")
 			}
 			pr("msg %s/%d {%d} copying to %s%s%s", fp.h1, c.uid, c.size, fp.h2, rewritten, dry)
 		}
@@ -68,6 +68,13 @@ func (p *Plan) Print(w io.Writer) {
 		}
 	}
 	pr("++++ End looping on each folder")
+	if e.labelsOn() {
+		what := "the copied messages"
+		if e.opts.ResyncLabels {
+			what = "every message of the synced folders"
+		}
+		pr("Labels: host1's labels would be set on %s in host2's %s after the copy%s", what, mailbox.Display(e.allMail(host2)), dry)
+	}
 }
 
 // printFolderList lists the host2 folders no host1 folder maps to.

@@ -43,6 +43,7 @@ func (e *engine) result() *Result {
 		c.DeletedHost1 = x.stats.deleted[host1].Load()
 		c.DeletedHost2 = x.stats.deleted[host2].Load()
 	}
+	c.LabelsSynced, c.LabelsSet, c.LabelsStores = e.labels.ran, e.labels.set, e.labels.stores
 	keys1 := map[string]struct{}{}
 	keys2 := map[string]struct{}{}
 	res := &Result{Errors: &e.errs, Dry: e.opts.Dry}

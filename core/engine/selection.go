@@ -22,6 +22,12 @@ type Selection struct {
 	NoSearch1, NoSearch2 bool
 	// Now is the reference time of the age window (program start).
 	Now time.Time
+	// GmailRaw1/2 are Gmail queries (--search 'X-GM-RAW "..."'), sent as
+	// UID SEARCH X-GM-RAW to a side that has X-GM-EXT-1 (labelsearch.go).
+	GmailRaw1, GmailRaw2 string
+	// GmailRawAny (--search rather than --search1/2) applies the query on
+	// the sides that have X-GM-EXT-1 only; it is refused when neither has.
+	GmailRawAny bool
 }
 
 func (s *Selection) criteria(sd side) *imap.SearchCriteria {

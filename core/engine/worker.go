@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -54,6 +55,8 @@ type worker struct {
 	// connections closed by reclaim, for a dial waiting for a free one.
 	mu   sync.Mutex
 	idle bool
+
+	expiredAt [3]time.Time // last OAuth2 token end: host1, host2, APPEND (oauthstop.go)
 }
 
 // setIdle marks w as running a job (false) or not (true).
@@ -159,7 +162,7 @@ func (w *worker) appender(ctx context.Context) (*conn.Appender, error) {
 		w.app.Close()
 		w.e.servers[host2].reconnects.Add(1)
 		w.app = nil
-		if d, ok := conn.IsThrottle(err); ok {
+		if d, ok := conn.IsThrottle(err); ok && !w.expiredNow(host2, true, err) {
 			if err := w.e.backoff(ctx, host2, d, err); err != nil {
 				return nil, err
 			}
@@ -199,11 +202,19 @@ func (w *worker) close() {
 // using up a retry. op must be safe to repeat.
 func (w *worker) retry(ctx context.Context, s side, op func() error) error {
 	var err error
-	throttles := 0
+	throttles, expiries := 0, 0
 	for attempt := 0; attempt <= w.e.servers[s].retries; attempt++ {
 		err = op()
 		if err == nil || ctx.Err() != nil {
 			return err
+		}
+		if w.expiredNow(s, false, err) {
+			w.dropExpired(s)
+			if expiries < maxExpiries {
+				expiries++
+				attempt--
+			}
+			continue
 		}
 		if d, ok := conn.IsThrottle(err); ok && throttles < maxThrottles {
 			throttles++

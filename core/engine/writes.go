@@ -74,6 +74,13 @@ func (changes) store(c *conn.Conn, uids imap.UIDSet, flags []imap.Flag) error {
 	return c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsSet, Silent: true, Flags: flags}, nil).Close()
 }
 
+// storeLabels adds (op "+"), removes ("-") or sets ("") Gmail labels on
+// uids of the folder selected on g (host2), in batched UID STOREs; it
+// returns the number of commands sent.
+func (changes) storeLabels(g *conn.Gmail, op string, uids []uint32, labels []string) (int, error) {
+	return g.StoreLabels(op, uids, labels)
+}
+
 // appendMany stores msgs in mailbox on host2: one APPEND, or one
 // MULTIAPPEND for several.
 func (changes) appendMany(app *conn.Appender, mailbox string, msgs []conn.Message, done func([]conn.AppendResult)) error {

@@ -61,11 +61,35 @@ type FlagFilter interface {
 	Flags(m *Message, flags []string) ([]string, error)
 }
 
+// LabelFilter turns the Gmail labels a message is to get on host2 into
+// the labels to set (Lua's labels(msg, labels)). Labels are decoded:
+// names in UTF-8, system labels spelt `\Inbox`, `\Sent`...
+type LabelFilter interface {
+	Labels(m *Message, labels []string) ([]string, error)
+}
+
 // HeaderOnly is implemented by skip and flag hooks that never need the
 // message body; when every hook of a run is header-only, bodies are not
 // fetched before the copy decision.
 type HeaderOnly interface {
 	HeaderOnly() bool
+}
+
+// WantsStructure is implemented by hooks that read Message.Structure:
+// when one says yes, the metadata FETCH asks for BODYSTRUCTURE.
+type WantsStructure interface {
+	WantsStructure() bool
+}
+
+// StructurePart is one part of a message's MIME structure, known without
+// its body.
+type StructurePart struct {
+	ContentType string            // lower-case media type, "text/plain"
+	Params      map[string]string // Content-Type parameters, names in lower case
+	Disposition string            // lower case, "" without one
+	Filename    string            // decoded to UTF-8, "" without one
+	Size        int64             // encoded bytes of a leaf, 0 for a multipart
+	Depth       int               // 0 for the root
 }
 
 // AfterRewrite is implemented by skip hooks that judge the message as it
@@ -88,6 +112,7 @@ type Chain struct {
 	Skips    []Named[MessageSkipper]
 	Rewrites []Named[MessageRewriter]
 	Flags    []Named[FlagFilter]
+	Labels   []Named[LabelFilter]
 }
 
 // MapFolder runs the folder hooks on f. It returns the host2 name, the
@@ -152,6 +177,7 @@ func Concat(parts ...*Chain) *Chain {
 		c.Skips = append(c.Skips, p.Skips...)
 		c.Rewrites = append(c.Rewrites, p.Rewrites...)
 		c.Flags = append(c.Flags, p.Flags...)
+		c.Labels = append(c.Labels, p.Labels...)
 	}
 	return c
 }
@@ -167,9 +193,20 @@ func (c *Chain) FilterFlags(m *Message, flags []string) ([]string, error) {
 	return flags, nil
 }
 
+// FilterLabels runs the label hooks in order.
+func (c *Chain) FilterLabels(m *Message, labels []string) ([]string, error) {
+	for _, h := range c.Labels {
+		var err error
+		if labels, err = h.Hook.Labels(m, labels); err != nil {
+			return nil, fmt.Errorf("%s: %w", h.Name, err)
+		}
+	}
+	return labels, nil
+}
+
 // Empty reports whether the chain has no message hooks.
 func (c *Chain) Empty() bool {
-	return len(c.Skips) == 0 && len(c.Rewrites) == 0 && len(c.Flags) == 0
+	return len(c.Skips) == 0 && len(c.Rewrites) == 0 && len(c.Flags) == 0 && len(c.Labels) == 0
 }
 
 // Message is what message hooks see: metadata, the header block, and the
@@ -183,6 +220,13 @@ type Message struct {
 	// Unidentified is set when the message has none of the identifying
 	// headers (--useheader); --addheader gives such messages a Message-Id.
 	Unidentified bool
+	// Structure is the MIME structure the server gave (BODYSTRUCTURE),
+	// depth first with the root first; nil when it was not fetched (only
+	// hooks that implement WantsStructure get it).
+	Structure []StructurePart
+	// Labels are host1's Gmail labels (decoded, sorted), nil when host1
+	// has none (no X-GM-EXT-1).
+	Labels []string
 
 	header     []byte
 	raw        []byte

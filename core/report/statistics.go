@@ -64,6 +64,9 @@ func WriteStatistics(w io.Writer, s Snapshot, opts StatsOptions) error {
 		p.printf("Messages duplicate on host2 at the end  : %d (%d created by this run)\n", s.DupHost2End, s.DupHost2New)
 	}
 	p.printf("Messages found crossduplicate on host2  : %d\n", s.CrossDupHost2)
+	if s.LabelsSynced {
+		p.printf("Labels set on host2                     : %d messages (%d UID STORE)\n", s.LabelsSet, s.LabelsStores)
+	}
 	p.printf("Messages void (noheader) on host1       : %d  ", s.VoidHost1)
 	if s.VoidHost1 > 0 {
 		p.printf("in order to sync those %d unidentified messages, add option --addheader", s.VoidHost1)

@@ -29,6 +29,13 @@ type Counters struct {
 	BytesSkipped     int64 `json:"bytes_skipped"`
 	Biggest          int64 `json:"biggest_transferred"` // biggest message transferred, in bytes
 
+	// LabelsSynced is set when Gmail labels were synced to host2;
+	// LabelsSet counts the host2 messages whose labels changed and
+	// LabelsStores the UID STORE commands that changed them.
+	LabelsSynced bool  `json:"labels_synced,omitempty"`
+	LabelsSet    int64 `json:"labels_set_host2,omitempty"`
+	LabelsStores int64 `json:"labels_stores_host2,omitempty"`
+
 	ReconnectHost1 int64 `json:"reconnections_host1"`
 	ReconnectHost2 int64 `json:"reconnections_host2"`
 

@@ -109,8 +109,24 @@ func (s *Settings) EngineOptions(ctx context.Context, out io.Writer) (o engine.O
 	}
 	o.MessageSelection = engine.Selection{Age: age, Now: time.Now(),
 		NoSearch1: !s.Host1.AbleToSearch, NoSearch2: !s.Host2.AbleToSearch}
+	o.SyncLabels, o.ResyncLabels, o.Gmail1 = s.SyncLabels, s.ResyncLabels, s.Host1.Gmail
+	o.GmailLabels, o.DebugLabels = s.GmailLabels, s.DebugLabels
+	for _, p := range strings.Split(s.LabelsPriority, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.LabelsPriority = append(o.LabelsPriority, p)
+		}
+	}
 	for n, h := range []*HostOptions{&s.Host1, &s.Host2} {
 		if h.Search == "" {
+			continue
+		}
+		if q, ok := search.GmailRaw(h.Search); ok {
+			if n == 0 {
+				o.MessageSelection.GmailRaw1 = q
+			} else {
+				o.MessageSelection.GmailRaw2 = q
+			}
+			o.MessageSelection.GmailRawAny = !s.IsSet(fmt.Sprintf("search%d", n+1))
 			continue
 		}
 		crit, err := search.Parse(h.Search)

@@ -118,6 +118,7 @@ func buildHooks(s *Settings, o *engine.Options) ([]*scripting.Script, error) {
 	c.Skips = append(c.Skips, after.Skips...)
 	c.Rewrites = append(c.Rewrites, after.Rewrites...)
 	c.Flags = append(c.Flags, after.Flags...)
+	c.Labels = append(append(c.Labels, before.Labels...), after.Labels...)
 	o.Hooks = c
 	return scripts.Scripts, nil
 }

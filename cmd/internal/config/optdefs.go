@@ -44,7 +44,7 @@ func optionDefs() []*Option {
 	add(both(&Option{Name: "sslargs%d", Kind: KeyValue, Group: GroupTLS, Status: Implemented, Help: "TLS setting for host%d: SSL_verify_mode, SSL_ca_file, SSL_ca_path, SSL_hostname, SSL_version, SSL_cipher_list."})...)
 
 	// Authentication.
-	add(both(&Option{Name: "authmech%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Mechanism on host%d: LOGIN, PLAIN, CRAM-MD5, NTLM, XOAUTH2 or PREAUTH."})...)
+	add(both(&Option{Name: "authmech%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Mechanism on host%d: LOGIN, PLAIN, CRAM-MD5, NTLM, XOAUTH2, OAUTHBEARER or PREAUTH."})...)
 	add(both(&Option{Name: "authuser%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Admin user that authenticates on behalf of user%d."})...)
 	add(both(&Option{Name: "proxyauth%d", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "Log in as --authuser%d, then PROXYAUTH as user%d."})...)
 	add(&Option{Name: "authmd5", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "Use CRAM-MD5 on both hosts."})
@@ -52,6 +52,11 @@ func optionDefs() []*Option {
 	add(both(&Option{Name: "domain%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "NTLM domain of user%d; without --authmech%d it selects NTLM (NTLMv2)."})...)
 	add(both(&Option{Name: "oauthaccesstoken%d", Kind: String, Group: GroupAuth, Status: Implemented, Secret: true, Help: "OAuth2 access token for XOAUTH2 on host%d, or a file holding it."})...)
 	add(both(&Option{Name: "oauthdirect%d", Kind: String, Group: GroupAuth, Status: Implemented, Secret: true, Help: "Raw XOAUTH2 string for host%d, or a file holding it."})...)
+	add(both(&Option{Name: "oauth%d", Kind: String, Arg: "google|microsoft|file", Group: GroupAuth, Status: Implemented, Help: "imapshift: OAuth2 on host%d with the saved login of --user%d at google or microsoft (made by 'imapshift oauth login'), or the saved login in file; tokens are refreshed during the run."})...)
+	add(both(&Option{Name: "oauthserviceaccount%d", Kind: String, Arg: "key.json", Group: GroupAuth, Status: Implemented, Help: "imapshift: OAuth2 on host%d with a Google Workspace service account key (domain-wide delegation): a token for each --user%d."})...)
+	add(both(&Option{Name: "oauthapp%d", Kind: String, Arg: "tenant:client-id", Group: GroupAuth, Status: Implemented, Help: "imapshift: OAuth2 on host%d as a Microsoft 365 app (client credentials, IMAP.AccessAsApp) opening the mailbox of --user%d."})...)
+	add(both(&Option{Name: "oauthappsecretfile%d", Kind: String, Arg: "file", Group: GroupAuth, Status: Implemented, Help: "imapshift: file whose first line is the client secret of --oauthapp%d (else $IMAPSHIFT_OAUTHAPP_SECRET%d or $IMAPSHIFT_OAUTHAPP_SECRET)."})...)
+	add(both(&Option{Name: "oauthbearer%d", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "imapshift: log in to host%d with OAUTHBEARER (RFC 7628) instead of XOAUTH2 when the server offers it."})...)
 	add(&Option{Name: "trylogin", Kind: Bool, Default: true, Group: GroupAuth, Status: Implemented, Help: "Retry once with LOGIN when another mechanism is refused."})
 	add(&Option{Name: "sanitize", Kind: Bool, Default: true, Group: GroupAuth, Status: Implemented, Help: "Trim spaces around hosts, users and passwords; hosts also lose inner spaces and /."})
 
@@ -138,8 +143,10 @@ func optionDefs() []*Option {
 	add(&Option{Name: "flagscase", Kind: Bool, Default: true, Group: GroupFlags, Status: Accepted, Help: "Accepted: system flags are always written in their canonical case (\\SEEN becomes \\Seen)."})
 	add(&Option{Name: "filterflags", Kind: Bool, Default: true, Group: GroupFlags, Status: Accepted, Help: "Accepted: flags outside host2's PERMANENTFLAGS are always dropped (with a note)."})
 	add(&Option{Name: "filterbuggyflags", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Drop flags known to make servers fail."})
-	add(&Option{Name: "synclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Sync Gmail labels when copying."})
-	add(&Option{Name: "resynclabels", Kind: Bool, Group: GroupFlags, Status: NotImplemented, Help: "Resync Gmail labels of messages already on host2."})
+	add(&Option{Name: "synclabels", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Give each message copied to a Gmail host2 the labels it has on host1 (X-GM-LABELS, or the folders it is in); on by default with --gmail1 --gmail2."})
+	add(&Option{Name: "resynclabels", Kind: Bool, Group: GroupFlags, Status: Implemented, Help: "Also correct the Gmail labels of messages already on both sides; on by default with --gmail1 --gmail2."})
+	add(&Option{Name: "gmaillabels", Kind: String, Arg: "str", Group: GroupFlags, Status: Implemented, Help: "imapshift: from Gmail to a server without labels, folders (a copy per label, the default), keywords (one copy, the other labels as keywords, All Mail to Archive) or header (one copy with an X-Gmail-Labels header)."})
+	add(&Option{Name: "labelspriority", Kind: String, Arg: "str", Group: GroupFlags, Status: Implemented, Help: `imapshift: which label keeps a message's one copy, e.g. "INBOX,Work,*" (names, \Sent-style roles, prefix*, * for the rest; default "*,INBOX,\Sent,\Drafts,\Important,\Starred,\Spam,\Trash"); All Mail comes last.`})
 
 	// Deletion.
 	add(&Option{Name: "delete1", Aliases: []string{"delete"}, Kind: Bool, Group: GroupDeletion, Status: Implemented, Help: "Delete host1 messages once transferred (implies --expunge1)."})
@@ -169,7 +176,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "throttlemax", Kind: Int, Default: 600, Group: GroupLimits, Status: Implemented, Help: "imapshift: the longest backoff, in seconds, a throttling server (Office 365's \"Request is throttled\") may ask for; longer is a connection failure."})
 	add(&Option{Name: "maxinflight", Kind: Bytes, Default: int64(32 << 20), Group: GroupLimits, Status: Implemented, Help: "imapshift: bytes of APPENDs written to one host2 connection and not yet confirmed (0: no bound); what a crash can leave landing late on host2."})
 	add(&Option{Name: "settlemax", Kind: Int, Default: 30, Group: GroupLimits, Status: Implemented, Help: "imapshift: seconds to wait at most for a host2 folder to stop changing after a lost connection or a killed run, before reading it."})
-	add(&Option{Name: "bodybudget", Kind: Bytes, Default: int64(64 << 20), Group: GroupLimits, Status: Implemented, Help: "Message bytes held in memory at once, over all workers."})
+	add(&Option{Name: "bodybudget", Kind: Bytes, Default: int64(16 << 20), Group: GroupLimits, Status: Implemented, Help: "Message bytes held in memory at once, over all workers."})
 	add(&Option{Name: "multiappend", Kind: Bool, Default: true, Group: GroupLimits, Status: Implemented, Help: "imapshift: send several messages per APPEND when host2 offers MULTIAPPEND (one transaction per batch)."})
 
 	// Logging.
@@ -179,6 +186,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "logdir", Kind: String, Arg: "dir", Group: GroupLogging, Status: Implemented, Help: "Log directory (default LOG_imapshift, in the current directory)."})
 	add(&Option{Name: "errorsdump", Kind: Bool, Default: true, Group: GroupLogging, Status: Implemented, Help: "List the errors at the end."})
 	add(&Option{Name: "json", Kind: String, Arg: "file", Group: GroupLogging, Status: Implemented, Help: "Write the final report as JSON to file (- for stdout)."})
+	add(&Option{Name: "http", Kind: String, Arg: "addr", Group: GroupLogging, Status: Implemented, Help: "imapshift: while the run goes on, serve a live status page (/), the same as JSON (/api/status) and Prometheus metrics (/metrics) on addr; :8080 listens on 127.0.0.1 only, name another address (0.0.0.0:8080) to be reached from elsewhere."})
 	add(&Option{Name: "showpasswords", Kind: Bool, Group: GroupLogging, Status: Implemented, Help: "Show passwords in the printed command line instead of MASKED."})
 	add(&Option{Name: "tail", Kind: Bool, Group: GroupLogging, Status: Implemented, Help: "Print the log file of the run whose PID is in the PID file of these accounts (or --pidfile) and follow it until that run exits; exit 0."})
 	add(both(&Option{Name: "emailreport%d", Kind: Bool, Group: GroupLogging, Status: Implemented, Help: "Append the final report to the host%d INBOX."})...)
@@ -193,7 +201,8 @@ func optionDefs() []*Option {
 	add(&Option{Name: "debugcontent", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the content of each message transferred, between marker lines (huge output)."})
 	add(&Option{Name: "debugflags", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print, for each message analysed, its host1 flags, the flags meant for host2 and, when it is already there, host2's."})
 	add(&Option{Name: "debugmemory", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print the memory use (peak RSS, Go heap, goroutines) every 5 seconds and at the end (imapsync: after each copy)."})
-	for _, name := range []string{"debugcache", "debuglabels", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
+	add(&Option{Name: "debuglabels", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "Print each host2 message's Gmail labels, host1's, and what is added or removed."})
+	for _, name := range []string{"debugcache", "debugmaxlinelength", "debugsig", "debugenv", "debuglist", "debugdev"} {
 		add(&Option{Name: name, Kind: Bool, Group: GroupDebug, Status: Accepted, Help: "Accepted, no extra output yet: debug output about " + strings.TrimPrefix(name, "debug") + "."})
 	}
 	add(&Option{Name: "debugcrossduplicates", Kind: Bool, Group: GroupDebug, Status: Implemented, Help: "With --skipcrossduplicates, say which host2 folder already holds each skipped message."})
@@ -231,6 +240,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "sigignore", Kind: String, Arg: "sigs", Group: GroupMisc, Status: Accepted, Help: "Accepted: see --sigexit."})
 	add(&Option{Name: "script", Kind: List, Arg: "file", Group: GroupMisc, Status: Implemented, Help: "Lua hook script (repeatable; run in order, after the built-in plugins; see imapshift script test)."})
 	add(&Option{Name: "scripttimeout", Kind: Seconds, Default: 2 * time.Second, Group: GroupMisc, Status: Implemented, Help: "Time limit of one Lua hook call; a message whose hook runs longer fails."})
+	add(&Option{Name: "scriptmaxmemory", Kind: Int, Default: 256, Arg: "MB", Group: GroupMisc, Status: Implemented, Help: "Memory budget of the Lua hook calls running at once, in MB; a call past it fails (\"script used more than N MB\") and the run goes on (0: no budget)."})
 	add(&Option{Name: "version", Kind: Bool, NoNeg: true, Group: GroupMisc, Status: Implemented, Help: "Print the version and exit."})
 	add(&Option{Name: "help", Kind: Bool, NoNeg: true, Short: "h", Group: GroupMisc, Status: Implemented, Help: "Print this help and exit."})
 	return o

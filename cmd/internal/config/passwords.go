@@ -14,7 +14,7 @@ import (
 
 // needsPassword tells whether side n logs in with a password.
 func (h *HostOptions) needsPassword() bool {
-	return h.OAuthAccessToken == "" && h.OAuthDirect == "" && !strings.EqualFold(strings.TrimSpace(h.AuthMech), "PREAUTH")
+	return h.OAuthAccessToken == "" && h.OAuthDirect == "" && !h.usesOAuth2() && !strings.EqualFold(strings.TrimSpace(h.AuthMech), "PREAUTH")
 }
 
 // PasswordSource is what ResolvePasswords may read from.

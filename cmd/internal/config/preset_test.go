@@ -79,7 +79,7 @@ func settingsFields(s *Settings, names ...string) map[string]any {
 // presetCheckedOptions are the options the built-in presets touch.
 var presetCheckedOptions = strings.Fields(`host1 host2 ssl1 ssl2 maxbytespersecond maxbytesafter automap maxsleep
 	skipcrossduplicates useheader regextrans2 folderlast exclude expunge1 addheader synclabels resynclabels
-	maxsize maxmessagespersecond disarmreadreceipts regexmess f1f2 regexflag sep1 sep2 prefix1 prefix2 messageidnodomain`)
+	maxsize appendlimit exitwhenover maxmessagespersecond disarmreadreceipts regexmess f1f2 regexflag sep1 sep2 prefix1 prefix2 messageidnodomain`)
 
 // TestPresetExpansionsMatchSpec applies each built-in preset to an empty
 // command line and compares every option it may touch.
@@ -97,17 +97,21 @@ func TestPresetExpansionsMatchSpec(t *testing.T) {
 			"host1": "imap.gmail.com", "ssl1": true, "maxbytespersecond": int64(40000), "maxbytesafter": int64(3000000000),
 			"automap": true, "maxsleep": 2.0, "skipcrossduplicates": true, "useheader": []string{"X-Gmail-Received", "Message-Id"},
 			"regextrans2": []string{`s,\[Gmail\].,,`}, "folderlast": []string{"[Gmail]/All Mail"},
+			"exitwhenover": int64(2500000000),
 		}, nil},
 		{[]string{"--gmail2"}, map[string]any{
 			"host2": "imap.gmail.com", "ssl2": true, "maxbytespersecond": int64(20000), "maxbytesafter": int64(1000000000),
 			"automap": true, "expunge1": true, "addheader": true, "maxsleep": 2.0, "exclude": []string{`\[Gmail\]$`},
 			"useheader": []string{"Message-Id"}, "regextrans2": gmailRegex2, "folderlast": []string{"[Gmail]/All Mail"},
+			"maxsize": int64(35651584), "appendlimit": int64(26214400), "exitwhenover": int64(500000000),
 		}, nil},
 		{[]string{"--gmail1", "--gmail2"}, map[string]any{
 			"host1": "imap.gmail.com", "host2": "imap.gmail.com", "ssl1": true, "ssl2": true,
 			"maxbytespersecond": int64(20000), "maxbytesafter": int64(1000000000), "automap": true, "maxsleep": 2.0,
 			"skipcrossduplicates": false, "useheader": []string{"X-Gmail-Received", "Message-Id"},
 			"exclude": []string{`\[Gmail\]$`}, "folderlast": []string{"[Gmail]/All Mail"},
+			"synclabels": true, "resynclabels": true,
+			"maxsize": int64(35651584), "appendlimit": int64(26214400), "exitwhenover": int64(500000000),
 		}, nil},
 		{[]string{"--office1"}, map[string]any{"host1": "outlook.office365.com", "ssl1": true, "exclude": []string{"^Files$"}}, nil},
 		{[]string{"--office2"}, map[string]any{
@@ -175,8 +179,8 @@ func TestPresetUserWins(t *testing.T) {
 func TestPresetLines(t *testing.T) {
 	_, out := mustExpandPresets(t, "--office2", "--gmail1")
 	for _, line := range []string{
-		"Option --gmail1 is like: --host1 imap.gmail.com --ssl1 --folderlast '[Gmail]/All Mail' --automap --regextrans2 's,\\[Gmail\\].,,' --useheader X-Gmail-Received --useheader Message-Id --skipcrossduplicates --maxbytespersecond 40000 --maxbytesafter 3000000000 --maxsleep 2",
-		"Option --gmail1: Gmail labels are not synced yet: each label is copied as the folder Gmail shows for it (imapsync's --synclabels/--resynclabels are not available).",
+		"Option --gmail1 is like: --host1 imap.gmail.com --ssl1 --folderlast '[Gmail]/All Mail' --automap --regextrans2 's,\\[Gmail\\].,,' --useheader X-Gmail-Received --useheader Message-Id --skipcrossduplicates --maxbytespersecond 40000 --maxbytesafter 3000000000 --maxsleep 2 --exitwhenover 2500000000",
+		"Option --gmail1: Gmail as source: a message with several labels is copied once (--skipcrossduplicates); --gmaillabels folders|keywords|header chooses how its labels arrive, --labelspriority which label keeps the copy. The run stops after 2,500 MB, Google's daily IMAP download budget (--exitwhenover): run again tomorrow to go on.",
 		"Option --office2 is like: --host2 outlook.office365.com --ssl2 --f1f2 Files=Files_renamed_by_imapsync --maxsize 45000000 --regexmess 's,(.{10239}),$1\\r\\n,g' --disarmreadreceipts --maxmessagespersecond 4",
 	} {
 		if !strings.Contains(out, line+"\n") {
@@ -185,7 +189,7 @@ func TestPresetLines(t *testing.T) {
 	}
 	// --gmail1 --gmail2 says the label note once.
 	_, out = mustExpandPresets(t, "--gmail1", "--gmail2")
-	if n := strings.Count(out, "labels are not synced yet"); n != 1 || !strings.HasPrefix(out, "Option --gmail1 --gmail2 is like: --host1 imap.gmail.com --host2 imap.gmail.com --ssl1 --ssl2 ") {
+	if n := strings.Count(out, "daily IMAP upload budget"); n != 1 || !strings.HasPrefix(out, "Option --gmail1 --gmail2 is like: --host1 imap.gmail.com --host2 imap.gmail.com --ssl1 --ssl2 ") {
 		t.Errorf("%d label notes:\n%s", n, out)
 	}
 }

@@ -175,10 +175,9 @@ func TestRegistryDeclarations(t *testing.T) {
 			t.Errorf("--%s should be Accepted", n)
 		}
 	}
-	// Gmail labels are not synced: these options are refused when given.
-	for _, n := range []string{"synclabels", "resynclabels"} {
-		if registry.Lookup(n).Status != NotImplemented {
-			t.Errorf("--%s should be NotImplemented", n)
+	for _, n := range []string{"synclabels", "resynclabels", "debuglabels", "gmaillabels", "labelspriority"} {
+		if registry.Lookup(n).Status != Implemented {
+			t.Errorf("--%s should be Implemented", n)
 		}
 	}
 }

@@ -20,7 +20,10 @@ type scriptSet struct {
 
 // loadScripts compiles the presets' hooks and the --script files.
 func loadScripts(s *Settings) (*scriptSet, error) {
-	opts := scripting.Options{Timeout: s.ScriptTimeout, Log: ScriptLogger(s.Trace)}
+	if s.ScriptMaxMem < 0 {
+		return nil, exitcode.New(exitcode.Usage, "--scriptmaxmemory %d: give a number of MB, or 0 for no budget", s.ScriptMaxMem)
+	}
+	opts := scripting.Options{Timeout: s.ScriptTimeout, MaxMemory: scriptMaxMemory(s.ScriptMaxMem), Log: ScriptLogger(s.Trace)}
 	set := &scriptSet{Before: &hooks.Chain{}, After: &hooks.Chain{}}
 	for _, ap := range s.presets {
 		sc, err := ap.preset.Hooks(ap.side, opts)
@@ -69,4 +72,13 @@ func ScriptLogger(w io.Writer) func(scripting.Entry) {
 			fmt.Fprintf(w, "Script %s%s%s: %s\n", e.Script, where, level, line)
 		}
 	}
+}
+
+// scriptMaxMemory turns --scriptmaxmemory (MB, 0 for none) into
+// scripting.Options.MaxMemory.
+func scriptMaxMemory(mb int) int64 {
+	if mb <= 0 {
+		return -1
+	}
+	return int64(mb) << 20
 }

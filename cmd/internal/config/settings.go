@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imapshift/imapshift/cmd/internal/statuspage"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
 )
@@ -113,6 +114,8 @@ type Settings struct {
 	FilterBuggyFlags   bool     `opt:"filterbuggyflags"`
 	SyncLabels         bool     `opt:"synclabels"`
 	ResyncLabels       bool     `opt:"resynclabels"`
+	GmailLabels        string   `opt:"gmaillabels"`
+	LabelsPriority     string   `opt:"labelspriority"`
 
 	// Deletion.
 	Delete1              bool    `opt:"delete1"`
@@ -151,6 +154,7 @@ type Settings struct {
 	LogDir         string `opt:"logdir"`
 	ErrorsDump     bool   `opt:"errorsdump"`
 	JSON           string `opt:"json"`
+	HTTP           string `opt:"http"` // the status page's address, "" for none
 	ShowPasswords  bool   `opt:"showpasswords"`
 	Tail           bool   `opt:"tail"`
 	ModulesVersion bool   `opt:"modulesversion"`
@@ -194,6 +198,7 @@ type Settings struct {
 	SigIgnore      string        `opt:"sigignore"`
 	Script         []string      `opt:"script"`
 	ScriptTimeout  time.Duration `opt:"scripttimeout"`
+	ScriptMaxMem   int           `opt:"scriptmaxmemory"`
 	PresetDir      string        `opt:"presetdir"`
 	Version        bool          `opt:"version"`
 	Help           bool          `opt:"help"`
@@ -245,6 +250,12 @@ type HostOptions struct {
 	Domain           string `opt:"domain#"`
 	OAuthAccessToken string `opt:"oauthaccesstoken#"`
 	OAuthDirect      string `opt:"oauthdirect#"`
+
+	OAuth               string `opt:"oauth#"`
+	OAuthServiceAccount string `opt:"oauthserviceaccount#"`
+	OAuthApp            string `opt:"oauthapp#"`
+	OAuthAppSecretFile  string `opt:"oauthappsecretfile#"`
+	OAuthBearer         bool   `opt:"oauthbearer#"`
 
 	Prefix    string `opt:"prefix#"`
 	Sep       string `opt:"sep#"`
@@ -300,6 +311,11 @@ func newSettings(vs *valueSet, args []string) (*Settings, error) {
 	if s.Parallel < 1 {
 		return nil, usageErrorf("--parallel must be at least 1, not %d", s.Parallel)
 	}
+	if s.IsSet("http") {
+		if _, err := statuspage.ResolveAddr(s.HTTP); err != nil {
+			return nil, usageErrorf("--http: %v", err)
+		}
+	}
 	for n := 1; n <= 2; n++ {
 		h, d := s.HostN(n), strconv.Itoa(n)
 		if !s.IsSet("timeout"+d) && s.IsSet("timeout") {
@@ -324,6 +340,11 @@ func newSettings(vs *valueSet, args []string) (*Settings, error) {
 		if _, _, err := h.tlsConfig(n); err != nil {
 			return nil, err
 		}
+	}
+	switch s.GmailLabels {
+	case "", "folders", "keywords", "header":
+	default:
+		return nil, usageErrorf("--gmaillabels %s: must be folders, keywords or header", s.GmailLabels)
 	}
 	return s, nil
 }
@@ -435,6 +456,14 @@ func (s *Settings) Side(n int) (*conn.Config, error) {
 		KeepAlive:        h.KeepAlive,
 		Network:          s.network(),
 		Secrets:          s.secrets(),
+	}
+	src, secret, err := h.oauthSource(n, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.OAuth, cfg.OAuthBearer = src, h.OAuthBearer
+	if secret != "" {
+		cfg.Secrets = append(cfg.Secrets, secret)
 	}
 	if cfg.AuthMech == "" && h.AuthMD5 {
 		cfg.AuthMech = "CRAM-MD5"

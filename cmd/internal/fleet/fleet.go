@@ -23,6 +23,7 @@ type Counts struct {
 	Errors        int64
 	BytesTotal    int64
 	Bytes         int64 // bytes copied
+	BytesSkipped  int64 // bytes of the skipped messages (0 until known)
 }
 
 // Status values of an account. A finished account holds one of the last
@@ -66,4 +67,12 @@ type Observer interface {
 	Connections(host string, open int)
 	// Finished is called once per account that ran or was skipped.
 	Finished(index int, r Result)
+}
+
+// ErrorObserver is an optional extension of Observer: an Observer that
+// implements it is told the class (the report's ERR_... name) of each
+// error an account's run counts, as it is counted. A wrapper of
+// Observers (a fan-out) must pass it on to those that implement it.
+type ErrorObserver interface {
+	ErrorClass(index int, class string)
 }

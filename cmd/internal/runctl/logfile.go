@@ -188,6 +188,17 @@ func Of(out io.Writer) *Control {
 	return nil
 }
 
+// LogPath returns the path of the run's log file, "" when it has none
+// (yet, or --nolog).
+func (rc *Control) LogPath() string {
+	if rc == nil {
+		return ""
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.logPath
+}
+
 // Debugging returns the debugging options the run acts on.
 func (rc *Control) Debugging() Debug {
 	if rc == nil {

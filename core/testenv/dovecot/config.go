@@ -115,7 +115,7 @@ func currentIDs() (ids, error) {
 }
 
 // writeFiles writes the TLS material, the passwd files and the mail homes.
-func (s *Server) writeFiles(id ids) error {
+func (s *Server) writeFiles(id ids, many int) error {
 	sslDir := filepath.Join(s.Dir, "ssl")
 	if err := os.MkdirAll(sslDir, 0o755); err != nil {
 		return err
@@ -124,13 +124,23 @@ func (s *Server) writeFiles(id ids) error {
 		return fmt.Errorf("dovecot: certificates: %w", err)
 	}
 	var users bytes.Buffer
-	for _, u := range userNames {
+	names := append([]string(nil), userNames...)
+	passwords := map[string]string{}
+	for i := 0; i < many; i++ {
+		names = append(names, ManyUser(i))
+		passwords[ManyUser(i)] = ManyPassword(i)
+	}
+	for _, u := range names {
 		home := filepath.Join(s.Dir, "mail", u)
 		extra := ""
 		if u == QuotaUser {
 			extra = fmt.Sprintf("userdb_quota_rule=*:storage=%dK", QuotaLimitKB)
 		}
-		fmt.Fprintf(&users, "%s:{PLAIN}%s:::%s:%s::%s\n", u, Users[u], "", home, extra)
+		pw, ok := Users[u]
+		if !ok {
+			pw = passwords[u]
+		}
+		fmt.Fprintf(&users, "%s:{PLAIN}%s:::%s:%s::%s\n", u, pw, "", home, extra)
 	}
 	if err := os.WriteFile(filepath.Join(s.Dir, "users"), users.Bytes(), 0o644); err != nil {
 		return err
@@ -144,7 +154,7 @@ func (s *Server) writeFiles(id ids) error {
 			return err
 		}
 	}
-	for _, u := range userNames {
+	for _, u := range names {
 		home := filepath.Join(s.Dir, "mail", u)
 		if err := s.mkdirOwned(filepath.Join(s.Dir, "mail"), home); err != nil {
 			return err
@@ -177,7 +187,11 @@ func (s *Server) config(opts Options, id ids) string {
 		w("ssl_dh = </usr/share/dovecot/dh.pem")
 	}
 	w("disable_plaintext_auth = no")
-	w("auth_mechanisms = plain login")
+	if opts.OAuth2IntrospectionURL != "" {
+		w("auth_mechanisms = plain login xoauth2 oauthbearer")
+	} else {
+		w("auth_mechanisms = plain login")
+	}
 	w("auth_master_user_separator = %s", MasterSeparator)
 	w("default_login_user = %s", id.loginUser)
 	w("default_internal_user = %s", id.internUser)
@@ -235,6 +249,13 @@ func (s *Server) config(opts Options, id ids) string {
 	w("  master = yes")
 	w("  pass = yes")
 	w("}")
+	if opts.OAuth2IntrospectionURL != "" {
+		w("passdb {")
+		w("  driver = oauth2")
+		w("  mechanisms = xoauth2 oauthbearer")
+		w("  args = %s/oauth2.conf.ext", dir)
+		w("}")
+	}
 	w("passdb {")
 	w("  driver = passwd-file")
 	w("  args = %s/users", dir)
@@ -299,4 +320,19 @@ func (s *Server) SetQuotaKB(kb int) error {
 	re := regexp.MustCompile(`userdb_quota_rule=\*:storage=\d+K`)
 	data = re.ReplaceAll(data, []byte(fmt.Sprintf("userdb_quota_rule=*:storage=%dK", kb)))
 	return os.WriteFile(path, data, 0o644)
+}
+
+// writeOAuth2 writes the oauth2 passdb's settings: introspection by POST
+// to url, the login name from "username", active when "active" is true.
+func (s *Server) writeOAuth2(url string) error {
+	if strings.ContainsAny(url, " \t\r\n") {
+		return fmt.Errorf("dovecot: introspection URL %q contains white space", url)
+	}
+	conf := "introspection_mode = post\n" +
+		"introspection_url = " + url + "\n" +
+		"force_introspection = yes\n" +
+		"username_attribute = username\n" +
+		"active_attribute = active\n" +
+		"active_value = true\n"
+	return os.WriteFile(filepath.Join(s.Dir, "oauth2.conf.ext"), []byte(conf), 0o644)
 }

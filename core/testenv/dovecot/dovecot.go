@@ -84,7 +84,33 @@ type Options struct {
 	// ExtraConfig is appended verbatim to dovecot.conf (e.g. to add
 	// settings or override earlier ones).
 	ExtraConfig string
+	// OAuth2IntrospectionURL, when set, adds AUTH=XOAUTH2 and
+	// AUTH=OAUTHBEARER through Dovecot's oauth2 passdb, which validates
+	// each bearer token by POSTing it to this RFC 7662 introspection URL
+	// (e.g. testenv/oauthfake's /introspect) and takes the login name
+	// from its "username" when "active" is true.
+	OAuth2IntrospectionURL string
+	// ManyUsers adds that many users besides Users: ManyUser(0),
+	// ManyUser(1), ..., each with the password ManyPassword(i) (a batch
+	// of accounts).
+	ManyUsers int
 }
+
+// ManyUser is the name of the i-th user Options.ManyUsers adds ("m000").
+func ManyUser(i int) string { return fmt.Sprintf("m%03d", i) }
+
+// manyUser tells whether user is one of Options.ManyUsers.
+func (s *Server) manyUser(user string) bool {
+	for i := 0; i < s.many; i++ {
+		if ManyUser(i) == user {
+			return true
+		}
+	}
+	return false
+}
+
+// ManyPassword is the password of ManyUser(i).
+func ManyPassword(i int) string { return fmt.Sprintf("pw-m%03d", i) }
 
 // Server is a running Dovecot instance.
 type Server struct {
@@ -104,6 +130,7 @@ type Server struct {
 	StartTime time.Duration // from exec to all ports answering
 
 	dovecotBin, doveadmBin string
+	many                   int // Options.ManyUsers
 	mailUID, mailGID       int // -1 when files need no chown
 	removeDir              bool
 	removeBase             bool
@@ -166,6 +193,7 @@ func Start(opts Options) (*Server, error) {
 		doveadmBin: doveadmBin,
 		mailUID:    -1,
 		mailGID:    -1,
+		many:       opts.ManyUsers,
 	}
 	if opts.Layout == LayoutFS {
 		s.Sep, s.Prefix = "/", ""
@@ -188,8 +216,13 @@ func Start(opts Options) (*Server, error) {
 	if ids.root {
 		s.mailUID, s.mailGID = ids.mailUID, ids.mailGID
 	}
-	if err := s.writeFiles(ids); err != nil {
+	if err := s.writeFiles(ids, opts.ManyUsers); err != nil {
 		return nil, err
+	}
+	if opts.OAuth2IntrospectionURL != "" {
+		if err := s.writeOAuth2(opts.OAuth2IntrospectionURL); err != nil {
+			return nil, err
+		}
 	}
 
 	var lastErr error

@@ -42,7 +42,7 @@ func (s *Server) Seed(user, folder string, msgs []Message) error {
 // SeedMany seeds several folders of user with a single indexing and a
 // single subscribing doveadm run (about 10 ms each).
 func (s *Server) SeedMany(user string, folders []Folder) error {
-	if _, ok := Users[user]; !ok {
+	if _, ok := Users[user]; !ok && !s.manyUser(user) {
 		return fmt.Errorf("dovecot: seed: unknown user %q", user)
 	}
 	s.seedMu.Lock()

@@ -99,6 +99,8 @@ type Options struct {
 // Stats are a Proxy's counters since Start.
 type Stats struct {
 	Conns         int   // connections accepted
+	Open          int   // connections open now (until either end closes)
+	MaxOpen       int   // the most connections open at once
 	BytesToTarget int64 // bytes forwarded from clients to the target
 	BytesToClient int64 // bytes forwarded from the target to clients
 	Cuts          int   // Cut faults that acted
@@ -238,6 +240,8 @@ func (p *Proxy) accept() {
 		l.steps[0] = p.plan(f.ToTarget)
 		l.steps[1] = p.plan(f.ToClient)
 		p.stats.Conns++
+		p.stats.Open++
+		p.stats.MaxOpen = max(p.stats.MaxOpen, p.stats.Open)
 		p.conns[l] = struct{}{}
 		p.wg.Add(1)
 		p.mu.Unlock()
@@ -291,6 +295,19 @@ type link struct {
 	mu     sync.Mutex
 	target *net.TCPConn // nil until dialled
 	closed bool
+
+	endOnce sync.Once // Stats.Open was decremented
+}
+
+// ended takes the link out of Stats.Open, once: when either end has
+// closed it (a server that closed its end, or that read the client's
+// close, no longer counts it).
+func (l *link) ended() {
+	l.endOnce.Do(func() {
+		l.p.mu.Lock()
+		l.p.stats.Open--
+		l.p.mu.Unlock()
+	})
 }
 
 // errFault ends a pump when a Cut or Reset acted.
@@ -303,6 +320,7 @@ func (l *link) run() {
 		delete(l.p.conns, l)
 		l.p.mu.Unlock()
 	}()
+	defer l.ended()
 	d := net.Dialer{Timeout: 10 * time.Second}
 	c, err := d.Dial("tcp", l.p.target)
 	if err != nil {
@@ -320,8 +338,8 @@ func (l *link) run() {
 	l.mu.Unlock()
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); l.pump(0, l.client, target) }()
-	go func() { defer wg.Done(); l.pump(1, target, l.client) }()
+	go func() { defer wg.Done(); l.pump(0, l.client, target); l.ended() }()
+	go func() { defer wg.Done(); l.pump(1, target, l.client); l.ended() }()
 	wg.Wait()
 	l.close(false)
 }

@@ -449,3 +449,38 @@ func TestLatencyDeliversAfterTheClientIsGone(t *testing.T) {
 		t.Errorf("the target got %d bytes (%d at the close), want %d", got, early, 4+100<<10)
 	}
 }
+
+// TestMaxOpen counts the connections open at once: three open together,
+// then closed, leave Open 0 and MaxOpen 3.
+func TestMaxOpen(t *testing.T) {
+	e := startEcho(t)
+	p, err := Start(e.ln.Addr().String(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var cs []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", p.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A round trip: the link is dialled and counted.
+		c.Write([]byte("x"))
+		io.ReadFull(c, make([]byte, 1))
+		cs = append(cs, c)
+	}
+	if st := p.Stats(); st.Open != 3 || st.MaxOpen != 3 {
+		t.Fatalf("with 3 open: Open %d, MaxOpen %d", st.Open, st.MaxOpen)
+	}
+	for _, c := range cs {
+		c.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Stats().Open != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := p.Stats(); st.Open != 0 || st.MaxOpen != 3 {
+		t.Fatalf("after closing: Open %d, MaxOpen %d", st.Open, st.MaxOpen)
+	}
+}

@@ -132,7 +132,7 @@ func (c *faultConn) storeAppended(tag, name string, msgs []appendedMessage) erro
 		uids     imap.UIDSet
 	)
 	for _, m := range msgs {
-		data, err := s.UserSession.Append(name, &bytesLiteral{Reader: bytes.NewReader(m.raw), n: int64(len(m.raw))},
+		data, err := s.Append(name, &bytesLiteral{Reader: bytes.NewReader(m.raw), n: int64(len(m.raw))},
 			&imap.AppendOptions{Flags: m.flags, Time: m.date})
 		if err != nil {
 			// Only a mailbox deleted meanwhile gets here.

@@ -63,9 +63,10 @@ type faultConn struct {
 	faults   *Faults
 	br       *bufio.Reader
 	sess     *session // set by the server when the session starts
-	// multi adds MULTIAPPEND to the capability lists the server writes
-	// (imapserver only lists the capabilities it implements itself).
-	multi bool
+	// extraCaps ("MULTIAPPEND ", "X-GM-EXT-1 ") are added to the
+	// capability lists the server writes (imapserver only lists the
+	// capabilities it implements itself).
+	extraCaps string
 
 	// read side, only touched by the server's reading goroutine
 	pending    []byte
@@ -96,7 +97,12 @@ func newFaultConn(c, raw net.Conn, f *Faults) *faultConn {
 		br:     bufio.NewReader(c),
 		budget: -1,
 		closed: make(chan struct{}),
-		multi:  f.srv.caps.Has(capMultiAppend),
+	}
+	if f.srv.caps.Has(capMultiAppend) {
+		fc.extraCaps += "MULTIAPPEND "
+	}
+	if f.srv.opts.Gmail {
+		fc.extraCaps += "X-GM-EXT-1 "
 	}
 	if n := f.takeConnBudget(); n >= 0 {
 		fc.budget = n
@@ -178,6 +184,11 @@ func (c *faultConn) Read(p []byte) (int, error) {
 				c.cmdName = name
 				c.cmdMu.Unlock()
 				act := c.faults.onCommand(name, line)
+				if c.sess != nil {
+					if r := c.sess.expiredAnswer(name); r != nil {
+						act.refuse, act.refuseDrop = r, false
+					}
+				}
 				if act.drop {
 					c.cut()
 					return 0, net.ErrClosed
@@ -219,6 +230,12 @@ func (c *faultConn) Read(p []byte) (int, error) {
 				}
 				if name == "APPEND" && c.sess != nil && c.faults.interceptsAppend() {
 					if err := c.execAppend(line); err != nil {
+						return 0, err
+					}
+					continue
+				}
+				if c.sess != nil && c.sess.user != nil && c.sess.user.gmail != nil && isGmailCommand(name, line) {
+					if err := c.execGmail(line); err != nil {
 						return 0, err
 					}
 					continue
@@ -271,13 +288,13 @@ func (c *faultConn) answer(tag string, resp *imap.Error, drop bool) error {
 	return nil
 }
 
-// withMultiAppend adds MULTIAPPEND to a capability list on the first line
+// withCaps adds extra (capabilities, each followed by a space) to a capability list on the first line
 // of p: an untagged CAPABILITY response, or a [CAPABILITY ...] response
 // code (greeting, LOGIN, AUTHENTICATE). imapserver writes each response
 // in one piece and always lists IMAP4rev2 or IMAP4rev1 first. Only the
 // first line is looked at, so message data (which comes after a FETCH
 // line) is left alone.
-func withMultiAppend(p []byte) []byte {
+func withCaps(p []byte, extra string) []byte {
 	line := p
 	if i := bytes.IndexByte(p, '\n'); i >= 0 {
 		line = p[:i]
@@ -292,9 +309,9 @@ func withMultiAppend(p []byte) []byte {
 	if at < 0 {
 		return p
 	}
-	out := make([]byte, 0, len(p)+len("MULTIAPPEND "))
+	out := make([]byte, 0, len(p)+len(extra))
 	out = append(out, p[:at]...)
-	out = append(out, "MULTIAPPEND "...)
+	out = append(out, extra...)
 	return append(out, p[at:]...)
 }
 
@@ -303,8 +320,8 @@ func withMultiAppend(p []byte) []byte {
 // written, whatever the rewriting of capability lists added.
 func (c *faultConn) Write(p []byte) (int, error) {
 	orig := len(p)
-	if c.multi {
-		p = withMultiAppend(p)
+	if c.extraCaps != "" {
+		p = withCaps(p, c.extraCaps)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

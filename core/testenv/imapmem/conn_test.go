@@ -50,8 +50,8 @@ func TestWithMultiAppend(t *testing.T) {
 		"* 1 FETCH (BODY[] {26}\r\n* CAPABILITY IMAP4rev1\r\n)": "* 1 FETCH (BODY[] {26}\r\n* CAPABILITY IMAP4rev1\r\n)",
 		"CAPABILITY IMAP4rev1 in the middle of a literal":       "CAPABILITY IMAP4rev1 in the middle of a literal",
 	} {
-		if got := string(withMultiAppend([]byte(in))); got != want {
-			t.Errorf("withMultiAppend(%q) = %q", in, got)
+		if got := string(withCaps([]byte(in), "MULTIAPPEND ")); got != want {
+			t.Errorf("withCaps(%q) = %q", in, got)
 		}
 	}
 }

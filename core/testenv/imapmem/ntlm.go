@@ -35,12 +35,13 @@ const ntlmChallengeFlags = 0x00000001 | 0x00000004 | 0x00000200 | 0x00080000 | 0
 var ntlmSignature = []byte("NTLMSSP\x00")
 
 // AuthenticateMechanisms is PLAIN, plus NTLM when Options.NTLMDomain is
-// set.
+// set, plus XOAUTH2 and OAUTHBEARER in OAuth mode.
 func (s *session) AuthenticateMechanisms() []string {
+	mechs := []string{"PLAIN"}
 	if s.srv.opts.NTLMDomain != "" {
-		return []string{"PLAIN", "NTLM"}
+		mechs = append(mechs, "NTLM")
 	}
-	return []string{"PLAIN"}
+	return append(mechs, s.srv.oauthMechs()...)
 }
 
 // Authenticate returns the SASL server of a mechanism. PLAIN behaves as
@@ -56,6 +57,10 @@ func (s *session) Authenticate(mech string) (sasl.Server, error) {
 		}), nil
 	case strings.EqualFold(mech, "NTLM") && s.srv.opts.NTLMDomain != "":
 		return &ntlmServer{s: s}, nil
+	case strings.EqualFold(mech, "XOAUTH2") && s.srv.opts.OAuth != nil:
+		return &xoauth2Server{s: s}, nil
+	case strings.EqualFold(mech, "OAUTHBEARER") && s.srv.opts.OAuth != nil && !s.srv.opts.OAuth.NoOAuthBearer:
+		return s.oauthBearerServer(), nil
 	}
 	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "SASL mechanism not supported"}
 }

@@ -61,6 +61,14 @@ func GmailTooManyConnections() *imap.Error {
 	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: "Too many simultaneous connections"}
 }
 
+// GmailTooBig is the Gmail personality's refusal of an APPEND over
+// GmailMaxMessage:
+//
+//	NO [TOOBIG] Message too large
+func GmailTooBig() *imap.Error {
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: "TOOBIG", Text: "Message too large"}
+}
+
 // TooManyConnectionsBye is the text of the "* BYE Too many connections"
 // greeting that servers send instead of "* OK" when a client has too many
 // connections open, for RefuseGreetings and LimitGreetings.

@@ -34,6 +34,17 @@ type Options struct {
 	// NTLMDomain, when set, offers AUTH=NTLM (NTLMv2, see ntlm.go) with
 	// this domain in the challenge.
 	NTLMDomain string
+	// Gmail gives the server Gmail's personality (gmail.go): X-GM-EXT-1,
+	// All Mail holding every message once and label folders as views,
+	// X-GM-LABELS / X-GM-MSGID / X-GM-THRID in FETCH, X-GM-LABELS in
+	// STORE, X-GM-RAW in SEARCH, Gmail's 25 MB message limit and its 15
+	// connections per account. GmailLocalised names the special folders
+	// as a German account does ("[Google Mail]/Gesendet"...).
+	Gmail, GmailLocalised bool
+	// OAuth, when set, offers AUTH=XOAUTH2 and AUTH=OAUTHBEARER checked
+	// against an authorization server, and ends sessions whose token
+	// expired (see oauth.go).
+	OAuth *OAuthOptions
 	// Debug receives the raw protocol traffic of all client connections
 	// (credentials included) and the server's error log. It is written
 	// from several goroutines. Nil discards.
@@ -77,6 +88,8 @@ type Server struct {
 	users map[string]*User
 	conns map[*imapserver.Conn]struct{}
 
+	oauthStats OAuthStats
+
 	serving   sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -101,6 +114,9 @@ func Start(opts Options) (*Server, error) {
 		return nil, errors.New("imapmem: UNAUTHENTICATE is not supported by the backend")
 	}
 	s.faults = newFaults(s)
+	if opts.Gmail {
+		s.faults.LimitConnections(GmailMaxConnections, GmailTooManyConnections())
+	}
 
 	logger := log.New(io.Discard, "", 0)
 	if opts.Debug != nil {

@@ -26,6 +26,21 @@ type session struct {
 	fc       *faultConn       // nil for inspection sessions
 	user     *User
 	loggedIn bool
+	selected string      // the selected mailbox, for the Gmail commands
+	oauth    *oauthState // OAuth mode, after a token login
+}
+
+func (s *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	data, err := s.UserSession.Select(name, options)
+	if err == nil {
+		s.selected = normMailbox(name)
+	}
+	return data, err
+}
+
+func (s *session) Unselect() error {
+	s.selected = ""
+	return s.UserSession.Unselect()
 }
 
 var (
@@ -70,7 +85,11 @@ func (s *session) Login(username, password string) error {
 	if !ok {
 		return imapserver.ErrAuthFailed
 	}
+	return s.enter(u)
+}
 
+// enter logs the session in as u, once its credentials were checked.
+func (s *session) enter(u *User) error {
 	limit, resp := s.srv.faults.loginLimit()
 	u.mu.Lock()
 	if limit > 0 && u.active >= limit {
@@ -353,6 +372,9 @@ func (u *User) list(ref string, patterns []string, options *imap.ListOptions, ls
 		if !lsub && subscribed && (options.SelectSubscribed || options.ReturnSubscribed) {
 			data.Attrs = append(data.Attrs, imap.MailboxAttrSubscribed)
 		}
+		if exists && u.noselect[n] {
+			data.Attrs = append(data.Attrs, imap.MailboxAttrNoSelect)
+		}
 		if !lsub && exists && (caps.Has(imap.CapSpecialUse) || options.ReturnSpecialUse || options.SelectSpecialUse) {
 			data.Attrs = append(data.Attrs, use...)
 		}
@@ -397,6 +419,12 @@ func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.App
 	}
 	if int64(b.Len()) != r.Size() {
 		return nil, fmt.Errorf("imapmem: literal cut short (%d of %d bytes): not stored", b.Len(), r.Size())
+	}
+	if s.user.gmail != nil {
+		if b.Len() > GmailMaxMessage {
+			return nil, GmailTooBig()
+		}
+		return s.user.gmailAppend(mailbox, b.Bytes(), options)
 	}
 	return s.UserSession.Append(mailbox, &bytesLiteral{Reader: bytes.NewReader(b.Bytes()), n: int64(b.Len())}, options)
 }

@@ -26,7 +26,10 @@ type User struct {
 	password string
 	boxes    map[string][]imap.MailboxAttr // existing mailboxes → special-use
 	subs     map[string]struct{}           // subscriptions (may not exist)
+	noselect map[string]bool               // mailboxes LIST marks \Noselect
 	active   int                           // authenticated sessions
+
+	gmail *gmailState // nil unless Options.Gmail
 }
 
 func newUser(s *Server, name, password string) *User {
@@ -37,9 +40,13 @@ func newUser(s *Server, name, password string) *User {
 		password: password,
 		boxes:    make(map[string][]imap.MailboxAttr),
 		subs:     make(map[string]struct{}),
+		noselect: make(map[string]bool),
 	}
 	u.mem.Create("INBOX", nil)
 	u.boxes["INBOX"] = nil
+	if s.opts.Gmail {
+		u.initGmail(s.opts.GmailLocalised)
+	}
 	return u
 }
 
@@ -112,6 +119,12 @@ func (u *User) Seed(mailbox string, msgs ...Message) error {
 	}
 	for i, m := range msgs {
 		opts := &imap.AppendOptions{Flags: m.Flags, Time: m.Date}
+		if u.gmail != nil {
+			if _, err := u.gmailAppend(mailbox, m.Raw, opts); err != nil {
+				return fmt.Errorf("imapmem: seed %q message %d: %w", mailbox, i, err)
+			}
+			continue
+		}
 		if _, err := u.mem.Append(mailbox, bytes.NewReader(m.Raw), opts); err != nil {
 			return fmt.Errorf("imapmem: seed %q message %d: %w", mailbox, i, err)
 		}
