@@ -263,9 +263,12 @@ func uidKey(uid imap.UID) string { return "uid:" + strconv.FormatUint(uint64(uid
 // known to be on host2 (matched at analysis or copied with an APPENDUID),
 // and, when the whole folder went through (finished, without error), both
 // statuses, so that the next run can skip the folder if nothing changes.
-func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finished bool) {
+//
+// It returns the batch of writes, for the caller to commit with those of
+// the other folders in one transaction (nil: nothing to save).
+func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finished bool) *state.Batch {
 	if fp.validity1 == 0 || fp.unchanged {
-		return
+		return nil
 	}
 	var st2 folderStatus
 	err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
@@ -281,7 +284,7 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 		return err
 	})
 	if err != nil || st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
-		return // host2's folder changed under us: keep nothing
+		return nil // host2's folder changed under us: keep nothing
 	}
 	pair := fp.pair
 	if pair.Validity1 == 0 { // created by this run
@@ -311,8 +314,13 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 	if complete {
 		b.SetStatus(fp.status1, st2.Status)
 	}
-	if err := b.Commit(); err != nil {
-		e.say("Warning: could not save the sync state of %s: %v", fp.h1, err)
+	return b
+}
+
+// commitState writes the batches of saveState in one transaction.
+func (e *engine) commitState(batches []*state.Batch) {
+	if err := e.opts.State.CommitAll(batches...); err != nil {
+		e.say("Warning: could not save the sync state: %v", err)
 	}
 }
 

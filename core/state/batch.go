@@ -178,3 +178,48 @@ func lastPerUID(ops []op) []op {
 	}
 	return out
 }
+
+// CommitAll commits the batches, all of this Store, in one transaction
+// (one file sync instead of one per batch): all of their writes are in
+// the file afterwards, or none. A batch that cannot be committed (a zero
+// UID, see Commit) fails the whole call and nothing is written. On
+// success every batch is empty again.
+func (s *Store) CommitAll(bs ...*Batch) (err error) {
+	defer guard(s.path, &err)
+	var todo []*Batch
+	for _, b := range bs {
+		if b == nil {
+			continue
+		}
+		if b.s != s {
+			return fmt.Errorf("state: commit %s: a batch of another state file", b.p)
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.err != nil {
+			return b.err
+		}
+		if len(b.ops) > 0 || b.status != nil {
+			todo = append(todo, b)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range todo {
+			if err := b.write(tx, lastPerUID(b.ops)); err != nil {
+				return fmt.Errorf("%s: %w", b.p, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("state: commit: %w", err)
+	}
+	for _, b := range todo {
+		b.ops = b.ops[:0]
+		b.status = nil
+	}
+	return nil
+}

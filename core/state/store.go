@@ -153,6 +153,26 @@ func (s *Store) safeInit() (err error) {
 
 // init creates the top-level buckets and checks the layout version.
 func (s *Store) init() error {
+	// A file already set up needs no write transaction (and no sync):
+	// opening the state costs a read.
+	ready := false
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		info := tx.Bucket(bucketInfo)
+		if info == nil || tx.Bucket(bucketFolders) == nil {
+			return nil
+		}
+		v := info.Get(keyVersion)
+		if v != nil && (len(v) != 1 || v[0] > formatVersion) {
+			return fmt.Errorf("written by a newer imapshift (layout %v, this one knows %d)", v, formatVersion)
+		}
+		ready = v != nil
+		return nil
+	}); err != nil {
+		return fmt.Errorf("state: %s: %w", s.path, err)
+	}
+	if ready {
+		return nil
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		info, err := tx.CreateBucketIfNotExists(bucketInfo)
 		if err != nil {
