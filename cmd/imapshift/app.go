@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imapshift/imapshift/cmd/internal/config"
+	"github.com/imapshift/imapshift/cmd/internal/fleet"
 	"github.com/imapshift/imapshift/cmd/internal/runctl"
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
@@ -44,6 +45,9 @@ type app struct {
 	// ctl is the run control: the log file, pidfile and signal state of
 	// the run. stdout and stderr are its writers.
 	ctl *runctl.Control
+
+	// observers are told how a batch advances, besides its display.
+	observers []fleet.Observer
 }
 
 // version is set at build time with -ldflags "-X main.version=1.2.3".

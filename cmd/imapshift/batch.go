@@ -15,7 +15,6 @@ import (
 
 	"github.com/imapshift/imapshift/cmd/internal/batch"
 	"github.com/imapshift/imapshift/cmd/internal/config"
-	"github.com/imapshift/imapshift/cmd/internal/fleet"
 	"github.com/imapshift/imapshift/cmd/internal/statuspage"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
@@ -213,20 +212,21 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		if o.Index >= 0 {
 			running = 1
 		}
-		debug.SetMemoryLimit(int64(running) * (biggest + 12<<20))
+		debug.SetMemoryLimit(int64(running) * (biggest + memoryHeadroom))
 	}
 	r := &batch.Runner{Accounts: accts, Jobs: o.Jobs, MaxConnsPerHost: o.MaxConnsPerHost, OutDir: o.OutDir,
 		Redo: o.Redo, Index: o.Index, Check: o.Check, Sync: a.runAccount, Log: a.stderr}
 	display := batch.NewDisplay(a.stdout)
-	r.Observer = batch.Fanout{display}
+	observers := append(batch.Fanout{display}, a.observers...)
 	if o.HTTP != "" {
 		board, stop, err := serveBatchStatus(ctx, o.HTTP, accts, a.stdout)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		r.Observer = batch.Fanout{display, board}
+		observers = append(observers, board)
 	}
+	r.Observer = observers
 	sum, err := r.Run(ctx)
 	batch.Close(display)
 	if err != nil {
@@ -291,6 +291,9 @@ func (a *app) checkAccount(args []string) (batch.Target, error) {
 	if err := b.execute(context.Background(), append([]string{"sync"}, args...)); err != nil {
 		return batch.Target{}, err
 	}
+	if s.HTTP != "" {
+		return batch.Target{}, usageErrorf("--http is an option of the whole batch (one status page for all accounts), not of an account line")
+	}
 	if err := s.ResolvePasswords(config.PasswordSource{Stdin: strings.NewReader(""), Prompt: io.Discard, Getenv: a.getenv}); err != nil {
 		return batch.Target{}, err
 	}
@@ -332,4 +335,3 @@ func (a *app) runAccount(ctx context.Context, args []string, tweak func(*engine.
 }
 
 var _ batch.RunFunc = (*app)(nil).runAccount
-var _ fleet.Observer = batch.Fanout(nil)

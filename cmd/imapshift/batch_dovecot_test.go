@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/imapshift/imapshift/cmd/internal/fleet"
 	"github.com/imapshift/imapshift/core/testenv/dovecot"
 	"github.com/imapshift/imapshift/core/testenv/faultproxy"
 )
@@ -182,7 +184,9 @@ func TestBatchDovecot(t *testing.T) {
 
 	start := p1.Stats().Conns
 	t0 = time.Now()
-	code, text = imapshift(t, cmd...)
+	rec := &recorder{progress: map[int]fleet.Counts{}, open: map[string]int{}, peak: map[string]int{}, finished: map[int]fleet.Result{}}
+	r := runApp(t, nil, func(a *app) { a.observers = []fleet.Observer{rec} }, cmd...)
+	code, text = r.code, r.stdout+r.stderr
 	t.Logf("batch %v", time.Since(t0))
 	if code != 101 {
 		t.Fatalf("batch: exit %d, want 101\n%s", code, text)
@@ -225,6 +229,7 @@ func TestBatchDovecot(t *testing.T) {
 	if s1.MaxOpen < 3 {
 		t.Errorf("at most %d connections to host1 at once: the accounts did not run in parallel", s1.MaxOpen)
 	}
+	rec.check(t, good, []string{p1.Addr(), p2.Addr()})
 	var sum struct {
 		ExitCode int `json:"exit_code"`
 		Accounts []struct {
@@ -257,6 +262,75 @@ func TestBatchDovecot(t *testing.T) {
 		t.Errorf("rerun output does not say the accounts are done\n%s", text)
 	}
 	f.checkAccounts(t, seq(good), false)
+}
+
+// recorder is a fleet.Observer keeping what it is told.
+type recorder struct {
+	mu       sync.Mutex
+	planned  int
+	started  int
+	progress map[int]fleet.Counts
+	appends  int
+	open     map[string]int // host → connections now
+	peak     map[string]int
+	finished map[int]fleet.Result
+}
+
+func (r *recorder) Planned(a []fleet.Account) { r.mu.Lock(); r.planned = len(a); r.mu.Unlock() }
+func (r *recorder) Started(int, string)       { r.mu.Lock(); r.started++; r.mu.Unlock() }
+func (r *recorder) Progress(i int, c fleet.Counts) {
+	r.mu.Lock()
+	r.progress[i] = c
+	r.mu.Unlock()
+}
+func (r *recorder) Appended(_ int, d time.Duration) {
+	r.mu.Lock()
+	if d > 0 {
+		r.appends++
+	}
+	r.mu.Unlock()
+}
+func (r *recorder) Connections(host string, open int) {
+	r.mu.Lock()
+	r.open[host] = open
+	r.peak[host] = max(r.peak[host], open)
+	r.mu.Unlock()
+}
+func (r *recorder) Finished(i int, res fleet.Result) {
+	r.mu.Lock()
+	r.finished[i] = res
+	r.mu.Unlock()
+}
+
+// check: every account planned, started and finished; the good ones'
+// progress reached their 20 messages; APPENDs timed; connections per
+// server never above 8 and all closed at the end.
+func (r *recorder) check(t *testing.T, good int, hosts []string) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.planned != good+2 || r.started != good+2 || len(r.finished) != good+2 {
+		t.Errorf("observer: planned %d, started %d, finished %d", r.planned, r.started, len(r.finished))
+	}
+	for i := 0; i < good; i++ {
+		if c := r.progress[i]; c.Copied != 20 || c.MessagesTotal != 20 || c.Bytes == 0 || c.Bytes != c.BytesTotal {
+			t.Errorf("observer: account %d progress %+v", i, c)
+		}
+		if res := r.finished[i]; res.Status != fleet.OK || res.Counts.Copied != 20 || res.LogPath == "" || res.ReportPath == "" {
+			t.Errorf("observer: account %d ended %+v", i, res)
+		}
+	}
+	if res := r.finished[good]; res.Status != fleet.LoginFailed || res.ExitCode != 161 || res.FirstError == "" {
+		t.Errorf("observer: wrong password line ended %+v", res)
+	}
+	if r.appends < good {
+		t.Errorf("observer: %d APPENDs timed", r.appends)
+	}
+	for _, h := range hosts {
+		if r.peak[h] < 1 || r.peak[h] > 8 || r.open[h] != 0 {
+			t.Errorf("observer: %s: at most %d connections at once, %d open at the end", h, r.peak[h], r.open[h])
+		}
+	}
 }
 
 func seq(n int) []int {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,30 +29,69 @@ func writeFleetFile(t *testing.T, f *fleetPair, n int) string {
 	return file
 }
 
-// TestBatchKilledAndRerun kills a batch process with SIGKILL while
-// accounts are being copied, then runs the same command again: it ends
-// 0, every account complete, no message twice.
+// TestBatchKilledAndRerun stops a batch process with Ctrl-C (SIGINT: the
+// running accounts stop gracefully, exit 6, the queued ones are not
+// started), runs it again and kills it with SIGKILL while accounts are
+// being copied, then runs the same command again: it ends 0, every
+// account complete, no message twice.
 func TestBatchKilledAndRerun(t *testing.T) {
 	const n = 12
-	f := startFleet(t, n, n, 60)
+	f := startFleet(t, n, n, 40)
 	bin := buildBinary(t)
 	file := writeFleetFile(t, f, n)
 	work := t.TempDir()
 	out := filepath.Join(work, "out")
 	args := []string{"batch", file, "--jobs", "4", "--outdir", out, "--notls1", "--notls2", "--nofoldersizes", "--nofoldersizesatend"}
-	code, text := runBinary(t, bin, work, args, func(line string, _ int) bool {
-		return strings.HasPrefix(line, "[2/")
+	// Ctrl-C first: the running accounts stop gracefully (exit 6), the
+	// others are not started, the summary says so.
+	code, text := interruptBinary(t, bin, work, args, "[1/")
+	if code != 6 {
+		t.Fatalf("interrupted batch: exit %d, want 6\n%s", code, text)
+	}
+	stopped, notStarted := 0, 0
+	for _, r := range readSummary(t, out) {
+		switch {
+		case r["exit_code"] == "6" && strings.Contains(r["first_error"], "not started"):
+			notStarted++
+		case r["exit_code"] == "6":
+			stopped++
+			log, _ := os.ReadFile(filepath.Join(out, r["log"]))
+			if !strings.Contains(string(log), "by signal INT") {
+				t.Errorf("%s: its log does not say it was stopped by INT\n%s", r["user1"], tail(string(log)))
+			}
+		}
+	}
+	if stopped == 0 || notStarted == 0 {
+		t.Errorf("after Ctrl-C: %d accounts stopped, %d not started\n%s", stopped, notStarted, text)
+	}
+
+	// Run again, and kill it once two more accounts are synced.
+	synced := 0
+	code, text = runBinary(t, bin, work, args, func(line string, _ int) bool {
+		if strings.Contains(line, ": ok (exit 0)") {
+			synced++
+		}
+		return synced == 2
 	})
 	if code != -1 {
 		t.Fatalf("the batch ended (exit %d) before it could be killed\n%s", code, text)
 	}
-	// Some accounts were in the middle: a log and no result.
+	// Some accounts were in the middle: a log and no result that ended 0.
 	logs, _ := filepath.Glob(filepath.Join(out, "*", "log.txt"))
-	results, _ := filepath.Glob(filepath.Join(out, "*", "result.json"))
-	if len(logs) <= len(results) || len(results) < 2 {
-		t.Fatalf("killed with %d accounts started and %d finished: none in the middle\n%s", len(logs), len(results), text)
+	finished := 0
+	for _, l := range logs {
+		var r struct {
+			ExitCode int `json:"exit_code"`
+		}
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(l), "result.json"))
+		if err == nil && json.Unmarshal(b, &r) == nil && r.ExitCode == 0 {
+			finished++
+		}
 	}
-	t.Logf("killed with %d accounts started, %d finished", len(logs), len(results))
+	if len(logs) <= finished || finished < 2 {
+		t.Fatalf("killed with %d accounts started and %d finished: none in the middle\n%s", len(logs), finished, text)
+	}
+	t.Logf("killed with %d accounts started, %d finished", len(logs), finished)
 
 	code, text = runBinary(t, bin, work, args, nil)
 	if code != 0 {
@@ -67,10 +108,40 @@ func TestBatchKilledAndRerun(t *testing.T) {
 			t.Errorf("account %d: %v", i, r)
 		}
 	}
-	if done < len(results) {
-		t.Errorf("rerun: %d accounts skipped as done, want the %d finished before the kill", done, len(results))
+	if done < finished {
+		t.Errorf("rerun: %d accounts skipped as done, want the %d finished before the kill\n%s", done, finished, text)
 	}
 	f.checkAccounts(t, seq(n), false)
+}
+
+// interruptBinary runs the command and sends it SIGINT at the first
+// output line starting with at; it returns the exit code and the output.
+func interruptBinary(t *testing.T, bin, dir string, args []string, at string) (int, string) {
+	t.Helper()
+	// The same command line as runBinary's, so that the accounts' lines
+	// and options stay unchanged between the runs.
+	cmd := exec.Command(bin, append(args, "--tmpdir", dir)...)
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "HOME="+dir)
+	pr, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	sc := bufio.NewScanner(pr)
+	sent := false
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if !sent && strings.HasPrefix(sc.Text(), at) {
+			sent = true
+			cmd.Process.Signal(os.Interrupt)
+		}
+	}
+	err = cmd.Wait()
+	return exitCodeOf(t, err), out.String()
 }
 
 // TestBatchIndexProcesses runs every account of a 12-line file in its own

@@ -155,8 +155,8 @@ func renderedDOM(t *testing.T, base string) (string, statuspage.Status) {
 	}
 }
 
-// cell returns the text of the element with class class inside the row
-// of account index in dom ("" when absent).
+// domRow returns the table row of account index in dom ("" when
+// absent).
 func domRow(dom string, index int) string {
 	re := regexp.MustCompile(`(?s)<tr class="account [^"]*" id="account-` + strconv.Itoa(index) + `"[^>]*>.*?</tr>`)
 	return re.FindString(dom)

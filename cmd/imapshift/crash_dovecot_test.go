@@ -133,12 +133,7 @@ func buildBinary(t *testing.T) string {
 	if bin := os.Getenv("IMAPSHIFT_CRASHTEST_BIN"); bin != "" {
 		return bin // another build, e.g. to compare with an older version
 	}
-	bin := filepath.Join(t.TempDir(), "imapshift")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return imapshiftBinary(t)
 }
 
 func crashArgs(d1, d2 *dovecot.Server) []string {

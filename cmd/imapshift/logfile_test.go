@@ -31,7 +31,14 @@ func TestMain(m *testing.M) {
 	}
 	testTmp = dir
 	// The sync state is kept by default under the user's cache directory:
-	// the tests keep theirs here, never in the machine user's cache.
+	// the tests keep theirs here, never in the machine user's cache. Go's
+	// build cache also defaults to that directory, so it is pinned first:
+	// the tests that build the binary must not rebuild everything.
+	if os.Getenv("GOCACHE") == "" {
+		if c, err := os.UserCacheDir(); err == nil {
+			os.Setenv("GOCACHE", filepath.Join(c, "go-build"))
+		}
+	}
 	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	runctl.DefaultLogDir = filepath.Join(dir, "LOG_imapshift")
 	code := m.Run()

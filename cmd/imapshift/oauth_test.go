@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -186,6 +187,21 @@ func TestOAuthLoginSyncShowLogout(t *testing.T) {
 		t.Fatalf("oauthbearer: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// --oauth1 FILE: a saved login elsewhere; it must be --user1's.
+	moved := filepath.Join(o.dir, "joe.json")
+	if b, err := os.ReadFile(path); err != nil || os.WriteFile(moved, b, 0o600) != nil {
+		t.Fatal(err)
+	}
+	args := o.syncArgs(t)
+	args[7] = moved
+	if r := runArgs(t, nil, append(args, "--justlogin")...); r.code != 0 {
+		t.Fatalf("--oauth1 FILE: exit %d\n%s", r.code, r.stderr)
+	}
+	args[5] = "someone@contoso.com"
+	if r := runArgs(t, nil, append(args, "--justlogin")...); r.code != 64 || !strings.Contains(r.stderr, "is the login of "+oauthUser1) {
+		t.Fatalf("--oauth1 FILE of another user: exit %d\n%s", r.code, r.stderr)
+	}
+
 	r = runArgs(t, nil, "oauth", "show")
 	if r.code != 0 || !strings.Contains(r.stdout, oauthUser1) || !strings.Contains(r.stdout, "microsoft") || !strings.Contains(r.stdout, "IMAP.AccessAsUser.All") {
 		t.Fatalf("show: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -313,7 +329,7 @@ func TestOAuthTokenFileFromOutsideTool(t *testing.T) {
 }
 
 // TestOAuthRevokedMidRun: the refresh token is revoked while a run with
-// 2 s tokens goes on: the next reconnection cannot log in, the run stops
+// 2 s tokens goes on (once 20 of 150 messages are on host2): the next reconnection cannot log in, the run stops
 // with the one line saying to log in again and exit 161, and nothing is
 // lost: after a new login a rerun completes host2 exactly.
 func TestOAuthRevokedMidRun(t *testing.T) {
@@ -322,8 +338,22 @@ func TestOAuthRevokedMidRun(t *testing.T) {
 	o.login(t, oauthUser1)
 	seedOAuth(t, o.u1, 150)
 	o.s2.Faults().Delay("APPEND", 40*time.Millisecond)
-	revoke := time.AfterFunc(1500*time.Millisecond, func() { o.fake.RevokeUser(oauthUser1) })
-	defer revoke.Stop()
+	// The user's refresh token is revoked once 20 messages are on host2.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if msgs, err := o.u2.Messages("INBOX"); err == nil && len(msgs) >= 20 {
+				o.fake.RevokeUser(oauthUser1)
+				return
+			}
+		}
+	}()
 	r := runArgs(t, nil, append(o.syncArgs(t), "--parallel", "1")...)
 	all := r.stdout + r.stderr
 	if r.code != 161 {
@@ -399,5 +429,58 @@ func TestOAuthAppOnly(t *testing.T) {
 	r = runArgs(t, nil, append(host1, host2("--oauthapp2", "no-colon", "--justlogin")...)...)
 	if r.code != 64 {
 		t.Fatalf("bad --oauthapp2: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+var authURL = regexp.MustCompile(`(http://127\.0\.0\.1:\d+/o/oauth2/auth\?\S+)`)
+
+// TestOAuthLoginGoogleBrowser: "oauth login --provider google" tries the
+// device flow, which Google refuses for the mail scope, says so, and
+// prints the authorization URL; the browser (here an HTTP client) signs in
+// and is redirected to imapshift's loopback listener; the code is
+// exchanged with its PKCE verifier and the login saved.
+func TestOAuthLoginGoogleBrowser(t *testing.T) {
+	o := newOAuthSetup(t, imapmem.GmailBye, imapmem.GmailBye)
+	o.fake.AddClient("desktop.apps.googleusercontent.com", "GOCSPX-test")
+	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	a := newApp(strings.NewReader(""), out, errb)
+	a.getenv = func(k string) string {
+		return map[string]string{"IMAPSHIFT_OAUTH_CLIENT_SECRET": "GOCSPX-test", "IMAPSHIFT_OAUTH_AUTHORITY": o.fake.URL}[k]
+	}
+	done := make(chan int)
+	go func() {
+		done <- a.main([]string{"oauth", "login", "--provider", "google", "--user", "ann@example.com", "--client-id", "desktop.apps.googleusercontent.com"})
+	}()
+	opened := false
+	for {
+		select {
+		case code := <-done:
+			text := out.String() + errb.String()
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, text)
+			}
+			if !strings.Contains(text, "using the browser flow") || !strings.Contains(text, "--oauth1 google --user1 ann@example.com") {
+				t.Fatalf("output:\n%s", text)
+			}
+			if strings.Contains(text, "GOCSPX-test") {
+				t.Fatal("the client secret shows")
+			}
+			o.noSecrets(t, "oauth login", text)
+			path, _ := oauth.DefaultPath(oauth.Google, "ann@example.com")
+			saved, err := oauth.Load(path)
+			if err != nil || saved.Token.RefreshToken == "" || saved.ClientSecret != "GOCSPX-test" || saved.Authority != o.fake.URL {
+				t.Fatalf("saved login: %+v %v", saved, err)
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+			if m := authURL.FindStringSubmatch(out.String()); m != nil && !opened {
+				opened = true
+				go func() {
+					if resp, err := http.Get(m[1]); err == nil {
+						resp.Body.Close()
+					}
+				}()
+			}
+		}
 	}
 }

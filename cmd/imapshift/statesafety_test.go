@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -138,11 +139,11 @@ func folderLines(t *testing.T, c *imapclient.Client, folder string) []string {
 
 // TestStateSafety: the sync state, on by default, never causes a missed
 // or a duplicated message, whatever happened between two runs behind its
-// back. Each case syncs a small folder twice (the second run uses the
-// state), changes something, adds a message and a flag on host1, runs
-// again, and then once more: after each of the last two runs host2's
-// folder holds exactly host1's messages, each once, with host1's flags
-// and dates. Against imapmem (no CONDSTORE: flags are read with FLAGS
+// back. Every case has a small folder of its own; a first run syncs them
+// all and a rerun uses the state in each. Then each case changes
+// something, adds a message and a flag on host1, and syncs its folder
+// twice: after each run host2's folder holds exactly host1's messages,
+// each once, with host1's flags and dates. Against imapmem (no CONDSTORE: flags are read with FLAGS
 // FETCHes) and Dovecot (CONDSTORE: unchanged folders are skipped after a
 // STATUS, flag changes read with CHANGEDSINCE); one Dovecot pair serves
 // every case, each in its own folder.
@@ -157,7 +158,7 @@ func TestStateSafety(t *testing.T) {
 		name   string
 		args   []string                  // extra options of the third and fourth runs
 		change func(t *testing.T, e env) // between the second and third runs
-		want   string                    // in the third run's output
+		want   string                    // a regexp the first run after the change prints
 	}{
 		{name: "new messages and flags on host1 only", change: func(t *testing.T, e env) {}, want: "read since the last run"},
 		{name: "message deleted on host2", change: func(t *testing.T, e env) { expungeNth(t, e.c2, e.folder, 2) }},
@@ -175,7 +176,7 @@ func TestStateSafety(t *testing.T) {
 		}, want: "UIDVALIDITY changed"},
 		{name: "message expunged on host1, --delete2", args: []string{"--delete2"}, change: func(t *testing.T, e env) {
 			expungeNth(t, e.c1, e.folder, 5)
-		}},
+		}, want: `1 to copy\), \d+ flags compared, 1 expunged`},
 		{name: "state file deleted", change: func(t *testing.T, e env) {
 			if err := os.RemoveAll(e.statDir); err != nil {
 				t.Fatal(err)
@@ -221,59 +222,67 @@ func TestStateSafety(t *testing.T) {
 			h1, h2 := b.start(t)
 			c1, c2 := h1.client(t), h2.client(t)
 			t.Cleanup(func() { c1.Close(); c2.Close() })
+			cache := t.TempDir()
+			t.Setenv("XDG_CACHE_HOME", cache)
+			sync := func(t *testing.T, what string, extra ...string) string {
+				t.Helper()
+				args := append([]string{"--nofoldersizes"}, extra...)
+				args = append(append(args, h1.args...), h2.args...)
+				start := time.Now()
+				code, out := imapshift(t, args...)
+				t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond))
+				if os.Getenv("STATE_SAFETY_OUT") != "" {
+					t.Logf("%s", out)
+				}
+				if code != 0 {
+					t.Fatalf("%s: exit %d\n%s", what, code, out)
+				}
+				return out
+			}
+			exact := func(t *testing.T, what, folder string) {
+				t.Helper()
+				want, got := folderLines(t, c1, folder), folderLines(t, c2, folder)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: host2 %s has %d messages, host1 %d:\nhost2 %q\nhost1 %q", what, folder, len(got), len(want), got, want)
+				}
+			}
+			// One folder a case, all synced by a first run, then again:
+			// the rerun uses the state in every folder.
+			folder := func(i int) string { return fmt.Sprintf("case%d", i) }
+			for i := range cases {
+				if err := c1.Create(folder(i), nil).Wait(); err != nil {
+					t.Fatal(err)
+				}
+				appendMsgs(t, c1, folder(i), 0, 10)
+			}
+			sync(t, "first run")
+			out := sync(t, "rerun")
+			for i := range cases {
+				exact(t, "rerun", folder(i))
+				if !strings.Contains(out, "["+folder(i)+"]: read since the last run") &&
+					!regexp.MustCompile(`\[`+folder(i)+`\] +-> \[`+folder(i)+`\] +unchanged since the last run`).MatchString(out) {
+					t.Fatalf("the rerun did not use the state in %s:\n%s", folder(i), out)
+				}
+			}
 			for i, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					cache := t.TempDir()
-					t.Setenv("XDG_CACHE_HOME", cache)
-					e := env{h1: h1, h2: h2, c1: c1, c2: c2, folder: fmt.Sprintf("case%d", i),
+					e := env{h1: h1, h2: h2, c1: c1, c2: c2, folder: folder(i),
 						statDir: filepath.Join(cache, "imapshift", "state")}
-					if err := c1.Create(e.folder, nil).Wait(); err != nil {
-						t.Fatal(err)
-					}
-					appendMsgs(t, c1, e.folder, 0, 10)
-					sync := func(what string, extra ...string) string {
-						t.Helper()
-						args := append([]string{"--folder", e.folder, "--nofoldersizes"}, extra...)
-						args = append(append(args, h1.args...), h2.args...)
-						start := time.Now()
-						code, out := imapshift(t, args...)
-						t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond))
-						if os.Getenv("STATE_SAFETY_OUT") != "" {
-							t.Logf("%s", out)
-						}
-						if code != 0 {
-							t.Fatalf("%s: exit %d\n%s", what, code, out)
-						}
-						return out
-					}
-					exact := func(what string) {
-						t.Helper()
-						want, got := folderLines(t, c1, e.folder), folderLines(t, c2, e.folder)
-						if !slices.Equal(got, want) {
-							t.Fatalf("%s: host2 has %d messages, host1 %d:\nhost2 %q\nhost1 %q", what, len(got), len(want), got, want)
-						}
-					}
-					sync("first run")
-					exact("first run")
-					out := sync("rerun")
-					if !strings.Contains(out, "unchanged since the last run") && !strings.Contains(out, "read since the last run") {
-						t.Fatalf("the rerun did not use the state:\n%s", out)
-					}
-					exact("rerun")
 					tc.change(t, e)
 					// And what a day brings on host1: a new message, a flag.
 					appendMsgs(t, c1, e.folder, 100, 101)
 					storeFlag(t, c1, e.folder, 1, imap.StoreFlagsAdd, imap.FlagAnswered)
-					out = sync("run after the change", tc.args...)
-					if tc.want != "" && !strings.Contains(out, tc.want) {
+					args := append([]string{"--folder", e.folder}, tc.args...)
+					out := sync(t, "run after the change", args...)
+					if tc.want != "" && !regexp.MustCompile(tc.want).MatchString(out) {
 						t.Errorf("run after the change: output lacks %q:\n%s", tc.want, out)
 					}
 					if strings.Contains(out, "Warning: state: ") && strings.Count(out, "Warning: state: ") != 1 {
 						t.Errorf("the warning about the state is not one line:\n%s", out)
 					}
-					exact("run after the change")
-					sync("last run", tc.args...)
-					exact("last run")
+					exact(t, "run after the change", e.folder)
+					sync(t, "last run", args...)
+					exact(t, "last run", e.folder)
 				})
 			}
 		})

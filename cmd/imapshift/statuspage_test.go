@@ -268,3 +268,17 @@ func TestHTTPOptionErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchLineWithHTTP: --http on an account line is a bad line (one
+// status page serves the whole batch), reported before anything starts.
+func TestBatchLineWithHTTP(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "accounts.txt")
+	if err := os.WriteFile(file, []byte("a.invalid;joe;pw1;b.invalid;joe;pw2\na.invalid;ann;pw1;b.invalid;ann;pw2;--http :0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runArgs(t, nil, "batch", file, "--outdir", filepath.Join(dir, "out"))
+	if r.code != 64 || !strings.Contains(r.stderr, "accounts.txt:2: --http is an option of the whole batch") || strings.Contains(r.stderr, "accounts.txt:1:") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/imapshift/imapshift/core/exitcode"
@@ -36,6 +37,8 @@ type Gmail struct {
 	s        *session
 	timeout  time.Duration
 	selected string
+	done     chan struct{}
+	once     sync.Once
 }
 
 // DialGmail connects and logs in like Dial. A server without X-GM-EXT-1
@@ -59,18 +62,25 @@ func DialGmail(ctx context.Context, cfg *Config) (*Gmail, error) {
 	if t <= 0 {
 		t = 10 * time.Minute
 	}
-	return &Gmail{s: s, timeout: t}, nil
+	return &Gmail{s: s, timeout: t, done: make(chan struct{})}, nil
 }
 
-// Close logs out and closes the connection.
+// Close logs out and closes the connection. It is safe to call more than
+// once, and on nil.
 func (g *Gmail) Close() {
 	if g == nil {
 		return
 	}
-	g.s.sock.SetDeadline(time.Now().Add(5 * time.Second))
-	g.s.raw.command("LOGOUT")
-	g.s.sock.Close()
+	g.once.Do(func() {
+		g.s.sock.SetDeadline(time.Now().Add(5 * time.Second))
+		g.s.raw.command("LOGOUT")
+		g.s.sock.Close()
+		close(g.done)
+	})
 }
+
+// Closed is closed once Close has closed the connection.
+func (g *Gmail) Closed() <-chan struct{} { return g.done }
 
 func (g *Gmail) command(cmd string) ([]string, error) {
 	g.s.sock.SetDeadline(time.Now().Add(g.timeout))

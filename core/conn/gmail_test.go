@@ -97,3 +97,29 @@ func TestUIDSets(t *testing.T) {
 		t.Errorf("split uidSets = %q", got)
 	}
 }
+
+// TestParseGmailFetch reads FETCH answers in the shapes Gmail's
+// documentation shows: system labels as atoms or quoted strings, names
+// with blanks, a literal header (which raw.line turns into a Go-quoted
+// string), and an unsolicited FLAGS update without UID.
+func TestParseGmailFetch(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		uid    uint32
+		msgid  uint64
+		labels []string
+		header string
+	}{
+		{`1 FETCH (X-GM-MSGID 1278455344230334865 X-GM-LABELS (\Inbox \Sent Important "Muy Importante") UID 4 RFC822.SIZE 10)`,
+			4, 1278455344230334865, []string{`\Inbox`, `\Sent`, "Important", "Muy Importante"}, ""},
+		{`2 FETCH (UID 7 X-GM-LABELS ("\\Important" "&AMk-t&AOk-/2024") X-GM-MSGID 5 BODY[HEADER.FIELDS (MESSAGE-ID)] "Message-Id: <a@b>\r\n\r\n")`,
+			7, 5, []string{`\Important`, "Été/2024"}, "Message-Id: <a@b>\r\n\r\n"},
+		{`3 FETCH (UID 9 X-GM-LABELS () X-GM-MSGID 6)`, 9, 6, []string{}, ""},
+		{`4 FETCH (FLAGS (\Seen))`, 0, 0, nil, ""},
+	} {
+		m, ok := parseGmailFetch(tc.in)
+		if !ok || m.UID != tc.uid || m.MsgID != tc.msgid || !slices.Equal(m.Labels, tc.labels) || string(m.Header) != tc.header {
+			t.Errorf("parseGmailFetch(%q) = %+v, %v", tc.in, m, ok)
+		}
+	}
+}

@@ -376,7 +376,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 				fp.matched = append(fp.matched, matchedPair{uid1: m.uid, uid2: have.uid, key: hkey})
 			}
 			if e.opts.ResyncFlags && !sameFlags(flags, normalizeFlags(have.flags)) {
-				fp.stores = append(fp.stores, storeItem{uid1: m.uid, uid2: have.uid, from: have.flags, to: flags})
+				fp.stores = append(fp.stores, storeItem{uid1: m.uid, uid2: have.uid, from: have.flags, to: flags, key: key})
 			}
 			continue
 		}

@@ -192,6 +192,7 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 		}
 	}
 	var flags2 map[imap.UID][]imap.Flag
+	var sizes2 map[imap.UID]int64
 	var perm []imap.Flag
 	var validity2, uidNext2 uint32
 	deletes := len(only2) > 0 && e.opts.Delete2
@@ -201,7 +202,20 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 				return errNotIncremental
 			}
 			validity2, uidNext2, perm = sel.UIDValidity, uint32(sel.UIDNext), sel.PermanentFlags
-			flags2 = nil
+			flags2, sizes2 = nil, nil
+			if deletes {
+				// The folder is read again at the end (measure2): its
+				// messages' sizes, with the keys from the state, spare
+				// that read their headers.
+				msgs, err := c.Fetch(allUIDs(), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+				if err != nil {
+					return err
+				}
+				sizes2 = make(map[imap.UID]int64, len(msgs))
+				for _, m := range msgs {
+					sizes2[m.UID] = m.RFC822Size
+				}
+			}
 			switch {
 			case len(pairs) == 0:
 			case allOld && !condstore:
@@ -265,6 +279,16 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	slices.SortFunc(fp.stores, func(a, b storeItem) int { return int(a.uid1) - int(b.uid1) })
 	slices.Sort(only2)
 	fp.only2 = only2
+	if sizes2 != nil {
+		fp.known2 = make([]known2, 0, fs.Len())
+		fs.Range(func(_, u2 uint32, key string) bool {
+			if size, ok := sizes2[imap.UID(u2)]; ok {
+				fp.known2 = append(fp.known2, known2{uid: imap.UID(u2), size: size, hkey: key, hok: true})
+			}
+			return true
+		})
+		slices.SortFunc(fp.known2, func(a, b known2) int { return int(a.uid) - int(b.uid) })
+	}
 	fp.dropped = gone1
 	fs.Prune(func(u uint32) bool { return !goneSet[u] }, nil)
 	e.say("Host1: folder [%s]: read since the last run: %d new messages (%d copied by the last run, %d to copy), %d flags compared, %d expunged",

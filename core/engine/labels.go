@@ -318,7 +318,8 @@ func (e *engine) members() map[string][]*folderPlan {
 
 // planLabelCopies applies the keywords and header modes to the copies
 // the cross-duplicate walk kept: each gets its other labels as keywords,
-// or in an X-Gmail-Labels header.
+// or in an X-Gmail-Labels header. In the keywords mode, a flag resync of
+// a message already on host2 keeps its label keywords.
 func (e *engine) planLabelCopies() {
 	mode := e.labelsMode()
 	if mode != GmailLabelsKeywords && mode != GmailLabelsHeader {
@@ -328,25 +329,11 @@ func (e *engine) planLabelCopies() {
 	e.labels.keywords = map[string]string{}
 	members := e.members()
 	for _, fp := range e.plan.folders {
-		own := e.folderLabel(host1, fp.h1)
 		for i := range fp.copies {
 			c := &fp.copies[i]
-			var labels []string
-			for _, other := range members[c.matchKey()] {
-				if l := e.folderLabel(host1, other.h1); l != "" && (mode == GmailLabelsHeader || l != own) {
-					labels = append(labels, l)
-				}
-			}
-			sort.Strings(labels)
-			labels = slices.Compact(labels)
-			if e.labelHooks() {
-				msg := hooks.NewMessage(nil, nil, nil)
-				msg.Folder, msg.UID, msg.Size, msg.Flags = fp.h1, uint32(c.uid), c.size, flagStrings(c.flags)
-				msg.Labels = e.labels.byKey1[c.matchKey()]
-				if msg.Labels == nil {
-					msg.Labels = e.memberLabels(members[c.matchKey()])
-				}
-				labels = e.hookLabels(msg, labels)
+			labels := e.copyLabels(fp, members[c.matchKey()], c.matchKey(), c.uid, c.size, c.flags)
+			if e.opts.DebugLabels {
+				e.say("Labels: host1 %s/%d copied to %s with labels (%s) as %s", mailbox.Display(fp.h1), c.uid, mailbox.Display(fp.h2), strings.Join(labels, " "), mode)
 			}
 			if mode == GmailLabelsHeader {
 				if len(labels) > 0 {
@@ -356,17 +343,23 @@ func (e *engine) planLabelCopies() {
 				}
 				continue
 			}
-			for _, l := range labels {
-				if l == `\Starred` {
-					continue // the copy has \Flagged already
-				}
-				kw := LabelKeyword(l)
-				e.labels.keywords[l] = kw
-				if !slices.Contains(c.flags, imap.Flag(kw)) {
-					c.flags = append(c.flags, imap.Flag(kw))
+			c.flags = e.withKeywords(c.flags, labels)
+		}
+		if mode != GmailLabelsKeywords {
+			continue
+		}
+		kept := fp.stores[:0]
+		for _, s := range fp.stores {
+			if s.key != "" {
+				labels := e.copyLabels(fp, members[s.key], s.key, s.uid1, 0, s.to)
+				s.to = normalizeFlags(e.withKeywords(s.to, labels))
+				if sameFlagsFold(s.to, normalizeFlags(s.from)) {
+					continue
 				}
 			}
+			kept = append(kept, s)
 		}
+		fp.stores = kept
 	}
 	if len(e.labels.keywords) > 0 {
 		e.say("Labels kept as keywords on host2 (--gmaillabels keywords):")
@@ -381,6 +374,63 @@ func (e *engine) planLabelCopies() {
 	}
 }
 
+// copyLabels are the labels of the host1 message key (found in the
+// folders in) that travel with its copy in fp: all of them in the header
+// mode, the others than fp's own in the keywords mode; then the label
+// hooks decide.
+func (e *engine) copyLabels(fp *folderPlan, in []*folderPlan, key string, uid imap.UID, size int64, flags []imap.Flag) []string {
+	own := e.folderLabel(host1, fp.h1)
+	header := e.labelsMode() == GmailLabelsHeader
+	var labels []string
+	for _, other := range in {
+		if l := e.folderLabel(host1, other.h1); l != "" && (header || l != own) {
+			labels = append(labels, l)
+		}
+	}
+	sort.Strings(labels)
+	labels = slices.Compact(labels)
+	if e.labelHooks() {
+		msg := hooks.NewMessage(nil, nil, nil)
+		msg.Folder, msg.UID, msg.Size, msg.Flags = fp.h1, uint32(uid), size, flagStrings(flags)
+		msg.Labels = e.labels.byKey1[key]
+		if msg.Labels == nil {
+			msg.Labels = e.memberLabels(in)
+		}
+		labels = e.hookLabels(msg, labels)
+	}
+	return labels
+}
+
+// sameFlagsFold compares two normalised flag lists, keywords
+// case-insensitively (some servers lower-case them).
+func sameFlagsFold(a, b []imap.Flag) bool {
+	low := func(l []imap.Flag) []string {
+		out := make([]string, len(l))
+		for i, f := range l {
+			out[i] = strings.ToLower(string(f))
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(low(a), low(b))
+}
+
+// withKeywords adds the keywords of labels to flags (\Starred excepted:
+// the message has \Flagged already) and notes the mapping.
+func (e *engine) withKeywords(flags []imap.Flag, labels []string) []imap.Flag {
+	for _, l := range labels {
+		if l == `\Starred` {
+			continue
+		}
+		kw := LabelKeyword(l)
+		e.labels.keywords[l] = kw
+		if !slices.Contains(flags, imap.Flag(kw)) {
+			flags = append(flags, imap.Flag(kw))
+		}
+	}
+	return flags
+}
+
 // labelHooks reports whether label hooks (Lua's labels) exist.
 func (e *engine) labelHooks() bool { return e.opts.Hooks != nil && len(e.opts.Hooks.Labels) > 0 }
 
@@ -392,7 +442,7 @@ func (e *engine) hookLabels(msg *hooks.Message, labels []string) []string {
 	}
 	out, err := e.opts.Hooks.FilterLabels(msg, labels)
 	if err != nil {
-		e.say("Labels hook failed on %s/%d: %v (labels kept)", mailbox.Display(msg.Folder), msg.UID, err)
+		e.fail(report.ClassUnclassified, fmt.Sprintf("Labels hook failed on a message of %s: %v (its labels are left as they were worked out)", mailbox.Display(msg.Folder), err))
 		return labels
 	}
 	return out
@@ -537,7 +587,7 @@ func (e *engine) syncLabels(ctx context.Context) {
 		e.fail(report.ClassSelect, "Host2: has X-GM-EXT-1 but no \\All folder: labels not set")
 		return
 	}
-	g2, err := conn.DialGmail(ctx, o.Host2)
+	g2, err := e.dialGmail(ctx, host2)
 	if err != nil {
 		e.fail(report.ClassSelect, fmt.Sprintf("Host2: labels: %v", err))
 		return
@@ -634,13 +684,24 @@ func (e *engine) syncLabels(ctx context.Context) {
 	e.say("Labels: %d messages of host2 got host1's labels, with %d UID STORE", e.labels.set, e.labels.stores)
 }
 
+// dialGmail opens a raw Gmail session to side s within the side's
+// connection bound, like the run's other connections (Gmail allows 15 per
+// account): idle workers give theirs up when the bound is reached.
+func (e *engine) dialGmail(ctx context.Context, s side) (*conn.Gmail, error) {
+	var g *conn.Gmail
+	err := e.dialGated(ctx, nil, s, false, func() (<-chan struct{}, error) {
+		var err error
+		if g, err = conn.DialGmail(ctx, e.servers[s].cfg); err != nil {
+			return nil, err
+		}
+		return g.Closed(), nil
+	})
+	return g, err
+}
+
 // fetchLabels reads the labels of a folder of side s on a raw session.
 func (e *engine) fetchLabels(ctx context.Context, s side, folder string, fields []string) ([]conn.Labeled, error) {
-	cfg := e.opts.Host1
-	if s == host2 {
-		cfg = e.opts.Host2
-	}
-	g, err := conn.DialGmail(ctx, cfg)
+	g, err := e.dialGmail(ctx, s)
 	if err != nil {
 		return nil, err
 	}

@@ -93,6 +93,15 @@ func TestLabelsGmailToGmail(t *testing.T) {
 	p := gmailPair(t, true, true, false)
 	want := seedLabels(t, p.u1, 25)
 	var out bytes.Buffer
+	dry := labelOptions(t, p, &out)
+	dry.Dry = true
+	if _, err := Run(context.Background(), dry); err != nil || !strings.Contains(out.String(), "Labels: host1's labels would be set on every message of the synced folders in host2's [[Gmail]/All Mail] after the copy (not really since --dry mode)") {
+		t.Errorf("dry run (%v):\n%s", err, out.String())
+	}
+	if p.s2.Faults().Count("APPEND")+p.s2.Faults().Count("STORE") != 0 {
+		t.Errorf("the dry run changed host2")
+	}
+	out.Reset()
 	res, err := Run(context.Background(), labelOptions(t, p, &out))
 	if err != nil {
 		t.Fatal(err)
@@ -264,10 +273,14 @@ func TestLabelsGmailToLabelless(t *testing.T) {
 			if tc.check != nil {
 				tc.check(t, p.u2)
 			}
-			// A rerun copies nothing.
+			// A rerun copies nothing and stores nothing.
 			out.Reset()
-			if res, err = Run(context.Background(), o); err != nil || res.Transferred != 0 {
-				t.Errorf("rerun transferred %d (%v)\n%s", res.Transferred, err, out.String())
+			p.s2.Faults().ResetCounts()
+			if res, err = Run(context.Background(), o); err != nil || res.Transferred != 0 || p.s2.Faults().Count("STORE") != 0 {
+				t.Errorf("rerun transferred %d, %d STORE (%v)\n%s", res.Transferred, p.s2.Faults().Count("STORE"), err, out.String())
+			}
+			if tc.check != nil {
+				tc.check(t, p.u2) // the rerun's flag resync keeps the keywords
 			}
 		})
 	}
@@ -301,6 +314,30 @@ func TestLabelsLocalisedAndSubfolder(t *testing.T) {
 	}
 	if got := labelsByMsgID(t, p.u2); !mapsEqual(got, want) {
 		t.Errorf("localised host2 labels:\n got %v\nwant %v\n%s", got, want, out.String())
+	}
+	boxes, _ := p.u2.Mailboxes()
+	for _, b := range boxes {
+		if strings.HasPrefix(b, "[Gmail]") {
+			t.Errorf("host2 got folder %s: special folders go to their localised names", b)
+		}
+	}
+
+	// A localised host1 toward an English host2.
+	l := &pair{s1: imapmem.StartT(t, imapmem.Options{Gmail: true, GmailLocalised: true}), s2: imapmem.StartT(t, imapmem.Options{Gmail: true})}
+	l.u1, l.u2 = l.s1.AddUser("alice", "secret1"), l.s2.AddUser("bob", "secret2")
+	want = seedLabels(t, l.u1, 10)
+	out.Reset()
+	if _, err := Run(context.Background(), labelOptions(t, l, &out)); err != nil {
+		t.Fatal(err)
+	}
+	if got := labelsByMsgID(t, l.u2); !mapsEqual(got, want) {
+		t.Errorf("from a localised host1:\n got %v\nwant %v\n%s", got, want, out.String())
+	}
+	boxes, _ = l.u2.Mailboxes()
+	for _, b := range boxes {
+		if strings.HasPrefix(b, "[Google Mail]") {
+			t.Errorf("host2 got folder %s", b)
+		}
 	}
 
 	q := gmailPair(t, true, true, false)
@@ -357,5 +394,21 @@ func TestGmailRawSearch(t *testing.T) {
 	var ec *exitcode.Error
 	if !errors.As(err, &ec) || ec.Code != exitcode.Usage || !strings.Contains(err.Error(), "cannot search with Gmail's syntax") {
 		t.Errorf("host2 without X-GM-EXT-1: err = %v", err)
+	}
+}
+
+// TestLabelsUnderConnectionLimit: host2 allows few connections (Gmail
+// allows 15); the run fits, labels included.
+func TestLabelsUnderConnectionLimit(t *testing.T) {
+	p := gmailPair(t, true, true, false)
+	want := seedLabels(t, p.u1, 30)
+	p.s2.Faults().LimitConnections(3, imapmem.GmailTooManyConnections())
+	var out bytes.Buffer
+	res, err := Run(context.Background(), labelOptions(t, p, &out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := labelsByMsgID(t, p.u2); !mapsEqual(got, want) || res.Errors.Count() != 0 {
+		t.Errorf("%d errors, labels:\n got %v\nwant %v\n%s", res.Errors.Count(), got, want, out.String())
 	}
 }

@@ -62,11 +62,7 @@ func (e *engine) gmailRawSelect(ctx context.Context, sd side, folder string, met
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.g == nil {
-		cfg := e.opts.Host1
-		if sd == host2 {
-			cfg = e.opts.Host2
-		}
-		g, err := conn.DialGmail(ctx, cfg)
+		g, err := e.dialGmail(ctx, sd)
 		if err != nil {
 			return nil, err
 		}

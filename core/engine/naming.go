@@ -34,8 +34,14 @@ func (e *engine) folderChain() *hooks.Chain {
 	}
 	if all2 := e.allMail(host2); e.labelsOn() && all2 != "" {
 		// Labels on Gmail: All Mail is copied into All Mail, whatever
-		// the other rules do with names.
+		// the other rules do with names; between two Gmail accounts
+		// (unless --subfolder), each special folder goes to host2's
+		// folder of the same role (\Important included, which automap
+		// does not know), whatever each account calls it.
 		c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: "synclabels", Hook: archiveMapper{all2}})
+		if e.isGmail(host1) && o.Subfolder1 == "" && o.Subfolder2 == "" {
+			c.Folders = append(c.Folders, hooks.Named[hooks.FolderMapper]{Name: "synclabels", Hook: e.roleMapper()})
+		}
 	}
 	if o.Automap && o.Subfolder1 == "" && o.Subfolder2 == "" {
 		m, notes := mailbox.Automap(i1.folders, i2.folders, i1.naming.Prefix, i2.naming.Prefix)
@@ -78,6 +84,25 @@ func (a archiveMapper) MapFolder(f hooks.Folder) (hooks.FolderResult, error) {
 		return hooks.FolderResult{Target: a.to, Final: true}, nil
 	}
 	return hooks.FolderResult{}, nil
+}
+
+// roleMapper maps each host1 special folder to host2's folder with the
+// same special-use attribute.
+func (e *engine) roleMapper() tableMapper {
+	m := tableMapper{}
+	for _, f1 := range e.info[host1].folders {
+		for _, sl := range systemLabels {
+			if !hasAttr(f1.Attrs, sl.attr) {
+				continue
+			}
+			for _, f2 := range e.info[host2].folders {
+				if hasAttr(f2.Attrs, sl.attr) {
+					m[f1.Name] = f2.Name
+				}
+			}
+		}
+	}
+	return m
 }
 
 // tableMapper maps exact host1 names and ends the chain when it applies.

@@ -368,6 +368,7 @@ func (c copyItem) matchKey() string {
 type storeItem struct {
 	uid1, uid2 imap.UID
 	from, to   []imap.Flag
+	key        string // the message's identity, when the analysis knows it
 }
 
 // tally counts what the message hooks did to a folder's messages:

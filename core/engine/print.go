@@ -68,6 +68,13 @@ func (p *Plan) Print(w io.Writer) {
 		}
 	}
 	pr("++++ End looping on each folder")
+	if e.labelsOn() {
+		what := "the copied messages"
+		if e.opts.ResyncLabels {
+			what = "every message of the synced folders"
+		}
+		pr("Labels: host1's labels would be set on %s in host2's %s after the copy%s", what, mailbox.Display(e.allMail(host2)), dry)
+	}
 }
 
 // printFolderList lists the host2 folders no host1 folder maps to.

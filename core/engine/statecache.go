@@ -61,8 +61,10 @@ func (e *engine) pairOf(fp *folderPlan, v1, v2 uint32) state.FolderPair {
 }
 
 // stateTag is the fingerprint of the options that decide what a folder's
-// plan is, given both folders: identity, duplicates, flags, deletions,
-// size limit. A status saved by a run with other such options does not
+// plan is, given both folders: identity, duplicates, flags, --delete1,
+// size limit. --delete2 and --delete2duplicates are not in it: with them
+// the state stands in for a folder only when every host2 message is in
+// it, so that there is nothing on host2 to delete (deleteNothing2). A status saved by a run with other such options does not
 // let this run skip the folder (state.FolderPair.Tag).
 func (e *engine) stateTag() uint64 {
 	o := &e.opts
@@ -72,9 +74,16 @@ func (e *engine) stateTag() uint64 {
 	if id.SkipHeader != nil {
 		skip = id.SkipHeader.String()
 	}
-	fmt.Fprintf(h, "%q %q %v %v|%v %v %v %v|%v %v %v|%d", id.UseHeaders, skip, id.MessageIDNoDomain, id.NoSkipSize,
-		o.AddHeader, o.SyncDuplicates, o.UseUID, o.ResyncFlags, o.Delete1, o.Delete2, o.Delete2Duplicates, o.AppendLimit)
+	fmt.Fprintf(h, "%q %q %v %v|%v %v %v %v|%v|%d", id.UseHeaders, skip, id.MessageIDNoDomain, id.NoSkipSize,
+		o.AddHeader, o.SyncDuplicates, o.UseUID, o.ResyncFlags, o.Delete1, o.AppendLimit)
 	return h.Sum64()
+}
+
+// deleteNothing2 reports whether, under --delete2 or --delete2duplicates,
+// the state proves host2's folder holds nothing to delete: every one of
+// its messages is in the state (no extra, no duplicate).
+func (e *engine) deleteNothing2(fs *state.FolderState, st2 state.Status) bool {
+	return !(e.opts.Delete2 || e.opts.Delete2Duplicates) || st2.Messages == uint32(fs.Len())
 }
 
 // stateShortcuts reports whether the state may stand in for reading a
@@ -223,7 +232,7 @@ func (e *engine) useState(fp *folderPlan, st1, st2 folderStatus) (unchanged bool
 		return false
 	}
 	switch {
-	case fs.Unchanged(st1.Status, st2.Status) && e.flagsUnchangedKnown(fs, st1.Status, st2.Status):
+	case fs.Unchanged(st1.Status, st2.Status) && e.flagsUnchangedKnown(fs, st1.Status, st2.Status) && e.deleteNothing2(fs, st2.Status):
 		fp.unchanged = true
 	case onlyFlagsChanged(fs, st1.Status, st2.Status) && e.flagsFastPath():
 		fp.flagsOnly = true

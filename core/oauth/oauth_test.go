@@ -3,7 +3,9 @@ package oauth_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -159,9 +161,13 @@ func TestFakeChecksPKCEVerifier(t *testing.T) {
 func save(t *testing.T, fake *oauthfake.Server, user string) (string, *oauth.Saved) {
 	t.Helper()
 	fake.AddClient("public-app", "")
-	out := &syncBuffer{}
-	approveWhenAsked(t, fake, out, user)
-	saved, err := oauth.Login(context.Background(), oauth.LoginOptions{Provider: oauth.Microsoft, User: user, ClientID: "public-app", Tenant: "contoso", Authority: fake.URL, Flow: oauth.FlowDevice, Out: out})
+	// The browser flow, followed at once: no device polling to wait for.
+	saved, err := oauth.Login(context.Background(), oauth.LoginOptions{Provider: oauth.Microsoft, User: user, ClientID: "public-app", Tenant: "contoso", Authority: fake.URL, Flow: oauth.FlowBrowser,
+		Opened: func(u string) {
+			if resp, err := http.Get(u); err == nil {
+				resp.Body.Close()
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,5 +373,30 @@ func TestRevokedUserGivesRelogin(t *testing.T) {
 	var oe *oauth.Error
 	if !errors.As(err, &oe) || oe.Code != "invalid_grant" || !strings.Contains(oe.Line, "oauth login") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestFakeIntrospection: the fake answers RFC 7662 introspection as
+// Dovecot's oauth2 passdb expects: active with the username while the
+// token lives, inactive after.
+func TestFakeIntrospection(t *testing.T) {
+	fake := oauthfake.StartT(t)
+	fake.SetLifetime(time.Second)
+	tok := fake.Issue("user1")
+	ask := func() string {
+		resp, err := http.PostForm(fake.URL+"/introspect", url.Values{"token": {tok}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if got := ask(); !strings.Contains(got, `"active":true`) || !strings.Contains(got, `"username":"user1"`) {
+		t.Fatalf("live token: %s", got)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if got := ask(); !strings.Contains(got, `"active":false`) {
+		t.Fatalf("expired token: %s", got)
 	}
 }

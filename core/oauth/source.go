@@ -125,7 +125,7 @@ func App(ctx context.Context, tenant, clientID, secret, authority string) (oauth
 	}
 	cfg := &clientcredentials.Config{ClientID: clientID, ClientSecret: secret, TokenURL: ep.TokenURL, Scopes: []string{MicrosoftAppScope}}
 	remedy := fmt.Sprintf("check that app %s in tenant %s has the application permission IMAP.AccessAsApp with admin consent, and that Exchange knows its service principal (see the README, OAuth2)", clientID, tenant)
-	return &explained{src: oauth2.ReuseTokenSource(nil, cfg.TokenSource(ctx)), service: remedy}, nil
+	return &explained{src: cfg.TokenSource(ctx), service: remedy}, nil
 }
 
 // explained passes a token source's errors through Explain.

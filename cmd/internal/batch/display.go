@@ -100,9 +100,9 @@ type barsDisplay struct {
 	seen map[int]fleet.Counts
 }
 
-func newBarsDisplay(f *os.File) *barsDisplay {
+func newBarsDisplay(f *os.File, opts ...mpb.ContainerOption) *barsDisplay {
 	return &barsDisplay{
-		p:     mpb.New(mpb.WithOutput(f), mpb.WithWidth(30), mpb.WithRefreshRate(200*time.Millisecond)),
+		p:     mpb.New(append([]mpb.ContainerOption{mpb.WithOutput(f), mpb.WithWidth(30), mpb.WithRefreshRate(200 * time.Millisecond)}, opts...)...),
 		out:   f,
 		accts: map[int]fleet.Account{},
 		bars:  map[int]*mpb.Bar{},

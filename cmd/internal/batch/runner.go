@@ -110,7 +110,7 @@ func (r *Runner) Selected() ([]Account, error) {
 }
 
 // Run runs the batch and writes its summary (unless Index selects one
-// account). A failing account never stops the others; ctx's end stops
+// account, or Check: a preflight leaves a batch's summary alone). A failing account never stops the others; ctx's end stops
 // them all gracefully (each run ends as a signal would end it).
 func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	accts, err := r.Selected()
@@ -162,7 +162,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	close(jobs)
 	wg.Wait()
 	sum := &Summary{Rows: rows, ExitCode: exitCode(rows)}
-	if r.Index < 0 {
+	if r.Index < 0 && !r.Check {
 		if err := WriteSummary(r.OutDir, sum); err != nil {
 			return sum, exitcode.Wrap(exitcode.CatchAll, err)
 		}

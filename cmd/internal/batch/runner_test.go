@@ -2,6 +2,8 @@ package batch
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -86,5 +88,35 @@ func TestBudget(t *testing.T) {
 	defer b.mu.Unlock()
 	if b.used["a"] != 2 || b.used["b"] != 1 {
 		t.Errorf("used %v", b.used)
+	}
+}
+
+// TestFinished: an account is skipped when its last run ended 0 and its
+// signature is unchanged, not with Redo, a new signature or a failure.
+func TestFinished(t *testing.T) {
+	dir := t.TempDir()
+	a := Account{Account: fleet.Account{Index: 3, Line: 9, User1: "joe"}, Signature: "sig1", Dir: "joe"}
+	os.MkdirAll(filepath.Join(dir, a.Dir), 0o700)
+	write := func(code int, status, sig string) {
+		if err := writeRow(filepath.Join(dir, a.Dir, ResultFile), Row{Index: 0, Line: 2, ExitCode: code, Status: status, Signature: sig, Copied: 7}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &Runner{OutDir: dir}
+	write(0, fleet.OK, "sig1")
+	row, ok := r.finished(&a)
+	if !ok || row.Status != fleet.Done || row.Index != 3 || row.Line != 9 || row.Copied != 7 {
+		t.Errorf("finished account: %v %+v", ok, row)
+	}
+	if _, ok := (&Runner{OutDir: dir, Redo: true}).finished(&a); ok {
+		t.Error("skipped with Redo")
+	}
+	write(0, fleet.OK, "sig0")
+	if _, ok := r.finished(&a); ok {
+		t.Error("skipped although its line or options changed")
+	}
+	write(111, fleet.Errors, "sig1")
+	if _, ok := r.finished(&a); ok {
+		t.Error("skipped although its last run had errors")
 	}
 }

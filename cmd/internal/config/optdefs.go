@@ -44,7 +44,7 @@ func optionDefs() []*Option {
 	add(both(&Option{Name: "sslargs%d", Kind: KeyValue, Group: GroupTLS, Status: Implemented, Help: "TLS setting for host%d: SSL_verify_mode, SSL_ca_file, SSL_ca_path, SSL_hostname, SSL_version, SSL_cipher_list."})...)
 
 	// Authentication.
-	add(both(&Option{Name: "authmech%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Mechanism on host%d: LOGIN, PLAIN, CRAM-MD5, NTLM, XOAUTH2 or PREAUTH."})...)
+	add(both(&Option{Name: "authmech%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Mechanism on host%d: LOGIN, PLAIN, CRAM-MD5, NTLM, XOAUTH2, OAUTHBEARER or PREAUTH."})...)
 	add(both(&Option{Name: "authuser%d", Kind: String, Group: GroupAuth, Status: Implemented, Help: "Admin user that authenticates on behalf of user%d."})...)
 	add(both(&Option{Name: "proxyauth%d", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "Log in as --authuser%d, then PROXYAUTH as user%d."})...)
 	add(&Option{Name: "authmd5", Kind: Bool, Group: GroupAuth, Status: Implemented, Help: "Use CRAM-MD5 on both hosts."})

@@ -50,7 +50,6 @@ type account struct {
 	conns            map[string]int // connections open per host, this account's
 	appends          int64
 	appendTotal      time.Duration
-	planned          bool // known from Planned (not added by an unknown index)
 	bytesFailedFinal int64
 }
 
@@ -119,7 +118,7 @@ func (b *Board) Planned(accounts []fleet.Account) {
 	defer b.mu.Unlock()
 	for _, a := range accounts {
 		ac := b.acct(a.Index)
-		ac.Account, ac.planned = a, true
+		ac.Account = a
 	}
 }
 

@@ -44,7 +44,8 @@
 // Limitations (memserver and imapserver, go-imap v2.0.0-beta.8):
 //   - No CONDSTORE/QRESYNC (no MODSEQ anywhere), QUOTA, ACL, ID, METADATA,
 //     SORT, THREAD, COMPRESS, CATENATE, UTF8 APPEND,
-//     X-GM-EXT-1, UNAUTHENTICATE. Do not advertise them in Options.Caps.
+//     UNAUTHENTICATE. Do not advertise them in Options.Caps. X-GM-EXT-1
+//     comes with Options.Gmail only (see below).
 //     An unknown command before login (e.g. ID) gets "* BYE Unknown
 //     command" and the connection is closed; after login it gets BAD.
 //   - Keywords are stored lower-cased: APPEND/STORE of "$Label1" is
@@ -101,4 +102,27 @@
 // only. MULTIAPPEND is added to the capability lists the server writes.
 // Like the command faults, this does not work after STARTTLS; use the
 // implicit-TLS listener.
+//
+// # Gmail
+//
+// Options.Gmail gives the server Gmail's personality (gmail.go): each
+// user has the special folders of "[Gmail]/" ("[Google Mail]/" with
+// German names under GmailLocalised) with their special-use attributes,
+// "[Gmail]" itself \Noselect; every message lives once in All Mail and
+// each label folder holds a copy of the messages with that label
+// (INBOX is \Inbox, the special folders \Sent, \Starred, \Important,
+// \Draft, \Trash, \Spam). X-GM-EXT-1 is advertised; FETCH of
+// X-GM-LABELS, X-GM-MSGID and X-GM-THRID (with UID, RFC822.SIZE,
+// INTERNALDATE and BODY.PEEK[HEADER(.FIELDS)] in the same command), STORE
+// of X-GM-LABELS (replace, +, -, .SILENT) and SEARCH X-GM-RAW (a subset
+// of Gmail's syntax, gmailsearch.go) are answered by the fault layer
+// (gmailwire.go), since imapserver cannot parse them; like the other
+// command faults, not after STARTTLS. APPEND into a label folder labels
+// the message; APPEND of bytes already in the account adds the label and
+// creates no second message. Expunging a copy from a label folder
+// removes the label; from All Mail, the message. COPY and MOVE do not
+// label (the model does not know their copies). Messages over 25 MB get
+// NO [TOOBIG], and a 16th login of one user NO [UNAVAILABLE] Too many
+// simultaneous connections. User.SeedLabels, SetLabels, GmailMessages and
+// AllMail seed and inspect the model.
 package imapmem
