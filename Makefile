@@ -9,6 +9,7 @@
 #   make check-tree  no tracked file over 1 MB or binary (part of make test)
 #   make crashtest  the kill -9 / restart test against Dovecot (minutes)
 #   make bench   the benchmark (cmd/imapshift-bench)
+#   make bench-scale  10 folders of 100,000 messages (1M), initial sync and no-op
 
 # Go from its default install location; dovecot lives in /usr/sbin, which a
 # non-root PATH often lacks.
@@ -21,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo "sudo -n")
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := build
-.PHONY: test build demo vet bench deps dovecot chromium check-tree crashtest
+.PHONY: test build demo vet bench bench-scale deps dovecot chromium check-tree crashtest
 
 # Dovecot (dovecot + doveadm from dovecot-core, imap + imap-login from
 # dovecot-imapd) is needed by the end-to-end tests; install it when missing.
@@ -76,6 +77,9 @@ vet:
 
 bench:
 	$(GO) run ./cmd/imapshift-bench $(BENCHARGS)
+
+bench-scale:
+	$(GO) run ./cmd/imapshift-bench -scale -scale-folders 10 -scale-n 100000 $(BENCHARGS)
 
 # The kill test: a sync of 3,000 messages between two Dovecots is killed
 # with SIGKILL at IMAPSHIFT_CRASHTEST_POINTS points and restarted at once;

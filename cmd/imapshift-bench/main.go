@@ -37,6 +37,7 @@ type config struct {
 	n, wanN, parallel              int
 	skipMbsync, skipFloor, skipWAN bool
 	imapshiftArgs                  string
+	perf                           perfConfig // perf.go
 	// batch runs only the batch comparison: batchAccounts accounts of
 	// batchMsgs messages, `imapshift batch --jobs batchJobs`.
 	batch                               bool
@@ -56,6 +57,7 @@ func main() {
 	flag.IntVar(&c.batchAccounts, "batch-accounts", 50, "accounts of the batch comparison")
 	flag.IntVar(&c.batchMsgs, "batch-messages", 200, "messages per account of the batch comparison")
 	flag.IntVar(&c.batchJobs, "batch-jobs", 8, "imapshift batch --jobs")
+	perfFlags(&c.perf)
 	flag.Parse()
 	// No child run may touch the user's cache (the --usecache state).
 	cache, err := os.MkdirTemp("", "imapshift-bench-cache-")
@@ -100,6 +102,8 @@ type result struct {
 	check       string  // "ok", "" (not checked) or what went wrong
 	output      string  // what imapshift printed
 	rate        float64 // the msgs/s of its last copy line (throttled runs)
+	// cpu is the tool's CPU time, dovecotCPU both Dovecots' (seconds).
+	cpu, dovecotCPU float64
 }
 
 func (r result) print() {
@@ -115,11 +119,18 @@ func (r result) print() {
 	if r.rssMB > 0 {
 		rss = fmt.Sprintf("%.1f", r.rssMB)
 	}
-	fmt.Printf("%-10s %-34s %8.2f %8s %7s %8s  %s\n", r.tool, r.phase, r.wall.Seconds(), rate, mbs, rss, r.check)
+	cpu, dcpu := "–", "–"
+	if r.cpu > 0 {
+		cpu = fmt.Sprintf("%.2f", r.cpu)
+	}
+	if r.dovecotCPU > 0 {
+		dcpu = fmt.Sprintf("%.2f", r.dovecotCPU)
+	}
+	fmt.Printf("%-10s %-34s %8.2f %8s %7s %8s %6s %9s  %s\n", r.tool, r.phase, r.wall.Seconds(), rate, mbs, rss, cpu, dcpu, r.check)
 }
 
 func header() {
-	fmt.Printf("%-10s %-34s %8s %8s %7s %8s  %s\n", "tool", "phase", "wall s", "msg/s", "MB/s", "RSS MB", "check")
+	fmt.Printf("%-10s %-34s %8s %8s %7s %8s %6s %9s  %s\n", "tool", "phase", "wall s", "msg/s", "MB/s", "RSS MB", "CPU s", "Dovecot s", "check")
 }
 
 // bench runs everything; ok is false when an imapshift run gave a wrong
@@ -139,6 +150,9 @@ func bench(c config) (ok bool, err error) {
 	bin := filepath.Join(work, "imapshift")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/imapshift").CombinedOutput(); err != nil {
 		return false, fmt.Errorf("build: %v\n%s", err, out)
+	}
+	if c.perf.scaleOnly {
+		return benchScale(c, bin)
 	}
 	if c.batch {
 		var rows []result
@@ -175,6 +189,7 @@ func bench(c config) (ok bool, err error) {
 		return false, err
 	}
 	defer d2.Stop()
+	watched = []*dovecot.Server{d1, d2}
 	total, err := seed(d1, "user1", c.n, 1)
 	if err != nil {
 		return false, err
@@ -297,11 +312,17 @@ func bench(c config) (ok bool, err error) {
 	}
 	r.msgs, r.bytes = c.n, total
 	add(r)
+	if err := perfRows(c, shift, d1, d2, total, add); err != nil {
+		return ok, err
+	}
 	if err := wipe(d2, "user4"); err != nil { // the WAN run needs it empty
 		return ok, err
 	}
 	if proxy != "" {
 		if err := runWAN(proxy, shift, mbsync, work, d1, d2, c.wanN, add); err != nil {
+			return ok, err
+		}
+		if err := perfWAN(c, proxy, shift, mbsync, work, d1, d2, add); err != nil {
 			return ok, err
 		}
 	}
@@ -312,6 +333,7 @@ func bench(c config) (ok bool, err error) {
 	}
 	fmt.Println()
 	targets(rows)
+	perfTargets(rows)
 	return ok, nil
 }
 
@@ -417,7 +439,7 @@ func (s *imapshiftRunner) run(phase string, h1 endpoint, user1 string, h2 endpoi
 	if err != nil {
 		return result{}, err
 	}
-	r := result{tool: "imapshift", phase: phase, wall: f.wall, rssMB: f.rssMB, output: f.output}
+	r := f.result("imapshift", phase)
 	if f.exitCode != 0 {
 		r.check = fmt.Sprintf("FAIL: exit %d", f.exitCode)
 	} else {
@@ -434,8 +456,16 @@ func buildRef(dir, name string) string {
 	if err != nil {
 		top = []byte(".")
 	}
-	src := filepath.Join(strings.TrimSpace(string(top)), "..", "shared", "bench", name)
-	if _, err := os.Stat(filepath.Join(src, "main.go")); err != nil {
+	// Next to the repository, or next to a parent of it (a git worktree
+	// may live a level deeper).
+	src := ""
+	for d := strings.TrimSpace(string(top)); src == "" && d != filepath.Dir(d); d = filepath.Dir(d) {
+		if p := filepath.Join(d, "..", "shared", "bench", name); fileExists(filepath.Join(p, "main.go")) {
+			src = p
+		}
+	}
+	if src == "" {
+		src = filepath.Join(strings.TrimSpace(string(top)), "..", "shared", "bench", name)
 		fmt.Printf("note: %s not found, skipping %s\n", src, name)
 		return ""
 	}

@@ -45,7 +45,8 @@ func (m *mbsyncRunner) run(phase string) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	r := result{tool: "mbsync", phase: phase, wall: f.wall, rssMB: f.rssMB}
+	r := f.result("mbsync", phase)
+	r.output = ""
 	if f.exitCode != 0 {
 		r.check = fmt.Sprintf("FAIL: exit %d", f.exitCode)
 	} else {

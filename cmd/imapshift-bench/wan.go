@@ -56,13 +56,18 @@ func runWAN(proxyBin string, shift *imapshiftRunner, mbsync, work string, d1, d2
 // startProxy starts the latency proxy on a free loopback port in front of
 // target and waits until it accepts connections.
 func startProxy(bin, target string) (endpoint, func(), error) {
+	return startProxyDelay(bin, target, "10ms")
+}
+
+// startProxyDelay is startProxy with a one-way delay of delay.
+func startProxyDelay(bin, target, delay string) (endpoint, func(), error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return endpoint{}, nil, err
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin, "-listen", addr, "-target", target, "-delay", "10ms")
+	cmd := exec.Command(bin, "-listen", addr, "-target", target, "-delay", delay)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return endpoint{}, nil, err

@@ -136,6 +136,28 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 // folders are created (parents first), ACLs copied, subscriptions added,
 // then --delete2folders and --delete1emptyfolders run.
 func (e *engine) executeFolders(ctx context.Context, w *worker) {
+	// Every CREATE, then every SUBSCRIBE, is sent at once: over a WAN
+	// link each folder would otherwise cost a round trip or two.
+	var names []string
+	seen := map[string]bool{}
+	for _, fr := range e.exec.folders {
+		if fr.skip != "" || !fr.create {
+			continue
+		}
+		for _, name := range append(fr.parents, fr.h2) {
+			if !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	created := map[string]error{}
+	if len(names) > 0 {
+		for i, err := range e.changes.createMany(ctx, w, names) {
+			created[names[i]] = err
+		}
+	}
+	var subscribe []*folderRun
 	for _, fr := range e.exec.folders {
 		if fr.skip != "" {
 			continue
@@ -143,7 +165,7 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 		if fr.create {
 			for _, name := range append(fr.parents, fr.h2) {
 				e.say("Creating folder %s on host2", mailbox.Display(name))
-				if err := e.changes.create(ctx, w, name); err != nil {
+				if err := created[name]; err != nil {
 					e.fail(classOf(report.ClassCreate, err), fmt.Sprintf("Could not create folder %s from %s: %v", mailbox.Display(name), mailbox.Display(fr.h1), err))
 					if name == fr.h2 {
 						fr.notCreated = true
@@ -159,9 +181,18 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 			e.syncACLs(ctx, w, fr.folderPlan)
 		}
 		if fr.subscribe {
-			e.say("Host2: Subscribing to folder %s", fr.h2)
-			if err := e.changes.subscribe(ctx, w, fr.h2); err != nil {
-				e.say("Host2: could not subscribe to folder %s: %v", fr.h2, err)
+			subscribe = append(subscribe, fr)
+		}
+	}
+	if len(subscribe) > 0 {
+		names = names[:0]
+		for _, fr := range subscribe {
+			names = append(names, fr.h2)
+		}
+		for i, err := range e.changes.subscribeMany(ctx, w, names) {
+			e.say("Host2: Subscribing to folder %s", names[i])
+			if err != nil {
+				e.say("Host2: could not subscribe to folder %s: %v", names[i], err)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/conn"
 )
@@ -12,19 +13,71 @@ import (
 // it; the dry-run path prints the plan and never reaches it.
 type changes struct{}
 
-// create creates a folder on host2.
-func (changes) create(ctx context.Context, w *worker, name string) error {
-	return w.do(ctx, host2, func(c *conn.Conn) error {
-		if err := c.Create(name, nil).Wait(); err != nil {
-			// Another run, or a case-insensitive server, may have it
-			// already: imapsync treats a folder that now exists as created.
-			if _, serr := c.Status(name, &imap.StatusOptions{NumMessages: true}).Wait(); serr == nil {
-				return nil
+// createMany creates folders on host2, in order, with the CREATEs
+// pipelined: one round trip for them all rather than one each. errs[i] is
+// why names[i] could not be created (a folder that exists afterwards
+// counts as created, as in create).
+func (changes) createMany(ctx context.Context, w *worker, names []string) (errs []error) {
+	errs = make([]error, len(names))
+	err := w.do(ctx, host2, func(c *conn.Conn) error {
+		cmds := make([]*imapclient.Command, len(names))
+		for i, name := range names {
+			cmds[i] = c.Create(name, nil)
+		}
+		var lost error
+		for i, cmd := range cmds {
+			if errs[i] = cmd.Wait(); connLost(errs[i]) {
+				lost = errs[i]
 			}
-			return err
+		}
+		if lost != nil {
+			return lost // all again on a new connection
+		}
+		for i, err := range errs {
+			if err == nil {
+				continue
+			}
+			if _, serr := c.Status(names[i], &imap.StatusOptions{NumMessages: true}).Wait(); serr == nil {
+				errs[i] = nil
+			}
 		}
 		return nil
 	})
+	if err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	return errs
+}
+
+// subscribeMany subscribes host2 folders with the commands pipelined;
+// errs[i] is names[i]'s failure.
+func (changes) subscribeMany(ctx context.Context, w *worker, names []string) (errs []error) {
+	errs = make([]error, len(names))
+	err := w.do(ctx, host2, func(c *conn.Conn) error {
+		cmds := make([]*imapclient.Command, len(names))
+		for i, name := range names {
+			cmds[i] = c.Subscribe(name)
+		}
+		var lost error
+		for i, cmd := range cmds {
+			if errs[i] = cmd.Wait(); connLost(errs[i]) {
+				lost = errs[i]
+			}
+		}
+		return lost
+	})
+	if err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	return errs
 }
 
 // deleteFolder unsubscribes and deletes a folder on side s.
@@ -59,13 +112,6 @@ func (changes) expunge(c *conn.Conn, uids *imap.UIDSet) error {
 func (changes) setACL(ctx context.Context, w *worker, name string, id imap.RightsIdentifier, rights imap.RightSet) error {
 	return w.do(ctx, host2, func(c *conn.Conn) error {
 		return c.SetACL(name, id, imap.RightModificationReplace, rights).Wait()
-	})
-}
-
-// subscribe subscribes a host2 folder.
-func (changes) subscribe(ctx context.Context, w *worker, name string) error {
-	return w.do(ctx, host2, func(c *conn.Conn) error {
-		return c.Subscribe(name).Wait()
 	})
 }
 
