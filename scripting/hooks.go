@@ -116,24 +116,11 @@ func (h flagHook) Flags(m *hooks.Message, flags []string) ([]string, error) {
 	err := h.s.call(kindFlags, func(st *state) []lua.LValue {
 		return []lua.LValue{st.newMsg(m, kindFlags), stringList(st.L, flags)}
 	}, 1, func(_ *state, rets []lua.LValue) error {
-		switch v := rets[0].(type) {
-		case *lua.LNilType:
-		case *lua.LTable:
-			out = make([]string, 0, v.Len())
-			for i := 1; i <= v.Len(); i++ {
-				f, ok := v.RawGetInt(i).(lua.LString)
-				if !ok {
-					return fmt.Errorf("flags returned a list with a %s at index %d: flags are strings", v.RawGetInt(i).Type(), i)
-				}
-				if f == "" {
-					return fmt.Errorf("flags returned an empty flag at index %d", i)
-				}
-				out = append(out, string(f))
-			}
-		default:
-			return fmt.Errorf("flags returned a %s: return the list of flags", v.Type())
+		l, err := returnedList("flags", "flag", rets[0])
+		if l != nil {
+			out = l
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -163,27 +150,39 @@ func (h labelHook) Labels(m *hooks.Message, labels []string) ([]string, error) {
 	err := h.s.call(kindLabels, func(st *state) []lua.LValue {
 		return []lua.LValue{st.newMsg(m, kindLabels), stringList(st.L, labels)}
 	}, 1, func(_ *state, rets []lua.LValue) error {
-		switch v := rets[0].(type) {
-		case *lua.LNilType:
-		case *lua.LTable:
-			out = make([]string, 0, v.Len())
-			for i := 1; i <= v.Len(); i++ {
-				l, ok := v.RawGetInt(i).(lua.LString)
-				if !ok {
-					return fmt.Errorf("labels returned a list with a %s at index %d: labels are strings", v.RawGetInt(i).Type(), i)
-				}
-				if l == "" {
-					return fmt.Errorf("labels returned an empty label at index %d", i)
-				}
-				out = append(out, string(l))
-			}
-		default:
-			return fmt.Errorf("labels returned a %s: return the list of labels", v.Type())
+		l, err := returnedList("labels", "label", rets[0])
+		if l != nil {
+			out = l
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// returnedList reads the list of strings a hook function returned (name is
+// the function, noun one element). Nil means "keep the input" and gives
+// a nil list with no error.
+func returnedList(name, noun string, ret lua.LValue) ([]string, error) {
+	switch v := ret.(type) {
+	case *lua.LNilType:
+		return nil, nil
+	case *lua.LTable:
+		out := make([]string, 0, v.Len())
+		for i := 1; i <= v.Len(); i++ {
+			s, ok := v.RawGetInt(i).(lua.LString)
+			if !ok {
+				return nil, fmt.Errorf("%s returned a list with a %s at index %d: %s are strings", name, v.RawGetInt(i).Type(), i, name)
+			}
+			if s == "" {
+				return nil, fmt.Errorf("%s returned an empty %s at index %d", name, noun, i)
+			}
+			out = append(out, string(s))
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("%s returned a %s: return the list of %s", name, v.Type(), name)
+	}
 }

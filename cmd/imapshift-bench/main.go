@@ -340,24 +340,7 @@ func bench(c config) (ok bool, err error) {
 // targets prints the performance targets with PASS, MISS, or n/a when a
 // figure is missing.
 func targets(rows []result) {
-	find := func(tool, phase string) *result {
-		for i := range rows {
-			if rows[i].tool == tool && rows[i].phase == phase {
-				return &rows[i]
-			}
-		}
-		return nil
-	}
-	target := func(name string, pass bool, detail string) {
-		v := "MISS"
-		if pass {
-			v = "PASS"
-		}
-		if detail == "" {
-			v, detail = "n/a", "not measured"
-		}
-		fmt.Printf("%-4s  %-50s %s\n", v, name, detail)
-	}
+	find := func(tool, phase string) *result { return findRow(rows, tool, phase) }
 	rate := func(r *result) float64 { return float64(r.msgs) / r.wall.Seconds() }
 	var pass bool
 	var detail string
@@ -491,3 +474,26 @@ func lastCopyRate(out string) float64 {
 }
 
 var copyRate = regexp.MustCompile(`copied to .* ([0-9.]+) msgs/s`)
+
+// findRow is the row of that tool and phase, or nil.
+func findRow(rows []result, tool, phase string) *result {
+	for i := range rows {
+		if rows[i].tool == tool && rows[i].phase == phase {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
+// target prints one target: PASS, MISS, or n/a when detail is empty (the
+// figure is missing).
+func target(name string, pass bool, detail string) {
+	v := "MISS"
+	if pass {
+		v = "PASS"
+	}
+	if detail == "" {
+		v, detail = "n/a", "not measured"
+	}
+	fmt.Printf("%-4s  %-50s %s\n", v, name, detail)
+}

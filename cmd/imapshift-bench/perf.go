@@ -325,24 +325,7 @@ func perfWAN(c config, proxyBin string, shift *imapshiftRunner, mbsync, work str
 
 // perfTargets prints the targets of these rows.
 func perfTargets(rows []result) {
-	find := func(tool, phase string) *result {
-		for i := range rows {
-			if rows[i].tool == tool && rows[i].phase == phase {
-				return &rows[i]
-			}
-		}
-		return nil
-	}
-	target := func(name string, pass bool, detail string) {
-		v := "MISS"
-		if pass {
-			v = "PASS"
-		}
-		if detail == "" {
-			v, detail = "n/a", "not measured"
-		}
-		fmt.Printf("%-4s  %-50s %s\n", v, name, detail)
-	}
+	find := func(tool, phase string) *result { return findRow(rows, tool, phase) }
 	rss := func(phase string, limit float64) (bool, string) {
 		if r := find("imapshift", phase); r != nil && r.rssMB > 0 {
 			return r.rssMB <= limit, fmt.Sprintf("%.1f MB", r.rssMB)
