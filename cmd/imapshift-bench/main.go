@@ -418,6 +418,12 @@ func (s *imapshiftRunner) run(phase string, h1 endpoint, user1 string, h2 endpoi
 	args := []string{"--host1", h1.host, "--port1", strconv.Itoa(h1.port), "--user1", user1, "--password1", dovecot.Users[user1], "--notls1",
 		"--host2", h2.host, "--port2", strconv.Itoa(h2.port), "--user2", user2, "--password2", dovecot.Users[user2], "--notls2",
 		"--parallel", strconv.Itoa(s.parallel), "--nolog"}
+	return s.runWith(phase, args, user1, user2)
+}
+
+// runWith runs imapshift with args (the hosts and logins) plus the bench's
+// options, and checks the message counts of user1 and user2 afterwards.
+func (s *imapshiftRunner) runWith(phase string, args []string, user1, user2 string) (result, error) {
 	f, err := timed(s.bin, append(append(args, s.base...), s.extra...)...)
 	if err != nil {
 		return result{}, err

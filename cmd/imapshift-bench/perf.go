@@ -156,17 +156,7 @@ func runTLS(shift *imapshiftRunner, phase string, d1 *dovecot.Server, user1 stri
 		"--host2", d2.Host, "--port2", strconv.Itoa(d2.TLSPort), "--user2", user2, "--password2", dovecot.Users[user2],
 		"--ssl2", "--sslargs2", "SSL_ca_file=" + d2.CAFile,
 		"--parallel", strconv.Itoa(shift.parallel), "--nolog"}
-	f, err := timed(shift.bin, append(append(args, shift.base...), shift.extra...)...)
-	if err != nil {
-		return result{}, err
-	}
-	r := f.result("imapshift", phase)
-	if f.exitCode != 0 {
-		r.check = fmt.Sprintf("FAIL: exit %d", f.exitCode)
-	} else {
-		r.check = countCheck(shift.d1, user1, shift.d2, user2)
-	}
-	return r, nil
+	return shift.runWith(phase, args, user1, user2)
 }
 
 // seedBig fills user's INBOX with n messages of 50 MB among 200 small

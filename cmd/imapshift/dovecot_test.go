@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"os"
 	"slices"
@@ -104,31 +103,7 @@ func contents(t *testing.T, c *imapclient.Client) (map[string][]string, map[stri
 		if slices.Contains(l.Attrs, imap.MailboxAttrNoSelect) {
 			continue
 		}
-		sel, err := c.Select(l.Mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[l.Mailbox] = []string{}
-		if sel.NumMessages == 0 {
-			continue
-		}
-		var all imap.SeqSet
-		all.AddRange(1, 0)
-		msgs, err := c.Fetch(all, &imap.FetchOptions{Flags: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range msgs {
-			var fl []string
-			for _, f := range m.Flags {
-				if f != `\Recent` {
-					fl = append(fl, string(f))
-				}
-			}
-			slices.Sort(fl)
-			out[l.Mailbox] = append(out[l.Mailbox], fmt.Sprintf("%x %s %d", sha256.Sum256(m.BodySection[0].Bytes), strings.Join(fl, ","), m.InternalDate.Unix()))
-		}
-		slices.Sort(out[l.Mailbox])
+		out[l.Mailbox] = folderLines(t, c, l.Mailbox)
 	}
 	return out, subscribed
 }
