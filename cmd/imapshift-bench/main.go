@@ -42,6 +42,15 @@ type config struct {
 	// batchMsgs messages, `imapshift batch --jobs batchJobs`.
 	batch                               bool
 	batchAccounts, batchMsgs, batchJobs int
+	// reruns runs only the rerun rows (reruns.go), each rerunsRepeat
+	// times; hold keeps the Dovecots up afterwards.
+	reruns, hold bool
+	rerunsRepeat int
+	// mutate, "host:port", changes that Dovecot's user1 as the spread
+	// rows do (round mutateRound) and exits: for runs by hand on the
+	// Dovecots of -hold.
+	mutate      string
+	mutateRound int
 }
 
 func main() {
@@ -57,8 +66,20 @@ func main() {
 	flag.IntVar(&c.batchAccounts, "batch-accounts", 50, "accounts of the batch comparison")
 	flag.IntVar(&c.batchMsgs, "batch-messages", 200, "messages per account of the batch comparison")
 	flag.IntVar(&c.batchJobs, "batch-jobs", 8, "imapshift batch --jobs")
+	flag.BoolVar(&c.reruns, "reruns", false, "run only the rerun rows: the no-op and the incremental resync with the default state, on the LAN and at RTT +20 ms")
+	flag.IntVar(&c.rerunsRepeat, "reruns-repeat", 3, "times each rerun row runs (-reruns; the median is compared with the target)")
+	flag.BoolVar(&c.hold, "hold", false, "with -reruns: keep the Dovecots up afterwards and print an imapshift command line against them")
+	flag.StringVar(&c.mutate, "mutate", "", "only add 100 messages and change 100 flags over the 15 folders of user1 on this Dovecot (host:port, see -hold), and exit")
+	flag.IntVar(&c.mutateRound, "mutate-round", 1000, "round of -mutate (its Message-IDs; odd rounds clear the flag, even ones set it)")
 	perfFlags(&c.perf)
 	flag.Parse()
+	if c.mutate != "" {
+		if err := mutateAt(c.mutate, c.mutateRound); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	// No child run may touch the user's cache (the --usecache state).
 	cache, err := os.MkdirTemp("", "imapshift-bench-cache-")
 	if err != nil {
@@ -153,6 +174,9 @@ func bench(c config) (ok bool, err error) {
 	}
 	if c.perf.scaleOnly {
 		return benchScale(c, bin)
+	}
+	if c.reruns {
+		return benchReruns(c, bin, work)
 	}
 	if c.batch {
 		var rows []result

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/mailbox"
@@ -24,9 +25,10 @@ type sideInfo struct {
 	notes      []string // worth printing, e.g. subscriptions unknown
 }
 
-// discover lists one side's folders, subscriptions and namespace. A
-// server without LIST-EXTENDED is asked for its subscriptions with LSUB
-// on a connection of its own (see conn.Subscriptions).
+// discover lists one side's folders, subscriptions and namespace, in one
+// round trip. A server without LIST-EXTENDED is asked for its
+// subscriptions with LSUB on a connection of its own (see
+// conn.Subscriptions).
 func discover(ctx context.Context, c *conn.Conn, name string, sepOpt, prefixOpt *string) (*sideInfo, error) {
 	caps := c.Caps()
 	s := &sideInfo{name: name, exists: map[string]bool{}, noselect: map[string]bool{}, subscribed: map[string]bool{}, caps: caps}
@@ -35,8 +37,26 @@ func discover(ctx context.Context, c *conn.Conn, name string, sepOpt, prefixOpt 
 	if extended && caps.Has(imap.CapSpecialUse) {
 		opts = &imap.ListOptions{ReturnSpecialUse: true}
 	}
-	list, err := c.List("", "*", opts).Collect()
+	// LIST, the subscriptions and NAMESPACE are sent at once: one round
+	// trip. (go-imap hands LIST responses to the oldest LIST pending,
+	// which is the one the server is answering.)
+	listCmd := c.List("", "*", opts)
+	var subsCmd *imapclient.ListCommand
+	if extended {
+		subsCmd = c.List("", "*", &imap.ListOptions{SelectSubscribed: true})
+	}
+	var nsCmd *imapclient.NamespaceCommand
+	if caps.Has(imap.CapNamespace) || caps.Has(imap.CapIMAP4rev2) {
+		nsCmd = c.Namespace()
+	}
+	list, err := listCmd.Collect()
 	if err != nil {
+		if subsCmd != nil {
+			subsCmd.Collect()
+		}
+		if nsCmd != nil {
+			nsCmd.Wait()
+		}
 		return nil, fmt.Errorf("%s: LIST failed: %w", name, err)
 	}
 	for _, l := range list {
@@ -54,7 +74,7 @@ func discover(ctx context.Context, c *conn.Conn, name string, sepOpt, prefixOpt 
 		}
 	}
 	if extended {
-		subs, err := c.List("", "*", &imap.ListOptions{SelectSubscribed: true}).Collect()
+		subs, err := subsCmd.Collect()
 		if err == nil {
 			for _, l := range subs {
 				s.subscribed[l.Mailbox] = true
@@ -70,8 +90,8 @@ func discover(ctx context.Context, c *conn.Conn, name string, sepOpt, prefixOpt 
 		}
 	}
 	var ns *mailbox.Namespace
-	if caps.Has(imap.CapNamespace) || caps.Has(imap.CapIMAP4rev2) {
-		if data, err := c.Namespace().Wait(); err == nil && len(data.Personal) > 0 {
+	if nsCmd != nil {
+		if data, err := nsCmd.Wait(); err == nil && len(data.Personal) > 0 {
 			p := data.Personal[0]
 			ns = &mailbox.Namespace{Prefix: p.Prefix}
 			if p.Delim != 0 {

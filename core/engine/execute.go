@@ -281,7 +281,7 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 }
 
 // storeFlags sets host2 flags equal to host1's, grouping messages that
-// get the same flags into one UID STORE.
+// get the same flags into one UID STORE; the STOREs are sent at once.
 func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
 	groups := map[string]*imap.UIDSet{}
 	flagsOf := map[string][]imap.Flag{}
@@ -296,13 +296,12 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
 		groups[k].AddNum(s.uid2)
 	}
 	sort.Strings(order)
+	sets, flags := make([]imap.UIDSet, len(order)), make([][]imap.Flag, len(order))
+	for i, k := range order {
+		sets[i], flags[i] = *groups[k], flagsOf[k]
+	}
 	err := w.inFolder(ctx, host2, fr.h2, func(c *conn.Conn) error {
-		for _, k := range order {
-			if err := e.changes.store(c, *groups[k], flagsOf[k]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return e.changes.storeMany(c, sets, flags)
 	})
 	if err != nil {
 		e.msgFail(fr, classOf(report.ClassFlags, err), fmt.Sprintf("Host2: folder %s: could not add flags: %v", fr.h2, err))

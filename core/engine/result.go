@@ -30,6 +30,12 @@ type FolderResult struct {
 	Skip   string
 }
 
+// The sides of an identity key in result.
+const (
+	sideKey1 uint8 = 1 << iota
+	sideKey2
+)
+
 func (e *engine) result() *Result {
 	var c report.Counters
 	c.FoldersWanted = len(e.plan.folders)
@@ -44,8 +50,13 @@ func (e *engine) result() *Result {
 		c.DeletedHost2 = x.stats.deleted[host2].Load()
 	}
 	c.LabelsSynced, c.LabelsSet, c.LabelsStores = e.labels.ran, e.labels.set, e.labels.stores
-	keys1 := map[string]struct{}{}
-	keys2 := map[string]struct{}{}
+	// The identity keys of both sides over all folders, in one map: the
+	// bits of sideKey1 and sideKey2 tell which sides hold each.
+	n := 0
+	for _, fp := range e.plan.folders {
+		n += max(len(fp.on[host1].keys), len(fp.on[host2].keys))
+	}
+	keys := make(map[string]uint8, n)
 	res := &Result{Errors: &e.errs, Dry: e.opts.Dry}
 	var start1, start2, final2 report.Diff
 	for _, fp := range e.plan.folders {
@@ -97,7 +108,7 @@ func (e *engine) result() *Result {
 			}
 		}
 		for k := range on1.keys {
-			keys1[k] = struct{}{}
+			keys[k] |= sideKey1
 		}
 		var dupEnd, dupNew int64
 		switch {
@@ -106,15 +117,15 @@ func (e *engine) result() *Result {
 			// state's UID map, which knows this run's copies only once
 			// saved: the expected keys are used then.
 			for k := range after.keys {
-				keys2[k] = struct{}{}
+				keys[k] |= sideKey2
 			}
 			dupEnd, dupNew = int64(len(after.dups)), int64(len(after.fresh))
 		default:
 			for k := range on2.keys {
-				keys2[k] = struct{}{}
+				keys[k] |= sideKey2
 			}
 			for _, k := range done {
-				keys2[k] = struct{}{}
+				keys[k] |= sideKey2
 			}
 		}
 		c.DupHost2End += dupEnd
@@ -126,15 +137,17 @@ func (e *engine) result() *Result {
 			VoidHost1: int64(on1.void), VoidHost2: int64(on2.void),
 		})
 	}
-	c.IdentifiedHost1, c.IdentifiedHost2 = int64(len(keys1)), int64(len(keys2))
-	for k := range keys1 {
-		if _, ok := keys2[k]; !ok {
+	for _, in := range keys {
+		switch in {
+		case sideKey1:
+			c.IdentifiedHost1++
 			c.In1Not2++
-		}
-	}
-	for k := range keys2 {
-		if _, ok := keys1[k]; !ok {
+		case sideKey2:
+			c.IdentifiedHost2++
 			c.In2Not1++
+		default:
+			c.IdentifiedHost1++
+			c.IdentifiedHost2++
 		}
 	}
 	for s, names := range e.plan.deleted {

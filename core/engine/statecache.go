@@ -245,12 +245,14 @@ func (e *engine) useState(fp *folderPlan, st1, st2 folderStatus) (unchanged bool
 	fp.on[host1].count, fp.on[host2].count = st1.Messages, st2.Messages
 	fp.inSelection1 = int(st1.Messages)
 	fp.on[host1].size, fp.on[host2].size = max(st1.size, 0), max(st2.size, 0)
-	fp.on[host1].keys, fp.on[host2].keys = map[string]struct{}{}, map[string]struct{}{}
+	// Both sides hold the state's keys: one map, shared (nothing writes
+	// to the key sets of a folder the state settles).
+	keys := make(map[string]struct{}, fs.Len())
 	fs.Range(func(_, _ uint32, key string) bool {
-		fp.on[host1].keys[key] = struct{}{}
-		fp.on[host2].keys[key] = struct{}{}
+		keys[key] = struct{}{}
 		return true
 	})
+	fp.on[host1].keys, fp.on[host2].keys = keys, keys
 	fp.on[host1].selected, fp.on[host2].selected = fs.Len(), fs.Len()
 	fp.alreadyThere = fs.Len()
 	return fp.unchanged
@@ -274,11 +276,22 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 	err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
 		if w.sel[host2] != "" {
 			// STATUS on the mailbox a connection has selected may answer
-			// from that connection's view; leave it first.
-			if err := c.Unselect().Wait(); err != nil {
-				return err
+			// from that connection's view; leave it first (UNSELECT and
+			// STATUS go in one round trip: the server answers them in
+			// order).
+			unsel := c.Unselect()
+			status := c.Status(fp.h2, statusOptions(c.Client))
+			uerr := unsel.Wait()
+			d, err := status.Wait()
+			if uerr != nil {
+				return uerr
 			}
 			w.sel[host2] = ""
+			if err != nil {
+				return err
+			}
+			st2 = statusFrom(d)
+			return nil
 		}
 		st2, err = statusOf(c.Client, fp.h2)
 		return err

@@ -183,11 +183,14 @@ func (w *worker) closeAppender() {
 	}
 }
 
+// close logs out and closes the worker's connections. The answer to
+// LOGOUT is not waited for: the connection is done with, and waiting
+// would cost a round trip at the end of every run.
 func (w *worker) close() {
 	w.closeAppender()
 	for _, c := range w.conns {
 		if alive(c) {
-			c.Logout().Wait()
+			c.Logout()
 		}
 		if c != nil {
 			c.Close()

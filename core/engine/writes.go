@@ -120,6 +120,23 @@ func (changes) store(c *conn.Conn, uids imap.UIDSet, flags []imap.Flag) error {
 	return c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsSet, Silent: true, Flags: flags}, nil).Close()
 }
 
+// storeMany is store for several sets of UIDs, each with its flags, sent
+// at once: one round trip. The first error is returned, after every
+// answer was read.
+func (changes) storeMany(c *conn.Conn, uids []imap.UIDSet, flags [][]imap.Flag) error {
+	cmds := make([]*imapclient.FetchCommand, len(uids))
+	for i := range uids {
+		cmds[i] = c.Store(uids[i], &imap.StoreFlags{Op: imap.StoreFlagsSet, Silent: true, Flags: flags[i]}, nil)
+	}
+	var first error
+	for _, cmd := range cmds {
+		if err := cmd.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // storeLabels adds (op "+"), removes ("-") or sets ("") Gmail labels on
 // uids of the folder selected on g (host2), in batched UID STOREs; it
 // returns the number of commands sent.

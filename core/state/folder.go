@@ -284,7 +284,8 @@ func load(b *bolt.Bucket, p FolderPair) (st *FolderState, invalid, conflict bool
 	if u == nil {
 		return st, false, false, nil
 	}
-	st.entries, err = readEntries(u)
+	// The messages of the last complete sync: as many entries, usually.
+	st.entries, err = readEntries(u, int(min(max(m.status1.Messages, m.status2.Messages), 1<<20)))
 	if err != nil {
 		return nil, false, false, err
 	}
@@ -322,11 +323,12 @@ func loadFix(folders *bolt.Bucket, name []byte, p FolderPair) (*FolderState, err
 
 // readEntries walks the uids bucket in UID order. The keys are copied into
 // one string shared by all entries: two allocations instead of one per
-// entry (bbolt's memory is only valid inside the transaction).
-func readEntries(u *bolt.Bucket) ([]Mapping, error) {
-	var entries []Mapping
-	var ends []int
-	var arena []byte
+// entry (bbolt's memory is only valid inside the transaction). hint is
+// the number of entries expected, to size the slices at once.
+func readEntries(u *bolt.Bucket, hint int) ([]Mapping, error) {
+	entries := make([]Mapping, 0, hint)
+	ends := make([]int, 0, hint)
+	arena := make([]byte, 0, hint*48)
 	c := u.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if len(k) != 4 || len(v) < 4 {
