@@ -571,12 +571,13 @@ func (d *decider) add1(metas []meta) {
 			e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, limit))
 			continue
 		}
-		c := copyItem{uid: m.uid, size: m.size, flags: flags, hkey: hkey, addHeader: addHeader, byUID: fp.byUID}
+		c := copyItem{uid: m.uid, size: m.size, hkey: hkey, addHeader: addHeader, byUID: fp.byUID}
+		c.setFlags(flags)
 		switch {
 		case e.opts.IDateFromHeader:
-			c.date = m.hdrDate
+			c.setDate(m.hdrDate)
 		case e.opts.SyncInternalDates:
-			c.date = m.date
+			c.setDate(m.date)
 		}
 		if e.opts.Dry && msg != nil && e.hooks.atCopy() {
 			// A dry run previews what happens at copy time: it fetches the
