@@ -8,8 +8,10 @@ package main
 //   - the initial sync with --parallel 8 (peak RSS);
 //   - a corpus with 50 MB messages (peak RSS stays flat);
 //   - one folder of -scale-n messages (100,000 by default): the initial
-//     sync, msg/s, peak RSS and the no-op; `make bench-scale` runs only
-//     this, with 10 such folders (1,000,000 messages);
+//     sync, msg/s, peak RSS, the no-op, and the no-op with --nostate (every
+//     header of both sides compared, the analysis at full size); `make
+//     bench-scale` runs only this, with 10 such folders (1,000,000
+//     messages);
 //   - the WAN corpus at RTT +100 ms, imapshift and mbsync.
 //
 // Every row also has the CPU seconds of the tool (user + system, from
@@ -36,6 +38,7 @@ const (
 	phaseBig        = "50 MB messages"
 	phaseScale      = "1 folder of %dk, initial"
 	phaseScaleNoop  = "1 folder of %dk, nothing to do"
+	phaseScaleFull  = "1 folder of %dk, no-op --nostate"
 	phaseWAN100     = "WAN (RTT +100 ms) initial sync"
 )
 
@@ -207,8 +210,8 @@ func scaleCorpus(n int, seed int64) ([]dovecot.Message, int64) {
 }
 
 // scaleRows seeds folders of n messages into host1 user4 and times their
-// initial sync into host2 user4 and the no-op after it; host2 user4 is
-// wiped afterwards.
+// initial sync into host2 user4, the no-op after it, and the no-op with
+// --nostate; host2 user4 is wiped afterwards.
 func scaleRows(shift *imapshiftRunner, d1, d2 *dovecot.Server, n, folders int, add func(result)) error {
 	t0 := time.Now()
 	var total int64
@@ -234,6 +237,13 @@ func scaleRows(shift *imapshiftRunner, d1, d2 *dovecot.Server, n, folders int, a
 	r.msgs, r.bytes = n*folders, total
 	add(r)
 	if r, err = shift.run(name(phaseScaleNoop), lan1, "user4", lan2, "user4"); err != nil {
+		return err
+	}
+	add(r)
+	shift.extra = []string{"--nostate"}
+	r, err = shift.run(name(phaseScaleFull), lan1, "user4", lan2, "user4")
+	shift.extra = nil
+	if err != nil {
 		return err
 	}
 	add(r)
@@ -344,12 +354,15 @@ func perfTargets(rows []result) {
 	target("RTT +20 ms: ≥ 500 msg/s", pass, detail)
 	for _, r := range rows {
 		if r.tool == "imapshift" && strings.HasSuffix(r.phase, ", initial") && r.msgs > 0 {
-			noop := "–"
+			noop, full := "–", "–"
 			if n := find("imapshift", strings.TrimSuffix(r.phase, "initial")+"nothing to do"); n != nil {
 				noop = fmt.Sprintf("%.2f s", n.wall.Seconds())
 			}
+			if n := find("imapshift", strings.TrimSuffix(r.phase, "initial")+"no-op --nostate"); n != nil {
+				full = fmt.Sprintf("%.2f s (RSS %.1f MB)", n.wall.Seconds(), n.rssMB)
+			}
 			target(r.phase+": RSS < 128 MB", r.rssMB > 0 && r.rssMB < 128,
-				fmt.Sprintf("%.1f MB, %.0f msg/s, %.1f µs CPU per message, no-op %s", r.rssMB, float64(r.msgs)/r.wall.Seconds(), 1e6*r.cpu/float64(r.msgs), noop))
+				fmt.Sprintf("%.1f MB, %.0f msg/s, %.1f µs CPU per message, no-op %s, no-op --nostate %s", r.rssMB, float64(r.msgs)/r.wall.Seconds(), 1e6*r.cpu/float64(r.msgs), noop, full))
 		}
 	}
 }

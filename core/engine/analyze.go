@@ -146,53 +146,175 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 	// saved for next time. Headers are fetched either way: they check
 	// APPENDs whose outcome was lost.
 	fp.byUID = e.opts.UseUID && fp.state != nil && !fp.state.Invalidated && fp.state.Len() > 0
-	fields := e.headerFields()
-	var metas1, metas2 []meta
+	// Host2 is read first, into the index host1's messages are matched
+	// against; host1 is then read and decided batch by batch, so that a
+	// folder of any size holds at most one batch of full metadata.
+	d := e.newDecider(fp, func(uid imap.UID) ([]byte, error) { return e.fetchOne(ctx, w, fp, uid) })
+	chunk := e.analysisChunk()
 	var all [2][]imap.UID // every UID of each side, before --search and --maxage
-	err := w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, sel *imap.SelectData) (err error) {
-		fp.on[host1].count = sel.NumMessages
-		metas1, all[host1] = nil, nil
-		if sel.NumMessages > 0 {
-			if metas1, err = e.fetchMeta1(c.Client, fields); err == nil {
-				all[host1] = uidsOf(metas1)
-				metas1, err = e.selectMessages(c.Client, host1, metas1)
-				if err == nil {
-					metas1, err = e.gmailRawSelect(ctx, host1, fp.h1, metas1)
-				}
-			}
-		}
-		return err
-	})
-	if err != nil {
-		return &folderError{stage: "select1", err: err}
-	}
+	var next [2]imap.UID  // where a retry resumes (fetchChunked)
+	var validity [2]uint32
+	keepAll := fp.state != nil
 	if !fp.create {
-		err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
+		err := w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) error {
+			if err := sameValidity(&validity[host2], sel); err != nil {
+				return err
+			}
 			fp.on[host2].count = sel.NumMessages
 			fp.validity2, fp.uidNext2 = sel.UIDValidity, uint32(sel.UIDNext)
 			fp.permanentFlags = sel.PermanentFlags
-			metas2, all[host2] = nil, nil
-			if sel.NumMessages > 0 {
-				if metas2, err = fetchMeta(c.Client, e.opts.Identity.HeaderFields(), e.digest2); err == nil {
-					all[host2] = uidsOf(metas2)
-					metas2, err = e.selectMessages(c.Client, host2, metas2)
-					if err == nil {
-						metas2, err = e.gmailRawSelect(ctx, host2, fp.h2, metas2)
-					}
+			d.size2(sel.NumMessages)
+			return fetchChunked(c.Client, sel.NumMessages, &next[host2], chunk, e.opts.Identity.HeaderFields(), false, e.digest2, func(metas []meta) error {
+				uids := uidsOf(metas)
+				metas, err := e.selectMessages(c.Client, host2, metas)
+				if err == nil {
+					metas, err = e.gmailRawSelect(ctx, host2, fp.h2, metas)
 				}
-			}
-			return err
+				if err != nil {
+					return err
+				}
+				if keepAll {
+					all[host2] = append(all[host2], uids...)
+				}
+				d.add2(metas)
+				return nil
+			})
 		})
 		if err != nil {
 			return &folderError{stage: "select2", err: err}
 		}
 	}
-	fp.inSelection1 = len(metas1)
-	if fp.state != nil {
-		fp.listed, fp.all = true, all
+	d.size2(0)
+	fields := e.headerFields()
+	err := w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, sel *imap.SelectData) error {
+		if err := sameValidity(&validity[host1], sel); err != nil {
+			return err
+		}
+		fp.on[host1].count = sel.NumMessages
+		d.size1(sel.NumMessages)
+		return fetchChunked(c.Client, sel.NumMessages, &next[host1], chunk, fields, e.hooks.wantStructure(), e.digest1, func(metas []meta) error {
+			uids := uidsOf(metas)
+			metas, err := e.selectMessages(c.Client, host1, metas)
+			if err == nil {
+				metas, err = e.gmailRawSelect(ctx, host1, fp.h1, metas)
+			}
+			if err != nil {
+				return err
+			}
+			if keepAll {
+				all[host1] = append(all[host1], uids...)
+			}
+			d.add1(metas)
+			return nil
+		})
+	})
+	if err != nil {
+		return &folderError{stage: "select1", err: err}
 	}
-	e.decide(fp, metas1, metas2, func(uid imap.UID) ([]byte, error) { return e.fetchOne(ctx, w, fp, uid) })
+	d.size1(0)
+	fp.inSelection1 = d.selected1
+	if keepAll {
+		fp.listed, fp.all = true, [2][]imap.UID{trim(all[host1]), trim(all[host2])}
+	}
+	d.finish()
 	fp.analyzed = true
+	return nil
+}
+
+// errValidityChanged fails a folder whose UIDVALIDITY changed while it
+// was being read: what was read before is no longer about its messages.
+var errValidityChanged = errors.New("UIDVALIDITY changed during the analysis")
+
+// sameValidity records the UIDVALIDITY of a side's first SELECT in *v and
+// fails a later SELECT (after a reconnection) that finds another.
+func sameValidity(v *uint32, sel *imap.SelectData) error {
+	if *v != 0 && *v != sel.UIDValidity {
+		return errValidityChanged
+	}
+	*v = sel.UIDValidity
+	return nil
+}
+
+// defaultAnalysisChunk is the default of Options.AnalysisChunk.
+const defaultAnalysisChunk = 10000
+
+// analysisChunk is how many messages the analysis fetches per FETCH.
+func (e *engine) analysisChunk() int {
+	if e.opts.AnalysisChunk > 0 {
+		return e.opts.AnalysisChunk
+	}
+	return defaultAnalysisChunk
+}
+
+// fetchChunked fetches the metadata (as fetchMetaWith) of the messages of
+// the selected folder (count of them, as SELECT said) whose UID is at or
+// above *next, and hands them to each in ascending UID order, in batches
+// of at most n messages. A folder of at most n messages, read from its
+// start, takes one FETCH 1:*. A larger one, or a read resumed, takes a
+// UID SEARCH for its UIDs, then one UID FETCH per run of n of them, the
+// last run open-ended (as 1:* is) for the messages that arrive meanwhile.
+// The runs are disjoint and ascending, so each message is handed over
+// once. *next moves past a batch once each accepted it, so that a retry
+// on a new connection resumes after the last batch accepted; each
+// refusing a batch (an error) must have kept nothing of it.
+func fetchChunked(c *imapclient.Client, count uint32, next *imap.UID, n int, fields []string, structure bool, digest func(*meta), each func([]meta) error) error {
+	if count == 0 {
+		return nil
+	}
+	if *next == 0 && int64(count) <= int64(n) {
+		var all imap.SeqSet
+		all.AddRange(1, 0)
+		metas, err := fetchMetaWith(c, all, fields, structure, digest)
+		if err != nil {
+			return err
+		}
+		return handOver(metas, next, each)
+	}
+	lo := max(*next, 1)
+	data, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{{{Start: lo, Stop: 0}}}}, nil).Wait()
+	if err != nil {
+		return err
+	}
+	uids := data.AllUIDs()
+	slices.Sort(uids)
+	// lo:* names the folder's last message even when its UID is below lo.
+	uids = uids[sortedFrom(uids, lo):]
+	for i := 0; i < len(uids); i += n {
+		var set imap.UIDSet
+		if j := i + n; j < len(uids) {
+			set.AddRange(uids[i], uids[j-1])
+		} else {
+			set.AddRange(uids[i], 0)
+		}
+		metas, err := fetchMetaWith(c, set, fields, structure, digest)
+		if err != nil {
+			return err
+		}
+		from := uids[i]
+		metas = slices.DeleteFunc(metas, func(m meta) bool { return m.uid < from })
+		if err := handOver(metas, next, each); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortedFrom is the index of the first UID of sorted uids at or above lo.
+func sortedFrom(uids []imap.UID, lo imap.UID) int {
+	i, _ := slices.BinarySearch(uids, lo)
+	return i
+}
+
+// handOver gives metas (in ascending UID order) to each and, once it
+// accepted them, moves *next past them.
+func handOver(metas []meta, next *imap.UID, each func([]meta) error) error {
+	if len(metas) == 0 {
+		return nil
+	}
+	if err := each(metas); err != nil {
+		return err
+	}
+	*next = metas[len(metas)-1].uid + 1
 	return nil
 }
 
@@ -274,18 +396,71 @@ type h2msg struct {
 	flags []imap.Flag
 }
 
-// decide works out, from both sides' metadata, what to copy, which flags
-// to set and what the deletion options remove. It does no I/O itself;
-// load fetches one host1 body; header-only hooks never call it.
-func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UID) ([]byte, error)) {
-	id := e.opts.Identity
-	in1, in2 := &fp.on[host1], &fp.on[host2]
-	// Sized at once: a map grown by doubling holds up to twice the room.
-	in1.keys = make(map[string]struct{}, len(metas1))
-	in2.keys = make(map[string]struct{}, len(metas2))
-	on2 := make(map[string]h2msg, len(metas2))
-	var rank2 identity.Ranker
-	for _, m := range metas2 {
+// decider works out, from both sides' metadata, what to copy, which flags
+// to set and what the deletion options remove. It is fed host2's messages
+// first (add2), then host1's (add1), each side in ascending UID order and
+// in as many batches as the analysis fetched, then finish fills the plan.
+// Between batches it holds, per message, only what matching needs: a key
+// and a few numbers, never headers. It does no I/O itself; load fetches
+// one host1 body; header-only hooks never call it.
+type decider struct {
+	e    *engine
+	fp   *folderPlan
+	load func(imap.UID) ([]byte, error)
+	// on2 are host2's selected messages by key.
+	on2 map[string]h2msg
+	// first1 is the host1 message each selected key came from, for the
+	// lines about duplicates.
+	first1               map[string]firstMsg
+	rank1, hrank1, rank2 identity.Ranker
+	// known are all the host2 messages read (fp.known2); not kept by a
+	// dry run, which changes nothing.
+	known []known2
+	// selected1 counts the host1 messages the selection kept.
+	selected1 int
+}
+
+// firstMsg is what a duplicate's line tells of the first message.
+type firstMsg struct {
+	uid  imap.UID
+	size int64
+}
+
+func (e *engine) newDecider(fp *folderPlan, load func(imap.UID) ([]byte, error)) *decider {
+	return &decider{e: e, fp: fp, load: load}
+}
+
+// size2 sizes host2's tables for count messages at once (a map grown by
+// doubling holds up to twice the room); later calls do nothing.
+func (d *decider) size2(count uint32) {
+	if d.on2 != nil {
+		return
+	}
+	d.on2 = make(map[string]h2msg, count)
+	d.fp.on[host2].keys = make(map[string]struct{}, count)
+	if !d.e.opts.Dry {
+		d.known = make([]known2, 0, count)
+	}
+}
+
+// size1 is size2 for host1's tables.
+func (d *decider) size1(count uint32) {
+	if d.first1 != nil {
+		return
+	}
+	d.first1 = make(map[string]firstMsg, count)
+	d.fp.on[host1].keys = make(map[string]struct{}, count)
+}
+
+// add2 takes in host2 messages.
+func (d *decider) add2(metas []meta) {
+	e, fp := d.e, d.fp
+	in2 := &fp.on[host2]
+	keepFlags := e.opts.ResyncFlags || e.opts.DebugFlags
+	for _, m := range metas {
+		if !e.opts.Dry {
+			d.known = append(d.known, known2{uid: m.uid, size: m.size, hkey: m.hkey, hok: m.hok})
+		}
 		in2.size += m.size
 		in2.big = max(in2.big, m.size)
 		key, ok := e.key2(fp, m)
@@ -294,19 +469,29 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			continue
 		}
 		if e.opts.SyncDuplicates {
-			key, _ = rank2.Rank(key)
-		} else if _, dup := on2[key]; dup {
+			key, _ = d.rank2.Rank(key)
+		} else if _, dup := d.on2[key]; dup {
 			in2.dup++
 			fp.dups2 = append(fp.dups2, m.uid)
 			continue
 		}
 		in2.selected++
-		on2[key] = h2msg{uid: m.uid, flags: m.flags}
+		h := h2msg{uid: m.uid}
+		if keepFlags {
+			h.flags = internFlags(m.flags)
+		}
+		d.on2[key] = h
 		in2.keys[key] = struct{}{}
 	}
-	var rank1, hrank1 identity.Ranker
-	first1 := map[string]meta{} // the host1 message each selected key came from
-	for _, m := range metas1 {
+}
+
+// add1 takes in host1 messages and decides each.
+func (d *decider) add1(metas []meta) {
+	e, fp := d.e, d.fp
+	id := e.opts.Identity
+	in1 := &fp.on[host1]
+	d.selected1 += len(metas)
+	for _, m := range metas {
 		in1.size += m.size
 		in1.big = max(in1.big, m.size)
 		// hkey is the header identity (with --addheader's line for a
@@ -326,17 +511,18 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			key = uidKey(m.uid)
 		}
 		if e.opts.SyncDuplicates {
-			key, _ = rank1.Rank(key)
-			hkey, _ = hrank1.Rank(hkey)
+			key, _ = d.rank1.Rank(key)
+			hkey, _ = d.hrank1.Rank(hkey)
 		} else if _, dup := in1.keys[key]; dup {
 			in1.dup++
-			e.duplicate1(fp, m, first1[key])
+			f := d.first1[key]
+			e.duplicate1(fp, m, meta{uid: f.uid, size: f.size})
 			continue
 		}
 		in1.selected++
 		in1.keys[key] = struct{}{}
-		first1[key] = meta{uid: m.uid, size: m.size}
-		have, ok := on2[key]
+		d.first1[key] = firstMsg{uid: m.uid, size: m.size}
+		have, ok := d.on2[key]
 		// Flags matter for a copy, a flag resync or --debugflags; for a
 		// message already on host2 otherwise, flag hooks (which may read
 		// the body) are not run.
@@ -344,6 +530,7 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		hostFlags := m.flags
 		var msg *hooks.Message
 		if e.hooks.any() {
+			load := d.load
 			msg = hookMessage(fp, m, func() ([]byte, error) { return load(m.uid) })
 			msg.Labels = e.labels.byKey1[m.hkey]
 			reason, by, err := e.hooks.planSkips.Skip(msg)
@@ -384,12 +571,13 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 			e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, limit))
 			continue
 		}
-		c := copyItem{uid: m.uid, size: m.size, flags: flags, hkey: hkey, addHeader: addHeader, byUID: fp.byUID}
+		c := copyItem{uid: m.uid, size: m.size, hkey: hkey, addHeader: addHeader, byUID: fp.byUID}
+		c.setFlags(flags)
 		switch {
 		case e.opts.IDateFromHeader:
-			c.date = m.hdrDate
+			c.setDate(m.hdrDate)
 		case e.opts.SyncInternalDates:
-			c.date = m.date
+			c.setDate(m.date)
 		}
 		if e.opts.Dry && msg != nil && e.hooks.atCopy() {
 			// A dry run previews what happens at copy time: it fetches the
@@ -403,7 +591,14 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 		}
 		fp.copies = append(fp.copies, c)
 	}
-	for key, m := range on2 {
+}
+
+// finish lists the host2 messages no host1 message matched and leaves
+// the plan of the folder complete; d is not used afterwards.
+func (d *decider) finish() {
+	e, fp := d.e, d.fp
+	in1 := &fp.on[host1]
+	for key, m := range d.on2 {
 		if _, ok := in1.keys[key]; !ok {
 			fp.only2 = append(fp.only2, m.uid)
 		}
@@ -412,15 +607,14 @@ func (e *engine) decide(fp *folderPlan, metas1, metas2 []meta, load func(imap.UI
 	// The plan keeps these until the copy: without the room append left.
 	fp.copies = trim(fp.copies)
 	fp.present1 = trim(fp.present1)
+	fp.matched = trim(fp.matched)
 	if !e.opts.Dry && (fp.create || len(fp.copies) > 0 || len(fp.only2) > 0 || len(fp.dups2) > 0) {
 		// The folder may change: keep what is known of its host2
 		// messages, so that reading it again at the end fetches the
 		// headers of the new messages only.
-		fp.known2 = make([]known2, len(metas2))
-		for i, m := range metas2 {
-			fp.known2[i] = known2{uid: m.uid, size: m.size, hkey: m.hkey, hok: m.hok}
-		}
+		fp.known2 = trim(d.known)
 	}
+	*d = decider{}
 }
 
 // duplicate1 names a host1 message skipped because an earlier message of

@@ -151,7 +151,7 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 				e.say("sleeping %.2f s", slept.Seconds())
 			}
 			send = append(send, f)
-			msgs = append(msgs, conn.Message{Flags: flagStrings(f.item.flags), Date: f.item.date, Size: f.body.Len(), Body: r})
+			msgs = append(msgs, conn.Message{Flags: flagStrings(f.item.flags()), Date: f.item.date(), Size: f.body.Len(), Body: r})
 		}
 		if len(send) == 0 {
 			continue
@@ -327,7 +327,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 				if err != nil {
 					msg = err.Error()
 				}
-				e.msgFail(fr, classOf(report.ClassFetch, err), fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fr.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format(dates.IMAPLayout), msg))
+				e.msgFail(fr, classOf(report.ClassFetch, err), fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fr.h1, it.uid, it.size, it.size, joinFlags(it.flags()), it.date().Format(dates.IMAPLayout), msg))
 				continue
 			}
 			// The budget was reserved for the size announced by host1.

@@ -359,7 +359,7 @@ func (e *engine) copied(fr *folderRun, f fetched, uid2 uint32) {
 // server's answer decides the class (over quota, too big, virus...).
 func (e *engine) appendFailed(fr *folderRun, f fetched, err error) {
 	e.msgFail(fr, classOf(report.ClassAppend, err), fmt.Sprintf("- msg %s/%d {%d} could not append ( Subject:[%s], Date:[%s], Size:[%d], Flags:[%s] ) to folder %s: %v",
-		fr.h1, f.item.uid, f.item.size, f.subject, f.date, f.item.size, joinFlags(f.item.flags), fr.h2, err))
+		fr.h1, f.item.uid, f.item.size, f.subject, f.date, f.item.size, joinFlags(f.item.flags()), fr.h2, err))
 }
 
 // msgFail records an error of class c about a message or the flags of

@@ -253,12 +253,13 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	})
 	for _, m := range copies {
 		in1.keys[m.hkey] = struct{}{}
-		c := copyItem{uid: m.uid, size: m.size, flags: e.flagsFor2(fp, m.flags), hkey: m.hkey, byUID: e.opts.UseUID}
+		c := copyItem{uid: m.uid, size: m.size, hkey: m.hkey, byUID: e.opts.UseUID}
+		c.setFlags(e.flagsFor2(fp, m.flags))
 		switch {
 		case e.opts.IDateFromHeader:
-			c.date = m.hdrDate
+			c.setDate(m.hdrDate)
 		case e.opts.SyncInternalDates:
-			c.date = m.date
+			c.setDate(m.date)
 		}
 		fp.copies = append(fp.copies, c)
 	}

@@ -14,7 +14,7 @@ import (
 // of its own).
 var interned struct {
 	mu    sync.Mutex
-	flags map[string][]imap.Flag
+	flags map[string]*[]imap.Flag
 	zones map[int]*time.Location
 }
 
@@ -25,6 +25,15 @@ const maxInterned = 4096
 // internFlags returns a shared slice equal to flags. Callers never modify
 // the result.
 func internFlags(flags []imap.Flag) []imap.Flag {
+	if p := internFlagsRef(flags); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// internFlagsRef is internFlags as a pointer (8 bytes where a slice takes
+// 24); nil for no flags.
+func internFlagsRef(flags []imap.Flag) *[]imap.Flag {
 	if len(flags) == 0 {
 		return nil
 	}
@@ -40,14 +49,37 @@ func internFlags(flags []imap.Flag) []imap.Flag {
 		return s
 	}
 	if interned.flags == nil {
-		interned.flags = map[string][]imap.Flag{}
-	}
-	if len(interned.flags) >= maxInterned {
-		return flags
+		interned.flags = map[string]*[]imap.Flag{}
 	}
 	s := append([]imap.Flag(nil), flags...)
-	interned.flags[string(key)] = s
-	return s
+	if len(interned.flags) < maxInterned {
+		interned.flags[string(key)] = &s
+	}
+	return &s
+}
+
+// packDate packs t, to the second, with its zone's offset in minutes,
+// into an int64; the zero time packs to 0.
+func packDate(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	_, off := t.Zone()
+	return t.Unix()<<12 | int64(off/60+2048)&0xfff
+}
+
+// unpackDate is the time packDate packed, in a fixed zone of its offset
+// (UTC for +0000): the same instant, printed the same way in IMAP.
+func unpackDate(p int64) time.Time {
+	if p == 0 {
+		return time.Time{}
+	}
+	t := time.Unix(p>>12, 0)
+	off := int(p&0xfff-2048) * 60
+	if off == 0 {
+		return t.UTC()
+	}
+	return internZone(t.In(time.FixedZone("", off)))
 }
 
 // internZone returns t in a shared location of the same offset (the same

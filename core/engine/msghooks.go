@@ -163,8 +163,8 @@ func (e *engine) applyCopyHooks(fr *folderRun, it copyItem, b *body) (*body, boo
 		return b, false, nil
 	}
 	msg := hooks.NewMessage(nil, raw, nil)
-	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fr.h1, uint32(it.uid), b.size, it.date
-	msg.Flags = flagStrings(it.flags)
+	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fr.h1, uint32(it.uid), b.size, it.date()
+	msg.Flags = flagStrings(it.flags())
 	msg.Unidentified = it.addHeader
 	msg.Labels = e.labels.byKey1[it.hkey]
 	keep, changedBy := e.copyHooks(fr.folderPlan, &fr.atCopy, it.uid, it.size, msg)

@@ -118,6 +118,10 @@ type Options struct {
 	FolderSizesAtEnd             bool
 	Parallel                     int
 	BodyBudget                   int64
+	// AnalysisChunk is how many messages of a folder the analysis fetches
+	// per UID FETCH when the folder holds more than that (0: 10,000), so
+	// that the metadata in flight stays bounded whatever the folder's size.
+	AnalysisChunk int
 	// MultiAppend sends several messages per APPEND when host2 offers
 	// MULTIAPPEND (one transaction, so one disk sync, per batch).
 	MultiAppend     bool

@@ -353,16 +353,36 @@ func (fp *folderPlan) deletions(o *Options) (del1, del2 []imap.UID) {
 	return del1, del2
 }
 
-// copyItem is one message to copy from host1 to host2.
+// copyItem is one message to copy from host1 to host2. A plan holds one
+// per message to copy, by the million on a large account: its fields are
+// packed (48 bytes, and the key), and read through flags and date.
 type copyItem struct {
-	uid       imap.UID
-	size      int64
-	flags     []imap.Flag // already filtered for host2
-	date      time.Time   // INTERNALDATE to set; zero lets the server choose
-	hkey      string      // header identity, to find the copy on host2
-	addHeader bool        // prepend "Message-Id: <UID@imapsync>"
-	byUID     bool        // matched by UID (--useuid): see matchKey
+	size  int64
+	idate int64        // INTERNALDATE to set, packed (packDate); 0: the server chooses
+	fl    *[]imap.Flag // already filtered for host2, interned; nil: none
+	hkey  string       // header identity, to find the copy on host2
+	uid   imap.UID
+	// addHeader: prepend "Message-Id: <UID@imapsync>"; byUID: matched by
+	// UID (--useuid), see matchKey.
+	addHeader, byUID bool
 }
+
+// flags returns the flags to set on host2; callers never modify them.
+func (c copyItem) flags() []imap.Flag {
+	if c.fl == nil {
+		return nil
+	}
+	return *c.fl
+}
+
+// setFlags sets the flags to set on host2.
+func (c *copyItem) setFlags(f []imap.Flag) { c.fl = internFlagsRef(f) }
+
+// date returns the INTERNALDATE to set (zero: the server chooses).
+func (c copyItem) date() time.Time { return unpackDate(c.idate) }
+
+// setDate sets the INTERNALDATE to set, to the second.
+func (c *copyItem) setDate(t time.Time) { c.idate = packDate(t) }
 
 // matchKey is the identity c was matched by: its header key, or under
 // --useuid its UID's (not stored: a plan holds copyItems by the million).

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/hooks"
 	"github.com/imapshift/imapshift/core/message"
@@ -33,14 +32,6 @@ func (m msgHooks) wantStructure() bool {
 		}
 	}
 	return false
-}
-
-// fetchMeta1 is fetchMeta for host1: with BODYSTRUCTURE when a hook
-// wants it.
-func (e *engine) fetchMeta1(c *imapclient.Client, fields []string) ([]meta, error) {
-	var all imap.SeqSet
-	all.AddRange(1, 0)
-	return fetchMetaWith(c, all, fields, e.hooks.wantStructure(), e.digest1)
 }
 
 // structureParts flattens a BODYSTRUCTURE depth first, the root first.
