@@ -16,7 +16,8 @@
 // Run it with `make bench` (BENCHARGS="-n 1000" for a quick run).
 // -batch runs instead the batch comparison (50 accounts of 200 messages:
 // imapshift batch --jobs 8, the single runs one after the other, and 4 at
-// a time with xargs -P 4).
+// a time with xargs -P 4). -ab runs only the memory and TLS rows for
+// prebuilt binaries in turn (ab.go).
 package main
 
 import (
@@ -38,6 +39,7 @@ type config struct {
 	skipMbsync, skipFloor, skipWAN bool
 	imapshiftArgs                  string
 	perf                           perfConfig // perf.go
+	ab                             abConfig   // ab.go
 	// batch runs only the batch comparison: batchAccounts accounts of
 	// batchMsgs messages, `imapshift batch --jobs batchJobs`.
 	batch                               bool
@@ -58,6 +60,7 @@ func main() {
 	flag.IntVar(&c.batchMsgs, "batch-messages", 200, "messages per account of the batch comparison")
 	flag.IntVar(&c.batchJobs, "batch-jobs", 8, "imapshift batch --jobs")
 	perfFlags(&c.perf)
+	abFlags(&c.ab)
 	flag.Parse()
 	// No child run may touch the user's cache (the --usecache state).
 	cache, err := os.MkdirTemp("", "imapshift-bench-cache-")
@@ -148,8 +151,11 @@ func bench(c config) (ok bool, err error) {
 		return false, fmt.Errorf("%s is needed to measure the peak RSS (apt-get install time)", timeBin)
 	}
 	bin := filepath.Join(work, "imapshift")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/imapshift").CombinedOutput(); err != nil {
-		return false, fmt.Errorf("build: %v\n%s", err, out)
+	if c.ab.bins != "" {
+		return benchAB(c, bin)
+	}
+	if err := buildImapshift(bin); err != nil {
+		return false, err
 	}
 	if c.perf.scaleOnly {
 		return benchScale(c, bin)
