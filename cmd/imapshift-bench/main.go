@@ -16,7 +16,8 @@
 // Run it with `make bench` (BENCHARGS="-n 1000" for a quick run).
 // -batch runs instead the batch comparison (50 accounts of 200 messages:
 // imapshift batch --jobs 8, the single runs one after the other, and 4 at
-// a time with xargs -P 4).
+// a time with xargs -P 4). -ab runs only the memory and TLS rows for
+// prebuilt binaries in turn (ab.go).
 package main
 
 import (
@@ -38,6 +39,7 @@ type config struct {
 	skipMbsync, skipFloor, skipWAN bool
 	imapshiftArgs                  string
 	perf                           perfConfig // perf.go
+	ab                             abConfig   // ab.go
 	// batch runs only the batch comparison: batchAccounts accounts of
 	// batchMsgs messages, `imapshift batch --jobs batchJobs`.
 	batch                               bool
@@ -72,6 +74,7 @@ func main() {
 	flag.StringVar(&c.mutate, "mutate", "", "only add 100 messages and change 100 flags over the 15 folders of user1 on this Dovecot (host:port, see -hold), and exit")
 	flag.IntVar(&c.mutateRound, "mutate-round", 1000, "round of -mutate (its Message-IDs; odd rounds clear the flag, even ones set it)")
 	perfFlags(&c.perf)
+	abFlags(&c.ab)
 	flag.Parse()
 	if c.mutate != "" {
 		if err := mutateAt(c.mutate, c.mutateRound); err != nil {
@@ -169,8 +172,11 @@ func bench(c config) (ok bool, err error) {
 		return false, fmt.Errorf("%s is needed to measure the peak RSS (apt-get install time)", timeBin)
 	}
 	bin := filepath.Join(work, "imapshift")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/imapshift").CombinedOutput(); err != nil {
-		return false, fmt.Errorf("build: %v\n%s", err, out)
+	if c.ab.bins != "" {
+		return benchAB(c, bin)
+	}
+	if err := buildImapshift(bin); err != nil {
+		return false, err
 	}
 	if c.perf.scaleOnly {
 		return benchScale(c, bin)

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/imapshift/imapshift/cmd/internal/fleet"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/report"
@@ -35,7 +33,7 @@ type Board struct {
 	secrets  []string
 	masker   *strings.Replacer
 
-	append prometheus.Histogram
+	append *histogram // APPEND latencies, seconds
 }
 
 // account is one account's line on the board.
@@ -57,12 +55,7 @@ type account struct {
 func NewBoard() *Board {
 	b := &Board{now: time.Now, hosts: map[string]int{}}
 	b.start = b.now()
-	b.append = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Namespace: "imapshift",
-		Name:      "append_duration_seconds",
-		Help:      "Time from an APPEND (or a MULTIAPPEND batch) to host2's answer.",
-		Buckets:   prometheus.ExponentialBuckets(0.001, 2.5, 14), // 1 ms .. about 150 s
-	})
+	b.append = newHistogram(appendBuckets)
 	return b
 }
 

@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // ResolveAddr checks a --http address and fills in the host: a bare
@@ -143,7 +141,13 @@ func Handler(board *Board) http.Handler {
 		enc.SetIndent("", "  ")
 		enc.Encode(board.Status())
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(board.Registry(), promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		var buf bytes.Buffer
+		board.WriteMetrics(&buf)
+		w.Header().Set("Content-Type", metricsContentType)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(buf.Bytes())
+	})
 	mux.HandleFunc("GET /log/{index}", func(w http.ResponseWriter, r *http.Request) {
 		i, err := strconv.Atoi(r.PathValue("index"))
 		path := ""

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -464,5 +465,66 @@ func TestPageOfAThousandAccounts(t *testing.T) {
 	var st Status
 	if err := json.Unmarshal([]byte(get(t, srv.URL, "/api/status")), &st); err != nil || len(st.Accounts) != 1000 {
 		t.Errorf("/api/status: %v, %d accounts", err, len(st.Accounts))
+	}
+}
+
+// TestMetricsFormat: /metrics is Prometheus' text format 0.0.4, as a
+// scraper reads it: its content type, a user whose name holds a quote, a
+// backslash and a line feed read back unchanged from the label, every
+// family appears once with HELP and TYPE, and the histogram's buckets
+// are cumulative up to +Inf, which equals the count.
+func TestMetricsFormat(t *testing.T) {
+	b := NewBoard()
+	odd := "o\"dd\\user\nname@example.org"
+	b.Planned([]fleet.Account{{Index: 0, Line: 1, User1: odd, Host1: "a:143", User2: "x", Host2: "b:143"}})
+	b.Started(0, "")
+	b.Progress(0, fleet.Counts{MessagesTotal: 10, Copied: 4, Bytes: 4096})
+	for _, d := range []time.Duration{time.Microsecond, 2 * time.Millisecond, 10 * time.Minute} {
+		b.Appended(0, d)
+	}
+	srv := httptest.NewServer(Handler(b))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/plain; version=0.0.4; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	text := get(t, srv.URL, "/metrics")
+	fams := scrape(t, srv.URL)
+	if got, ok := value(fams, "imapshift_account_messages_total", map[string]string{"user": odd, "outcome": "copied"}); !ok || got != 4 {
+		t.Errorf("copied of the odd user = %v (found %v), want 4", got, ok)
+	}
+	for name := range fams {
+		if n := strings.Count(text, "# TYPE "+name+" "); n != 1 {
+			t.Errorf("%s has %d TYPE lines", name, n)
+		}
+		if !strings.Contains(text, "# HELP "+name+" ") {
+			t.Errorf("%s has no HELP line", name)
+		}
+	}
+	h := fams["imapshift_append_duration_seconds"].GetMetric()[0].GetHistogram()
+	if h.GetSampleCount() != 3 {
+		t.Errorf("count %d, want 3", h.GetSampleCount())
+	}
+	want := map[float64]uint64{0.001: 1, 0.0025: 2, 0.00625: 2}
+	var last uint64
+	for _, bk := range h.GetBucket() {
+		if math.IsInf(bk.GetUpperBound(), 1) {
+			continue
+		}
+		if bk.GetCumulativeCount() < last {
+			t.Errorf("bucket le=%v holds %d, less than the one before", bk.GetUpperBound(), bk.GetCumulativeCount())
+		}
+		last = bk.GetCumulativeCount()
+		if w, ok := want[bk.GetUpperBound()]; ok && bk.GetCumulativeCount() != w {
+			t.Errorf("bucket le=%v holds %d, want %d", bk.GetUpperBound(), bk.GetCumulativeCount(), w)
+		}
+	}
+	// 10 minutes is above the last bound: only +Inf counts it.
+	if last != 2 || !strings.Contains(text, `imapshift_append_duration_seconds_bucket{le="+Inf"} 3`) {
+		t.Errorf("the last finite bucket holds %d (want 2), or +Inf is not 3:\n%s", last, text)
 	}
 }

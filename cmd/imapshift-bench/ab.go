@@ -1,0 +1,194 @@
+package main
+
+// -ab runs only the memory and TLS rows, for one or more prebuilt
+// imapshift binaries taken in turn, -repeat times, on one seeded pair of
+// Dovecots: an A/B comparison where every binary meets the same machine
+// load, back to back. It ends with the median of each binary and row.
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
+)
+
+// The rows -ab can run (-ab-rows).
+const (
+	abInitial   = "initial"
+	abTLS       = "tls"
+	abTLSNoop   = "tlsnoop"
+	abParallel8 = "parallel8"
+	abBig       = "big"
+)
+
+// abConfig holds the options of the A/B mode.
+type abConfig struct {
+	bins   string // comma-separated binaries ("" : no A/B mode)
+	rows   string // comma-separated rows
+	repeat int
+}
+
+func abFlags(c *abConfig) {
+	flag.StringVar(&c.bins, "ab", "", "comma-separated imapshift binaries (\"build\": this tree): run only the -ab-rows for each in turn, -ab-repeat times")
+	flag.StringVar(&c.rows, "ab-rows", "initial,tls,parallel8,big", "rows of -ab: initial, tls, tlsnoop, parallel8, big")
+	flag.IntVar(&c.repeat, "ab-repeat", 3, "rounds of -ab")
+}
+
+// benchAB is the -ab mode: c.n messages in host1 user1 (and the -big-n
+// corpus in host1 user2 for the big row), each row into the emptied host2
+// user4. A binary named "build" is this tree's, built into built.
+func benchAB(c config, built string) (bool, error) {
+	var bins []string
+	for _, b := range strings.Split(c.ab.bins, ",") {
+		if b = strings.TrimSpace(b); b == "build" {
+			if err := buildImapshift(built); err != nil {
+				return false, err
+			}
+			b = built
+		}
+		if _, err := os.Stat(b); err != nil {
+			return false, err
+		}
+		bins = append(bins, b)
+	}
+	rows := map[string]bool{}
+	for _, r := range strings.Split(c.ab.rows, ",") {
+		switch r = strings.TrimSpace(r); r {
+		case abInitial, abTLS, abTLSNoop, abParallel8, abBig:
+			rows[r] = true
+		default:
+			return false, fmt.Errorf("-ab-rows: unknown row %q", r)
+		}
+	}
+	d1, err := dovecot.Start(dovecot.Options{})
+	if err != nil {
+		return false, err
+	}
+	defer d1.Stop()
+	d2, err := dovecot.Start(dovecot.Options{})
+	if err != nil {
+		return false, err
+	}
+	defer d2.Stop()
+	watched = []*dovecot.Server{d1, d2}
+	total, err := seed(d1, "user1", c.n, 1)
+	if err != nil {
+		return false, err
+	}
+	var bigMsgs int
+	var bigBytes int64
+	if rows[abBig] && c.perf.bigN > 0 {
+		if bigMsgs, bigBytes, err = seedBig(d1, "user2", c.perf.bigN); err != nil {
+			return false, err
+		}
+	}
+	lan1, lan2 := endpoint{d1.Host, d1.Port}, endpoint{d2.Host, d2.Port}
+	ok := true
+	var all []result
+	add := func(r result) {
+		r.print()
+		all = append(all, r)
+		ok = ok && r.check == "ok"
+	}
+	header()
+	for round := 0; round < c.ab.repeat; round++ {
+		load, _ := os.ReadFile("/proc/loadavg")
+		fmt.Printf("round %d, load %s", round+1, load)
+		for i, bin := range bins {
+			tool := fmt.Sprintf("%c:%s", 'A'+i, filepath.Base(bin))
+			shift := &imapshiftRunner{bin: bin, parallel: c.parallel, d1: d1, d2: d2, base: strings.Fields(c.imapshiftArgs)}
+			// one runs a row into the emptied host2 user4.
+			one := func(msgs int, bytes int64, run func() (result, error)) error {
+				if err := wipe(d2, "user4"); err != nil {
+					return err
+				}
+				r, err := run()
+				if err != nil {
+					return err
+				}
+				r.tool, r.msgs, r.bytes = tool, msgs, bytes
+				add(r)
+				return nil
+			}
+			if rows[abInitial] {
+				if err := one(c.n, total, func() (result, error) { return shift.run(phaseInitial, lan1, "user1", lan2, "user4") }); err != nil {
+					return ok, err
+				}
+			}
+			if rows[abTLS] {
+				if err := one(c.n, total, func() (result, error) { return runTLS(shift, phaseTLSInitial, d1, "user1", d2, "user4") }); err != nil {
+					return ok, err
+				}
+				if rows[abTLSNoop] {
+					r, err := runTLS(shift, phaseTLSNoop, d1, "user1", d2, "user4")
+					if err != nil {
+						return ok, err
+					}
+					r.tool = tool
+					add(r)
+				}
+			}
+			if rows[abParallel8] {
+				shift.extra = []string{"--parallel", "8"}
+				err := one(c.n, total, func() (result, error) { return shift.run(phaseParallel8, lan1, "user1", lan2, "user4") })
+				shift.extra = nil
+				if err != nil {
+					return ok, err
+				}
+			}
+			if rows[abBig] && c.perf.bigN > 0 {
+				if err := one(bigMsgs, bigBytes, func() (result, error) { return shift.run(phaseBig, lan1, "user2", lan2, "user4") }); err != nil {
+					return ok, err
+				}
+			}
+		}
+	}
+	fmt.Println()
+	abMedians(all)
+	return ok, wipe(d2, "user4")
+}
+
+// abMedians prints, for each binary and row, the median wall time, peak
+// RSS and CPU seconds (imapshift's and the Dovecots') over the rounds.
+func abMedians(rows []result) {
+	type key struct{ tool, phase string }
+	var order []key
+	groups := map[key][]result{}
+	for _, r := range rows {
+		k := key{r.tool, r.phase}
+		if _, seen := groups[k]; !seen {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	sort.SliceStable(order, func(i, j int) bool { return order[i].phase < order[j].phase })
+	fmt.Println("medians:")
+	fmt.Printf("%-24s %-34s %8s %8s %6s %9s  %s\n", "binary", "phase", "wall s", "RSS MB", "CPU s", "Dovecot s", "runs")
+	for _, k := range order {
+		g := groups[k]
+		med := func(f func(result) float64) float64 {
+			v := make([]float64, len(g))
+			for i, r := range g {
+				v[i] = f(r)
+			}
+			sort.Float64s(v)
+			return v[len(v)/2]
+		}
+		fmt.Printf("%-24s %-34s %8.2f %8.1f %6.2f %9.2f  %d\n", k.tool, k.phase,
+			med(func(r result) float64 { return r.wall.Seconds() }), med(func(r result) float64 { return r.rssMB }),
+			med(func(r result) float64 { return r.cpu }), med(func(r result) float64 { return r.dovecotCPU }), len(g))
+	}
+}
+
+// buildImapshift builds this tree's imapshift into bin.
+func buildImapshift(bin string) error {
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/imapshift").CombinedOutput(); err != nil {
+		return fmt.Errorf("build: %v\n%s", err, out)
+	}
+	return nil
+}
