@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/mailbox"
@@ -35,8 +36,16 @@ func discover(ctx context.Context, c *conn.Conn, name string, sepOpt, prefixOpt 
 	if extended && caps.Has(imap.CapSpecialUse) {
 		opts = &imap.ListOptions{ReturnSpecialUse: true}
 	}
+	// NAMESPACE goes with the LIST: one round trip for both.
+	var nsCmd *imapclient.NamespaceCommand
+	if caps.Has(imap.CapNamespace) || caps.Has(imap.CapIMAP4rev2) {
+		nsCmd = c.Namespace()
+	}
 	list, err := c.List("", "*", opts).Collect()
 	if err != nil {
+		if nsCmd != nil {
+			nsCmd.Wait()
+		}
 		return nil, fmt.Errorf("%s: LIST failed: %w", name, err)
 	}
 	for _, l := range list {
@@ -70,8 +79,8 @@ func discover(ctx context.Context, c *conn.Conn, name string, sepOpt, prefixOpt 
 		}
 	}
 	var ns *mailbox.Namespace
-	if caps.Has(imap.CapNamespace) || caps.Has(imap.CapIMAP4rev2) {
-		if data, err := c.Namespace().Wait(); err == nil && len(data.Personal) > 0 {
+	if nsCmd != nil {
+		if data, err := nsCmd.Wait(); err == nil && len(data.Personal) > 0 {
 			p := data.Personal[0]
 			ns = &mailbox.Namespace{Prefix: p.Prefix}
 			if p.Delim != 0 {

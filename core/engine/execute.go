@@ -60,6 +60,10 @@ type folderRun struct {
 	// after is the host2 folder as read again at the end (measure2), nil
 	// when it was not.
 	after *after2
+	// status2 is host2's STATUS of the folder read for saving the state
+	// once the copies and deletions are done (readStatus2), nil when it
+	// was not read: saveState then reads it.
+	status2 *folderStatus
 
 	// jobsLeft counts the folder's execution jobs down as they finish;
 	// started is set by the first job to begin (several may start at
@@ -117,6 +121,8 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	case scopeFolders:
 		e.executeFolders(ctx, p.main)
 	case scopeAll:
+		// The Appenders log in to host2 while the folders are created.
+		e.warmAppenders(ctx, p.main, e.copyJobs())
 		e.executeFolders(ctx, p.main)
 		e.execute(ctx, p.main)
 		e.syncLabels(ctx)
@@ -132,16 +138,41 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	return e.result(), nil
 }
 
+// jobMsgs is the most messages of one copy job: larger folders are
+// split in chunks that several workers share.
+const jobMsgs = 1000
+
+// copyJobs counts the copy jobs of the plan (an estimate made before the
+// folders are created: a folder that cannot be created has none).
+func (e *engine) copyJobs() int {
+	n := 0
+	for _, fp := range e.plan.folders {
+		if fp.skip == "" && fp.analyzed {
+			n += (len(fp.copies) + jobMsgs - 1) / jobMsgs
+		}
+	}
+	return n
+}
+
 // executeFolders carries out the folder part of the plan: missing host2
 // folders are created (parents first), ACLs copied, subscriptions added,
 // then --delete2folders and --delete1emptyfolders run.
 func (e *engine) executeFolders(ctx context.Context, w *worker) {
-	// Every CREATE, then every SUBSCRIBE, is sent at once: over a WAN
-	// link each folder would otherwise cost a round trip or two.
-	var names []string
+	// Every CREATE, then every SUBSCRIBE, is sent at once, in one round
+	// trip: over a WAN link each folder would otherwise cost a round
+	// trip or two.
+	var names, subs []string
+	subOf := map[*folderRun]int{} // index in subs
 	seen := map[string]bool{}
 	for _, fr := range e.exec.folders {
-		if fr.skip != "" || !fr.create {
+		if fr.skip != "" {
+			continue
+		}
+		if fr.subscribe {
+			subOf[fr] = len(subs)
+			subs = append(subs, fr.h2)
+		}
+		if !fr.create {
 			continue
 		}
 		for _, name := range append(fr.parents, fr.h2) {
@@ -152,8 +183,11 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 		}
 	}
 	created := map[string]error{}
-	if len(names) > 0 {
-		for i, err := range e.changes.createMany(ctx, w, names) {
+	var subErrs []error
+	if len(names) > 0 || len(subs) > 0 {
+		var errs []error
+		errs, subErrs = e.changes.createMany(ctx, w, names, subs)
+		for i, err := range errs {
 			created[names[i]] = err
 		}
 	}
@@ -184,16 +218,10 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 			subscribe = append(subscribe, fr)
 		}
 	}
-	if len(subscribe) > 0 {
-		names = names[:0]
-		for _, fr := range subscribe {
-			names = append(names, fr.h2)
-		}
-		for i, err := range e.changes.subscribeMany(ctx, w, names) {
-			e.say("Host2: Subscribing to folder %s", names[i])
-			if err != nil {
-				e.say("Host2: could not subscribe to folder %s: %v", names[i], err)
-			}
+	for _, fr := range subscribe {
+		e.say("Host2: Subscribing to folder %s", fr.h2)
+		if err := subErrs[subOf[fr]]; err != nil {
+			e.say("Host2: could not subscribe to folder %s: %v", fr.h2, err)
 		}
 	}
 	e.deleteFolders(ctx, w, host2, e.plan.deleted[host2])
@@ -217,7 +245,7 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 	}
 	var jobs []job
 	var active []*folderRun // analyzed and not left out
-	chunk := 1000
+	chunk := jobMsgs
 	for _, fr := range x.folders {
 		if fr.skipReason() != "" || !fr.analyzed {
 			continue
@@ -258,26 +286,68 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 		// what was established is still saved.
 		saveCtx := context.WithoutCancel(ctx)
 		stopped := ctx.Err() != nil
-		var mu sync.Mutex
-		var batches []*state.Batch
-		runParallel(saveCtx, e, main, active, func(w *worker, fr *folderRun) {
-			if !stopped {
+		if !stopped && (o.Delete1 || o.Expunge1 || o.Delete2 || o.Delete2Duplicates) {
+			runParallel(ctx, e, main, active, func(w *worker, fr *folderRun) {
 				e.finishFolder(ctx, w, fr)
-			}
-			if o.State != nil {
-				b := e.saveState(saveCtx, w, fr, !stopped)
-				mu.Lock()
-				batches = append(batches, b)
-				mu.Unlock()
-			}
-		})
+			})
+		}
 		if o.State != nil {
+			// Host2's STATUS of every folder in one round trip, once the
+			// deletions are done; then the state of each.
+			e.readStatus2(saveCtx, main, active)
+			var batches []*state.Batch
+			for _, fr := range active {
+				batches = append(batches, e.saveState(saveCtx, main, fr, !stopped))
+			}
 			e.commitState(batches) // one transaction: one file sync
 		}
 	}
 	x.stats.foldersDone.Add(int64(len(active)))
 	e.say("++++ End looping on each folder")
 	e.printSetAside()
+}
+
+// readStatus2 reads host2's STATUS of the folders of frs whose state is
+// saved, pipelined on main's connection, into their status2. A folder
+// whose STATUS fails is left without one.
+func (e *engine) readStatus2(ctx context.Context, main *worker, frs []*folderRun) {
+	var names []string
+	var want []*folderRun
+	for _, fr := range frs {
+		if fr.validity1 != 0 && !fr.unchanged {
+			names = append(names, fr.h2)
+			want = append(want, fr)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	if main.sel[host2] != "" {
+		// STATUS on the mailbox a connection has selected may answer
+		// from that connection's view; leave it first.
+		err := main.do(ctx, host2, func(c *conn.Conn) error {
+			if main.sel[host2] == "" {
+				return nil
+			}
+			if err := c.Unselect().Wait(); err != nil {
+				return err
+			}
+			main.sel[host2] = ""
+			return nil
+		})
+		if err != nil {
+			return
+		}
+	}
+	st, errs, err := e.statusBatch(ctx, main, host2, names)
+	if err != nil {
+		return
+	}
+	for i, fr := range want {
+		if errs[i] == nil {
+			fr.status2 = &st[i]
+		}
+	}
 }
 
 // storeFlags sets host2 flags equal to host1's, grouping messages that

@@ -177,12 +177,21 @@ func (e *engine) makePlan(ctx context.Context, main *worker) error {
 }
 
 func (e *engine) discover(ctx context.Context, w *worker) error {
+	// Both sides at once: each listing is a few round trips.
+	var err2 error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.info[host2], err2 = discover(ctx, w.conns[host2], host2.String(), e.opts.Sep2, e.opts.Prefix2)
+	}()
 	var err error
-	if e.info[host1], err = discover(ctx, w.conns[host1], host1.String(), e.opts.Sep1, e.opts.Prefix1); err != nil {
+	e.info[host1], err = discover(ctx, w.conns[host1], host1.String(), e.opts.Sep1, e.opts.Prefix1)
+	<-done
+	if err != nil {
 		return err
 	}
-	if e.info[host2], err = discover(ctx, w.conns[host2], host2.String(), e.opts.Sep2, e.opts.Prefix2); err != nil {
-		return err
+	if err2 != nil {
+		return err2
 	}
 	for _, n := range append(e.info[host1].notes, e.info[host2].notes...) {
 		e.say("%s", n)

@@ -271,18 +271,23 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 		return nil
 	}
 	var st2 folderStatus
-	err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
-		if w.sel[host2] != "" {
-			// STATUS on the mailbox a connection has selected may answer
-			// from that connection's view; leave it first.
-			if err := c.Unselect().Wait(); err != nil {
-				return err
+	var err error
+	if fp.status2 != nil { // read already, with the others (readStatus2)
+		st2 = *fp.status2
+	} else {
+		err = w.do(ctx, host2, func(c *conn.Conn) (err error) {
+			if w.sel[host2] != "" {
+				// STATUS on the mailbox a connection has selected may answer
+				// from that connection's view; leave it first.
+				if err := c.Unselect().Wait(); err != nil {
+					return err
+				}
+				w.sel[host2] = ""
 			}
-			w.sel[host2] = ""
-		}
-		st2, err = statusOf(c.Client, fp.h2)
-		return err
-	})
+			st2, err = statusOf(c.Client, fp.h2)
+			return err
+		})
+	}
 	if err != nil || st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
 		return nil // host2's folder changed under us: keep nothing
 	}
