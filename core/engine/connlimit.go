@@ -88,6 +88,67 @@ func (e *engine) acquire(ctx context.Context, w *worker, s side, dialingAppender
 	}
 }
 
+// tryAcquire takes a connection slot on side s when one is free,
+// without waiting; it reports whether it took one.
+func (e *engine) tryAcquire(s side) bool {
+	g := &e.servers[s].gate
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.started {
+		g.started = true
+		g.limit = e.maxConns(s)
+	}
+	if g.limit > 0 && g.open >= g.limit {
+		return false
+	}
+	g.open++
+	return true
+}
+
+// warmAppenders dials, in the background, an Appender for each of the
+// first n workers of the pool (main first), so that the first APPENDs do
+// not wait for a login to host2: Execute calls it before creating the
+// folders. It does so only when neither host bounds its connections (no
+// --maxconns1/2, no refusal met): a dial ahead never waits for a slot,
+// and a worker that gets no job gives its Appender up when idle workers
+// are reclaimed, or at the end. A failed dial ahead is forgotten: the
+// worker dials as usual, with the usual handling of refusals.
+func (e *engine) warmAppenders(ctx context.Context, main *worker, n int) {
+	if n <= 0 || e.turnLimit() > 0 {
+		return
+	}
+	ws := e.workers(main)
+	for _, w := range ws[:min(n, len(ws))] {
+		d := &warmDial{done: make(chan struct{})}
+		w.mu.Lock()
+		if w.app != nil || w.warm != nil {
+			w.mu.Unlock()
+			continue
+		}
+		w.warm = d
+		w.mu.Unlock()
+		go func() {
+			defer close(d.done)
+			if !e.tryAcquire(host2) {
+				return
+			}
+			g := &e.servers[host2].gate
+			a, err := conn.DialAppender(ctx, e.servers[host2].cfg)
+			if err != nil {
+				g.release()
+				return
+			}
+			e.connOpened(host2)
+			go func() {
+				<-a.Closed()
+				g.release()
+				e.connClosed(host2)
+			}()
+			d.app = a
+		}()
+	}
+}
+
 func (e *engine) maxConns(s side) int {
 	if s == host1 {
 		return max(e.opts.MaxConns1, 0)
@@ -226,6 +287,13 @@ func (w *worker) shed(s side, dialingAppender bool) bool {
 		w.app = nil
 		return true
 	}
+	if d := w.takeWarm(); d != nil {
+		// Its slot, once dialed, is freed when it closes.
+		if a := d.wait(); a != nil {
+			a.Close()
+			return true
+		}
+	}
 	return false
 }
 
@@ -250,6 +318,10 @@ func (e *engine) reclaim() {
 			if w.app != nil {
 				w.app.Close()
 				w.app = nil
+			}
+			if w.warm != nil {
+				w.warm.drop()
+				w.warm = nil
 			}
 		}
 		w.mu.Unlock()

@@ -60,6 +60,15 @@ type folderRun struct {
 	// after is the host2 folder as read again at the end (measure2), nil
 	// when it was not.
 	after *after2
+	// status2 is host2's STATUS of the folder read for saving the state
+	// once the copies and deletions are done (readStatus2), nil when it
+	// was not read: saveState then reads it.
+	status2 *folderStatus
+
+	// settled is closed once the folder part of the plan has been carried
+	// out for it (created, or found it could not be: notCreated), which
+	// its APPENDs wait for.
+	settled chan struct{}
 
 	// jobsLeft counts the folder's execution jobs down as they finish;
 	// started is set by the first job to begin (several may start at
@@ -111,14 +120,22 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	}
 	e.inflight = in
 	for _, fp := range e.plan.folders {
-		e.exec.folders = append(e.exec.folders, &folderRun{folderPlan: fp})
+		e.exec.folders = append(e.exec.folders, &folderRun{folderPlan: fp, settled: make(chan struct{})})
 	}
 	switch e.plan.scope {
 	case scopeFolders:
 		e.executeFolders(ctx, p.main)
 	case scopeAll:
-		e.executeFolders(ctx, p.main)
-		e.execute(ctx, p.main)
+		// The Appenders log in to host2 while the folders are created.
+		e.warmAppenders(ctx, p.main, e.copyJobs())
+		if e.overlapFolders() {
+			// The other workers begin fetching bodies while main creates
+			// the folders; each folder's first APPEND waits for it.
+			e.execute(ctx, p.main, func() { e.executeFolders(ctx, p.main) })
+		} else {
+			e.executeFolders(ctx, p.main)
+			e.execute(ctx, p.main, nil)
+		}
 		e.syncLabels(ctx)
 		if ctx.Err() == nil {
 			// After a stop the report keeps the figures the run expects.
@@ -132,16 +149,66 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	return e.result(), nil
 }
 
+// overlapFolders tells whether the folder part of the plan may run
+// beside the first copy jobs: only when it creates and subscribes folders
+// and nothing else (no folder deletion, no ACL, no --folderfirst or
+// --folderlast order) and no connection bound makes the workers wait for
+// one another.
+func (e *engine) overlapFolders() bool {
+	o := &e.opts
+	return len(e.plan.deleted[host1]) == 0 && len(e.plan.deleted[host2]) == 0 && !o.SyncACLs &&
+		len(o.Selection.FolderFirst) == 0 && len(o.Selection.FolderLast) == 0 && e.turnLimit() == 0
+}
+
+// waitSettled waits until fr's folder part is carried out (see settled),
+// and reports whether its host2 folder is there to copy into.
+func (e *engine) waitSettled(ctx context.Context, fr *folderRun) bool {
+	if fr.settled == nil {
+		return !fr.notCreated
+	}
+	select {
+	case <-fr.settled:
+		return !fr.notCreated
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// jobMsgs is the most messages of one copy job: larger folders are
+// split in chunks that several workers share.
+const jobMsgs = 1000
+
+// copyJobs counts the copy jobs of the plan (an estimate made before the
+// folders are created: a folder that cannot be created has none).
+func (e *engine) copyJobs() int {
+	n := 0
+	for _, fp := range e.plan.folders {
+		if fp.skip == "" && fp.analyzed {
+			n += (len(fp.copies) + jobMsgs - 1) / jobMsgs
+		}
+	}
+	return n
+}
+
 // executeFolders carries out the folder part of the plan: missing host2
 // folders are created (parents first), ACLs copied, subscriptions added,
 // then --delete2folders and --delete1emptyfolders run.
 func (e *engine) executeFolders(ctx context.Context, w *worker) {
-	// Every CREATE, then every SUBSCRIBE, is sent at once: over a WAN
-	// link each folder would otherwise cost a round trip or two.
-	var names []string
+	// Every CREATE, then every SUBSCRIBE, is sent at once, in one round
+	// trip: over a WAN link each folder would otherwise cost a round
+	// trip or two.
+	var names, subs []string
+	subOf := map[*folderRun]int{} // index in subs
 	seen := map[string]bool{}
 	for _, fr := range e.exec.folders {
-		if fr.skip != "" || !fr.create {
+		if fr.skip != "" {
+			continue
+		}
+		if fr.subscribe {
+			subOf[fr] = len(subs)
+			subs = append(subs, fr.h2)
+		}
+		if !fr.create {
 			continue
 		}
 		for _, name := range append(fr.parents, fr.h2) {
@@ -152,12 +219,22 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 		}
 	}
 	created := map[string]error{}
-	if len(names) > 0 {
-		for i, err := range e.changes.createMany(ctx, w, names) {
+	var subErrs []error
+	if len(names) > 0 || len(subs) > 0 {
+		var errs []error
+		errs, subErrs = e.changes.createMany(ctx, w, names, subs)
+		for i, err := range errs {
 			created[names[i]] = err
 		}
 	}
 	var subscribe []*folderRun
+	defer func() {
+		for _, fr := range e.exec.folders {
+			if fr.settled != nil {
+				close(fr.settled)
+			}
+		}
+	}()
 	for _, fr := range e.exec.folders {
 		if fr.skip != "" {
 			continue
@@ -184,16 +261,10 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 			subscribe = append(subscribe, fr)
 		}
 	}
-	if len(subscribe) > 0 {
-		names = names[:0]
-		for _, fr := range subscribe {
-			names = append(names, fr.h2)
-		}
-		for i, err := range e.changes.subscribeMany(ctx, w, names) {
-			e.say("Host2: Subscribing to folder %s", names[i])
-			if err != nil {
-				e.say("Host2: could not subscribe to folder %s: %v", names[i], err)
-			}
+	for _, fr := range subscribe {
+		e.say("Host2: Subscribing to folder %s", fr.h2)
+		if err := subErrs[subOf[fr]]; err != nil {
+			e.say("Host2: could not subscribe to folder %s: %v", fr.h2, err)
 		}
 	}
 	e.deleteFolders(ctx, w, host2, e.plan.deleted[host2])
@@ -206,7 +277,10 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 // are copied before the others begin, the --folderlast folders once the
 // others have ended. Then come each folder's
 // deletions and the saving of its state.
-func (e *engine) execute(ctx context.Context, main *worker) {
+//
+// first, when not nil, is the folder part, which main carries out before
+// it takes jobs, while the other workers begin.
+func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	x := e.exec
 	e.say("++++ Looping on each one of %d folders to sync", len(e.plan.folders))
 	x.loopAt = time.Now()
@@ -216,13 +290,11 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 		store bool
 	}
 	var jobs []job
-	var active []*folderRun // analyzed and not left out
-	chunk := 1000
+	chunk := jobMsgs
 	for _, fr := range x.folders {
 		if fr.skipReason() != "" || !fr.analyzed {
 			continue
 		}
-		active = append(active, fr)
 		n := len(jobs)
 		if len(fr.stores) > 0 {
 			jobs = append(jobs, job{fr: fr, store: true})
@@ -235,7 +307,10 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 	msgs, bytes := e.plan.totals()
 	x.stats.toCopy.Store(int64(msgs))
 	e.progress.Start(msgs, bytes)
-	runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, func(w *worker, j job) {
+	work := func(w *worker, j job) {
+		if first != nil && isClosed(j.fr.settled) && j.fr.notCreated {
+			return // left out: could not be created
+		}
 		if j.fr.started.CompareAndSwap(false, true) {
 			e.progress.FolderStart(j.fr.h1, len(j.fr.copies), j.fr.copyBytes())
 		}
@@ -247,7 +322,18 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 		if j.fr.jobsLeft.Add(-1) == 0 {
 			e.progress.FolderDone(j.fr.h1)
 		}
-	})
+	}
+	if first != nil {
+		runParallelAfter(ctx, e, main, first, jobs, work)
+	} else {
+		runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, work)
+	}
+	var active []*folderRun // analyzed and not left out
+	for _, fr := range x.folders {
+		if fr.skipReason() == "" && fr.analyzed {
+			active = append(active, fr)
+		}
+	}
 	if ctx.Err() == nil && !e.opts.SyncDuplicates {
 		// --syncduplicates copies equal keys on purpose: no check then.
 		e.removeDuplicates(ctx, main)
@@ -258,26 +344,78 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 		// what was established is still saved.
 		saveCtx := context.WithoutCancel(ctx)
 		stopped := ctx.Err() != nil
-		var mu sync.Mutex
-		var batches []*state.Batch
-		runParallel(saveCtx, e, main, active, func(w *worker, fr *folderRun) {
-			if !stopped {
+		if !stopped && (o.Delete1 || o.Expunge1 || o.Delete2 || o.Delete2Duplicates) {
+			runParallel(ctx, e, main, active, func(w *worker, fr *folderRun) {
 				e.finishFolder(ctx, w, fr)
-			}
-			if o.State != nil {
-				b := e.saveState(saveCtx, w, fr, !stopped)
-				mu.Lock()
-				batches = append(batches, b)
-				mu.Unlock()
-			}
-		})
+			})
+		}
 		if o.State != nil {
+			// Host2's STATUS of every folder in one round trip, once the
+			// deletions are done; then the state of each.
+			e.readStatus2(saveCtx, main, active)
+			var batches []*state.Batch
+			for _, fr := range active {
+				batches = append(batches, e.saveState(saveCtx, main, fr, !stopped))
+			}
 			e.commitState(batches) // one transaction: one file sync
 		}
 	}
 	x.stats.foldersDone.Add(int64(len(active)))
 	e.say("++++ End looping on each folder")
 	e.printSetAside()
+}
+
+// isClosed reports whether ch is closed (without waiting).
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// readStatus2 reads host2's STATUS of the folders of frs whose state is
+// saved, pipelined on main's connection, into their status2. A folder
+// whose STATUS fails is left without one.
+func (e *engine) readStatus2(ctx context.Context, main *worker, frs []*folderRun) {
+	var names []string
+	var want []*folderRun
+	for _, fr := range frs {
+		if fr.validity1 != 0 && !fr.unchanged {
+			names = append(names, fr.h2)
+			want = append(want, fr)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	if main.sel[host2] != "" {
+		// STATUS on the mailbox a connection has selected may answer
+		// from that connection's view; leave it first.
+		err := main.do(ctx, host2, func(c *conn.Conn) error {
+			if main.sel[host2] == "" {
+				return nil
+			}
+			if err := c.Unselect().Wait(); err != nil {
+				return err
+			}
+			main.sel[host2] = ""
+			return nil
+		})
+		if err != nil {
+			return
+		}
+	}
+	st, errs, err := e.statusBatch(ctx, main, host2, names)
+	if err != nil {
+		return
+	}
+	for i, fr := range want {
+		if errs[i] == nil {
+			fr.status2 = &st[i]
+		}
+	}
 }
 
 // storeFlags sets host2 flags equal to host1's, grouping messages that
@@ -296,6 +434,9 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
 		groups[k].AddNum(s.uid2)
 	}
 	sort.Strings(order)
+	if !e.waitSettled(ctx, fr) {
+		return
+	}
 	sets, flags := make([]imap.UIDSet, len(order)), make([][]imap.Flag, len(order))
 	for i, k := range order {
 		sets[i], flags[i] = *groups[k], flagsOf[k]

@@ -273,29 +273,34 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 		return nil
 	}
 	var st2 folderStatus
-	err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
-		if w.sel[host2] != "" {
-			// STATUS on the mailbox a connection has selected may answer
-			// from that connection's view; leave it first (UNSELECT and
-			// STATUS go in one round trip: the server answers them in
-			// order).
-			unsel := c.Unselect()
-			status := c.Status(fp.h2, statusOptions(c.Client))
-			uerr := unsel.Wait()
-			d, err := status.Wait()
-			if uerr != nil {
-				return uerr
+	var err error
+	if fp.status2 != nil { // read already, with the others (readStatus2)
+		st2 = *fp.status2
+	} else {
+		err = w.do(ctx, host2, func(c *conn.Conn) (err error) {
+			if w.sel[host2] != "" {
+				// STATUS on the mailbox a connection has selected may answer
+				// from that connection's view; leave it first (UNSELECT and
+				// STATUS go in one round trip: the server answers them in
+				// order).
+				unsel := c.Unselect()
+				status := c.Status(fp.h2, statusOptions(c.Client))
+				uerr := unsel.Wait()
+				d, err := status.Wait()
+				if uerr != nil {
+					return uerr
+				}
+				w.sel[host2] = ""
+				if err != nil {
+					return err
+				}
+				st2 = statusFrom(d)
+				return nil
 			}
-			w.sel[host2] = ""
-			if err != nil {
-				return err
-			}
-			st2 = statusFrom(d)
-			return nil
-		}
-		st2, err = statusOf(c.Client, fp.h2)
-		return err
-	})
+			st2, err = statusOf(c.Client, fp.h2)
+			return err
+		})
+	}
 	if err != nil || st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
 		return nil // host2's folder changed under us: keep nothing
 	}

@@ -50,11 +50,14 @@ type worker struct {
 	sel   [2]string // folder selected on each connection ("" none)
 	app   *conn.Appender
 
-	// mu guards idle, and the connections while idle is set: an idle
-	// worker (one of the pool not running a job) may have its
+	// mu guards idle and warm, and the connections while idle is set:
+	// an idle worker (one of the pool not running a job) may have its
 	// connections closed by reclaim, for a dial waiting for a free one.
 	mu   sync.Mutex
 	idle bool
+	// warm is the Appender being dialed ahead of the worker's first
+	// APPEND (warmAppenders), nil when none is; appender takes it.
+	warm *warmDial
 
 	expiredAt [3]time.Time // last OAuth2 token end: host1, host2, APPEND (oauthstop.go)
 }
@@ -154,6 +157,11 @@ func (w *worker) reselect(ctx context.Context, s side, folder string, op func(*c
 // appender returns a live Appender, reconnecting when needed; after a
 // throttling answer to an APPEND it first waits as the server asked.
 func (w *worker) appender(ctx context.Context) (*conn.Appender, error) {
+	if w.app == nil {
+		if a := w.takeWarm().wait(); a != nil {
+			w.app = a
+		}
+	}
 	if w.app != nil && w.app.Err() == nil {
 		return w.app, nil
 	}
@@ -176,11 +184,57 @@ func (w *worker) appender(ctx context.Context) (*conn.Appender, error) {
 	return a, nil
 }
 
-// closeAppender closes the Appender, if there is one.
+// closeAppender closes the Appender, if there is one, and the one being
+// dialed ahead.
 func (w *worker) closeAppender() {
 	if w.app != nil {
 		w.app.Close()
 	}
+	w.takeWarm().drop()
+}
+
+// warmDial is an Appender dialed in the background; app is set (or left
+// nil when the dial failed or was not made) before done is closed.
+type warmDial struct {
+	done chan struct{}
+	app  *conn.Appender
+}
+
+// takeWarm removes and returns w's Appender being dialed ahead (nil:
+// none).
+func (w *worker) takeWarm() *warmDial {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d := w.warm
+	w.warm = nil
+	return d
+}
+
+// wait returns the Appender once dialed: nil when the dial failed or d is
+// nil (the caller dials as usual), or when it is no longer usable.
+func (d *warmDial) wait() *conn.Appender {
+	if d == nil {
+		return nil
+	}
+	<-d.done
+	if d.app != nil && d.app.Err() != nil {
+		d.app.Close()
+		return nil
+	}
+	return d.app
+}
+
+// drop closes the Appender of d once dialed, without waiting for it.
+func (d *warmDial) drop() {
+	if d == nil {
+		return
+	}
+	go func() {
+		<-d.done
+		if d.app != nil {
+			d.app.Close()
+		}
+	}()
 }
 
 // close logs out and closes the worker's connections. The answer to

@@ -17,12 +17,21 @@ type changes struct{}
 // pipelined: one round trip for them all rather than one each. errs[i] is
 // why names[i] could not be created (a folder that exists afterwards
 // counts as created, as in create).
-func (changes) createMany(ctx context.Context, w *worker, names []string) (errs []error) {
-	errs = make([]error, len(names))
+//
+// subs are folders to subscribe once created (or existing): their
+// SUBSCRIBEs follow the CREATEs in the same round trip, and subErrs[i] is
+// subs[i]'s failure. A folder of subs that could not be created ends up
+// unsubscribed (its SUBSCRIBE is undone), as if it had not been sent.
+func (changes) createMany(ctx context.Context, w *worker, names, subs []string) (errs, subErrs []error) {
+	errs, subErrs = make([]error, len(names)), make([]error, len(subs))
 	err := w.do(ctx, host2, func(c *conn.Conn) error {
 		cmds := make([]*imapclient.Command, len(names))
 		for i, name := range names {
 			cmds[i] = c.Create(name, nil)
+		}
+		subCmds := make([]*imapclient.Command, len(subs))
+		for i, name := range subs {
+			subCmds[i] = c.Subscribe(name)
 		}
 		var lost error
 		for i, cmd := range cmds {
@@ -30,15 +39,31 @@ func (changes) createMany(ctx context.Context, w *worker, names []string) (errs 
 				lost = errs[i]
 			}
 		}
+		for i, cmd := range subCmds {
+			if subErrs[i] = cmd.Wait(); connLost(subErrs[i]) {
+				lost = subErrs[i]
+			}
+		}
 		if lost != nil {
 			return lost // all again on a new connection
 		}
+		failed := map[string]error{}
 		for i, err := range errs {
 			if err == nil {
 				continue
 			}
 			if _, serr := c.Status(names[i], &imap.StatusOptions{NumMessages: true}).Wait(); serr == nil {
 				errs[i] = nil
+			} else {
+				failed[names[i]] = err
+			}
+		}
+		for i, name := range subs {
+			if err, ok := failed[name]; ok {
+				if subErrs[i] == nil {
+					c.Unsubscribe(name).Wait() // best effort
+				}
+				subErrs[i] = err
 			}
 		}
 		return nil
@@ -49,35 +74,13 @@ func (changes) createMany(ctx context.Context, w *worker, names []string) (errs 
 				errs[i] = err
 			}
 		}
-	}
-	return errs
-}
-
-// subscribeMany subscribes host2 folders with the commands pipelined;
-// errs[i] is names[i]'s failure.
-func (changes) subscribeMany(ctx context.Context, w *worker, names []string) (errs []error) {
-	errs = make([]error, len(names))
-	err := w.do(ctx, host2, func(c *conn.Conn) error {
-		cmds := make([]*imapclient.Command, len(names))
-		for i, name := range names {
-			cmds[i] = c.Subscribe(name)
-		}
-		var lost error
-		for i, cmd := range cmds {
-			if errs[i] = cmd.Wait(); connLost(errs[i]) {
-				lost = errs[i]
-			}
-		}
-		return lost
-	})
-	if err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
+		for i := range subErrs {
+			if subErrs[i] == nil {
+				subErrs[i] = err
 			}
 		}
 	}
-	return errs
+	return errs, subErrs
 }
 
 // deleteFolder unsubscribes and deletes a folder on side s.
