@@ -14,6 +14,7 @@ import (
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/report"
+	"github.com/imapshift/imapshift/core/state"
 )
 
 // execution is the progress of carrying out a plan.
@@ -257,13 +258,20 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 		// what was established is still saved.
 		saveCtx := context.WithoutCancel(ctx)
 		stopped := ctx.Err() != nil
-		if !stopped && (o.Delete1 || o.Expunge1 || o.Delete2 || o.Delete2Duplicates) {
-			runParallel(saveCtx, e, main, active, func(w *worker, fr *folderRun) {
+		var mu sync.Mutex
+		var batches []*state.Batch
+		runParallel(saveCtx, e, main, active, func(w *worker, fr *folderRun) {
+			if !stopped {
 				e.finishFolder(ctx, w, fr)
-			})
-		}
+			}
+			if o.State != nil {
+				b := e.saveState(saveCtx, w, fr, !stopped)
+				mu.Lock()
+				batches = append(batches, b)
+				mu.Unlock()
+			}
+		})
 		if o.State != nil {
-			batches := e.saveStates(saveCtx, main, active, !stopped)
 			e.commitState(batches) // one transaction: one file sync
 		}
 	}

@@ -261,63 +261,42 @@ func (e *engine) useState(fp *folderPlan, st1, st2 folderStatus) (unchanged bool
 // uidKey is the identity of a message under --useuid: its host1 UID.
 func uidKey(uid imap.UID) string { return "uid:" + strconv.FormatUint(uint64(uid), 10) }
 
-// saveStates records what the run established for each folder of frs
-// (saveState), once every copy, flag and deletion is done: host2's STATUS
-// of them all is read in one round trip on main (statusBatch), which
-// leaves its folder first, since STATUS on the mailbox a connection has
-// selected may answer from that connection's view.
-//
-// It returns the batches of writes, for the caller to commit in one
-// transaction.
-func (e *engine) saveStates(ctx context.Context, main *worker, frs []*folderRun, finished bool) []*state.Batch {
-	var want []*folderRun
-	var names []string
-	for _, fr := range frs {
-		if fr.validity1 != 0 && !fr.unchanged {
-			want = append(want, fr)
-			names = append(names, fr.h2)
-		}
-	}
-	if len(want) == 0 {
-		return nil
-	}
-	stale := "" // still selected on main (no UNSELECT): its STATUS is not trusted
-	if sel := main.sel[host2]; sel != "" {
-		if err := main.do(ctx, host2, func(c *conn.Conn) error { return c.Unselect().Wait() }); err != nil {
-			stale = sel
-		} else {
-			main.sel[host2] = ""
-		}
-	}
-	st2, errs, err := e.statusBatch(ctx, main, host2, names)
-	if err != nil {
-		return nil // host2 could not be read: keep nothing
-	}
-	var out []*state.Batch
-	for i, fr := range want {
-		if errs[i] == nil && fr.h2 != stale {
-			if b := e.saveState(fr, st2[i], finished); b != nil {
-				out = append(out, b)
-			}
-		}
-	}
-	return out
-}
-
 // saveState records what the run established for fp: every host1 message
 // known to be on host2 (matched at analysis or copied with an APPENDUID),
 // and, when the whole folder went through (finished, without error), both
 // statuses, so that the next run can skip the folder if nothing changes.
-// st2 is host2's STATUS of the folder, read after the run's last change
-// to it.
 //
 // It returns the batch of writes, for the caller to commit with those of
 // the other folders in one transaction (nil: nothing to save).
-func (e *engine) saveState(fp *folderRun, st2 folderStatus, finished bool) *state.Batch {
+func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finished bool) *state.Batch {
 	if fp.validity1 == 0 || fp.unchanged {
 		return nil
 	}
-	if st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
+	var st2 folderStatus
+	err := w.do(ctx, host2, func(c *conn.Conn) (err error) {
+		if w.sel[host2] != "" {
+			// STATUS on the mailbox a connection has selected may answer
+			// from that connection's view; leave it first (UNSELECT and
+			// STATUS go in one round trip: the server answers them in
+			// order).
+			unsel := c.Unselect()
+			status := c.Status(fp.h2, statusOptions(c.Client))
+			uerr := unsel.Wait()
+			d, err := status.Wait()
+			if uerr != nil {
+				return uerr
+			}
+			w.sel[host2] = ""
+			if err != nil {
+				return err
+			}
+			st2 = statusFrom(d)
+			return nil
+		}
+		st2, err = statusOf(c.Client, fp.h2)
+		return err
+	})
+	if err != nil || st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
 		return nil // host2's folder changed under us: keep nothing
 	}
 	pair := fp.pair
