@@ -2,9 +2,7 @@
 // for imapsync's: same options, same meaning, same exit codes.
 package main
 
-import (
-	"os"
-)
+import "os"
 
 func main() {
 	stop := startProfiles()

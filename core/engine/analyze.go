@@ -57,6 +57,11 @@ func fetchMetaOf(c *imapclient.Client, set imap.NumSet, fields []string, digest 
 
 // fetchMetaWith is fetchMetaOf, with BODYSTRUCTURE when structure is set.
 func fetchMetaWith(c *imapclient.Client, set imap.NumSet, fields []string, structure bool, digest func(*meta)) ([]meta, error) {
+	return collectMeta(c.Fetch(set, metaOptions(fields, structure)), digest)
+}
+
+// metaOptions is what fetchMetaWith asks for.
+func metaOptions(fields []string, structure bool) *imap.FetchOptions {
 	opts := &imap.FetchOptions{
 		UID: true, Flags: true, InternalDate: true, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, HeaderFields: fields, Peek: true}},
@@ -64,7 +69,12 @@ func fetchMetaWith(c *imapclient.Client, set imap.NumSet, fields []string, struc
 	if structure {
 		opts.BodyStructure = &imap.FetchItemBodyStructure{Extended: true}
 	}
-	cmd := c.Fetch(set, opts)
+	return opts
+}
+
+// collectMeta reads the answers of a FETCH sent with metaOptions, in
+// ascending UID order.
+func collectMeta(cmd *imapclient.FetchCommand, digest func(*meta)) ([]meta, error) {
 	var out []meta
 	for {
 		msg := cmd.Next()

@@ -115,7 +115,17 @@ func allUIDs() imap.UIDSet {
 // fetchFlags returns the flags of uids, only those changed since modseq
 // when it is not 0.
 func fetchFlags(c *imapclient.Client, uids imap.UIDSet, modseq uint64) (map[imap.UID][]imap.Flag, error) {
-	msgs, err := c.Fetch(uids, &imap.FetchOptions{UID: true, Flags: true, ChangedSince: modseq}).Collect()
+	return collectFlags(sendFlags(c, uids, modseq))
+}
+
+// sendFlags sends the FETCH of fetchFlags; collectFlags reads its answers.
+func sendFlags(c *imapclient.Client, uids imap.UIDSet, modseq uint64) *imapclient.FetchCommand {
+	return c.Fetch(uids, &imap.FetchOptions{UID: true, Flags: true, ChangedSince: modseq})
+}
+
+// collectFlags reads the answers of a FETCH of flags (sendFlags).
+func collectFlags(cmd *imapclient.FetchCommand) (map[imap.UID][]imap.Flag, error) {
+	msgs, err := cmd.Collect()
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/state"
@@ -78,56 +79,170 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	if old1 > 1 {
 		oldRange.AddRange(1, old1-1)
 	}
-	err := w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, sel *imap.SelectData) (err error) {
-		if sel.UIDValidity != fp.pair.Validity1 {
-			return errNotIncremental
-		}
-		count1, flags1, allOld, exist1 = sel.NumMessages, nil, false, nil
-		fresh = nil
+	wait2 := func() {}
+	// A worker's first folder: its host2 connection is opened while host1
+	// is read (dialling costs round trips and the server's start of a
+	// session). The two sides share no state of the worker but the
+	// appender, which only a dial with a bound on host2's connections
+	// touches: not then.
+	if !alive(w.conns[host2]) && e.maxConns(host2) == 0 {
+		dial2 := make(chan struct{})
+		go func() {
+			defer close(dial2)
+			w.client(ctx, host2) // a failure is the host2 read's to report
+		}()
+		wait2 = func() { <-dial2 }
+		defer wait2()
+	}
+	// Host1, in one round trip where the server has UNSELECT: SELECT,
+	// the new messages, the flags and (when STATUS says some old
+	// messages may be gone) the old UIDs still there, then UNSELECT.
+	var needSearch bool
+	piped, err := w.flight(ctx, host1, fp.h1, func(c *conn.Conn) func(*imap.SelectData) error {
+		var newCmd, flagsCmd *imapclient.FetchCommand
+		var searchCmd *imapclient.SearchCommand
+		all := false
 		if fp.status1.UIDNext > uint32(old1) {
-			// New messages since the last run (messages arriving after
-			// this run's STATUS are the next run's).
 			var since imap.UIDSet
 			since.AddRange(old1, 0)
-			if fresh, err = fetchMetaOf(c.Client, since, e.headerFields(), e.digest1); err != nil {
+			newCmd = c.Fetch(since, metaOptions(e.headerFields(), false))
+		}
+		if old1 > 1 {
+			switch {
+			case !e.opts.ResyncFlags:
+			case condstore && fp.status1.HighestModSeq == fs.Status1.HighestModSeq:
+			case condstore:
+				flagsCmd = sendFlags(c.Client, oldRange, fs.Status1.HighestModSeq)
+			default:
+				flagsCmd = sendFlags(c.Client, oldRange, 0)
+				all = true
+			}
+			if !all && fp.status1.Messages < fs.Status1.Messages+(fp.status1.UIDNext-uint32(old1)) {
+				searchCmd = c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{oldRange}}, nil)
+			}
+		}
+		return func(sel *imap.SelectData) error {
+			// Every answer is read, even after an error.
+			var errs []error
+			var fresh0 []meta
+			var flags0 map[imap.UID][]imap.Flag
+			var found *imap.SearchData
+			var err error
+			if newCmd != nil {
+				fresh0, err = collectMeta(newCmd, e.digest1)
+				errs = append(errs, err)
+			}
+			if flagsCmd != nil {
+				flags0, err = collectFlags(flagsCmd)
+				errs = append(errs, err)
+			}
+			if searchCmd != nil {
+				found, err = searchCmd.Wait()
+				errs = append(errs, err)
+			}
+			if err := errors.Join(errs...); err != nil || sel == nil {
 				return err
 			}
+			if sel.UIDValidity != fp.pair.Validity1 {
+				return errNotIncremental
+			}
+			count1, allOld, exist1, needSearch = sel.NumMessages, all, nil, false
 			// "n:*" names the last message even when its UID is below n.
-			fresh = slices.DeleteFunc(fresh, func(m meta) bool { return m.uid < old1 })
-		}
-		if old1 <= 1 {
+			fresh = slices.DeleteFunc(fresh0, func(m meta) bool { return m.uid < old1 })
+			flags1 = flags0
+			if e.opts.ResyncFlags && flags1 == nil && old1 > 1 {
+				flags1 = map[imap.UID][]imap.Flag{} // no flag changed (HIGHESTMODSEQ)
+			}
+			if old1 <= 1 || sel.NumMessages == fs.Status1.Messages+uint32(len(fresh)) {
+				return nil
+			}
+			// Some old messages are gone: which ones.
+			exist1 = map[imap.UID]bool{}
+			switch {
+			case allOld:
+				for u := range flags1 {
+					exist1[u] = true
+				}
+			case found != nil:
+				for _, u := range found.AllUIDs() {
+					exist1[u] = true
+				}
+			default:
+				needSearch = true // moved since STATUS: asked again below
+			}
 			return nil
 		}
-		switch {
-		case !e.opts.ResyncFlags:
-		case condstore && fp.status1.HighestModSeq == fs.Status1.HighestModSeq:
-			flags1 = map[imap.UID][]imap.Flag{}
-		case condstore:
-			flags1, err = fetchFlags(c.Client, oldRange, fs.Status1.HighestModSeq)
-		default:
-			flags1, err = fetchFlags(c.Client, oldRange, 0)
-			allOld = true
-		}
-		if err != nil || sel.NumMessages == fs.Status1.Messages+uint32(len(fresh)) {
-			return err
-		}
-		// Some old messages are gone: which ones.
-		exist1 = map[imap.UID]bool{}
-		if allOld {
-			for u := range flags1 {
+	})
+	if err == nil && piped && needSearch {
+		_, err = w.flight(ctx, host1, fp.h1, func(c *conn.Conn) func(*imap.SelectData) error {
+			cmd := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{oldRange}}, nil)
+			return func(sel *imap.SelectData) error {
+				found, err := cmd.Wait()
+				if err != nil || sel == nil {
+					return err
+				}
+				if sel.UIDValidity != fp.pair.Validity1 {
+					return errNotIncremental
+				}
+				for _, u := range found.AllUIDs() {
+					exist1[u] = true
+				}
+				return nil
+			}
+		})
+	}
+	if err == nil && !piped {
+		err = w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, sel *imap.SelectData) (err error) {
+			if sel.UIDValidity != fp.pair.Validity1 {
+				return errNotIncremental
+			}
+			count1, flags1, allOld, exist1 = sel.NumMessages, nil, false, nil
+			fresh = nil
+			if fp.status1.UIDNext > uint32(old1) {
+				// New messages since the last run (messages arriving after
+				// this run's STATUS are the next run's).
+				var since imap.UIDSet
+				since.AddRange(old1, 0)
+				if fresh, err = fetchMetaOf(c.Client, since, e.headerFields(), e.digest1); err != nil {
+					return err
+				}
+				// "n:*" names the last message even when its UID is below n.
+				fresh = slices.DeleteFunc(fresh, func(m meta) bool { return m.uid < old1 })
+			}
+			if old1 <= 1 {
+				return nil
+			}
+			switch {
+			case !e.opts.ResyncFlags:
+			case condstore && fp.status1.HighestModSeq == fs.Status1.HighestModSeq:
+				flags1 = map[imap.UID][]imap.Flag{}
+			case condstore:
+				flags1, err = fetchFlags(c.Client, oldRange, fs.Status1.HighestModSeq)
+			default:
+				flags1, err = fetchFlags(c.Client, oldRange, 0)
+				allOld = true
+			}
+			if err != nil || sel.NumMessages == fs.Status1.Messages+uint32(len(fresh)) {
+				return err
+			}
+			// Some old messages are gone: which ones.
+			exist1 = map[imap.UID]bool{}
+			if allOld {
+				for u := range flags1 {
+					exist1[u] = true
+				}
+				return nil
+			}
+			data, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{oldRange}}, nil).Wait()
+			if err != nil {
+				return err
+			}
+			for _, u := range data.AllUIDs() {
 				exist1[u] = true
 			}
 			return nil
-		}
-		data, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{oldRange}}, nil).Wait()
-		if err != nil {
-			return err
-		}
-		for _, u := range data.AllUIDs() {
-			exist1[u] = true
-		}
-		return nil
-	})
+		})
+	}
 	if errors.Is(err, errNotIncremental) {
 		return err
 	}
@@ -197,35 +312,86 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	var validity2, uidNext2 uint32
 	deletes := len(only2) > 0 && e.opts.Delete2
 	if len(copies) > 0 || len(pairs) > 0 || deletes {
-		err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
+		wait2()
+		// As host1: in one round trip where the server has UNSELECT.
+		flagsAll2 := allOld && !condstore // host2's flags may have changed unseen: read them all
+		check2 := func(sel *imap.SelectData) error {
 			if sel.UIDValidity != fp.pair.Validity2 || uint32(sel.UIDNext) != fs.Status2.UIDNext || sel.NumMessages != fs.Status2.Messages {
 				return errNotIncremental
 			}
 			validity2, uidNext2, perm = sel.UIDValidity, uint32(sel.UIDNext), sel.PermanentFlags
-			flags2, sizes2 = nil, nil
+			return nil
+		}
+		var piped2 bool
+		piped2, err = w.flight(ctx, host2, fp.h2, func(c *conn.Conn) func(*imap.SelectData) error {
+			var sizesCmd, flagsCmd *imapclient.FetchCommand
 			if deletes {
 				// The folder is read again at the end (measure2): its
 				// messages' sizes, with the keys from the state, spare
 				// that read their headers.
-				msgs, err := c.Fetch(allUIDs(), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
-				if err != nil {
-					return err
-				}
-				sizes2 = make(map[imap.UID]int64, len(msgs))
-				for _, m := range msgs {
-					sizes2[m.UID] = m.RFC822Size
-				}
+				sizesCmd = c.Fetch(allUIDs(), &imap.FetchOptions{UID: true, RFC822Size: true})
 			}
 			switch {
 			case len(pairs) == 0:
-			case allOld && !condstore:
-				// host2's flags may have changed unseen: read them all.
-				flags2, err = fetchFlags(c.Client, allUIDs(), 0)
+			case flagsAll2:
+				flagsCmd = sendFlags(c.Client, allUIDs(), 0)
 			default:
-				flags2, err = fetchFlags(c.Client, need2, 0)
+				flagsCmd = sendFlags(c.Client, need2, 0)
 			}
-			return err
+			return func(sel *imap.SelectData) error {
+				var errs []error
+				var msgs []*imapclient.FetchMessageBuffer
+				var err error
+				flags2, sizes2 = nil, nil
+				if sizesCmd != nil {
+					msgs, err = sizesCmd.Collect()
+					errs = append(errs, err)
+				}
+				if flagsCmd != nil {
+					flags2, err = collectFlags(flagsCmd)
+					errs = append(errs, err)
+				}
+				if err := errors.Join(errs...); err != nil || sel == nil {
+					return err
+				}
+				if err := check2(sel); err != nil {
+					return err
+				}
+				if sizesCmd != nil {
+					sizes2 = make(map[imap.UID]int64, len(msgs))
+					for _, m := range msgs {
+						sizes2[m.UID] = m.RFC822Size
+					}
+				}
+				return nil
+			}
 		})
+		if err == nil && !piped2 {
+			err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
+				if err := check2(sel); err != nil {
+					return err
+				}
+				flags2, sizes2 = nil, nil
+				if deletes {
+					msgs, err := c.Fetch(allUIDs(), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+					if err != nil {
+						return err
+					}
+					sizes2 = make(map[imap.UID]int64, len(msgs))
+					for _, m := range msgs {
+						sizes2[m.UID] = m.RFC822Size
+					}
+				}
+				switch {
+				case len(pairs) == 0:
+				case flagsAll2:
+					flags2, err = fetchFlags(c.Client, allUIDs(), 0)
+				default:
+					flags2, err = fetchFlags(c.Client, need2, 0)
+				}
+				return err
+			})
+		}
 		if errors.Is(err, errNotIncremental) {
 			return err
 		}
@@ -295,4 +461,55 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	e.say("Host1: folder [%s]: read since the last run: %d new messages (%d copied by the last run, %d to copy), %d flags compared, %d expunged",
 		fp.h1, len(fresh), present, len(copies), len(pairs), len(gone1))
 	return nil
+}
+
+// flight runs, on side s, a folder's reads in one round trip: SELECT
+// (EXAMINE on host1, as selectFolder), the commands send sends, then
+// UNSELECT, all sent before any answer is read; then the function send
+// returned reads the answers, given the SELECT data (nil when the SELECT
+// failed: it must still read every answer, and its error is then not
+// used). It reports false, having sent nothing, when the server has no
+// UNSELECT: the caller then works one command at a time.
+//
+// The connection has no folder selected before the SELECT (a folder left
+// selected is left first, and waited for) nor after the UNSELECT. That
+// matters: go-imap hands a FETCH response to the oldest pending FETCH
+// whose UIDs contain it, so an unsolicited FETCH of another folder (a
+// flag changed there by another session) reaching send's FETCHes would
+// be taken for one of this folder's.
+func (w *worker) flight(ctx context.Context, s side, folder string, send func(*conn.Conn) func(*imap.SelectData) error) (piped bool, err error) {
+	piped = true
+	err = w.retry(ctx, s, func() error {
+		c, err := w.client(ctx, s)
+		if err != nil {
+			return err
+		}
+		if !c.Caps().Has(imap.CapUnselect) {
+			piped = false
+			return nil
+		}
+		if w.sel[s] != "" {
+			if err := c.Unselect().Wait(); err != nil {
+				piped = false // refused: one command at a time
+				return nil
+			}
+			w.sel[s] = ""
+		}
+		selCmd := c.Select(folder, &imap.SelectOptions{ReadOnly: s == host1 && !w.e.opts.writes1()})
+		read := send(c)
+		unsel := c.Unselect()
+		data, selErr := selCmd.Wait()
+		if selErr != nil {
+			data = nil
+		}
+		rerr := read(data)
+		if err := unsel.Wait(); err != nil && selErr == nil {
+			w.sel[s] = folder // still selected
+		}
+		if selErr != nil {
+			return selErr
+		}
+		return rerr
+	})
+	return piped, err
 }
