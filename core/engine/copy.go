@@ -108,10 +108,22 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 		e.fetchBodies(ctx, w, fr, items, ready)
 	}()
 	broken := false
+	settled, missing2 := false, false
 	for f := range ready {
 		if broken || ctx.Err() != nil {
 			e.releaseFetched(f)
 			lost(f.item)
+			continue
+		}
+		if !settled {
+			// The bodies may be fetched while the folder is being created:
+			// the APPENDs wait for it, and are not made when it could not
+			// be (the folder is then reported as left out).
+			settled = true
+			missing2 = !e.waitSettled(ctx, fr) && ctx.Err() == nil
+		}
+		if missing2 {
+			e.releaseFetched(f)
 			continue
 		}
 		app, err := w.appender(ctx)
@@ -283,7 +295,9 @@ func (e *engine) releaseFetched(f fetched) {
 }
 
 // fetchBodies streams the bodies of items from host1 into ready, in
-// batches whose memory is reserved before the FETCH is sent.
+// batches whose memory is reserved before the FETCH is sent. Each body
+// goes to ready as soon as it is read, so that its APPEND is written
+// while the rest of the batch is still arriving.
 func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, items []copyItem, ready chan<- fetched) {
 	share := e.spool.budget / int64(2*e.opts.parallel())
 	for len(items) > 0 && ctx.Err() == nil {
@@ -302,41 +316,22 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 		if err := e.spool.reserve(ctx, mem); err != nil {
 			return
 		}
-		got := map[imap.UID]*body{}
-		var err error
-		// Lost connections are retried while each attempt brings bodies:
-		// a link that keeps dropping but keeps moving gets through.
-		for more := true; more; {
-			n := len(got)
-			err = w.inFolder(ctx, host1, fr.h1, func(c *conn.Conn) error {
-				missing := batch[:0:0]
-				for _, it := range batch {
-					if got[it.uid] == nil {
-						missing = append(missing, it)
-					}
-				}
-				return e.fetchInto(c.Client, missing, got)
-			})
-			more = err != nil && connLost(err) && ctx.Err() == nil && len(got) > n
-		}
-		var spent int64
+		byUID := make(map[imap.UID]copyItem, len(batch))
 		for _, it := range batch {
-			b := got[it.uid]
-			if b == nil {
-				msg := "no data returned"
-				if err != nil {
-					msg = err.Error()
-				}
-				e.msgFail(fr, classOf(report.ClassFetch, err), fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fr.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format(dates.IMAPLayout), msg))
-				continue
-			}
+			byUID[it.uid] = it
+		}
+		got := map[imap.UID]bool{}
+		var spent int64
+		// deliver hands one body of the batch on (the copy hooks may
+		// change or drop it); it runs as each message is complete.
+		deliver := func(it copyItem, b *body) {
 			// The budget was reserved for the size announced by host1.
 			held := e.spool.cost(it.size)
 			if e.hooks.atCopy() {
 				nb, keep, changedBy := e.applyCopyHooks(fr, it, b)
 				if !keep {
 					b.free()
-					continue
+					return
 				}
 				if len(changedBy) > 0 {
 					b = nb
@@ -351,16 +346,50 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 			subject, date, messageID := headerSummary(head)
 			ready <- fetched{item: it, body: b, held: held, subject: subject, date: date, messageID: messageID}
 		}
+		var err error
+		// Lost connections are retried while each attempt brings bodies:
+		// a link that keeps dropping but keeps moving gets through.
+		for more := true; more; {
+			n := len(got)
+			err = w.inFolder(ctx, host1, fr.h1, func(c *conn.Conn) error {
+				missing := batch[:0:0]
+				for _, it := range batch {
+					if !got[it.uid] {
+						missing = append(missing, it)
+					}
+				}
+				return e.fetchInto(c.Client, missing, func(uid imap.UID, b *body) {
+					it, ok := byUID[uid]
+					if !ok || got[uid] {
+						b.free()
+						return
+					}
+					got[uid] = true
+					deliver(it, b)
+				})
+			})
+			more = err != nil && connLost(err) && ctx.Err() == nil && len(got) > n
+		}
+		for _, it := range batch {
+			if got[it.uid] {
+				continue
+			}
+			msg := "no data returned"
+			if err != nil {
+				msg = err.Error()
+			}
+			e.msgFail(fr, classOf(report.ClassFetch, err), fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fr.h1, it.uid, it.size, it.size, joinFlags(it.flags), it.date.Format(dates.IMAPLayout), msg))
+		}
 		if spent < mem {
 			e.spool.release(mem - spent)
 		}
 	}
 }
 
-// fetchInto runs one UID FETCH BODY.PEEK[] for items and spools each body
-// into got. The UID may arrive after the literal, so bodies are matched
-// once each message is complete.
-func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got map[imap.UID]*body) error {
+// fetchInto runs one UID FETCH BODY.PEEK[] for items and hands each body
+// to got once its message is complete (the UID may arrive after the
+// literal); got owns the body.
+func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got func(imap.UID, *body)) error {
 	var set imap.UIDSet
 	for _, it := range items {
 		set.AddNum(it.uid)
@@ -393,17 +422,20 @@ func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got map[imap.
 					c.Close()
 					return err
 				}
+				if b != nil {
+					b.free() // a second body for one message: keep the last
+				}
 				b = nb
 			}
 		}
 		if b == nil {
 			continue
 		}
-		if uid == 0 || got[uid] != nil {
+		if uid == 0 {
 			b.free()
 			continue
 		}
-		got[uid] = b
+		got(uid, b)
 	}
 	return cmd.Close()
 }

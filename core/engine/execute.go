@@ -65,6 +65,11 @@ type folderRun struct {
 	// was not read: saveState then reads it.
 	status2 *folderStatus
 
+	// settled is closed once the folder part of the plan has been carried
+	// out for it (created, or found it could not be: notCreated), which
+	// its APPENDs wait for.
+	settled chan struct{}
+
 	// jobsLeft counts the folder's execution jobs down as they finish;
 	// started is set by the first job to begin (several may start at
 	// once on different workers).
@@ -115,7 +120,7 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	}
 	e.inflight = in
 	for _, fp := range e.plan.folders {
-		e.exec.folders = append(e.exec.folders, &folderRun{folderPlan: fp})
+		e.exec.folders = append(e.exec.folders, &folderRun{folderPlan: fp, settled: make(chan struct{})})
 	}
 	switch e.plan.scope {
 	case scopeFolders:
@@ -123,8 +128,14 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	case scopeAll:
 		// The Appenders log in to host2 while the folders are created.
 		e.warmAppenders(ctx, p.main, e.copyJobs())
-		e.executeFolders(ctx, p.main)
-		e.execute(ctx, p.main)
+		if e.overlapFolders() {
+			// The other workers begin fetching bodies while main creates
+			// the folders; each folder's first APPEND waits for it.
+			e.execute(ctx, p.main, func() { e.executeFolders(ctx, p.main) })
+		} else {
+			e.executeFolders(ctx, p.main)
+			e.execute(ctx, p.main, nil)
+		}
 		e.syncLabels(ctx)
 		if ctx.Err() == nil {
 			// After a stop the report keeps the figures the run expects.
@@ -136,6 +147,31 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	}
 	e.inflight.close(ctx.Err() == nil && e.doubts.complete())
 	return e.result(), nil
+}
+
+// overlapFolders tells whether the folder part of the plan may run
+// beside the first copy jobs: only when it creates and subscribes folders
+// and nothing else (no folder deletion, no ACL, no --folderfirst or
+// --folderlast order) and no connection bound makes the workers wait for
+// one another.
+func (e *engine) overlapFolders() bool {
+	o := &e.opts
+	return len(e.plan.deleted[host1]) == 0 && len(e.plan.deleted[host2]) == 0 && !o.SyncACLs &&
+		len(o.Selection.FolderFirst) == 0 && len(o.Selection.FolderLast) == 0 && e.turnLimit() == 0
+}
+
+// waitSettled waits until fr's folder part is carried out (see settled),
+// and reports whether its host2 folder is there to copy into.
+func (e *engine) waitSettled(ctx context.Context, fr *folderRun) bool {
+	if fr.settled == nil {
+		return !fr.notCreated
+	}
+	select {
+	case <-fr.settled:
+		return !fr.notCreated
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // jobMsgs is the most messages of one copy job: larger folders are
@@ -192,6 +228,13 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 		}
 	}
 	var subscribe []*folderRun
+	defer func() {
+		for _, fr := range e.exec.folders {
+			if fr.settled != nil {
+				close(fr.settled)
+			}
+		}
+	}()
 	for _, fr := range e.exec.folders {
 		if fr.skip != "" {
 			continue
@@ -234,7 +277,10 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 // are copied before the others begin, the --folderlast folders once the
 // others have ended. Then come each folder's
 // deletions and the saving of its state.
-func (e *engine) execute(ctx context.Context, main *worker) {
+//
+// first, when not nil, is the folder part, which main carries out before
+// it takes jobs, while the other workers begin.
+func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	x := e.exec
 	e.say("++++ Looping on each one of %d folders to sync", len(e.plan.folders))
 	x.loopAt = time.Now()
@@ -244,13 +290,11 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 		store bool
 	}
 	var jobs []job
-	var active []*folderRun // analyzed and not left out
 	chunk := jobMsgs
 	for _, fr := range x.folders {
 		if fr.skipReason() != "" || !fr.analyzed {
 			continue
 		}
-		active = append(active, fr)
 		n := len(jobs)
 		if len(fr.stores) > 0 {
 			jobs = append(jobs, job{fr: fr, store: true})
@@ -263,7 +307,10 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 	msgs, bytes := e.plan.totals()
 	x.stats.toCopy.Store(int64(msgs))
 	e.progress.Start(msgs, bytes)
-	runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, func(w *worker, j job) {
+	work := func(w *worker, j job) {
+		if first != nil && isClosed(j.fr.settled) && j.fr.notCreated {
+			return // left out: could not be created
+		}
 		if j.fr.started.CompareAndSwap(false, true) {
 			e.progress.FolderStart(j.fr.h1, len(j.fr.copies), j.fr.copyBytes())
 		}
@@ -275,7 +322,18 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 		if j.fr.jobsLeft.Add(-1) == 0 {
 			e.progress.FolderDone(j.fr.h1)
 		}
-	})
+	}
+	if first != nil {
+		runParallelAfter(ctx, e, main, first, jobs, work)
+	} else {
+		runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, work)
+	}
+	var active []*folderRun // analyzed and not left out
+	for _, fr := range x.folders {
+		if fr.skipReason() == "" && fr.analyzed {
+			active = append(active, fr)
+		}
+	}
 	if ctx.Err() == nil && !e.opts.SyncDuplicates {
 		// --syncduplicates copies equal keys on purpose: no check then.
 		e.removeDuplicates(ctx, main)
@@ -305,6 +363,16 @@ func (e *engine) execute(ctx context.Context, main *worker) {
 	x.stats.foldersDone.Add(int64(len(active)))
 	e.say("++++ End looping on each folder")
 	e.printSetAside()
+}
+
+// isClosed reports whether ch is closed (without waiting).
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // readStatus2 reads host2's STATUS of the folders of frs whose state is
@@ -366,6 +434,9 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
 		groups[k].AddNum(s.uid2)
 	}
 	sort.Strings(order)
+	if !e.waitSettled(ctx, fr) {
+		return
+	}
 	err := w.inFolder(ctx, host2, fr.h2, func(c *conn.Conn) error {
 		for _, k := range order {
 			if err := e.changes.store(c, *groups[k], flagsOf[k]); err != nil {

@@ -182,7 +182,12 @@ func (e *engine) applyCopyHooks(fr *folderRun, it copyItem, b *body) (*body, boo
 func (e *engine) fetchOne(ctx context.Context, w *worker, fp *folderPlan, uid imap.UID) ([]byte, error) {
 	got := map[imap.UID]*body{}
 	err := w.inFolder(ctx, host1, fp.h1, func(c *conn.Conn) error {
-		return e.fetchInto(c.Client, []copyItem{{uid: uid}}, got)
+		return e.fetchInto(c.Client, []copyItem{{uid: uid}}, func(u imap.UID, b *body) {
+			if got[u] != nil {
+				got[u].free()
+			}
+			got[u] = b
+		})
 	})
 	b := got[uid]
 	if b == nil {

@@ -9,12 +9,23 @@ import (
 // one of them. The other workers live as long as the run (their
 // connections are opened on first use and reused from phase to phase).
 func runParallel[T any](ctx context.Context, e *engine, main *worker, jobs []T, fn func(*worker, T)) {
+	runParallelAfter(ctx, e, main, nil, jobs, fn)
+}
+
+// runParallelAfter is runParallel where main first runs first (when not
+// nil) and only then takes jobs; the other workers begin at once. It is
+// meant for runs without connection bounds (main works outside the
+// workers' turns while it runs first).
+func runParallelAfter[T any](ctx context.Context, e *engine, main *worker, first func(), jobs []T, fn func(*worker, T)) {
 	ch := make(chan T)
 	var wg sync.WaitGroup
 	for _, w := range e.workers(main) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if w == main && first != nil {
+				first()
+			}
 			// Between jobs a worker is idle: a dial waiting for a free
 			// connection to a host may close its connections (reclaim).
 			// Only as many workers as the hosts' connection bounds allow
