@@ -257,37 +257,47 @@ func (e *engine) analysisChunk() int {
 }
 
 // fetchChunked fetches the metadata (as fetchMetaWith) of the messages of
-// the selected folder (count of them, as SELECT said) whose UID is at or
-// above *next, and hands them to each in ascending UID order, in batches
-// of at most n messages. A folder of at most n messages, read from its
-// start, takes one FETCH 1:*. A larger one, or a read resumed, takes a
-// UID SEARCH for its UIDs, then one UID FETCH per run of n of them, the
-// last run open-ended (as 1:* is) for the messages that arrive meanwhile.
-// The runs are disjoint and ascending, so each message is handed over
-// once. *next moves past a batch once each accepted it, so that a retry
-// on a new connection resumes after the last batch accepted; each
-// refusing a batch (an error) must have kept nothing of it.
+// the selected folder whose UID is at or above *next (0: all of them),
+// and hands them to each in ascending UID order, in batches of at most n
+// messages. count is how many messages there are to read, as far as the
+// caller knows (SELECT's count, say). When that is no more than n, one
+// FETCH 1:* (or UID FETCH next:*) reads them. Otherwise a UID SEARCH
+// lists their UIDs, then one UID FETCH reads each run of n of them, the
+// last run open-ended (as 1:* is) for the messages that arrive
+// meanwhile. The runs are disjoint and ascending, so each message is
+// handed over once. *next moves past a batch once each accepted it, so
+// that a retry on a new connection can resume after the last batch
+// accepted; each refusing a batch (an error) must have kept nothing of it.
 func fetchChunked(c *imapclient.Client, count uint32, next *imap.UID, n int, fields []string, structure bool, digest func(*meta), each func([]meta) error) error {
 	if count == 0 {
 		return nil
 	}
-	if *next == 0 && int64(count) <= int64(n) {
-		var all imap.SeqSet
-		all.AddRange(1, 0)
-		metas, err := fetchMetaWith(c, all, fields, structure, digest)
+	lo := max(*next, 1)
+	if int64(count) <= int64(n) {
+		var set imap.NumSet
+		if *next == 0 {
+			var all imap.SeqSet
+			all.AddRange(1, 0)
+			set = all
+		} else {
+			var since imap.UIDSet
+			since.AddRange(lo, 0)
+			set = since
+		}
+		metas, err := fetchMetaWith(c, set, fields, structure, digest)
 		if err != nil {
 			return err
 		}
+		// lo:* names the folder's last message even when its UID is below lo.
+		metas = slices.DeleteFunc(metas, func(m meta) bool { return m.uid < lo })
 		return handOver(metas, next, each)
 	}
-	lo := max(*next, 1)
 	data, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{{{Start: lo, Stop: 0}}}}, nil).Wait()
 	if err != nil {
 		return err
 	}
 	uids := data.AllUIDs()
 	slices.Sort(uids)
-	// lo:* names the folder's last message even when its UID is below lo.
 	uids = uids[sortedFrom(uids, lo):]
 	for i := 0; i < len(uids); i += n {
 		var set imap.UIDSet

@@ -96,6 +96,10 @@ func TestChunkedAnalysisExactlyOnce(t *testing.T) {
 	if res.Errors.Count() != 0 || res.Transferred != n-n/2 || res.DupHost1 != 1 {
 		t.Fatalf("errors %v, transferred %d (want %d), host1 duplicates %d (want 1)\n%s", res.Errors.Records(), res.Transferred, n-n/2, res.DupHost1, out.String())
 	}
+	// host2 read again at the end, in chunks too, holds every key once.
+	if res.IdentifiedHost2 != int64(n+len(only2)) || res.DupHost2End != 0 {
+		t.Fatalf("host2 at the end: %d keys (want %d), %d duplicates\n%s", res.IdentifiedHost2, n+len(only2), res.DupHost2End, out.String())
+	}
 	if f := p.s1.Faults().CommandsMatching("UID FETCH"); len(f) < (n+1)/chunkN {
 		t.Fatalf("host1 was read in %d UID FETCHes, want at least %d: %q", len(f), (n+1)/chunkN, f)
 	}

@@ -102,12 +102,37 @@ type known2 struct {
 func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, error) {
 	var a *after2
 	err := w.reselect(ctx, host2, fr.h2, func(c *conn.Conn, sel *imap.SelectData) error {
-		a = &after2{count: int64(sel.NumMessages), keys: map[string]struct{}{}}
+		a = &after2{count: int64(sel.NumMessages), keys: make(map[string]struct{}, sel.NumMessages)}
 		if sel.NumMessages == 0 {
 			return nil
 		}
-		var metas []meta
-		from := imap.UID(1)
+		var rank identity.Ranker
+		countDups := !e.opts.SyncDuplicates && !fr.byUID
+		take := func(m meta) { // in ascending UIDs
+			a.size += m.size
+			a.big = max(a.big, m.size)
+			key, ok := m.hkey, m.hok
+			if fr.byUID {
+				key, ok = e.key2(fr.folderPlan, m)
+			}
+			if !ok {
+				a.void++
+				return
+			}
+			if e.opts.SyncDuplicates {
+				key, _ = rank.Rank(key)
+			}
+			if _, dup := a.keys[key]; dup && countDups {
+				a.dups = append(a.dups, m.uid)
+				if uint32(m.uid) >= fr.uidNext2 {
+					a.fresh = append(a.fresh, m.uid)
+				}
+				return
+			}
+			a.keys[key] = struct{}{}
+		}
+		var next imap.UID // 0: from the first message
+		newer := sel.NumMessages
 		if fr.known2 != nil && fr.uidNext2 > 1 && sel.UIDValidity == fr.validity2 {
 			var old imap.UIDSet
 			old.AddRange(1, imap.UID(fr.uidNext2-1))
@@ -121,49 +146,23 @@ func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, 
 				i, ok := slices.BinarySearchFunc(fr.known2, u, func(k known2, u imap.UID) int { return cmp.Compare(k.uid, u) })
 				if ok {
 					k := fr.known2[i]
-					metas = append(metas, meta{uid: k.uid, size: k.size, hkey: k.hkey, hok: k.hok})
+					take(meta{uid: k.uid, size: k.size, hkey: k.hkey, hok: k.hok})
 				}
 			}
-			from = imap.UID(fr.uidNext2)
+			next = imap.UID(fr.uidNext2)
+			newer -= min(newer, uint32(len(uids)))
 		}
-		var since imap.UIDSet
-		since.AddRange(from, 0)
-		newer, err := fetchMetaOf(c.Client, since, e.opts.Identity.HeaderFields(), e.digest2)
-		// "n:*" names the last message even when its UID is below n.
-		newer = slices.DeleteFunc(newer, func(m meta) bool { return m.uid < from })
-		if err == nil {
-			newer, err = e.selectMessages(c.Client, host2, newer)
-		}
-		if err != nil {
-			return err
-		}
-		metas = append(metas, newer...)
-		var rank identity.Ranker
-		countDups := !e.opts.SyncDuplicates && !fr.byUID
-		for _, m := range metas { // ascending UIDs
-			a.size += m.size
-			a.big = max(a.big, m.size)
-			key, ok := m.hkey, m.hok
-			if fr.byUID {
-				key, ok = e.key2(fr.folderPlan, m)
+		// The newer messages, in chunks as the analysis reads them.
+		return fetchChunked(c.Client, newer, &next, e.analysisChunk(), e.opts.Identity.HeaderFields(), false, e.digest2, func(metas []meta) error {
+			metas, err := e.selectMessages(c.Client, host2, metas)
+			if err != nil {
+				return err
 			}
-			if !ok {
-				a.void++
-				continue
+			for _, m := range metas {
+				take(m)
 			}
-			if e.opts.SyncDuplicates {
-				key, _ = rank.Rank(key)
-			}
-			if _, dup := a.keys[key]; dup && countDups {
-				a.dups = append(a.dups, m.uid)
-				if uint32(m.uid) >= fr.uidNext2 {
-					a.fresh = append(a.fresh, m.uid)
-				}
-				continue
-			}
-			a.keys[key] = struct{}{}
-		}
-		return nil
+			return nil
+		})
 	})
 	return a, err
 }
