@@ -79,13 +79,71 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	if old1 > 1 {
 		oldRange.AddRange(1, old1-1)
 	}
-	wait2 := func() {}
-	// A worker's first folder: its host2 connection is opened while host1
-	// is read (dialling costs round trips and the server's start of a
+	// check2 checks that host2's folder is as the state left it, and
+	// takes what the plan needs of its SELECT.
+	var perm []imap.Flag
+	var validity2, uidNext2 uint32
+	check2 := func(sel *imap.SelectData) error {
+		if sel.UIDValidity != fp.pair.Validity2 || uint32(sel.UIDNext) != fs.Status2.UIDNext || sel.NumMessages != fs.Status2.Messages {
+			return errNotIncremental
+		}
+		validity2, uidNext2, perm = sel.UIDValidity, uint32(sel.UIDNext), sel.PermanentFlags
+		return nil
+	}
+	// Host2 is read at the same time as host1, on the worker's other
+	// connection, where its folder is small enough to read all its flags
+	// (and sizes, under --delete2) rather than those of the pairs host1's
+	// changes name: one round trip for the folder instead of two. Else
+	// its connection is at least opened meanwhile on a worker's first
+	// folder (a dial costs round trips and the server's start of a
 	// session). The two sides share no state of the worker but the
 	// appender, which only a dial with a bound on host2's connections
 	// touches: not then.
-	if !alive(w.conns[host2]) && e.maxConns(host2) == 0 {
+	var early *early2
+	wait2 := func() {}
+	switch {
+	case e.maxConns(host2) != 0:
+	case fs.Len() <= earlyMax:
+		early = &early2{done: make(chan struct{})}
+		go func() {
+			defer close(early.done)
+			early.piped, early.err = w.flight(ctx, host2, fp.h2, func(c *conn.Conn) func(*imap.SelectData) error {
+				var sizesCmd, flagsCmd *imapclient.FetchCommand
+				if e.opts.Delete2 {
+					sizesCmd = c.Fetch(allUIDs(), &imap.FetchOptions{UID: true, RFC822Size: true})
+				}
+				if e.opts.ResyncFlags {
+					flagsCmd = sendFlags(c.Client, allUIDs(), 0)
+				}
+				return func(sel *imap.SelectData) error {
+					var errs []error
+					var msgs []*imapclient.FetchMessageBuffer
+					var err error
+					if sizesCmd != nil {
+						msgs, err = sizesCmd.Collect()
+						errs = append(errs, err)
+					}
+					if flagsCmd != nil {
+						early.flags, err = collectFlags(flagsCmd)
+						errs = append(errs, err)
+					}
+					if err := errors.Join(errs...); err != nil || sel == nil {
+						return err
+					}
+					early.sel = sel
+					if sizesCmd != nil {
+						early.sizes = make(map[imap.UID]int64, len(msgs))
+						for _, m := range msgs {
+							early.sizes[m.UID] = m.RFC822Size
+						}
+					}
+					return nil
+				}
+			})
+		}()
+		wait2 = func() { <-early.done }
+		defer wait2()
+	case !alive(w.conns[host2]):
 		dial2 := make(chan struct{})
 		go func() {
 			defer close(dial2)
@@ -308,64 +366,67 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	}
 	var flags2 map[imap.UID][]imap.Flag
 	var sizes2 map[imap.UID]int64
-	var perm []imap.Flag
-	var validity2, uidNext2 uint32
 	deletes := len(only2) > 0 && e.opts.Delete2
 	if len(copies) > 0 || len(pairs) > 0 || deletes {
 		wait2()
 		// As host1: in one round trip where the server has UNSELECT.
 		flagsAll2 := allOld && !condstore // host2's flags may have changed unseen: read them all
-		check2 := func(sel *imap.SelectData) error {
-			if sel.UIDValidity != fp.pair.Validity2 || uint32(sel.UIDNext) != fs.Status2.UIDNext || sel.NumMessages != fs.Status2.Messages {
-				return errNotIncremental
+		piped2 := false
+		if early != nil {
+			piped2, err = early.piped, early.err
+			if err == nil && piped2 {
+				err = check2(early.sel)
+				flags2 = early.flags
+				if deletes {
+					sizes2 = early.sizes
+				}
 			}
-			validity2, uidNext2, perm = sel.UIDValidity, uint32(sel.UIDNext), sel.PermanentFlags
-			return nil
 		}
-		var piped2 bool
-		piped2, err = w.flight(ctx, host2, fp.h2, func(c *conn.Conn) func(*imap.SelectData) error {
-			var sizesCmd, flagsCmd *imapclient.FetchCommand
-			if deletes {
-				// The folder is read again at the end (measure2): its
-				// messages' sizes, with the keys from the state, spare
-				// that read their headers.
-				sizesCmd = c.Fetch(allUIDs(), &imap.FetchOptions{UID: true, RFC822Size: true})
-			}
-			switch {
-			case len(pairs) == 0:
-			case flagsAll2:
-				flagsCmd = sendFlags(c.Client, allUIDs(), 0)
-			default:
-				flagsCmd = sendFlags(c.Client, need2, 0)
-			}
-			return func(sel *imap.SelectData) error {
-				var errs []error
-				var msgs []*imapclient.FetchMessageBuffer
-				var err error
-				flags2, sizes2 = nil, nil
-				if sizesCmd != nil {
-					msgs, err = sizesCmd.Collect()
-					errs = append(errs, err)
+		if err == nil && !piped2 {
+			piped2, err = w.flight(ctx, host2, fp.h2, func(c *conn.Conn) func(*imap.SelectData) error {
+				var sizesCmd, flagsCmd *imapclient.FetchCommand
+				if deletes {
+					// The folder is read again at the end (measure2): its
+					// messages' sizes, with the keys from the state, spare
+					// that read their headers.
+					sizesCmd = c.Fetch(allUIDs(), &imap.FetchOptions{UID: true, RFC822Size: true})
 				}
-				if flagsCmd != nil {
-					flags2, err = collectFlags(flagsCmd)
-					errs = append(errs, err)
+				switch {
+				case len(pairs) == 0:
+				case flagsAll2:
+					flagsCmd = sendFlags(c.Client, allUIDs(), 0)
+				default:
+					flagsCmd = sendFlags(c.Client, need2, 0)
 				}
-				if err := errors.Join(errs...); err != nil || sel == nil {
-					return err
-				}
-				if err := check2(sel); err != nil {
-					return err
-				}
-				if sizesCmd != nil {
-					sizes2 = make(map[imap.UID]int64, len(msgs))
-					for _, m := range msgs {
-						sizes2[m.UID] = m.RFC822Size
+				return func(sel *imap.SelectData) error {
+					var errs []error
+					var msgs []*imapclient.FetchMessageBuffer
+					var err error
+					flags2, sizes2 = nil, nil
+					if sizesCmd != nil {
+						msgs, err = sizesCmd.Collect()
+						errs = append(errs, err)
 					}
+					if flagsCmd != nil {
+						flags2, err = collectFlags(flagsCmd)
+						errs = append(errs, err)
+					}
+					if err := errors.Join(errs...); err != nil || sel == nil {
+						return err
+					}
+					if err := check2(sel); err != nil {
+						return err
+					}
+					if sizesCmd != nil {
+						sizes2 = make(map[imap.UID]int64, len(msgs))
+						for _, m := range msgs {
+							sizes2[m.UID] = m.RFC822Size
+						}
+					}
+					return nil
 				}
-				return nil
-			}
-		})
+			})
+		}
 		if err == nil && !piped2 {
 			err = w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) (err error) {
 				if err := check2(sel); err != nil {
@@ -461,6 +522,21 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	e.say("Host1: folder [%s]: read since the last run: %d new messages (%d copied by the last run, %d to copy), %d flags compared, %d expunged",
 		fp.h1, len(fresh), present, len(copies), len(pairs), len(gone1))
 	return nil
+}
+
+// earlyMax is the most messages of a folder whose host2 flags the
+// incremental analysis reads whole, at the same time as host1.
+const earlyMax = 5000
+
+// early2 is host2's read of the incremental analysis made at the same
+// time as host1's (flight): sel is nil when it failed.
+type early2 struct {
+	done  chan struct{}
+	piped bool
+	err   error
+	sel   *imap.SelectData
+	flags map[imap.UID][]imap.Flag
+	sizes map[imap.UID]int64
 }
 
 // flight runs, on side s, a folder's reads in one round trip: SELECT

@@ -323,22 +323,24 @@ func loadFix(folders *bolt.Bucket, name []byte, p FolderPair) (*FolderState, err
 
 // readEntries walks the uids bucket in UID order. The keys are copied into
 // one string shared by all entries: two allocations instead of one per
-// entry (bbolt's memory is only valid inside the transaction). hint is
+// entry (bbolt's memory is only valid inside the transaction), and no
+// copy of that string (a strings.Builder hands its bytes over). hint is
 // the number of entries expected, to size the slices at once.
 func readEntries(u *bolt.Bucket, hint int) ([]Mapping, error) {
 	entries := make([]Mapping, 0, hint)
 	ends := make([]int, 0, hint)
-	arena := make([]byte, 0, hint*48)
+	var arena strings.Builder
+	arena.Grow(hint * 64)
 	c := u.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if len(k) != 4 || len(v) < 4 {
 			return nil, fmt.Errorf("bad entry (key %d bytes, value %d bytes)", len(k), len(v))
 		}
 		entries = append(entries, Mapping{UID1: binary.BigEndian.Uint32(k), UID2: binary.BigEndian.Uint32(v)})
-		arena = append(arena, v[4:]...)
-		ends = append(ends, len(arena))
+		arena.Write(v[4:])
+		ends = append(ends, arena.Len())
 	}
-	keys := string(arena)
+	keys := arena.String()
 	start := 0
 	for i, end := range ends {
 		entries[i].Key = keys[start:end]
