@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -430,8 +432,11 @@ type decider struct {
 	// on2 are host2's selected messages by key.
 	on2 map[string]h2msg
 	// first1 is the host1 message each selected key came from, for the
-	// lines about duplicates.
-	first1               map[string]firstMsg
+	// lines about duplicates, by the key's hash under seed (16 bytes a
+	// message, not 40): a collision can only misname the first message in
+	// such a line, never change what is copied.
+	seed                 maphash.Seed
+	first1               map[uint64]firstMsg
 	rank1, hrank1, rank2 identity.Ranker
 	// known are all the host2 messages read (fp.known2); not kept by a
 	// dry run, which changes nothing.
@@ -440,10 +445,11 @@ type decider struct {
 	selected1 int
 }
 
-// firstMsg is what a duplicate's line tells of the first message.
+// firstMsg is what a duplicate's line tells of the first message: its
+// UID and its size (up to 4 GiB).
 type firstMsg struct {
 	uid  imap.UID
-	size int64
+	size uint32
 }
 
 func (e *engine) newDecider(fp *folderPlan, load func(imap.UID) ([]byte, error)) *decider {
@@ -468,7 +474,8 @@ func (d *decider) size1(count uint32) {
 	if d.first1 != nil {
 		return
 	}
-	d.first1 = make(map[string]firstMsg, count)
+	d.seed = maphash.MakeSeed()
+	d.first1 = make(map[uint64]firstMsg, count)
 	d.fp.on[host1].keys = make(map[string]struct{}, count)
 }
 
@@ -535,13 +542,13 @@ func (d *decider) add1(metas []meta) {
 			hkey, _ = d.hrank1.Rank(hkey)
 		} else if _, dup := in1.keys[key]; dup {
 			in1.dup++
-			f := d.first1[key]
-			e.duplicate1(fp, m, meta{uid: f.uid, size: f.size})
+			f := d.first1[maphash.String(d.seed, key)]
+			e.duplicate1(fp, m, meta{uid: f.uid, size: int64(f.size)})
 			continue
 		}
 		in1.selected++
 		in1.keys[key] = struct{}{}
-		d.first1[key] = firstMsg{uid: m.uid, size: m.size}
+		d.first1[maphash.String(d.seed, key)] = firstMsg{uid: m.uid, size: uint32(min(m.size, math.MaxUint32))}
 		have, ok := d.on2[key]
 		// Flags matter for a copy, a flag resync or --debugflags; for a
 		// message already on host2 otherwise, flag hooks (which may read
