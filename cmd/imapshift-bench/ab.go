@@ -92,6 +92,7 @@ func benchAB(c config, built string) (bool, error) {
 	var all []result
 	add := func(r result) {
 		r.print()
+		fmt.Printf("%-10s Dovecots' CPU: %s\n", "", r.split)
 		all = append(all, r)
 		ok = ok && r.check == "ok"
 	}
@@ -154,7 +155,8 @@ func benchAB(c config, built string) (bool, error) {
 }
 
 // abMedians prints, for each binary and row, the median wall time, peak
-// RSS and CPU seconds (imapshift's and the Dovecots') over the rounds.
+// RSS and CPU seconds (imapshift's, the Dovecots', and of those their
+// imap and imap-login processes') over the rounds.
 func abMedians(rows []result) {
 	type key struct{ tool, phase string }
 	var order []key
@@ -168,7 +170,7 @@ func abMedians(rows []result) {
 	}
 	sort.SliceStable(order, func(i, j int) bool { return order[i].phase < order[j].phase })
 	fmt.Println("medians:")
-	fmt.Printf("%-24s %-34s %8s %8s %6s %9s  %s\n", "binary", "phase", "wall s", "RSS MB", "CPU s", "Dovecot s", "runs")
+	fmt.Printf("%-24s %-34s %8s %8s %6s %9s %6s %10s  %s\n", "binary", "phase", "wall s", "RSS MB", "CPU s", "Dovecot s", "imap", "imap-login", "runs")
 	for _, k := range order {
 		g := groups[k]
 		med := func(f func(result) float64) float64 {
@@ -179,9 +181,10 @@ func abMedians(rows []result) {
 			sort.Float64s(v)
 			return v[len(v)/2]
 		}
-		fmt.Printf("%-24s %-34s %8.2f %8.1f %6.2f %9.2f  %d\n", k.tool, k.phase,
+		fmt.Printf("%-24s %-34s %8.2f %8.1f %6.2f %9.2f %6.2f %10.2f  %d\n", k.tool, k.phase,
 			med(func(r result) float64 { return r.wall.Seconds() }), med(func(r result) float64 { return r.rssMB }),
-			med(func(r result) float64 { return r.cpu }), med(func(r result) float64 { return r.dovecotCPU }), len(g))
+			med(func(r result) float64 { return r.cpu }), med(func(r result) float64 { return r.dovecotCPU }),
+			med(func(r result) float64 { return r.split["imap"] }), med(func(r result) float64 { return r.split["imap-login"] }), len(g))
 	}
 }
 

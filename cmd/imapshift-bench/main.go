@@ -128,6 +128,7 @@ type result struct {
 	rate        float64 // the msgs/s of its last copy line (throttled runs)
 	// cpu is the tool's CPU time, dovecotCPU both Dovecots' (seconds).
 	cpu, dovecotCPU float64
+	split           cpuSplit // the Dovecots' CPU by process name (perf.go)
 }
 
 func (r result) print() {

@@ -21,11 +21,12 @@ type figures struct {
 	// cpu is the tool's user + system time, dovecotCPU that of the
 	// Dovecots' processes during the run (seconds).
 	cpu, dovecotCPU float64
+	split           cpuSplit // the Dovecots' CPU by process name
 }
 
 // result starts the table row of these figures.
 func (f figures) result(tool, phase string) result {
-	return result{tool: tool, phase: phase, wall: f.wall, rssMB: f.rssMB, output: f.output, cpu: f.cpu, dovecotCPU: f.dovecotCPU}
+	return result{tool: tool, phase: phase, wall: f.wall, rssMB: f.rssMB, output: f.output, cpu: f.cpu, dovecotCPU: f.dovecotCPU, split: f.split}
 }
 
 // timed runs a command under /usr/bin/time, whose %M is the peak RSS of
@@ -37,12 +38,14 @@ func timed(name string, args ...string) (figures, error) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	settle()
 	d0 := dovecotCPU()
+	stopWatch := watchCPU()
 	t0 := time.Now()
 	err := cmd.Run()
 	f := figures{wall: time.Since(t0)}
 	// The masters reap their children (imap, imap-login) as they exit.
 	time.Sleep(300 * time.Millisecond)
 	f.dovecotCPU = dovecotCPU() - d0
+	f.split = stopWatch()
 	if cmd.ProcessState == nil {
 		return f, err
 	}
