@@ -137,3 +137,23 @@ func collectFlags(cmd *imapclient.FetchCommand) (map[imap.UID][]imap.Flag, error
 	}
 	return out, nil
 }
+
+// sendFlagsSizes sends a FETCH of the flags and/or sizes of uids;
+// collectFlagsSizes reads its answers (nil maps for what was not asked).
+func sendFlagsSizes(c *imapclient.Client, uids imap.UIDSet, flags, sizes bool) *imapclient.FetchCommand {
+	return c.Fetch(uids, &imap.FetchOptions{UID: true, Flags: flags, RFC822Size: sizes})
+}
+
+func collectFlagsSizes(cmd *imapclient.FetchCommand) (flags map[imap.UID][]imap.Flag, sizes map[imap.UID]int64, err error) {
+	msgs, err := cmd.Collect()
+	if err != nil {
+		return nil, nil, err
+	}
+	flags, sizes = make(map[imap.UID][]imap.Flag, len(msgs)), make(map[imap.UID]int64, len(msgs))
+	for _, m := range msgs {
+		if m.UID != 0 {
+			flags[m.UID], sizes[m.UID] = m.Flags, m.RFC822Size
+		}
+	}
+	return flags, sizes, nil
+}

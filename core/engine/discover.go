@@ -25,8 +25,8 @@ type sideInfo struct {
 	notes      []string // worth printing, e.g. subscriptions unknown
 }
 
-// discover lists one side's folders, subscriptions and namespace, in one
-// round trip. A server without LIST-EXTENDED is asked for its
+// discover lists one side's folders, subscriptions and namespace, in two
+// round trips. A server without LIST-EXTENDED is asked for its
 // subscriptions with LSUB on a connection of its own (see
 // conn.Subscriptions).
 func discover(ctx context.Context, c *conn.Conn, name string, sepOpt, prefixOpt *string) (*sideInfo, error) {
@@ -37,23 +37,16 @@ func discover(ctx context.Context, c *conn.Conn, name string, sepOpt, prefixOpt 
 	if extended && caps.Has(imap.CapSpecialUse) {
 		opts = &imap.ListOptions{ReturnSpecialUse: true}
 	}
-	// LIST, the subscriptions and NAMESPACE are sent at once: one round
-	// trip. (go-imap hands LIST responses to the oldest LIST pending,
-	// which is the one the server is answering.)
-	listCmd := c.List("", "*", opts)
-	var subsCmd *imapclient.ListCommand
-	if extended {
-		subsCmd = c.List("", "*", &imap.ListOptions{SelectSubscribed: true})
-	}
+	// NAMESPACE goes with the LIST: one round trip for both. The LIST of
+	// the subscriptions waits for the first: go-imap hands every LIST
+	// response to the oldest LIST pending, and a server may answer
+	// pipelined commands in parallel.
 	var nsCmd *imapclient.NamespaceCommand
 	if caps.Has(imap.CapNamespace) || caps.Has(imap.CapIMAP4rev2) {
 		nsCmd = c.Namespace()
 	}
-	list, err := listCmd.Collect()
+	list, err := c.List("", "*", opts).Collect()
 	if err != nil {
-		if subsCmd != nil {
-			subsCmd.Collect()
-		}
 		if nsCmd != nil {
 			nsCmd.Wait()
 		}
@@ -74,7 +67,7 @@ func discover(ctx context.Context, c *conn.Conn, name string, sepOpt, prefixOpt 
 		}
 	}
 	if extended {
-		subs, err := subsCmd.Collect()
+		subs, err := c.List("", "*", &imap.ListOptions{SelectSubscribed: true}).Collect()
 		if err == nil {
 			for _, l := range subs {
 				s.subscribed[l.Mailbox] = true

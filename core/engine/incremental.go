@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -108,35 +109,13 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 		go func() {
 			defer close(early.done)
 			early.piped, early.err = w.flight(ctx, host2, fp.h2, func(c *conn.Conn) func(*imap.SelectData) error {
-				var sizesCmd, flagsCmd *imapclient.FetchCommand
-				if e.opts.Delete2 {
-					sizesCmd = c.Fetch(allUIDs(), &imap.FetchOptions{UID: true, RFC822Size: true})
-				}
-				if e.opts.ResyncFlags {
-					flagsCmd = sendFlags(c.Client, allUIDs(), 0)
-				}
+				cmd := sendFlagsSizes(c.Client, allUIDs(), e.opts.ResyncFlags, e.opts.Delete2)
 				return func(sel *imap.SelectData) error {
-					var errs []error
-					var msgs []*imapclient.FetchMessageBuffer
-					var err error
-					if sizesCmd != nil {
-						msgs, err = sizesCmd.Collect()
-						errs = append(errs, err)
-					}
-					if flagsCmd != nil {
-						early.flags, err = collectFlags(flagsCmd)
-						errs = append(errs, err)
-					}
-					if err := errors.Join(errs...); err != nil || sel == nil {
+					flags, sizes, err := collectFlagsSizes(cmd)
+					if err != nil || sel == nil {
 						return err
 					}
-					early.sel = sel
-					if sizesCmd != nil {
-						early.sizes = make(map[imap.UID]int64, len(msgs))
-						for _, m := range msgs {
-							early.sizes[m.UID] = m.RFC822Size
-						}
-					}
+					early.sel, early.flags, early.sizes = sel, flags, sizes
 					return nil
 				}
 			})
@@ -185,19 +164,21 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 			var fresh0 []meta
 			var flags0 map[imap.UID][]imap.Flag
 			var found *imap.SearchData
-			var err error
+			// Each in its own goroutine: the server may answer pipelined
+			// FETCHes in parallel (Dovecot does), and go-imap's reader
+			// waits for a command's answers to be taken in.
+			var wg sync.WaitGroup
+			errs = make([]error, 3)
 			if newCmd != nil {
-				fresh0, err = collectMeta(newCmd, e.digest1)
-				errs = append(errs, err)
+				wg.Go(func() { fresh0, errs[0] = collectMeta(newCmd, e.digest1) })
 			}
 			if flagsCmd != nil {
-				flags0, err = collectFlags(flagsCmd)
-				errs = append(errs, err)
+				wg.Go(func() { flags0, errs[1] = collectFlags(flagsCmd) })
 			}
 			if searchCmd != nil {
-				found, err = searchCmd.Wait()
-				errs = append(errs, err)
+				wg.Go(func() { found, errs[2] = searchCmd.Wait() })
 			}
+			wg.Wait()
 			if err := errors.Join(errs...); err != nil || sel == nil {
 				return err
 			}
@@ -384,44 +365,38 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 		}
 		if err == nil && !piped2 {
 			piped2, err = w.flight(ctx, host2, fp.h2, func(c *conn.Conn) func(*imap.SelectData) error {
-				var sizesCmd, flagsCmd *imapclient.FetchCommand
-				if deletes {
+				// One FETCH: two pipelined FETCHes of overlapping UIDs
+				// could have their answers mixed up (go-imap hands an
+				// answer to the first pending FETCH naming its UID).
+				var cmd *imapclient.FetchCommand
+				switch {
+				case deletes:
 					// The folder is read again at the end (measure2): its
 					// messages' sizes, with the keys from the state, spare
 					// that read their headers.
-					sizesCmd = c.Fetch(allUIDs(), &imap.FetchOptions{UID: true, RFC822Size: true})
-				}
-				switch {
+					cmd = sendFlagsSizes(c.Client, allUIDs(), len(pairs) > 0, true)
 				case len(pairs) == 0:
 				case flagsAll2:
-					flagsCmd = sendFlags(c.Client, allUIDs(), 0)
+					cmd = sendFlags(c.Client, allUIDs(), 0)
 				default:
-					flagsCmd = sendFlags(c.Client, need2, 0)
+					cmd = sendFlags(c.Client, need2, 0)
 				}
 				return func(sel *imap.SelectData) error {
-					var errs []error
-					var msgs []*imapclient.FetchMessageBuffer
+					var flags map[imap.UID][]imap.Flag
+					var sizes map[imap.UID]int64
 					var err error
-					flags2, sizes2 = nil, nil
-					if sizesCmd != nil {
-						msgs, err = sizesCmd.Collect()
-						errs = append(errs, err)
+					if cmd != nil {
+						flags, sizes, err = collectFlagsSizes(cmd)
 					}
-					if flagsCmd != nil {
-						flags2, err = collectFlags(flagsCmd)
-						errs = append(errs, err)
-					}
-					if err := errors.Join(errs...); err != nil || sel == nil {
+					if err != nil || sel == nil {
 						return err
 					}
 					if err := check2(sel); err != nil {
 						return err
 					}
-					if sizesCmd != nil {
-						sizes2 = make(map[imap.UID]int64, len(msgs))
-						for _, m := range msgs {
-							sizes2[m.UID] = m.RFC822Size
-						}
+					flags2, sizes2 = flags, nil
+					if deletes {
+						sizes2 = sizes
 					}
 					return nil
 				}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -131,13 +132,21 @@ func (changes) storeMany(c *conn.Conn, uids []imap.UIDSet, flags [][]imap.Flag) 
 	for i := range uids {
 		cmds[i] = c.Store(uids[i], &imap.StoreFlags{Op: imap.StoreFlagsSet, Silent: true, Flags: flags[i]}, nil)
 	}
-	var first error
-	for _, cmd := range cmds {
-		if err := cmd.Close(); err != nil && first == nil {
-			first = err
+	// Each answer read in its own goroutine: the server may answer
+	// pipelined commands in parallel, and go-imap's reader waits for a
+	// command's FETCH answers (MODSEQ under CONDSTORE) to be taken in.
+	errs := make([]error, len(cmds))
+	var wg sync.WaitGroup
+	for i, cmd := range cmds {
+		wg.Go(func() { errs[i] = cmd.Close() })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
-	return first
+	return nil
 }
 
 // storeLabels adds (op "+"), removes ("-") or sets ("") Gmail labels on
