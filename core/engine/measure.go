@@ -99,73 +99,110 @@ type known2 struct {
 // does. The messages that were there at the analysis (below its UIDNEXT,
 // same UIDVALIDITY) are only listed with a UID SEARCH, their keys and
 // sizes being known; the others are fetched with their headers.
+//
+// When nothing of the folder was known at the analysis (it was empty, or
+// created by this run), every message is fetched: that FETCH is sent
+// with the SELECT, in the same round trip.
 func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, error) {
 	var a *after2
-	err := w.reselect(ctx, host2, fr.h2, func(c *conn.Conn, sel *imap.SelectData) error {
-		a = &after2{count: int64(sel.NumMessages), keys: map[string]struct{}{}}
-		if sel.NumMessages == 0 {
-			return nil
-		}
-		var metas []meta
-		from := imap.UID(1)
-		if fr.known2 != nil && fr.uidNext2 > 1 && sel.UIDValidity == fr.validity2 {
-			var old imap.UIDSet
-			old.AddRange(1, imap.UID(fr.uidNext2-1))
-			data, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{old}}, nil).Wait()
-			if err != nil {
-				return err
-			}
-			uids := data.AllUIDs()
-			slices.Sort(uids)
-			for _, u := range uids {
-				i, ok := slices.BinarySearchFunc(fr.known2, u, func(k known2, u imap.UID) int { return cmp.Compare(k.uid, u) })
-				if ok {
-					k := fr.known2[i]
-					metas = append(metas, meta{uid: k.uid, size: k.size, hkey: k.hkey, hok: k.hok})
-				}
-			}
-			from = imap.UID(fr.uidNext2)
-		}
-		var since imap.UIDSet
-		since.AddRange(from, 0)
-		newer, err := fetchMetaOf(c.Client, since, e.opts.Identity.HeaderFields(), e.digest2)
-		// "n:*" names the last message even when its UID is below n.
-		newer = slices.DeleteFunc(newer, func(m meta) bool { return m.uid < from })
-		if err == nil {
-			newer, err = e.selectMessages(c.Client, host2, newer)
-		}
+	pipelined := fr.known2 == nil || fr.uidNext2 <= 1
+	err := w.retry(ctx, host2, func() error {
+		c, err := w.client(ctx, host2)
 		if err != nil {
 			return err
 		}
-		metas = append(metas, newer...)
-		var rank identity.Ranker
-		countDups := !e.opts.SyncDuplicates && !fr.byUID
-		for _, m := range metas { // ascending UIDs
-			a.size += m.size
-			a.big = max(a.big, m.size)
-			key, ok := m.hkey, m.hok
-			if fr.byUID {
-				key, ok = e.key2(fr.folderPlan, m)
-			}
-			if !ok {
-				a.void++
-				continue
-			}
-			if e.opts.SyncDuplicates {
-				key, _ = rank.Rank(key)
-			}
-			if _, dup := a.keys[key]; dup && countDups {
-				a.dups = append(a.dups, m.uid)
-				if uint32(m.uid) >= fr.uidNext2 {
-					a.fresh = append(a.fresh, m.uid)
-				}
-				continue
-			}
-			a.keys[key] = struct{}{}
+		w.sel[host2] = ""
+		selCmd := c.Select(fr.h2, nil)
+		var all []meta
+		var ferr error
+		if pipelined {
+			var since imap.UIDSet
+			since.AddRange(1, 0)
+			all, ferr = fetchMetaOf(c.Client, since, e.opts.Identity.HeaderFields(), e.digest2)
 		}
-		return nil
+		sel, err := selCmd.Wait()
+		if err != nil {
+			return err
+		}
+		w.sel[host2] = fr.h2
+		if pipelined && sel.NumMessages > 0 && ferr != nil {
+			return ferr
+		}
+		return e.count2(c, fr, sel, pipelined, all, &a)
 	})
 	return a, err
+}
+
+// count2 is read2's reading and counting once fr's host2 folder is
+// selected (sel): all are its messages when fetched with the SELECT
+// (pipelined).
+func (e *engine) count2(c *conn.Conn, fr *folderRun, sel *imap.SelectData, pipelined bool, all []meta, out **after2) error {
+	a := &after2{count: int64(sel.NumMessages), keys: map[string]struct{}{}}
+	*out = a
+	if sel.NumMessages == 0 {
+		return nil
+	}
+	var metas []meta
+	from := imap.UID(1)
+	if !pipelined && fr.known2 != nil && fr.uidNext2 > 1 && sel.UIDValidity == fr.validity2 {
+		var old imap.UIDSet
+		old.AddRange(1, imap.UID(fr.uidNext2-1))
+		data, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{old}}, nil).Wait()
+		if err != nil {
+			return err
+		}
+		uids := data.AllUIDs()
+		slices.Sort(uids)
+		for _, u := range uids {
+			i, ok := slices.BinarySearchFunc(fr.known2, u, func(k known2, u imap.UID) int { return cmp.Compare(k.uid, u) })
+			if ok {
+				k := fr.known2[i]
+				metas = append(metas, meta{uid: k.uid, size: k.size, hkey: k.hkey, hok: k.hok})
+			}
+		}
+		from = imap.UID(fr.uidNext2)
+	}
+	newer, err := all, error(nil)
+	if !pipelined {
+		var since imap.UIDSet
+		since.AddRange(from, 0)
+		newer, err = fetchMetaOf(c.Client, since, e.opts.Identity.HeaderFields(), e.digest2)
+	}
+	// "n:*" names the last message even when its UID is below n.
+	newer = slices.DeleteFunc(newer, func(m meta) bool { return m.uid < from })
+	if err == nil {
+		newer, err = e.selectMessages(c.Client, host2, newer)
+	}
+	if err != nil {
+		return err
+	}
+	metas = append(metas, newer...)
+	var rank identity.Ranker
+	countDups := !e.opts.SyncDuplicates && !fr.byUID
+	for _, m := range metas { // ascending UIDs
+		a.size += m.size
+		a.big = max(a.big, m.size)
+		key, ok := m.hkey, m.hok
+		if fr.byUID {
+			key, ok = e.key2(fr.folderPlan, m)
+		}
+		if !ok {
+			a.void++
+			continue
+		}
+		if e.opts.SyncDuplicates {
+			key, _ = rank.Rank(key)
+		}
+		if _, dup := a.keys[key]; dup && countDups {
+			a.dups = append(a.dups, m.uid)
+			if uint32(m.uid) >= fr.uidNext2 {
+				a.fresh = append(a.fresh, m.uid)
+			}
+			continue
+		}
+		a.keys[key] = struct{}{}
+	}
+	return nil
 }
 
 // uidList writes UIDs for a line, the first 20 then "...".
