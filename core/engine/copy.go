@@ -43,25 +43,61 @@ const batchMsgs = 64
 // Before host2 is read for the items in doubt, its folder must be quiet:
 // APPENDs written before the cut may still be being stored.
 func (e *engine) copyChunk(ctx context.Context, w *worker, fr *folderRun, items []copyItem) {
-	var doubt []copyItem // sent, outcome unknown
-	for pass, idle := 0, 0; idle <= e.servers[host2].retries && ctx.Err() == nil; pass++ {
-		if len(doubt) > 0 {
-			e.waitQuietFolder(ctx, w, fr.h2, settleQuick)
-			missing, err := e.stillMissing(ctx, w, fr, doubt)
-			if err != nil {
-				idle++ // host2 could not be read: look again, never resend blind
-				continue
-			}
-			if len(missing) < len(doubt) {
-				idle = 0
-			}
-			items, doubt = missing, nil
-		}
-		if len(items) == 0 {
-			return
-		}
+	e.copyEnd(ctx, w, e.copyBegin(ctx, w, fr, items))
+}
+
+// copyTail is a copy job whose first pass has been carried out up to the
+// writing of its APPENDs: their answers may still be on the way.
+type copyTail struct {
+	fr    *folderRun
+	items []copyItem
+	first *copyPass
+}
+
+// copyBegin runs the first pass of copyChunk up to the writing of the
+// last APPEND, and returns without waiting for host2's answers: copyEnd
+// waits for them and carries out the rest of copyChunk. The worker may run
+// another job in between (its APPENDs follow on the same Appender).
+func (e *engine) copyBegin(ctx context.Context, w *worker, fr *folderRun, items []copyItem) *copyTail {
+	t := &copyTail{fr: fr, items: items}
+	if len(items) > 0 && ctx.Err() == nil {
 		// MULTIAPPEND on the first pass only: retries go one by one.
-		unknown, throttled := e.copyOnce(ctx, w, fr, items, pass == 0 && e.opts.MultiAppend)
+		t.first = e.copyStart(ctx, w, fr, items, e.opts.MultiAppend)
+	}
+	return t
+}
+
+// copyEnd waits for the answers to the APPENDs of copyBegin, then checks
+// and copies again what needs it (see copyChunk), with w's connections.
+func (e *engine) copyEnd(ctx context.Context, w *worker, t *copyTail) {
+	fr, items, first := t.fr, t.items, t.first
+	var doubt []copyItem // sent, outcome unknown
+	for pass, idle := 0, 0; first != nil || (idle <= e.servers[host2].retries && ctx.Err() == nil); pass++ {
+		var unknown []copyItem
+		var throttled bool
+		if first != nil {
+			// The first pass is under way: its answers are always waited
+			// for, even after a stop, so that every copy is recorded.
+			unknown, throttled = first.finish(w)
+			first = nil
+		} else {
+			if len(doubt) > 0 {
+				e.waitQuietFolder(ctx, w, fr.h2, settleQuick)
+				missing, err := e.stillMissing(ctx, w, fr, doubt)
+				if err != nil {
+					idle++ // host2 could not be read: look again, never resend blind
+					continue
+				}
+				if len(missing) < len(doubt) {
+					idle = 0
+				}
+				items, doubt = missing, nil
+			}
+			if len(items) == 0 {
+				return
+			}
+			unknown, throttled = e.copyOnce(ctx, w, fr, items, false)
+		}
 		switch {
 		case len(unknown) < len(items):
 			idle = 0
@@ -90,18 +126,48 @@ func (e *engine) copyChunk(ctx context.Context, w *worker, fr *folderRun, items 
 // copyOnce runs the fetch/append pipeline once and returns the items whose
 // outcome is unknown, and whether host2 asked to back off (throttling).
 func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items []copyItem, multi bool) ([]copyItem, bool) {
+	return e.copyStart(ctx, w, fr, items, multi).finish(w)
+}
+
+// copyPass is one run of the fetch/append pipeline whose APPENDs are all
+// written; finish waits for their answers.
+type copyPass struct {
+	mu        sync.Mutex
+	unknown   []copyItem // guarded by mu
+	pending   sync.WaitGroup
+	throttled atomic.Bool
+}
+
+// finish waits for the answers to the pass's APPENDs and returns the
+// items whose outcome is unknown, and whether host2 asked to back off.
+func (p *copyPass) finish(w *worker) ([]copyItem, bool) {
+	p.pending.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.unknown, p.throttled.Load()
+}
+
+// window is the bound on w's APPEND bytes not yet answered
+// (Options.MaxInFlight), shared by the passes of all its jobs: they write
+// to the same Appender.
+func (w *worker) window() *byteWindow {
+	if w.win == nil {
+		w.win = newByteWindow(w.e.opts.maxInFlight())
+	}
+	return w.win
+}
+
+// copyStart runs the fetch/append pipeline once, up to the writing of the
+// last APPEND.
+func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items []copyItem, multi bool) *copyPass {
 	ready := make(chan fetched, batchMsgs)
-	var (
-		mu        sync.Mutex
-		unknown   []copyItem
-		pending   sync.WaitGroup
-		throttled atomic.Bool
-	)
-	window := newByteWindow(e.opts.maxInFlight())
+	p := &copyPass{}
+	pending, throttled := &p.pending, &p.throttled
+	window := w.window()
 	lost := func(it copyItem) {
-		mu.Lock()
-		unknown = append(unknown, it)
-		mu.Unlock()
+		p.mu.Lock()
+		p.unknown = append(p.unknown, it)
+		p.mu.Unlock()
 	}
 	go func() {
 		defer close(ready)
@@ -251,12 +317,12 @@ func (e *engine) copyOnce(ctx context.Context, w *worker, fr *folderRun, items [
 			broken = true
 		}
 	}
-	pending.Wait()
 	if broken {
-		// w.app is nil when the Appender could not be opened at all.
+		// Its pending APPENDs are answered as of unknown outcome. w.app
+		// is nil when the Appender could not be opened at all.
 		w.closeAppender()
 	}
-	return unknown, throttled.Load()
+	return p
 }
 
 func isThrottle(err error) bool {

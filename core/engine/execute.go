@@ -307,6 +307,19 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	msgs, bytes := e.plan.totals()
 	x.stats.toCopy.Store(int64(msgs))
 	e.progress.Start(msgs, bytes)
+	jobDone := func(fr *folderRun) {
+		if fr.jobsLeft.Add(-1) == 0 {
+			e.progress.FolderDone(fr.h1)
+		}
+	}
+	// endTail waits for the answers to w's last copy job and finishes it.
+	endTail := func(w *worker) {
+		if t := w.tail; t != nil {
+			w.tail = nil
+			e.copyEnd(ctx, w, t)
+			jobDone(t.fr)
+		}
+	}
 	work := func(w *worker, j job) {
 		if first != nil && isClosed(j.fr.settled) && j.fr.notCreated {
 			return // left out: could not be created
@@ -314,17 +327,24 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		if j.fr.started.CompareAndSwap(false, true) {
 			e.progress.FolderStart(j.fr.h1, len(j.fr.copies), j.fr.copyBytes())
 		}
-		if j.store {
+		switch {
+		case j.store:
 			e.storeFlags(ctx, w, j.fr)
-		} else {
+		case first != nil:
+			// The answers to this job's APPENDs are waited for once the
+			// next job's are written: the worker does not idle for a
+			// round trip at the end of each folder.
+			t := e.copyBegin(ctx, w, j.fr, j.items)
+			endTail(w)
+			w.tail = t
+			return
+		default:
 			e.copyChunk(ctx, w, j.fr, j.items)
 		}
-		if j.fr.jobsLeft.Add(-1) == 0 {
-			e.progress.FolderDone(j.fr.h1)
-		}
+		jobDone(j.fr)
 	}
 	if first != nil {
-		runParallelAfter(ctx, e, main, first, jobs, work)
+		runParallelAfter(ctx, e, main, first, jobs, work, endTail)
 	} else {
 		runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, work)
 	}

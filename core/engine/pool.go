@@ -9,14 +9,15 @@ import (
 // one of them. The other workers live as long as the run (their
 // connections are opened on first use and reused from phase to phase).
 func runParallel[T any](ctx context.Context, e *engine, main *worker, jobs []T, fn func(*worker, T)) {
-	runParallelAfter(ctx, e, main, nil, jobs, fn)
+	runParallelAfter(ctx, e, main, nil, jobs, fn, nil)
 }
 
 // runParallelAfter is runParallel where main first runs first (when not
 // nil) and only then takes jobs; the other workers begin at once. It is
 // meant for runs without connection bounds (main works outside the
-// workers' turns while it runs first).
-func runParallelAfter[T any](ctx context.Context, e *engine, main *worker, first func(), jobs []T, fn func(*worker, T)) {
+// workers' turns while it runs first). Each worker runs last (when not
+// nil) once there are no more jobs.
+func runParallelAfter[T any](ctx context.Context, e *engine, main *worker, first func(), jobs []T, fn func(*worker, T), last func(*worker)) {
 	ch := make(chan T)
 	var wg sync.WaitGroup
 	for _, w := range e.workers(main) {
@@ -35,6 +36,11 @@ func runParallelAfter[T any](ctx context.Context, e *engine, main *worker, first
 				e.begin()
 				j, ok := <-ch
 				if !ok {
+					if last != nil {
+						w.setIdle(false)
+						last(w)
+						w.setIdle(true)
+					}
 					e.end()
 					return
 				}
