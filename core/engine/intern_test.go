@@ -41,3 +41,22 @@ func TestPackDate(t *testing.T) {
 		t.Errorf("no flags came back as %v", c.flags())
 	}
 }
+
+// TestHashSet: the account's key counts (identified, in one side and not
+// the other) come out of sorted hashes as out of sets.
+func TestHashSet(t *testing.T) {
+	a := hashSet{5, 1, 3, 3, 9, 1}.settle()
+	b := hashSet{3, 4, 9, 9, 10}.settle()
+	if len(a) != 4 || len(b) != 4 {
+		t.Fatalf("settled %v and %v", a, b)
+	}
+	if n := a.notIn(b); n != 2 { // 1, 5
+		t.Errorf("a not in b: %d, want 2", n)
+	}
+	if n := b.notIn(a); n != 2 { // 4, 10
+		t.Errorf("b not in a: %d, want 2", n)
+	}
+	if n := a.notIn(nil); n != 4 {
+		t.Errorf("a not in nothing: %d, want 4", n)
+	}
+}
