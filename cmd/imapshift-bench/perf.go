@@ -135,13 +135,15 @@ func watchCPU() func() cpuSplit {
 				t := (u + st) / 100 // USER_HZ
 				p := seen[n]
 				if p == nil {
-					p = &proc{name: s[open+1 : end]}
+					p = &proc{}
 					if initial {
 						p.first = t
 					}
 					seen[n] = p
 				}
-				p.last = t
+				// The name as of the last poll: a child is "dovecot"
+				// between the master's fork and its exec.
+				p.name, p.last = s[open+1:end], t
 			}
 		}
 	}

@@ -23,7 +23,7 @@ func TestParseValues(t *testing.T) {
 		{"underscore int", []string{"--errorsmax", "20_000"}, func(s *Settings) any { return s.ErrorsMax }, 20000},
 		{"underscore int64", []string{"--bodybudget=1_000_000"}, func(s *Settings) any { return s.BodyBudget }, int64(1000000)},
 		{"bytes unit", []string{"--bodybudget", "2MiB"}, func(s *Settings) any { return s.BodyBudget }, int64(2 << 20)},
-		{"bytes default", []string{"--dry"}, func(s *Settings) any { return s.BodyBudget }, int64(16 << 20)},
+		{"bytes default", []string{"--dry"}, func(s *Settings) any { return s.BodyBudget }, int64(8 << 20)},
 		{"bool", []string{"--dry"}, func(s *Settings) any { return s.Dry }, true},
 		{"noopt", []string{"--dry", "--nodry"}, func(s *Settings) any { return s.Dry }, false},
 		{"no-opt", []string{"--dry", "--no-dry"}, func(s *Settings) any { return s.Dry }, false},
@@ -166,7 +166,7 @@ func TestOptionsCommandListsEverything(t *testing.T) {
 			t.Errorf("options --markdown: --%s missing", o.Name)
 		}
 	}
-	for _, want := range []string{"accepted, no effect", "implemented", "16 MiB", "Message-Id, Received"} {
+	for _, want := range []string{"accepted, no effect", "implemented", "8 MiB", "Message-Id, Received"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("options output lacks %q", want)
 		}

@@ -37,14 +37,26 @@ type spool struct {
 // chunkSize is the unit in which bodies are held in memory.
 const chunkSize = 8 << 10
 
+// spillMin is the size from which bodies go to a file when the budget
+// holds two of them: the default budget (8 MiB) spills the bodies of
+// 4 MiB and more, as the 16 MiB default it replaced did, so that the
+// lower budget saves memory without writing more to disk.
+const spillMin = 4 << 20
+
 func newSpool(budget int64, tmpDir string) *spool {
 	if budget < 1<<20 {
 		budget = 1 << 20
 	}
+	// Bodies of at least a quarter of the budget go to a file (and of at
+	// least spillMin when the budget holds two of them).
+	fileMin := budget / 4
+	if budget >= 2*spillMin {
+		fileMin = max(fileMin, spillMin)
+	}
 	return &spool{
 		sem:     semaphore.NewWeighted(budget),
 		budget:  budget,
-		fileMin: budget / 4,
+		fileMin: fileMin,
 		tmpDir:  tmpDir,
 		maxFree: int(budget / chunkSize),
 	}

@@ -113,3 +113,24 @@ func (h iotestHalfReader) Read(p []byte) (int, error) {
 	}
 	return h.r.Read(p)
 }
+
+// TestSpoolFileThreshold: bodies of a quarter of the budget go to a file,
+// but a budget that holds two of 4 MiB (the default 8 MiB) keeps those
+// under 4 MiB in memory.
+func TestSpoolFileThreshold(t *testing.T) {
+	for _, tc := range []struct{ budget, fileMin int64 }{
+		{1 << 20, 256 << 10},
+		{4 << 20, 1 << 20},
+		{8 << 20, 4 << 20},
+		{16 << 20, 4 << 20},
+		{64 << 20, 16 << 20},
+	} {
+		s := newSpool(tc.budget, t.TempDir())
+		if s.fileMin != tc.fileMin {
+			t.Errorf("budget %d: bodies go to a file from %d bytes, want %d", tc.budget, s.fileMin, tc.fileMin)
+		}
+		if !s.inMemory(tc.fileMin-1) || s.inMemory(tc.fileMin) {
+			t.Errorf("budget %d: inMemory disagrees with the threshold %d", tc.budget, tc.fileMin)
+		}
+	}
+}

@@ -176,7 +176,7 @@ func optionDefs() []*Option {
 	add(&Option{Name: "throttlemax", Kind: Int, Default: 600, Group: GroupLimits, Status: Implemented, Help: "imapshift: the longest backoff, in seconds, a throttling server (Office 365's \"Request is throttled\") may ask for; longer is a connection failure."})
 	add(&Option{Name: "maxinflight", Kind: Bytes, Default: int64(32 << 20), Group: GroupLimits, Status: Implemented, Help: "imapshift: bytes of APPENDs written to one host2 connection and not yet confirmed (0: no bound); what a crash can leave landing late on host2."})
 	add(&Option{Name: "settlemax", Kind: Int, Default: 30, Group: GroupLimits, Status: Implemented, Help: "imapshift: seconds to wait at most for a host2 folder to stop changing after a lost connection or a killed run, before reading it."})
-	add(&Option{Name: "bodybudget", Kind: Bytes, Default: int64(16 << 20), Group: GroupLimits, Status: Implemented, Help: "Message bytes held in memory at once, over all workers."})
+	add(&Option{Name: "bodybudget", Kind: Bytes, Default: int64(8 << 20), Group: GroupLimits, Status: Implemented, Help: "Message bytes held in memory at once, over all workers."})
 	add(&Option{Name: "multiappend", Kind: Bool, Default: true, Group: GroupLimits, Status: Implemented, Help: "imapshift: send several messages per APPEND when host2 offers MULTIAPPEND (one transaction per batch)."})
 
 	// Logging.
