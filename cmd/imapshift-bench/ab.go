@@ -1,9 +1,10 @@
 package main
 
 // -ab runs only the memory and TLS rows, for one or more prebuilt
-// imapshift binaries taken in turn, -repeat times, on one seeded pair of
-// Dovecots: an A/B comparison where every binary meets the same machine
-// load, back to back. It ends with the median of each binary and row.
+// imapshift binaries taken in turn (in reverse order every other round),
+// -ab-repeat times, on one seeded pair of Dovecots: an A/B comparison
+// where every binary meets the same machine load, back to back. It ends
+// with the median of each binary and row.
 
 import (
 	"flag"
@@ -100,7 +101,16 @@ func benchAB(c config, built string) (bool, error) {
 	for round := 0; round < c.ab.repeat; round++ {
 		load, _ := os.ReadFile("/proc/loadavg")
 		fmt.Printf("round %d, load %s", round+1, load)
-		for i, bin := range bins {
+		// Every other round takes the binaries in reverse order (A B,
+		// B A, ...): the one run second in a round does not always meet
+		// what the first left behind (the page cache, Dovecot's indexes,
+		// the load of the moment).
+		for j := range bins {
+			i := j
+			if round%2 == 1 {
+				i = len(bins) - 1 - j
+			}
+			bin := bins[i]
 			tool := fmt.Sprintf("%c:%s", 'A'+i, filepath.Base(bin))
 			shift := &imapshiftRunner{bin: bin, parallel: c.parallel, d1: d1, d2: d2, base: strings.Fields(c.imapshiftArgs)}
 			// one runs a row into the emptied host2 user4.
