@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 // The rows -ab can run (-ab-rows).
@@ -66,17 +64,12 @@ func benchAB(c config, built string) (bool, error) {
 			return false, fmt.Errorf("-ab-rows: unknown row %q", r)
 		}
 	}
-	d1, err := dovecot.Start(dovecot.Options{})
+	d1, d2, err := startPair()
 	if err != nil {
 		return false, err
 	}
 	defer d1.Stop()
-	d2, err := dovecot.Start(dovecot.Options{})
-	if err != nil {
-		return false, err
-	}
 	defer d2.Stop()
-	watched = []*dovecot.Server{d1, d2}
 	total, err := seed(d1, "user1", c.n, 1)
 	if err != nil {
 		return false, err

@@ -210,17 +210,12 @@ func bench(c config) (ok bool, err error) {
 		proxy = buildRef(work, "latency")
 	}
 
-	d1, err := dovecot.Start(dovecot.Options{})
+	d1, d2, err := startPair()
 	if err != nil {
 		return false, err
 	}
 	defer d1.Stop()
-	d2, err := dovecot.Start(dovecot.Options{})
-	if err != nil {
-		return false, err
-	}
 	defer d2.Stop()
-	watched = []*dovecot.Server{d1, d2}
 	total, err := seed(d1, "user1", c.n, 1)
 	if err != nil {
 		return false, err

@@ -64,6 +64,20 @@ func perfFlags(c *perfConfig) {
 // watched are the Dovecots whose CPU time each timed run reports.
 var watched []*dovecot.Server
 
+// startPair starts the two Dovecots of a bench run (host1 and host2)
+// and watches their CPU; the caller stops both.
+func startPair() (d1, d2 *dovecot.Server, err error) {
+	if d1, err = dovecot.Start(dovecot.Options{}); err != nil {
+		return nil, nil, err
+	}
+	if d2, err = dovecot.Start(dovecot.Options{}); err != nil {
+		d1.Stop()
+		return nil, nil, err
+	}
+	watched = []*dovecot.Server{d1, d2}
+	return d1, d2, nil
+}
+
 // dovecotCPU is the CPU time, in seconds, of the processes the watched
 // Dovecots' masters have reaped (imap, imap-login with its TLS, auth).
 func dovecotCPU() float64 {
@@ -346,17 +360,12 @@ func scaleRows(shift *imapshiftRunner, d1, d2 *dovecot.Server, n, folders int, a
 
 // benchScale is `make bench-scale`: only the big-folder rows.
 func benchScale(c config, bin string) (bool, error) {
-	d1, err := dovecot.Start(dovecot.Options{})
+	d1, d2, err := startPair()
 	if err != nil {
 		return false, err
 	}
 	defer d1.Stop()
-	d2, err := dovecot.Start(dovecot.Options{})
-	if err != nil {
-		return false, err
-	}
 	defer d2.Stop()
-	watched = []*dovecot.Server{d1, d2}
 	shift := &imapshiftRunner{bin: bin, parallel: c.parallel, d1: d1, d2: d2, base: strings.Fields(c.imapshiftArgs)}
 	ok := true
 	var rows []result

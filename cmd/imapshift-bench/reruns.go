@@ -36,17 +36,12 @@ const (
 )
 
 func benchReruns(c config, bin, work string) (ok bool, err error) {
-	d1, err := dovecot.Start(dovecot.Options{})
+	d1, d2, err := startPair()
 	if err != nil {
 		return false, err
 	}
 	defer d1.Stop()
-	d2, err := dovecot.Start(dovecot.Options{})
-	if err != nil {
-		return false, err
-	}
 	defer d2.Stop()
-	watched = []*dovecot.Server{d1, d2}
 	total, err := seed(d1, "user1", c.n, 1)
 	if err != nil {
 		return false, err
