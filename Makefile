@@ -8,7 +8,8 @@
 #   make vet     gofmt check + go vet
 #   make check-tree  no tracked file over 1 MB or binary (part of make test)
 #   make crashtest  the kill -9 / restart test against Dovecot (minutes)
-#   make bench   the benchmark (cmd/imapshift-bench)
+#   make bench   the benchmark (cmd/imapshift-bench), then its rerun rows
+#                (no-op and incremental, LAN and RTT +20 ms, medians of 3)
 #   make bench-scale  10 folders of 100,000 messages (1M), initial sync and no-op
 
 # Go from its default install location; dovecot lives in /usr/sbin, which a
@@ -77,6 +78,7 @@ vet:
 
 bench:
 	$(GO) run ./cmd/imapshift-bench $(BENCHARGS)
+	$(GO) run ./cmd/imapshift-bench -reruns $(BENCHARGS)
 
 bench-scale:
 	$(GO) run ./cmd/imapshift-bench -scale -scale-folders 10 -scale-n 100000 $(BENCHARGS)
