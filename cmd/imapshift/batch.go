@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -203,17 +202,15 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 	}
 	// Each account holds at most its --bodybudget of message bodies; the
 	// process's soft limit covers the accounts running at once.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		var biggest int64
-		for _, acct := range accts {
-			biggest = max(biggest, acct.BodyBudget)
-		}
-		running := min(o.Jobs, len(accts))
-		if o.Index >= 0 {
-			running = 1
-		}
-		debug.SetMemoryLimit(int64(running) * (biggest + memoryHeadroom))
+	var biggest int64
+	for _, acct := range accts {
+		biggest = max(biggest, acct.BodyBudget)
 	}
+	running := min(o.Jobs, len(accts))
+	if o.Index >= 0 {
+		running = 1
+	}
+	defer limitMemory(int64(running) * (biggest + memoryHeadroom))()
 	r := &batch.Runner{Accounts: accts, Jobs: o.Jobs, MaxConnsPerHost: o.MaxConnsPerHost, OutDir: o.OutDir,
 		Redo: o.Redo, Index: o.Index, Check: o.Check, Sync: a.runAccount, Log: a.stderr}
 	display := batch.NewDisplay(a.stdout)

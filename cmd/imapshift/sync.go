@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,8 +55,8 @@ func runEngineIn(ctx context.Context, s *config.Settings, out io.Writer, tweak f
 	if tweak != nil {
 		tweak(&o)
 	}
-	if alone {
-		limitMemory(o.BodyBudget)
+	if alone && o.BodyBudget > 0 {
+		defer limitMemory(o.BodyBudget + memoryHeadroom)()
 	}
 	end := progress.Attach(&o, out)
 	page, err := startStatusPage(ctx, s, &o, out)
@@ -78,20 +77,6 @@ func runEngineIn(ctx context.Context, s *config.Settings, out io.Writer, tweak f
 	sendEmailReports(ctx, s, &o, res, out)
 	return finishRun(out, res, finishOptions{ErrorsMax: o.ErrorsMax, JSON: s.JSON, JustFolders: o.JustFolders, ErrorsDump: s.ErrorsDump})
 }
-
-// limitMemory sets a soft memory limit above the body budget, unless
-// GOMEMLIMIT says otherwise: the engine keeps at most the budget in
-// message bodies, and without a limit the garbage collector lets the heap
-// grow to twice what is live. memoryHeadroom is for everything else
-// (metadata, connection buffers, the runtime); with less, the collector
-// runs so often that it costs more CPU than the copy.
-func limitMemory(budget int64) {
-	if os.Getenv("GOMEMLIMIT") == "" && budget > 0 {
-		debug.SetMemoryLimit(budget + memoryHeadroom)
-	}
-}
-
-const memoryHeadroom = 18 << 20
 
 // sendEmailReports appends the run's final report as a message into the
 // INBOX of host1 (--emailreport1) and/or host2 (--emailreport2), as
