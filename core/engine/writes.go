@@ -34,14 +34,17 @@ func (changes) createMany(ctx context.Context, w *worker, names, subs []string) 
 		for i, name := range subs {
 			subCmds[i] = c.Subscribe(name)
 		}
+		// A lost connection, or a session ended by its OAuth2 token's
+		// expiry (a NO to whichever command came last), sends all again.
 		var lost error
+		ended := func(err error) bool { return connLost(err) || w.e.tokenEnded(host2, err) }
 		for i, cmd := range cmds {
-			if errs[i] = cmd.Wait(); connLost(errs[i]) {
+			if errs[i] = cmd.Wait(); ended(errs[i]) {
 				lost = errs[i]
 			}
 		}
 		for i, cmd := range subCmds {
-			if subErrs[i] = cmd.Wait(); connLost(subErrs[i]) {
+			if subErrs[i] = cmd.Wait(); ended(subErrs[i]) {
 				lost = subErrs[i]
 			}
 		}
