@@ -64,16 +64,11 @@ func benchAB(c config, built string) (bool, error) {
 			return false, fmt.Errorf("-ab-rows: unknown row %q", r)
 		}
 	}
-	d1, d2, err := startPair()
+	d1, d2, total, stop, err := startPair(c.n)
 	if err != nil {
 		return false, err
 	}
-	defer d1.Stop()
-	defer d2.Stop()
-	total, err := seed(d1, "user1", c.n, 1)
-	if err != nil {
-		return false, err
-	}
+	defer stop()
 	var bigMsgs int
 	var bigBytes int64
 	if rows[abBig] && c.perf.bigN > 0 {

@@ -210,16 +210,11 @@ func bench(c config) (ok bool, err error) {
 		proxy = buildRef(work, "latency")
 	}
 
-	d1, d2, err := startPair()
+	d1, d2, total, stop, err := startPair(c.n)
 	if err != nil {
 		return false, err
 	}
-	defer d1.Stop()
-	defer d2.Stop()
-	total, err := seed(d1, "user1", c.n, 1)
-	if err != nil {
-		return false, err
-	}
+	defer stop()
 
 	// Accounts: host1 user1 holds the corpus; on host2, imapshift syncs
 	// into user1, mbsync into user2, floor appends into user4 (wiped

@@ -64,18 +64,26 @@ func perfFlags(c *perfConfig) {
 // watched are the Dovecots whose CPU time each timed run reports.
 var watched []*dovecot.Server
 
-// startPair starts the two Dovecots of a bench run (host1 and host2)
-// and watches their CPU; the caller stops both.
-func startPair() (d1, d2 *dovecot.Server, err error) {
+// startPair starts the two Dovecots of a bench run (host1 and host2),
+// watches their CPU and, when n > 0, seeds host1's user1 with the
+// n-message corpus (total: its bytes). stop stops both.
+func startPair(n int) (d1, d2 *dovecot.Server, total int64, stop func(), err error) {
 	if d1, err = dovecot.Start(dovecot.Options{}); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, nil, err
 	}
 	if d2, err = dovecot.Start(dovecot.Options{}); err != nil {
 		d1.Stop()
-		return nil, nil, err
+		return nil, nil, 0, nil, err
 	}
+	stop = func() { d1.Stop(); d2.Stop() }
 	watched = []*dovecot.Server{d1, d2}
-	return d1, d2, nil
+	if n > 0 {
+		if total, err = seed(d1, "user1", n, 1); err != nil {
+			stop()
+			return nil, nil, 0, nil, err
+		}
+	}
+	return d1, d2, total, stop, nil
 }
 
 // dovecotCPU is the CPU time, in seconds, of the processes the watched
@@ -360,12 +368,11 @@ func scaleRows(shift *imapshiftRunner, d1, d2 *dovecot.Server, n, folders int, a
 
 // benchScale is `make bench-scale`: only the big-folder rows.
 func benchScale(c config, bin string) (bool, error) {
-	d1, d2, err := startPair()
+	d1, d2, _, stop, err := startPair(0)
 	if err != nil {
 		return false, err
 	}
-	defer d1.Stop()
-	defer d2.Stop()
+	defer stop()
 	shift := &imapshiftRunner{bin: bin, parallel: c.parallel, d1: d1, d2: d2, base: strings.Fields(c.imapshiftArgs)}
 	ok := true
 	var rows []result

@@ -36,16 +36,11 @@ const (
 )
 
 func benchReruns(c config, bin, work string) (ok bool, err error) {
-	d1, d2, err := startPair()
+	d1, d2, total, stop, err := startPair(c.n)
 	if err != nil {
 		return false, err
 	}
-	defer d1.Stop()
-	defer d2.Stop()
-	total, err := seed(d1, "user1", c.n, 1)
-	if err != nil {
-		return false, err
-	}
+	defer stop()
 	lan1, lan2 := endpoint{d1.Host, d1.Port}, endpoint{d2.Host, d2.Port}
 	shift := &imapshiftRunner{bin: bin, parallel: c.parallel, d1: d1, d2: d2, base: strings.Fields(c.imapshiftArgs)}
 	var rows []result
