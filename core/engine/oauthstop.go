@@ -22,11 +22,7 @@ func (e *engine) tokenEnded(s side, err error) bool {
 // dropExpired closes w's connection to side s, whose token expired: the
 // next use opens a new one.
 func (w *worker) dropExpired(s side) {
-	if c := w.conns[s]; c != nil {
-		c.Close()
-		w.conns[s], w.sel[s] = nil, ""
-		w.e.servers[s].reconnects.Add(1)
-	}
+	w.dropConn(s)
 }
 
 // maxExpiries bounds the token ends one operation may meet without using

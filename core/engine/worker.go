@@ -280,11 +280,7 @@ func (w *worker) retry(ctx context.Context, s side, op func() error) error {
 		if d, ok := conn.IsThrottle(err); ok && throttles < maxThrottles {
 			throttles++
 			attempt--
-			if c := w.conns[s]; c != nil {
-				c.Close()
-				w.conns[s], w.sel[s] = nil, ""
-				w.e.servers[s].reconnects.Add(1)
-			}
+			w.dropConn(s)
 			if berr := w.e.backoff(ctx, s, d, err); berr != nil {
 				return berr
 			}
@@ -293,8 +289,21 @@ func (w *worker) retry(ctx context.Context, s side, op func() error) error {
 		if !connLost(err) {
 			return err
 		}
+		// The connection is lost even when its reader has not noticed
+		// yet: the next attempt dials a new one.
+		w.dropConn(s)
 	}
 	return err
+}
+
+// dropConn closes w's connection to side s, if any, and counts a
+// reconnection: the next use opens a new one.
+func (w *worker) dropConn(s side) {
+	if c := w.conns[s]; c != nil {
+		c.Close()
+		w.conns[s], w.sel[s] = nil, ""
+		w.e.servers[s].reconnects.Add(1)
+	}
 }
 
 // connLost tells whether err means the connection is gone (EOF, reset,
