@@ -364,8 +364,47 @@ func (e *engine) releaseFetched(f fetched) {
 // batches whose memory is reserved before the FETCH is sent. Each body
 // goes to ready as soon as it is read, so that its APPEND is written
 // while the rest of the batch is still arriving.
+//
+// Two batches are in flight on the connection at once (bodyFetches), so
+// that the next batch's bodies are on their way while this one's arrive:
+// the link does not idle for a round trip between batches. The first
+// FETCH follows the folder's SELECT without waiting for its answer. Each
+// FETCH in flight is read by its own goroutine (the server may interleave
+// their answers, and go-imap's reader waits until a literal is read), and
+// the batches' UIDs are disjoint. Once a pipelined FETCH (or the SELECT
+// before it) failed, the FETCHes in flight are waited for, the failed
+// batches are fetched again as before (fetchBatch: with a SELECT of their
+// own, without the UIDs already delivered), and the rest of the items go
+// one FETCH at a time.
 func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, items []copyItem, ready chan<- fetched) {
 	share := e.spool.budget / int64(2*e.opts.parallel())
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, bodyFetches)
+	var sel *pendingSelect  // the SELECT the FETCHes in flight follow
+	var failed []*bodyBatch // pipelined batches to fetch again; guarded by mu
+	var mu sync.Mutex       // guards failed
+	pipeOK := true          // the connection may take pipelined FETCHes
+	// settle waits for the FETCHes in flight, then fetches again, one at
+	// a time, the batches whose pipelined FETCH failed (their budget is
+	// still reserved) and ends pipelining.
+	settle := func() {
+		wg.Wait()
+		if sel != nil {
+			if sel.wait() == nil && alive(w.conns[host1]) {
+				w.sel[host1] = fr.h1
+			} else {
+				w.sel[host1] = ""
+			}
+			sel = nil
+		}
+		for _, b := range failed {
+			if ctx.Err() == nil {
+				b.err = e.fetchBatch(ctx, w, fr, b, ready, b.err)
+			}
+			e.finishBatch(fr, b)
+		}
+		failed = nil
+	}
 	for len(items) > 0 && ctx.Err() == nil {
 		n, mem := 0, int64(0)
 		for n < len(items) && n < batchMsgs {
@@ -377,90 +416,276 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 			}
 			n++
 		}
-		batch := items[:n]
+		b := newBodyBatch(items[:n], mem)
 		items = items[n:]
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			continue
+		}
+		mu.Lock()
+		broke := len(failed) > 0
+		mu.Unlock()
+		if broke && pipeOK {
+			// A pipelined FETCH failed: its batch holds budget the next
+			// one may wait for. The rest goes one FETCH at a time.
+			settle()
+			pipeOK = false
+		}
 		if err := e.spool.reserve(ctx, mem); err != nil {
+			<-slots
+			continue
+		}
+		var c *conn.Conn
+		var fetch *imapclient.FetchCommand
+		if pipeOK {
+			before := sel
+			c, fetch, sel = e.sendBodyFetch(ctx, w, fr, b, sel)
+			b.ownSelect = sel != before
+		}
+		if fetch == nil {
+			// Not pipelined (no live connection at hand, or a FETCH
+			// failed): fetched as each FETCH reconnects.
+			if pipeOK {
+				settle()
+				pipeOK = false
+			}
+			b.err = e.fetchBatch(ctx, w, fr, b, ready, nil)
+			e.finishBatch(fr, b)
+			<-slots
+			continue
+		}
+		wg.Add(1)
+		go func(s *pendingSelect) {
+			defer wg.Done()
+			defer func() { <-slots }()
+			b.conn = c
+			var failedNow bool
+			if err := s.wait(); err != nil {
+				fetch.Close() // its answers may be about another folder
+				// The SELECT is the attempt of the batch sent with it; the
+				// others behind it have not had theirs.
+				if b.ownSelect {
+					b.err = err
+				}
+				failedNow = true
+			} else {
+				b.err = e.readBodies(c.Client, fetch, b, func(it copyItem, bd *body) { e.deliverBody(fr, b, it, bd, ready) })
+				failedNow = b.err != nil
+			}
+			if failedNow {
+				mu.Lock()
+				failed = append(failed, b)
+				mu.Unlock()
+				return
+			}
+			e.finishBatch(fr, b)
+		}(sel)
+	}
+	settle()
+}
+
+// bodyFetches is how many body FETCHes a worker keeps in flight.
+const bodyFetches = 2
+
+// bodyBatch is one FETCH's worth of fetchBodies: its items, the memory
+// reserved for them, and what came back. One goroutine at a time uses
+// it.
+type bodyBatch struct {
+	items []copyItem
+	byUID map[imap.UID]copyItem
+	got   map[imap.UID]bool
+	// mem is the budget reserved for the batch, spent what the bodies
+	// delivered hold of it.
+	mem, spent int64
+	// err is the last FETCH's (or SELECT's) error.
+	err error
+	// conn is the connection of its pipelined FETCH; ownSelect is set
+	// when the SELECT before that FETCH was sent with it.
+	conn      *conn.Conn
+	ownSelect bool
+}
+
+func newBodyBatch(items []copyItem, mem int64) *bodyBatch {
+	b := &bodyBatch{items: items, mem: mem, byUID: make(map[imap.UID]copyItem, len(items)), got: map[imap.UID]bool{}}
+	for _, it := range items {
+		b.byUID[it.uid] = it
+	}
+	return b
+}
+
+// missing returns the batch's items not delivered yet.
+func (b *bodyBatch) missing() []copyItem {
+	out := b.items[:0:0]
+	for _, it := range b.items {
+		if !b.got[it.uid] {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// pendingSelect is a SELECT sent ahead of FETCHes: wait returns its
+// outcome, the same to every caller.
+type pendingSelect struct {
+	once sync.Once
+	cmd  *imapclient.SelectCommand
+	err  error
+}
+
+func (p *pendingSelect) wait() error {
+	if p == nil {
+		return nil
+	}
+	p.once.Do(func() {
+		if p.cmd != nil {
+			_, p.err = p.cmd.Wait()
+		}
+	})
+	return p.err
+}
+
+// sendBodyFetch sends the UID FETCH of b's bodies on w's host1
+// connection, after a SELECT of fr's folder when the connection has
+// another one selected (sel is then the new pending SELECT; one already
+// sent is kept). It returns the connection and the FETCH, nil when no
+// live connection was at hand.
+func (e *engine) sendBodyFetch(ctx context.Context, w *worker, fr *folderRun, b *bodyBatch, sel *pendingSelect) (*conn.Conn, *imapclient.FetchCommand, *pendingSelect) {
+	c := w.conns[host1]
+	if sel == nil && (w.sel[host1] != fr.h1 || !alive(c)) {
+		var err error
+		if c, err = w.client(ctx, host1); err != nil {
+			return nil, nil, sel
+		}
+		w.sel[host1] = ""
+		sel = &pendingSelect{cmd: c.Select(fr.h1, &imap.SelectOptions{ReadOnly: !e.opts.writes1()})}
+	}
+	if !alive(c) {
+		return nil, nil, sel
+	}
+	return c, c.Fetch(bodySet(b.items), bodyOptions()), sel
+}
+
+// fetchBatch fetches the bodies of b not delivered yet, with a SELECT
+// first when needed, again after a lost connection while each attempt
+// brings bodies (a link that keeps dropping but keeps moving gets
+// through); it returns the last error. first, when not nil, is the
+// outcome of an attempt already made (the pipelined FETCH): it is handled
+// as a failed attempt (worker.retry: reconnection, throttling, token
+// end), unless it is a lost connection that has been replaced since.
+func (e *engine) fetchBatch(ctx context.Context, w *worker, fr *folderRun, b *bodyBatch, ready chan<- fetched, first error) error {
+	if first != nil && connLost(first) && w.conns[host1] != b.conn {
+		first = nil
+	}
+	var err error
+	for more := true; more; {
+		n := len(b.got)
+		err = w.retry(ctx, host1, func() error {
+			if first != nil {
+				f := first
+				first = nil
+				return f
+			}
+			if w.sel[host1] != fr.h1 || !alive(w.conns[host1]) {
+				if _, err := w.selectFolder(ctx, host1, fr.h1); err != nil {
+					return err
+				}
+			}
+			missing := b.missing()
+			if len(missing) == 0 {
+				return nil
+			}
+			c := w.conns[host1]
+			return e.readBodies(c.Client, c.Fetch(bodySet(missing), bodyOptions()), b, func(it copyItem, bd *body) { e.deliverBody(fr, b, it, bd, ready) })
+		})
+		more = err != nil && connLost(err) && ctx.Err() == nil && len(b.got) > n
+	}
+	return err
+}
+
+// deliverBody hands one body of b on to ready (the copy hooks may change
+// or drop it); it runs as each message is complete.
+func (e *engine) deliverBody(fr *folderRun, b *bodyBatch, it copyItem, bd *body, ready chan<- fetched) {
+	// The budget was reserved for the size announced by host1.
+	held := e.spool.cost(it.size)
+	if e.hooks.atCopy() {
+		nb, keep, changedBy := e.applyCopyHooks(fr, it, bd)
+		if !keep {
+			bd.free()
 			return
 		}
-		byUID := make(map[imap.UID]copyItem, len(batch))
-		for _, it := range batch {
-			byUID[it.uid] = it
+		if len(changedBy) > 0 {
+			bd = nb
+			it.size = bd.size
+			fr.mu.Lock()
+			fr.rewritten++
+			fr.mu.Unlock()
 		}
-		got := map[imap.UID]bool{}
-		var spent int64
-		// deliver hands one body of the batch on (the copy hooks may
-		// change or drop it); it runs as each message is complete.
-		deliver := func(it copyItem, b *body) {
-			// The budget was reserved for the size announced by host1.
-			held := e.spool.cost(it.size)
-			if e.hooks.atCopy() {
-				nb, keep, changedBy := e.applyCopyHooks(fr, it, b)
-				if !keep {
-					b.free()
-					return
-				}
-				if len(changedBy) > 0 {
-					b = nb
-					it.size = b.size
-					fr.mu.Lock()
-					fr.rewritten++
-					fr.mu.Unlock()
-				}
-			}
-			spent += held
-			head := b.Head(4096)
-			subject, date, messageID := headerSummary(head)
-			ready <- fetched{item: it, body: b, held: held, subject: subject, date: date, messageID: messageID}
+	}
+	b.spent += held
+	head := bd.Head(4096)
+	subject, date, messageID := headerSummary(head)
+	ready <- fetched{item: it, body: bd, held: held, subject: subject, date: date, messageID: messageID}
+}
+
+// finishBatch reports the items of b that could not be fetched and gives
+// back the budget their bodies did not take.
+func (e *engine) finishBatch(fr *folderRun, b *bodyBatch) {
+	for _, it := range b.items {
+		if b.got[it.uid] {
+			continue
 		}
-		var err error
-		// Lost connections are retried while each attempt brings bodies:
-		// a link that keeps dropping but keeps moving gets through.
-		for more := true; more; {
-			n := len(got)
-			err = w.inFolder(ctx, host1, fr.h1, func(c *conn.Conn) error {
-				missing := batch[:0:0]
-				for _, it := range batch {
-					if !got[it.uid] {
-						missing = append(missing, it)
-					}
-				}
-				return e.fetchInto(c.Client, missing, func(uid imap.UID, b *body) {
-					it, ok := byUID[uid]
-					if !ok || got[uid] {
-						b.free()
-						return
-					}
-					got[uid] = true
-					deliver(it, b)
-				})
-			})
-			more = err != nil && connLost(err) && ctx.Err() == nil && len(got) > n
+		msg := "no data returned"
+		if b.err != nil {
+			msg = b.err.Error()
 		}
-		for _, it := range batch {
-			if got[it.uid] {
-				continue
-			}
-			msg := "no data returned"
-			if err != nil {
-				msg = err.Error()
-			}
-			e.msgFail(fr, classOf(report.ClassFetch, err), fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fr.h1, it.uid, it.size, it.size, joinFlags(it.flags()), it.date().Format(dates.IMAPLayout), msg))
-		}
-		if spent < mem {
-			e.spool.release(mem - spent)
-		}
+		e.msgFail(fr, classOf(report.ClassFetch, b.err), fmt.Sprintf("- msg %s/%d {%d} S[%d] F[%s] I[%s] could not be fetched: %s", fr.h1, it.uid, it.size, it.size, joinFlags(it.flags()), it.date().Format(dates.IMAPLayout), msg))
+	}
+	if b.spent < b.mem {
+		e.spool.release(b.mem - b.spent)
 	}
 }
 
-// fetchInto runs one UID FETCH BODY.PEEK[] for items and hands each body
-// to got once its message is complete (the UID may arrive after the
-// literal); got owns the body.
-func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got func(imap.UID, *body)) error {
+// bodySet is the UID set of items; bodyOptions asks for their bodies.
+func bodySet(items []copyItem) imap.UIDSet {
 	var set imap.UIDSet
 	for _, it := range items {
 		set.AddNum(it.uid)
 	}
-	cmd := c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	return set
+}
+
+func bodyOptions() *imap.FetchOptions {
+	return &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}
+}
+
+// readBodies reads the answers of a body FETCH of b's items and hands
+// each body of an item not delivered yet to deliver, once its message is
+// complete (the UID may arrive after the literal); deliver owns the body.
+func (e *engine) readBodies(c *imapclient.Client, cmd *imapclient.FetchCommand, b *bodyBatch, deliver func(copyItem, *body)) error {
+	return e.readFetch(c, cmd, func(uid imap.UID, bd *body) {
+		it, ok := b.byUID[uid]
+		if !ok || b.got[uid] {
+			bd.free()
+			return
+		}
+		b.got[uid] = true
+		deliver(it, bd)
+	})
+}
+
+// fetchInto runs one UID FETCH BODY.PEEK[] for items and hands each body
+// to got, as readFetch.
+func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got func(imap.UID, *body)) error {
+	return e.readFetch(c, c.Fetch(bodySet(items), bodyOptions()), got)
+}
+
+// readFetch reads the answers of a body FETCH and hands each body to got
+// once its message is complete (the UID may arrive after the literal);
+// got owns the body. A short literal means the connection is gone: the
+// command cannot be drained safely then, and the client is closed (the
+// caller reconnects).
+func (e *engine) readFetch(c *imapclient.Client, cmd *imapclient.FetchCommand, got func(imap.UID, *body)) error {
 	for {
 		msg := cmd.Next()
 		if msg == nil {

@@ -114,3 +114,95 @@ func TestPipelinedAnalysis(t *testing.T) {
 		})
 	}
 }
+
+// armOnCopy is a message rewriter that changes nothing: the first time a
+// message of folder is copied, it runs arm (once).
+type armOnCopy struct {
+	folder string
+	once   sync.Once
+	arm    func()
+}
+
+func (a *armOnCopy) Rewrite(m *hooks.Message) error {
+	if m.Folder == a.folder {
+		a.once.Do(a.arm)
+	}
+	return nil
+}
+
+// TestPipelinedBodyFetches: a worker keeps two body FETCHes in flight,
+// the first sent right behind the folder's SELECT. A connection cut while
+// both are in flight still copies every host1 message exactly once, with
+// its own bytes, flags and date. A refused SELECT while the previous
+// folder is still selected (the FETCHes behind it then answer with that
+// folder's messages of the same UIDs, which must be dropped) fails the
+// batch sent with it, as a refused SELECT did before pipelining; the
+// batch behind it is fetched on its own, and a rerun copies the rest.
+func TestPipelinedBodyFetches(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		arm    func(p *pair, opts *Options)
+		failed int64 // messages that could not be fetched
+	}{
+		{"cut as the second FETCH arrives", func(p *pair, _ *Options) { p.s1.Faults().DropAfterCommands("UID FETCH", 2) }, 0},
+		{"cut within the answers", func(p *pair, _ *Options) { p.s1.Faults().DropResponseAfterBytes("UID FETCH", 150000) }, 0},
+		{"SELECT refused, the previous folder still selected", func(p *pair, opts *Options) {
+			opts.Hooks = &hooks.Chain{Rewrites: []hooks.Named[hooks.MessageRewriter]{{Name: "arm", Hook: &armOnCopy{folder: "A", arm: func() {
+				p.s1.Faults().RefuseCommand("EXAMINE", 1, nil)
+			}}}}}
+		}, 64},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t)
+			// Same UIDs in A and B, different messages.
+			seedN(t, p.u1, "A", 150, 2000)
+			seedN(t, p.u1, "B", 150, 3000)
+			var out bytes.Buffer
+			opts := p.options(t, &out)
+			opts.Parallel = 1
+			opts.ErrorsMax = 0
+			// Batches of at most 64 messages: three FETCHes per folder.
+			opts.BodyBudget = 1 << 20
+			var trace lockedWriter
+			opts.Host1.Trace = &trace
+			tc.arm(p, &opts)
+			res := run(t, opts)
+			if res.Errors.Count() != int(tc.failed) || res.Transferred != 300-tc.failed {
+				t.Fatalf("transferred %d, %d errors, want %d and %d: %v\n%s", res.Transferred, res.Errors.Count(), 300-tc.failed, tc.failed, res.Errors.Records(), tail(out.String()))
+			}
+			if tc.failed > 0 {
+				// What was copied of B is B's own: nothing of A's.
+				b1, b2 := snapshot(t, p.u1)["B"], snapshot(t, p.u2)["B"]
+				for _, m := range b2 {
+					if !slices.Contains(b1, m) {
+						t.Fatalf("host2 B holds a message host1 B does not: %s", m)
+					}
+				}
+				if len(b2) != 150-int(tc.failed) {
+					t.Fatalf("host2 B holds %d messages, want %d", len(b2), 150-tc.failed)
+				}
+				out.Reset()
+				opts.Hooks = nil
+				if res := run(t, opts); res.Errors.Count() != 0 || res.Transferred != tc.failed {
+					t.Fatalf("rerun: transferred %d, errors %v\n%s", res.Transferred, res.Errors.Records(), tail(out.String()))
+				}
+			}
+			assertExactlyOnce(t, p, &out)
+			// Two FETCHes were in flight: a UID FETCH sent before the
+			// previous one's answer.
+			inFlight := 0
+			for _, l := range strings.Split(trace.String(), "\n") {
+				switch {
+				case strings.Contains(l, " C: ") && strings.Contains(l, " UID FETCH ") && strings.Contains(l, "BODY.PEEK[]"):
+					inFlight++
+					if inFlight == 2 {
+						return
+					}
+				case strings.Contains(l, " S: ") && strings.Contains(l, " OK UID FETCH"):
+					inFlight = 0
+				}
+			}
+			t.Fatalf("never two body FETCHes in flight:\n%s", tail(trace.String()))
+		})
+	}
+}
