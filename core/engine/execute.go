@@ -46,8 +46,10 @@ type folderRun struct {
 	// could not be copied or flagged.
 	atCopy tally
 
-	mu        sync.Mutex // guards the fields below
-	done      []string   // keys copied
+	mu sync.Mutex // guards the fields below
+	// done are the hashes (keyHash) of the keys copied: the report only
+	// counts them, and a hash takes 8 bytes where a key took 40.
+	done      []uint64
 	doneBytes int64
 	doneBig   int64
 	rewritten int
@@ -484,7 +486,7 @@ func (e *engine) copied(fr *folderRun, f fetched, uid2 uint32) {
 	} else {
 		fr.unconfirmed1 = append(fr.unconfirmed1, f.item)
 	}
-	fr.done = append(fr.done, f.item.matchKey())
+	fr.done = append(fr.done, keyHash(f.item.matchKey()))
 	fr.doneBytes += size
 	fr.doneBig = max(fr.doneBig, size)
 	fr.mu.Unlock()

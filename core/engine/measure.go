@@ -21,7 +21,8 @@ type after2 struct {
 	count     int64 // messages, as SELECT counts them
 	size, big int64 // over the messages the selection keeps
 	void      int
-	keys      map[string]struct{}
+	// ids are the hashes (keyHash) of the identities found, settled.
+	ids hashSet
 	// dups are the extra copies of a key (every copy after the one with
 	// the lowest UID); fresh are those at or above the UIDNEXT the
 	// analysis saw, which were not in the folder when the run began.
@@ -101,8 +102,10 @@ type known2 struct {
 // sizes being known; the others are fetched with their headers.
 func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, error) {
 	var a *after2
+	var keys map[string]struct{}
 	err := w.reselect(ctx, host2, fr.h2, func(c *conn.Conn, sel *imap.SelectData) error {
-		a = &after2{count: int64(sel.NumMessages), keys: make(map[string]struct{}, sel.NumMessages)}
+		a = &after2{count: int64(sel.NumMessages)}
+		keys = make(map[string]struct{}, sel.NumMessages)
 		if sel.NumMessages == 0 {
 			return nil
 		}
@@ -122,14 +125,14 @@ func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, 
 			if e.opts.SyncDuplicates {
 				key, _ = rank.Rank(key)
 			}
-			if _, dup := a.keys[key]; dup && countDups {
+			if _, dup := keys[key]; dup && countDups {
 				a.dups = append(a.dups, m.uid)
 				if uint32(m.uid) >= fr.uidNext2 {
 					a.fresh = append(a.fresh, m.uid)
 				}
 				return
 			}
-			a.keys[key] = struct{}{}
+			keys[key] = struct{}{}
 		}
 		var next imap.UID // 0: from the first message
 		newer := sel.NumMessages
@@ -164,7 +167,17 @@ func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, 
 			return nil
 		})
 	})
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	// The report counts identities from hashes: 8 bytes a message, held
+	// until the end of the run, where the map takes several times that.
+	a.ids = make(hashSet, 0, len(keys))
+	for k := range keys {
+		a.ids = append(a.ids, keyHash(k))
+	}
+	a.ids = a.ids.settle()
+	return a, nil
 }
 
 // uidList writes UIDs for a line, the first 20 then "...".

@@ -320,8 +320,22 @@ type folderSide struct {
 	selected int    // identified messages kept for the sync
 	dup      int    // identified messages that duplicate a selected one
 	void     int    // messages without the identifying headers
-	// keys are the identities of the selected messages.
+	// keys are the identities of the selected messages; ids are their
+	// hashes (keyHash), settled, once a folder carried out in a group
+	// dropped keys (compact).
 	keys map[string]struct{}
+	ids  hashSet
+}
+
+// keyCount is the number of identities of the side.
+func (s *folderSide) keyCount() int { return len(s.keys) + len(s.ids) }
+
+// appendHashes appends the hashes of the side's identities to h.
+func (s *folderSide) appendHashes(h hashSet) hashSet {
+	for k := range s.keys {
+		h = append(h, keyHash(k))
+	}
+	return append(h, s.ids...)
 }
 
 // copyBytes is the size of what the folder copies.
