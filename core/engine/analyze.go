@@ -353,7 +353,14 @@ func uidsOf(metas []meta) []imap.UID {
 // workers and builds the message plan. The --folderfirst folders are read
 // before the others, the --folderlast folders after them.
 func (e *engine) analyzeAll(ctx context.Context, main *worker) {
-	total := len(e.plan.folders)
+	e.analyzeFolders(ctx, main, e.prepareAnalysis(ctx, main))
+}
+
+// prepareAnalysis settles, with the state, every unchanged folder from a
+// STATUS of each side, and returns the folders left to analyse (all of
+// them without the state).
+func (e *engine) prepareAnalysis(ctx context.Context, main *worker) []*folderPlan {
+	total := e.plan.total()
 	todo := e.plan.folders
 	if e.opts.State != nil {
 		// With the state, a cheap STATUS on the main connections settles
@@ -371,6 +378,12 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 			}
 		}
 	}
+	return todo
+}
+
+// analyzeFolders analyses the folders of todo over the parallel workers.
+func (e *engine) analyzeFolders(ctx context.Context, main *worker, todo []*folderPlan) {
+	total := e.plan.total()
 	runPhased(ctx, e, main, todo, func(fp *folderPlan) *folderPlan { return fp }, func(w *worker, fp *folderPlan) {
 		if fp.skip != "" {
 			return

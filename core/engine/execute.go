@@ -19,9 +19,16 @@ import (
 
 // execution is the progress of carrying out a plan.
 type execution struct {
-	loopAt  time.Time    // when the message loop began, for the rates
-	folders []*folderRun // in plan order
-	stats   counters
+	loopAt time.Time // when the message loop began, for the rates
+	// all are the runs of every folder of the plan, in plan order;
+	// folders those of the folders being carried out (all of them, or
+	// the current group's).
+	all, folders []*folderRun
+	stats        counters
+	// planned and plannedBytes are what the groups carried out so far
+	// copy, for Progress.Start.
+	planned      int
+	plannedBytes int64
 }
 
 // counters are updated by many goroutines.
@@ -93,7 +100,7 @@ func (e *engine) runOf(fp *folderPlan) *folderRun {
 	if e.exec == nil {
 		return nil
 	}
-	return e.exec.folders[fp.index-1]
+	return e.exec.all[fp.index-1]
 }
 
 // Execute carries out the plan: it creates and subscribes host2 folders,
@@ -107,48 +114,82 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	if e.opts.Dry {
 		return nil, errors.New("engine: a plan made with Options.Dry cannot be executed")
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := e.execContext(ctx)
 	defer cancel()
+	if err := e.beginExecute(); err != nil {
+		return nil, err
+	}
+	e.executePart(ctx, p.main)
+	return e.endExecute(ctx), nil
+}
+
+// execContext is the context of the execution: cancelled on return, or
+// once --errorsmax is reached (at once if it was during the analysis).
+func (e *engine) execContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
 	e.mu.Lock()
 	e.cancel = cancel
 	e.mu.Unlock()
 	if e.stopped.Load() {
 		cancel() // --errorsmax was reached during the analysis
 	}
+	return ctx, cancel
+}
+
+// beginExecute sets up the execution of every folder of the plan.
+func (e *engine) beginExecute() error {
 	e.exec = &execution{}
 	in, err := openInflight(e.journal)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	e.inflight = in
 	for _, fp := range e.plan.folders {
-		e.exec.folders = append(e.exec.folders, &folderRun{folderPlan: fp, settled: make(chan struct{})})
+		e.exec.all = append(e.exec.all, &folderRun{folderPlan: fp, settled: make(chan struct{})})
+	}
+	e.exec.folders = e.exec.all
+	return nil
+}
+
+// executePart carries out the plan of the folders of e.plan.folders (all
+// of them, or a group's): folders, then messages, then host2 is read
+// again for the report.
+func (e *engine) executePart(ctx context.Context, main *worker) {
+	e.exec.folders = e.exec.folders[:0:0]
+	for _, fp := range e.plan.folders {
+		e.exec.folders = append(e.exec.folders, e.runOf(fp))
 	}
 	switch e.plan.scope {
 	case scopeFolders:
-		e.executeFolders(ctx, p.main)
+		e.executeFolders(ctx, main)
 	case scopeAll:
 		// The Appenders log in to host2 while the folders are created.
-		e.warmAppenders(ctx, p.main, e.copyJobs())
+		e.warmAppenders(ctx, main, e.copyJobs())
 		if e.overlapFolders() {
 			// The other workers begin fetching bodies while main creates
 			// the folders; each folder's first APPEND waits for it.
-			e.execute(ctx, p.main, func() { e.executeFolders(ctx, p.main) })
+			e.execute(ctx, main, func() { e.executeFolders(ctx, main) })
 		} else {
-			e.executeFolders(ctx, p.main)
-			e.execute(ctx, p.main, nil)
+			e.executeFolders(ctx, main)
+			e.execute(ctx, main, nil)
 		}
 		e.syncLabels(ctx)
 		if ctx.Err() == nil {
 			// After a stop the report keeps the figures the run expects.
-			e.measure2(ctx, p.main)
-		}
-		if e.opts.FolderSizesAtEnd {
-			e.printSizes(false)
+			e.measure2(ctx, main)
 		}
 	}
+}
+
+// endExecute ends the execution of the whole plan (every group) and
+// returns the run's result.
+func (e *engine) endExecute(ctx context.Context) *Result {
+	e.exec.folders = e.exec.all
+	if e.plan.scope == scopeAll && e.opts.FolderSizesAtEnd {
+		e.printSizes(false)
+	}
 	e.inflight.close(ctx.Err() == nil && e.doubts.complete())
-	return e.result(), nil
+	return e.result()
 }
 
 // overlapFolders tells whether the folder part of the plan may run
@@ -285,7 +326,9 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	x := e.exec
 	e.say("++++ Looping on each one of %d folders to sync", len(e.plan.folders))
-	x.loopAt = time.Now()
+	if x.loopAt.IsZero() {
+		x.loopAt = time.Now()
+	}
 	type job struct {
 		fr    *folderRun
 		items []copyItem
@@ -307,8 +350,10 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		fr.jobsLeft.Store(int32(len(jobs) - n))
 	}
 	msgs, bytes := e.plan.totals()
-	x.stats.toCopy.Store(int64(msgs))
-	e.progress.Start(msgs, bytes)
+	x.stats.toCopy.Add(int64(msgs))
+	x.planned += msgs
+	x.plannedBytes += bytes
+	e.progress.Start(x.planned, x.plannedBytes)
 	jobDone := func(fr *folderRun) {
 		if fr.jobsLeft.Add(-1) == 0 {
 			e.progress.FolderDone(fr.h1)
@@ -384,7 +429,9 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	}
 	x.stats.foldersDone.Add(int64(len(active)))
 	e.say("++++ End looping on each folder")
-	e.printSetAside()
+	if e.plan.groups == nil {
+		e.printSetAside() // once, at the end of the groups otherwise
+	}
 }
 
 // isClosed reports whether ch is closed (without waiting).

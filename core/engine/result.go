@@ -97,11 +97,11 @@ func (e *engine) result() *Result {
 		final2.Messages += end2.Messages
 		final2.Bytes += end2.Bytes
 		if e.opts.Dry {
-			c.WouldTransfer += int64(len(fp.copies))
+			copies, del1, del2 := fp.dryFigures(&e.opts)
+			c.WouldTransfer += int64(copies)
 			if e.plan.scope == scopeAll && fp.skip == "" {
-				del1, del2 := fp.deletions(&e.opts)
-				c.DeletedHost1 += int64(len(del1))
-				c.DeletedHost2 += int64(len(del2))
+				c.DeletedHost1 += int64(del1)
+				c.DeletedHost2 += int64(del2)
 			}
 		}
 		keys1 = on1.appendHashes(keys1)
