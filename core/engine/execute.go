@@ -66,6 +66,8 @@ type folderRun struct {
 	copiedPairs  []matchedPair
 	confirmed1   []imap.UID
 	unconfirmed1 []copyItem
+	// appendValidity is the UIDVALIDITY of the APPENDUIDs of copiedPairs.
+	appendValidity validityOf
 	// after is the host2 folder as read again at the end (measure2), nil
 	// when it was not.
 	after *after2
@@ -434,6 +436,24 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	}
 }
 
+// validityOf collects UIDVALIDITY values: v is the first added, mixed
+// is set once another (or an unknown, 0) was added.
+type validityOf struct {
+	v          uint32
+	mixed, set bool
+}
+
+func (o *validityOf) add(v uint32) {
+	switch {
+	case v == 0:
+		o.mixed = true
+	case !o.set:
+		o.v, o.set = v, true
+	case o.v != v:
+		o.mixed = true
+	}
+}
+
 // isClosed reports whether ch is closed (without waiting).
 func isClosed(ch chan struct{}) bool {
 	select {
@@ -523,11 +543,15 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
 }
 
 // copied records a successful copy and prints imapsync's line.
-func (e *engine) copied(fr *folderRun, f fetched, uid2 uint32) {
+//
+// validity is the UIDVALIDITY of the APPENDUID that gave uid2 (0: not
+// known, as for a copy found by reading host2).
+func (e *engine) copied(fr *folderRun, f fetched, uid2, validity uint32) {
 	st := &e.exec.stats
 	size := f.item.size
 	fr.mu.Lock()
 	if uid2 != 0 {
+		fr.appendValidity.add(validity)
 		fr.confirmed1 = append(fr.confirmed1, f.item.uid)
 		fr.copiedPairs = append(fr.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey})
 	} else {
