@@ -33,6 +33,9 @@ type engine struct {
 	plan     plan
 	exec     *execution // nil until Execute
 	pool     []*worker  // the Parallel workers, made on first use (workers)
+	// mainOnly is set, before Execute's work begins, when the plan is
+	// small enough for main alone (smallPlan): workers then returns main.
+	mainOnly bool
 	turns    turns      // bounds the workers at work by the hosts' connection bounds
 	hooks    msgHooks
 	throttle *throttle

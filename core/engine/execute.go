@@ -114,6 +114,11 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 		cancel() // --errorsmax was reached during the analysis
 	}
 	e.exec = &execution{}
+	if e.plan.scope == scopeAll && e.smallPlan() {
+		e.mu.Lock()
+		e.mainOnly = true
+		e.mu.Unlock()
+	}
 	in, err := openInflight(e.journal)
 	if err != nil {
 		return nil, err
