@@ -411,6 +411,22 @@ func (e *engine) prepareAnalysis(ctx context.Context, main *worker) []*folderPla
 				e.say("Folder %7s %-35s -> %-35s unchanged since the last run", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
 			}
 		}
+		if !e.opts.Dry && !e.opts.JustFolderSizes && slices.ContainsFunc(todo, grew1) {
+			// Messages to copy, most likely: main's APPEND connection
+			// logs in while the folders are read.
+			e.warmAppenders(ctx, main, 1)
+		}
+		if len(e.opts.Selection.FolderFirst) == 0 && len(e.opts.Selection.FolderLast) == 0 {
+			// The folders read since the last run only, on the main
+			// connections (incrbatch.go): the others need the workers.
+			rest := e.incrementalBatch(ctx, main, todo)
+			for _, fp := range todo {
+				if fp.analyzed && !fp.unchanged {
+					e.analyzed(fp, total)
+				}
+			}
+			todo = rest
+		}
 	}
 	return todo
 }
@@ -432,22 +448,35 @@ func (e *engine) analyzeFolders(ctx context.Context, main *worker, todo []*folde
 			fp.skip = "select failed"
 			return
 		}
-		if e.opts.SkipEmptyFolders && fp.inSelection1 == 0 {
-			fp.skip = "empty on host1 (--skipemptyfolders)"
-		}
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.sayLocked(fmt.Sprintf("Folder %7s %-35s -> %-35s", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2)))
-		e.sayLocked(fmt.Sprintf("Host1: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h1, fp.on[host1].count))
-		if fp.create {
-			e.sayLocked(fmt.Sprintf("Host2: folder [%s] does not exist yet", fp.h2))
-		} else {
-			e.sayLocked(fmt.Sprintf("Host2: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h2, fp.on[host2].count))
-			e.sayLocked(fmt.Sprintf("Host2: folder [%s] permanentflags: %s", fp.h2, joinFlags(fp.permanentFlags)))
-		}
-		e.sayLocked(fmt.Sprintf("Host1: folder [%s] selected %d messages, duplicates %d", fp.h1, fp.on[host1].selected, fp.on[host1].dup))
-		e.sayLocked(fmt.Sprintf("Host2: folder [%s] selected %d messages, duplicates %d", fp.h2, fp.on[host2].selected, fp.on[host2].dup))
+		e.analyzed(fp, total)
 	})
+}
+
+// analyzed prints the lines of folder fp once analysed (total is the
+// number of folders), and leaves it out under --skipemptyfolders when
+// host1 has none of its messages.
+func (e *engine) analyzed(fp *folderPlan, total int) {
+	if e.opts.SkipEmptyFolders && fp.inSelection1 == 0 {
+		fp.skip = "empty on host1 (--skipemptyfolders)"
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sayLocked(fmt.Sprintf("Folder %7s %-35s -> %-35s", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2)))
+	e.sayLocked(fmt.Sprintf("Host1: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h1, fp.on[host1].count))
+	if fp.create {
+		e.sayLocked(fmt.Sprintf("Host2: folder [%s] does not exist yet", fp.h2))
+	} else {
+		e.sayLocked(fmt.Sprintf("Host2: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h2, fp.on[host2].count))
+		e.sayLocked(fmt.Sprintf("Host2: folder [%s] permanentflags: %s", fp.h2, joinFlags(fp.permanentFlags)))
+	}
+	e.sayLocked(fmt.Sprintf("Host1: folder [%s] selected %d messages, duplicates %d", fp.h1, fp.on[host1].selected, fp.on[host1].dup))
+	e.sayLocked(fmt.Sprintf("Host2: folder [%s] selected %d messages, duplicates %d", fp.h2, fp.on[host2].selected, fp.on[host2].dup))
+}
+
+// grew1 reports whether fp is analysed incrementally and host1's folder
+// has had new messages since the last run.
+func grew1(fp *folderPlan) bool {
+	return fp.incremental && fp.state != nil && fp.status1.UIDNext > fp.state.Status1.UIDNext
 }
 
 // folderError tells in which step a folder failed.
