@@ -529,11 +529,11 @@ func (e *engine) copied(fr *folderRun, f fetched, uid2 uint32) {
 	fr.mu.Lock()
 	if uid2 != 0 {
 		fr.confirmed1 = append(fr.confirmed1, f.item.uid)
-		fr.copiedPairs = append(fr.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey})
+		fr.copiedPairs = append(fr.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey, odd: f.item.oddKey})
 	} else {
 		fr.unconfirmed1 = append(fr.unconfirmed1, f.item)
 	}
-	fr.done = append(fr.done, keyHash(f.item.matchKey()))
+	fr.done = append(fr.done, fr.matchHash(f.item))
 	fr.doneBytes += size
 	fr.doneBig = max(fr.doneBig, size)
 	fr.mu.Unlock()

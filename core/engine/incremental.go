@@ -455,7 +455,8 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	})
 	for _, m := range copies {
 		in1.keys[m.hkey] = struct{}{}
-		c := copyItem{uid: m.uid, size: m.size, hkey: m.hkey, byUID: e.opts.UseUID}
+		c := copyItem{uid: m.uid, size: m.size, byUID: e.opts.UseUID}
+		fp.setKey(&c, m.hkey)
 		c.setFlags(e.flagsFor2(fp, m.flags))
 		switch {
 		case e.opts.IDateFromHeader:
