@@ -264,7 +264,7 @@ func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items 
 				f := send[i]
 				switch {
 				case res.Err == nil:
-					e.copied(fr, f, res.UID)
+					e.copied(fr, f, res.UID, res.UIDValidity)
 				case isThrottle(res.Err):
 					// Not stored: sent again once host2's backoff is over.
 					throttled.Store(true)
@@ -365,6 +365,7 @@ func (e *engine) releaseFetched(f fetched) {
 // goes to ready as soon as it is read, so that its APPEND is written
 // while the rest of the batch is still arriving.
 func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, items []copyItem, ready chan<- fetched) {
+	items = e.deliverPrefetched(fr, items, ready)
 	share := e.spool.budget / int64(2*e.opts.parallel())
 	for len(items) > 0 && ctx.Err() == nil {
 		n, mem := 0, int64(0)
@@ -388,29 +389,14 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 		}
 		got := map[imap.UID]bool{}
 		var spent int64
-		// deliver hands one body of the batch on (the copy hooks may
-		// change or drop it); it runs as each message is complete.
+		// deliver hands one body of the batch on; it runs as each
+		// message is complete.
 		deliver := func(it copyItem, b *body) {
 			// The budget was reserved for the size announced by host1.
 			held := e.spool.cost(it.size)
-			if e.hooks.atCopy() {
-				nb, keep, changedBy := e.applyCopyHooks(fr, it, b)
-				if !keep {
-					b.free()
-					return
-				}
-				if len(changedBy) > 0 {
-					b = nb
-					it.size = b.size
-					fr.mu.Lock()
-					fr.rewritten++
-					fr.mu.Unlock()
-				}
+			if e.deliver(fr, it, b, held, ready) {
+				spent += held
 			}
-			spent += held
-			head := b.Head(4096)
-			subject, date, messageID := headerSummary(head)
-			ready <- fetched{item: it, body: b, held: held, subject: subject, date: date, messageID: messageID}
 		}
 		var err error
 		// Lost connections are retried while each attempt brings bodies:
@@ -452,15 +438,50 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 	}
 }
 
+// deliver hands one body of fr on to its APPENDs (the copy hooks may
+// change or drop it), holding held bytes of the budget until its APPEND
+// is written. It reports false when the hooks dropped it (the caller then
+// gives held back).
+func (e *engine) deliver(fr *folderRun, it copyItem, b *body, held int64, ready chan<- fetched) bool {
+	if e.hooks.atCopy() {
+		nb, keep, changedBy := e.applyCopyHooks(fr, it, b)
+		if !keep {
+			b.free()
+			return false
+		}
+		if len(changedBy) > 0 {
+			b = nb
+			it.size = b.size
+			fr.mu.Lock()
+			fr.rewritten++
+			fr.mu.Unlock()
+		}
+	}
+	head := b.Head(4096)
+	subject, date, messageID := headerSummary(head)
+	ready <- fetched{item: it, body: b, held: held, subject: subject, date: date, messageID: messageID}
+	return true
+}
+
 // fetchInto runs one UID FETCH BODY.PEEK[] for items and hands each body
 // to got once its message is complete (the UID may arrive after the
 // literal); got owns the body.
 func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got func(imap.UID, *body)) error {
+	return e.readBodies(c, sendBodies(c, items), got)
+}
+
+// sendBodies sends the UID FETCH BODY.PEEK[] of items; readBodies reads
+// its answers.
+func sendBodies(c *imapclient.Client, items []copyItem) *imapclient.FetchCommand {
 	var set imap.UIDSet
 	for _, it := range items {
 		set.AddNum(it.uid)
 	}
-	cmd := c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	return c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+}
+
+// readBodies reads the answers of sendBodies as fetchInto does.
+func (e *engine) readBodies(c *imapclient.Client, cmd *imapclient.FetchCommand, got func(imap.UID, *body)) error {
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -515,7 +536,7 @@ func (e *engine) stillMissing(ctx context.Context, w *worker, fr *folderRun, ite
 		return items, err
 	}
 	for i, uid2 := range found {
-		e.copied(fr, fetched{item: items[i], body: &body{size: items[i].size}}, uint32(uid2))
+		e.copied(fr, fetched{item: items[i], body: &body{size: items[i].size}}, uint32(uid2), 0)
 	}
 	return missing, nil
 }

@@ -30,10 +30,13 @@ type engine struct {
 	// memStart is the process memory when the run began, for the report.
 	memStart float64
 
-	plan     plan
-	exec     *execution // nil until Execute
-	pool     []*worker  // the Parallel workers, made on first use (workers)
-	turns    turns      // bounds the workers at work by the hosts' connection bounds
+	plan plan
+	exec *execution // nil until Execute
+	pool []*worker  // the Parallel workers, made on first use (workers)
+	// mainOnly is set, before Execute's work begins, when the plan is
+	// small enough for main alone (smallPlan): workers then returns main.
+	mainOnly bool
+	turns    turns // bounds the workers at work by the hosts' connection bounds
 	hooks    msgHooks
 	throttle *throttle
 	progress Progress

@@ -66,6 +66,8 @@ type folderRun struct {
 	copiedPairs  []matchedPair
 	confirmed1   []imap.UID
 	unconfirmed1 []copyItem
+	// appendValidity is the UIDVALIDITY of the APPENDUIDs of copiedPairs.
+	appendValidity validityOf
 	// after is the host2 folder as read again at the end (measure2), nil
 	// when it was not.
 	after *after2
@@ -73,6 +75,12 @@ type folderRun struct {
 	// once the copies and deletions are done (readStatus2), nil when it
 	// was not read: saveState then reads it.
 	status2 *folderStatus
+
+	// storedBatch is set once storeBatch set the folder's flags (or
+	// reported their failure); pre are its bodies fetched ahead by
+	// prefetch (guarded by mu).
+	storedBatch bool
+	pre         map[imap.UID]prefetched
 
 	// settled is closed once the folder part of the plan has been carried
 	// out for it (created, or found it could not be: notCreated), which
@@ -139,6 +147,11 @@ func (e *engine) execContext(ctx context.Context) (context.Context, context.Canc
 // beginExecute sets up the execution of every folder of the plan.
 func (e *engine) beginExecute() error {
 	e.exec = &execution{}
+	if e.plan.scope == scopeAll && e.smallPlan() {
+		e.mu.Lock()
+		e.mainOnly = true
+		e.mu.Unlock()
+	}
 	in, err := openInflight(e.journal)
 	if err != nil {
 		return err
@@ -333,8 +346,12 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		fr    *folderRun
 		items []copyItem
 		store bool
+		batch bool // executeBatch, before the folders' jobs
 	}
 	var jobs []job
+	if e.mainOnly && first != nil {
+		jobs = append(jobs, job{batch: true})
+	}
 	chunk := jobMsgs
 	for _, fr := range x.folders {
 		if fr.skipReason() != "" || !fr.analyzed {
@@ -368,6 +385,16 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		}
 	}
 	work := func(w *worker, j job) {
+		if j.batch {
+			var frs []*folderRun
+			for _, fr := range x.folders {
+				if fr.skipReason() == "" && fr.analyzed {
+					frs = append(frs, fr)
+				}
+			}
+			e.executeBatch(ctx, w, frs)
+			return
+		}
 		if first != nil && isClosed(j.fr.settled) && j.fr.notCreated {
 			return // left out: could not be created
 		}
@@ -375,6 +402,7 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 			e.progress.FolderStart(j.fr.h1, len(j.fr.copies), j.fr.copyBytes())
 		}
 		switch {
+		case j.store && j.fr.storedBatch:
 		case j.store:
 			e.storeFlags(ctx, w, j.fr)
 		case first != nil:
@@ -395,6 +423,7 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	} else {
 		runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, work)
 	}
+	e.dropPrefetched()
 	var active []*folderRun // analyzed and not left out
 	for _, fr := range x.folders {
 		if fr.skipReason() == "" && fr.analyzed {
@@ -431,6 +460,24 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	e.say("++++ End looping on each folder")
 	if e.plan.groups == nil {
 		e.printSetAside() // once, at the end of the groups otherwise
+	}
+}
+
+// validityOf collects UIDVALIDITY values: v is the first added, mixed
+// is set once another (or an unknown, 0) was added.
+type validityOf struct {
+	v          uint32
+	mixed, set bool
+}
+
+func (o *validityOf) add(v uint32) {
+	switch {
+	case v == 0:
+		o.mixed = true
+	case !o.set:
+		o.v, o.set = v, true
+	case o.v != v:
+		o.mixed = true
 	}
 }
 
@@ -490,6 +537,30 @@ func (e *engine) readStatus2(ctx context.Context, main *worker, frs []*folderRun
 // storeFlags sets host2 flags equal to host1's, grouping messages that
 // get the same flags into one UID STORE; the STOREs are sent at once.
 func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
+	if !e.waitSettled(ctx, fr) {
+		return
+	}
+	sets, flags := storeSets(fr)
+	err := w.inFolder(ctx, host2, fr.h2, func(c *conn.Conn) error {
+		return e.changes.storeMany(c, sets, flags)
+	})
+	e.stored(fr, err)
+}
+
+// stored reports the outcome of fr's STOREs.
+func (e *engine) stored(fr *folderRun, err error) {
+	if err != nil {
+		e.msgFail(fr, classOf(report.ClassFlags, err), fmt.Sprintf("Host2: folder %s: could not add flags: %v", fr.h2, err))
+		return
+	}
+	for _, s := range fr.stores {
+		e.say("Host2: msg %s/%d flags set to (%s) from %s/%d", fr.h2, s.uid2, joinFlags(s.to), fr.h1, s.uid1)
+	}
+}
+
+// storeSets groups fr's stores by the flags they set: one UID STORE
+// each, in a stable order.
+func storeSets(fr *folderRun) (sets []imap.UIDSet, flags [][]imap.Flag) {
 	groups := map[string]*imap.UIDSet{}
 	flagsOf := map[string][]imap.Flag{}
 	var order []string
@@ -503,31 +574,23 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
 		groups[k].AddNum(s.uid2)
 	}
 	sort.Strings(order)
-	if !e.waitSettled(ctx, fr) {
-		return
-	}
-	sets, flags := make([]imap.UIDSet, len(order)), make([][]imap.Flag, len(order))
+	sets, flags = make([]imap.UIDSet, len(order)), make([][]imap.Flag, len(order))
 	for i, k := range order {
 		sets[i], flags[i] = *groups[k], flagsOf[k]
 	}
-	err := w.inFolder(ctx, host2, fr.h2, func(c *conn.Conn) error {
-		return e.changes.storeMany(c, sets, flags)
-	})
-	if err != nil {
-		e.msgFail(fr, classOf(report.ClassFlags, err), fmt.Sprintf("Host2: folder %s: could not add flags: %v", fr.h2, err))
-		return
-	}
-	for _, s := range fr.stores {
-		e.say("Host2: msg %s/%d flags set to (%s) from %s/%d", fr.h2, s.uid2, joinFlags(s.to), fr.h1, s.uid1)
-	}
+	return sets, flags
 }
 
 // copied records a successful copy and prints imapsync's line.
-func (e *engine) copied(fr *folderRun, f fetched, uid2 uint32) {
+//
+// validity is the UIDVALIDITY of the APPENDUID that gave uid2 (0: not
+// known, as for a copy found by reading host2).
+func (e *engine) copied(fr *folderRun, f fetched, uid2, validity uint32) {
 	st := &e.exec.stats
 	size := f.item.size
 	fr.mu.Lock()
 	if uid2 != 0 {
+		fr.appendValidity.add(validity)
 		fr.confirmed1 = append(fr.confirmed1, f.item.uid)
 		fr.copiedPairs = append(fr.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey, odd: f.item.oddKey})
 	} else {

@@ -336,10 +336,11 @@ type folderPlan struct {
 	// incremental is set when only the changes are read (incremental.go);
 	// dropped are then the host1 UIDs expunged since the last run, to
 	// remove from the state. size1 and size2 are the folders' sizes from
-	// STATUS (-1: not told).
+	// STATUS (-1: not told), messages2 host2's MESSAGES (with stateLoaded).
 	incremental  bool
 	dropped      []uint32
 	size1, size2 int64
+	messages2    uint32
 	byUID        bool // identity is the state's UID map (--useuid)
 	matched      []matchedPair
 	// listed is set when the analysis read every UID of both folders

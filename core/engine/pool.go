@@ -63,7 +63,8 @@ func runParallelAfter[T any](ctx context.Context, e *engine, main *worker, first
 	main.setIdle(false)
 }
 
-// workers returns the run's Parallel workers, main first.
+// workers returns the run's Parallel workers, main first: only main
+// once the run is sized to one worker (smallPlan).
 func (e *engine) workers(main *worker) []*worker {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -73,7 +74,27 @@ func (e *engine) workers(main *worker) []*worker {
 			e.pool = append(e.pool, &worker{e: e, idle: true})
 		}
 	}
+	if e.mainOnly {
+		return e.pool[:1]
+	}
 	return e.pool
+}
+
+// A plan that copies at most smallPlanMsgs messages and smallPlanBytes
+// bytes is carried out by main alone: each other worker would cost a
+// login to both servers (on Dovecot, a new process and the first opening
+// of every folder it touches, which costs more than copying a few
+// messages), and main's connections have the folders open already.
+const (
+	smallPlanMsgs  = 256
+	smallPlanBytes = 16 << 20
+)
+
+// smallPlan reports whether the plan is carried out by main alone (see
+// smallPlanMsgs).
+func (e *engine) smallPlan() bool {
+	msgs, bytes := e.plan.totals()
+	return msgs <= smallPlanMsgs && bytes <= smallPlanBytes
 }
 
 // closeWorkers logs the workers (main included) out, in parallel.
