@@ -147,7 +147,8 @@ func (e *engine) execContext(ctx context.Context) (context.Context, context.Canc
 // beginExecute sets up the execution of every folder of the plan.
 func (e *engine) beginExecute() error {
 	e.exec = &execution{}
-	if e.plan.scope == scopeAll && e.smallPlan() {
+	if e.plan.scope == scopeAll && e.plan.groups == nil && e.smallPlan() {
+		// (A plan in groups is large: its groups are not analysed yet.)
 		e.mu.Lock()
 		e.mainOnly = true
 		e.mu.Unlock()
