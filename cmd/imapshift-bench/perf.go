@@ -51,7 +51,9 @@ type perfConfig struct {
 	scaleN       int // messages of the big folder (0: no row)
 	scaleFolders int // folders of scaleN messages (bench-scale: 10)
 	scaleOnly    bool
-	skipWAN100   bool
+	// scaleHost2 is host2's mail storage in the -scale rows (scaleStores).
+	scaleHost2 string
+	skipWAN100 bool
 }
 
 func perfFlags(c *perfConfig) {
@@ -60,6 +62,7 @@ func perfFlags(c *perfConfig) {
 	flag.IntVar(&c.scaleN, "scale-n", 100000, "messages of the big-folder row (0: no row)")
 	flag.IntVar(&c.scaleFolders, "scale-folders", 1, "folders of -scale-n messages")
 	flag.BoolVar(&c.scaleOnly, "scale", false, "run only the big-folder rows (make bench-scale: 10 folders of 100,000)")
+	flag.StringVar(&c.scaleHost2, "scale-host2", "maildir", "host2's mail storage in the -scale rows: maildir (the tests' default), maildir-dirty (maildir_very_dirty_syncs), sdbox or mdbox")
 	flag.BoolVar(&c.skipWAN100, "skip-wan100", false, "do not run the RTT +100 ms comparison")
 }
 
@@ -70,10 +73,26 @@ var watched []*dovecot.Server
 // watches their CPU and, when n > 0, seeds host1's user1 with the
 // n-message corpus (total: its bytes). stop stops both.
 func startPair(n int) (d1, d2 *dovecot.Server, total int64, stop func(), err error) {
+	return startPairWith(n, dovecot.Options{})
+}
+
+// scaleStores are the -scale-host2 choices: Dovecot settings appended to
+// host2's configuration. With maildir, every APPEND into a folder makes
+// Dovecot read the folder's directory again (its mtime changed), which
+// grows with the folder; the others do not.
+var scaleStores = map[string]string{
+	"maildir":       "",
+	"maildir-dirty": "maildir_very_dirty_syncs = yes\n",
+	"sdbox":         "mail_location = sdbox:~/sdbox\n",
+	"mdbox":         "mail_location = mdbox:~/mdbox\n",
+}
+
+// startPairWith is startPair with host2's options.
+func startPairWith(n int, opts2 dovecot.Options) (d1, d2 *dovecot.Server, total int64, stop func(), err error) {
 	if d1, err = dovecot.Start(dovecot.Options{}); err != nil {
 		return nil, nil, 0, nil, err
 	}
-	if d2, err = dovecot.Start(dovecot.Options{}); err != nil {
+	if d2, err = dovecot.Start(opts2); err != nil {
 		d1.Stop()
 		return nil, nil, 0, nil, err
 	}
@@ -370,7 +389,12 @@ func scaleRows(shift *imapshiftRunner, d1, d2 *dovecot.Server, n, folders int, a
 
 // benchScale is `make bench-scale`: only the big-folder rows.
 func benchScale(c config, bin string) (bool, error) {
-	d1, d2, _, stop, err := startPair(0)
+	store, ok := scaleStores[c.perf.scaleHost2]
+	if !ok {
+		return false, fmt.Errorf("-scale-host2 %q: not maildir, maildir-dirty, sdbox or mdbox", c.perf.scaleHost2)
+	}
+	fmt.Printf("host2 storage: %s\n", c.perf.scaleHost2)
+	d1, d2, _, stop, err := startPairWith(0, dovecot.Options{ExtraConfig: store})
 	if err != nil {
 		return false, err
 	}
@@ -379,7 +403,7 @@ func benchScale(c config, bin string) (bool, error) {
 	if c.hold {
 		return false, holdScale(c, bin, d1, d2)
 	}
-	ok := true
+	ok = true
 	var rows []result
 	header()
 	err = scaleRows(shift, d1, d2, c.perf.scaleN, c.perf.scaleFolders, func(r result) {

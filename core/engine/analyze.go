@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -505,14 +505,14 @@ type decider struct {
 	e    *engine
 	fp   *folderPlan
 	load func(imap.UID) ([]byte, error)
-	// on2 are host2's selected messages by key.
-	on2 map[string]h2msg
-	// first1 is the host1 message each selected key came from, for the
-	// lines about duplicates, by the key's hash under seed (16 bytes a
-	// message, not 40): a collision can only misname the first message in
-	// such a line, never change what is copied.
-	seed                 maphash.Seed
-	first1               map[uint64]firstMsg
+	// on2 are host2's selected messages by key; first1 are host1's, each
+	// with the first message of its key, for the lines about duplicates.
+	// Keys are ikeys (no pointer: the collector does not visit these
+	// maps); folderSide.keys gets the key strings only where another
+	// folder's plan reads them (keepKeys), and else the hashes at finish.
+	on2                  map[ikey]h2msg
+	first1               map[ikey]firstMsg
+	keepKeys             bool
 	rank1, hrank1, rank2 identity.Ranker
 	// known are all the host2 messages read (fp.known2); not kept by a
 	// dry run, which changes nothing.
@@ -529,7 +529,15 @@ type firstMsg struct {
 }
 
 func (e *engine) newDecider(fp *folderPlan, load func(imap.UID) ([]byte, error)) *decider {
-	return &decider{e: e, fp: fp, load: load}
+	return &decider{e: e, fp: fp, load: load, keepKeys: e.crossFolderKeys()}
+}
+
+// crossFolderKeys reports whether the plan compares key strings across
+// folders (--skipcrossduplicates, Gmail labels): folderSide.keys then
+// holds them.
+func (e *engine) crossFolderKeys() bool {
+	m := e.labelsMode()
+	return e.opts.SkipCrossDuplicates || e.labelsOn() || m == GmailLabelsKeywords || m == GmailLabelsHeader
 }
 
 // size2 sizes host2's tables for count messages at once (a map grown by
@@ -538,8 +546,10 @@ func (d *decider) size2(count uint32) {
 	if d.on2 != nil {
 		return
 	}
-	d.on2 = make(map[string]h2msg, count)
-	d.fp.on[host2].keys = make(map[string]struct{}, count)
+	d.on2 = make(map[ikey]h2msg, count)
+	if d.keepKeys {
+		d.fp.on[host2].keys = make(map[string]struct{}, count)
+	}
 	if !d.e.opts.Dry {
 		d.known = make([]known2, 0, count)
 	}
@@ -550,9 +560,10 @@ func (d *decider) size1(count uint32) {
 	if d.first1 != nil {
 		return
 	}
-	d.seed = maphash.MakeSeed()
-	d.first1 = make(map[uint64]firstMsg, count)
-	d.fp.on[host1].keys = make(map[string]struct{}, count)
+	d.first1 = make(map[ikey]firstMsg, count)
+	if d.keepKeys {
+		d.fp.on[host1].keys = make(map[string]struct{}, count)
+	}
 }
 
 // add2 takes in host2 messages.
@@ -573,7 +584,9 @@ func (d *decider) add2(metas []meta) {
 		}
 		if e.opts.SyncDuplicates {
 			key, _ = d.rank2.Rank(key)
-		} else if _, dup := d.on2[key]; dup {
+		}
+		k := mustKey(key)
+		if _, dup := d.on2[k]; dup && !e.opts.SyncDuplicates {
 			in2.dup++
 			fp.dups2 = append(fp.dups2, m.uid)
 			continue
@@ -583,8 +596,10 @@ func (d *decider) add2(metas []meta) {
 		if keepFlags {
 			h.flags = internFlags(m.flags)
 		}
-		d.on2[key] = h
-		in2.keys[key] = struct{}{}
+		d.on2[k] = h
+		if d.keepKeys {
+			in2.keys[key] = struct{}{}
+		}
 	}
 }
 
@@ -616,16 +631,19 @@ func (d *decider) add1(metas []meta) {
 		if e.opts.SyncDuplicates {
 			key, _ = d.rank1.Rank(key)
 			hkey, _ = d.hrank1.Rank(hkey)
-		} else if _, dup := in1.keys[key]; dup {
+		}
+		k := mustKey(key)
+		if f, dup := d.first1[k]; dup && !e.opts.SyncDuplicates {
 			in1.dup++
-			f := d.first1[maphash.String(d.seed, key)]
 			e.duplicate1(fp, m, meta{uid: f.uid, size: int64(f.size)})
 			continue
 		}
 		in1.selected++
-		in1.keys[key] = struct{}{}
-		d.first1[maphash.String(d.seed, key)] = firstMsg{uid: m.uid, size: uint32(min(m.size, math.MaxUint32))}
-		have, ok := d.on2[key]
+		if d.keepKeys {
+			in1.keys[key] = struct{}{}
+		}
+		d.first1[k] = firstMsg{uid: m.uid, size: uint32(min(m.size, math.MaxUint32))}
+		have, ok := d.on2[k]
 		// Flags matter for a copy, a flag resync or --debugflags; for a
 		// message already on host2 otherwise, flag hooks (which may read
 		// the body) are not run.
@@ -663,7 +681,11 @@ func (d *decider) add1(metas []meta) {
 			fp.bytesAlready += m.size
 			fp.present1 = append(fp.present1, m.uid)
 			if e.opts.State != nil {
-				fp.matched = append(fp.matched, matchedPair{uid1: m.uid, uid2: have.uid, key: hkey})
+				hk, plain := keyOf(hkey)
+				if !plain {
+					fp.keepOdd(m.uid, hkey)
+				}
+				fp.matched = append(fp.matched, matchedPair{uid1: m.uid, uid2: have.uid, key: hk, odd: !plain})
 			}
 			if e.opts.ResyncFlags && !sameFlags(flags, normalizeFlags(have.flags)) {
 				fp.stores = append(fp.stores, storeItem{uid1: m.uid, uid2: have.uid, from: have.flags, to: flags, key: key})
@@ -674,7 +696,8 @@ func (d *decider) add1(metas []meta) {
 			e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, limit))
 			continue
 		}
-		c := copyItem{uid: m.uid, size: m.size, hkey: hkey, addHeader: addHeader, byUID: fp.byUID}
+		c := copyItem{uid: m.uid, size: m.size, addHeader: addHeader, byUID: fp.byUID}
+		fp.setKey(&c, hkey)
 		c.setFlags(flags)
 		switch {
 		case e.opts.IDateFromHeader:
@@ -700,10 +723,19 @@ func (d *decider) add1(metas []meta) {
 // the plan of the folder complete; d is not used afterwards.
 func (d *decider) finish() {
 	e, fp := d.e, d.fp
-	in1 := &fp.on[host1]
-	for key, m := range d.on2 {
-		if _, ok := in1.keys[key]; !ok {
+	for k, m := range d.on2 {
+		if _, ok := d.first1[k]; !ok {
 			fp.only2 = append(fp.only2, m.uid)
+		}
+	}
+	if !d.keepKeys {
+		// The report counts identities from hashes: 8 bytes a message.
+		for s, keys := range [2][]ikey{slices.Collect(maps.Keys(d.first1)), slices.Collect(maps.Keys(d.on2))} {
+			ids := make(hashSet, len(keys))
+			for i, k := range keys {
+				ids[i] = k.hash()
+			}
+			fp.on[s].ids = ids.settle()
 		}
 	}
 	slices.Sort(fp.only2)
@@ -896,7 +928,7 @@ func (e *engine) skipCrossDuplicates() {
 		}
 		kept := fp.copies[:0]
 		for _, c := range fp.copies {
-			if where, dup := seen[c.matchKey()]; dup {
+			if where, dup := seen[fp.matchKey(c)]; dup {
 				fp.crossDup++
 				if e.opts.DebugCrossDuplicates {
 					e.say("Host1: %s/%d is a cross duplicate of a message in host2 folder [%s]", fp.h1, c.uid, where)
@@ -912,7 +944,7 @@ func (e *engine) skipCrossDuplicates() {
 			}
 		}
 		for _, c := range fp.copies {
-			k := c.matchKey()
+			k := fp.matchKey(c)
 			if _, ok := seen[k]; !ok {
 				seen[k] = fp.h2
 			}

@@ -111,7 +111,7 @@ func (e *engine) copyEnd(ctx context.Context, w *worker, t *copyTail) {
 		// duplicate check after the copies looks at their keys.
 		keys := make([]string, len(unknown))
 		for i, it := range unknown {
-			keys[i] = it.hkey
+			keys[i] = fr.copyKey(it)
 		}
 		e.doubts.add(fr.h2, fr.validity2, fr.uidNext2, keys)
 	}
@@ -236,7 +236,7 @@ func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items 
 		}
 		keys := make([]string, len(send))
 		for i, f := range send {
-			keys[i] = f.item.hkey
+			keys[i] = fr.copyKey(f.item)
 		}
 		jb, jerr := e.inflight.sending(fr, keys)
 		if jerr != nil {
@@ -570,7 +570,7 @@ func (e *engine) onHost2(ctx context.Context, w *worker, fr *folderRun, items []
 	}
 	found = map[int]imap.UID{}
 	for i, it := range items {
-		if uid2, ok := present[it.hkey]; ok {
+		if uid2, ok := present[fr.copyKey(it)]; ok {
 			found[i] = uid2
 			continue
 		}

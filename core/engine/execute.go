@@ -147,7 +147,8 @@ func (e *engine) execContext(ctx context.Context) (context.Context, context.Canc
 // beginExecute sets up the execution of every folder of the plan.
 func (e *engine) beginExecute() error {
 	e.exec = &execution{}
-	if e.plan.scope == scopeAll && e.smallPlan() {
+	if e.plan.scope == scopeAll && e.plan.groups == nil && e.smallPlan() {
+		// (A plan in groups is large: its groups are not analysed yet.)
 		e.mu.Lock()
 		e.mainOnly = true
 		e.mu.Unlock()
@@ -592,11 +593,11 @@ func (e *engine) copied(fr *folderRun, f fetched, uid2, validity uint32) {
 	if uid2 != 0 {
 		fr.appendValidity.add(validity)
 		fr.confirmed1 = append(fr.confirmed1, f.item.uid)
-		fr.copiedPairs = append(fr.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey})
+		fr.copiedPairs = append(fr.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey, odd: f.item.oddKey})
 	} else {
 		fr.unconfirmed1 = append(fr.unconfirmed1, f.item)
 	}
-	fr.done = append(fr.done, keyHash(f.item.matchKey()))
+	fr.done = append(fr.done, fr.matchHash(f.item))
 	fr.doneBytes += size
 	fr.doneBig = max(fr.doneBig, size)
 	fr.mu.Unlock()

@@ -169,6 +169,9 @@ func (e *engine) compact(fp *folderPlan) {
 	fp.present1, fp.only2, fp.dups2, fp.stores = nil, nil, nil, nil
 	fp.known2, fp.matched, fp.dropped, fp.all = nil, nil, nil, [2][]imap.UID{}
 	fp.state = nil
+	fp.oddMu.Lock()
+	fp.oddKeys = nil
+	fp.oddMu.Unlock()
 	if fr := e.runOf(fp); fr != nil {
 		fr.mu.Lock()
 		fr.copiedPairs, fr.confirmed1, fr.unconfirmed1 = nil, nil, nil

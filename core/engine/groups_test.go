@@ -9,6 +9,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/imapshift/imapshift/core/identity"
 	"github.com/imapshift/imapshift/core/testenv/dovecot"
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
@@ -191,5 +192,99 @@ func TestGroupsOnDovecot(t *testing.T) {
 	res = run(t, opts)
 	if res.Errors.Count() != 0 || res.Transferred != 0 || res.IdentifiedHost2 != int64(total) || !strings.Contains(out.String(), "++++ Group 3 of 3") {
 		t.Fatalf("rerun without the state: errors %v, transferred %d, %d identities on host2\n%s", res.Errors.Records(), res.Transferred, res.IdentifiedHost2, out.String())
+	}
+}
+
+// TestKeyOf: a key of the default form (identity.Key's digest) is its
+// digest, both ways; any other string gets another ikey, also when it
+// is 22 characters that are not a canonical base64 digest.
+func TestKeyOf(t *testing.T) {
+	k, ok := identity.Options{}.Key([]byte("Message-Id: <a@b>\r\n\r\n"), 10)
+	if !ok {
+		t.Fatal("no key")
+	}
+	d, plain := keyOf(k)
+	if !plain || d.digestString() != k {
+		t.Fatalf("key %q: plain %v, back %q", k, plain, d.digestString())
+	}
+	for _, other := range []string{k + ":10", k + "#1", "uid:42", k[:21] + "B", k[:21], ""} {
+		o, plain := keyOf(other)
+		if other == k[:21]+"B" && plain && o.digestString() == other {
+			continue // another digest, given back as itself
+		}
+		if plain || o == d {
+			t.Errorf("%q: plain %v, same ikey as %q: %v", other, plain, k, o == d)
+		}
+	}
+	// The last character of a 16-byte digest carries 4 spare bits: a
+	// string with them set is not the digest's key.
+	last := k[:21] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", k[21])|1])
+	if last != k {
+		if o, plain := keyOf(last); plain || o == d {
+			t.Errorf("%q (spare bits set): plain %v, same ikey %v", last, plain, o == d)
+		}
+	}
+	if keyHash(k) != d.hash() || keyHash("uid:42") == keyHash("uid:43") {
+		t.Error("keyHash does not follow ikey.hash")
+	}
+	// The strings of keys not of the default form are kept by UID.
+	var fp folderPlan
+	c := copyItem{uid: 7}
+	fp.setKey(&c, k+":10")
+	c2 := copyItem{uid: 8}
+	fp.setKey(&c2, k)
+	if fp.copyKey(c) != k+":10" || fp.copyKey(c2) != k || !c.oddKey || c2.oddKey || len(fp.oddKeys) != 1 {
+		t.Errorf("copy keys %q, %q; odd %v %v; kept %v", fp.copyKey(c), fp.copyKey(c2), c.oddKey, c2.oddKey, fp.oddKeys)
+	}
+}
+
+// TestOddKeysExactlyOnce: with keys not of the default form (every key
+// with --noskipsize, ranked duplicates with --syncduplicates), a run in
+// groups with the state copies each message once (each of three
+// identical host1 messages once), and reruns with and without the state
+// copy nothing.
+func TestOddKeysExactlyOnce(t *testing.T) {
+	p := newPair(t)
+	for f, n := range []int{30, 50, 40} {
+		box := fmt.Sprintf("Box%d", f)
+		var names []string
+		for i := range n {
+			names = append(names, fmt.Sprintf("m%d", i))
+		}
+		names = append(names, "m1", "m1") // three identical messages
+		seedFlags(t, p.u1, box, nil, names...)
+	}
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	opts.PlanGroup = 60
+	opts.Identity.NoSkipSize, opts.SyncDuplicates = true, true
+	dir := t.TempDir()
+	opts.State = openState(t, dir)
+	res := run(t, opts)
+	if res.Errors.Count() != 0 || res.Transferred != 126 || !strings.Contains(out.String(), "++++ Group 3 of 3") {
+		t.Fatalf("errors %v, transferred %d (want 126)\n%s", res.Errors.Records(), res.Transferred, out.String())
+	}
+	for f := range 3 {
+		msgs, _ := p.u2.Messages(fmt.Sprintf("Box%d", f))
+		n := map[string]int{}
+		for _, m := range msgs {
+			id, _, _ := strings.Cut(string(m.Raw), "\r\n")
+			n[id]++
+		}
+		for id, c := range n {
+			if want := map[bool]int{true: 3, false: 1}[strings.HasPrefix(id, "Message-ID: <m1@")]; c != want {
+				t.Errorf("Box%d: %s is %d times on host2, want %d", f, id, c, want)
+			}
+		}
+	}
+	for _, state := range []bool{true, false} {
+		out.Reset()
+		if !state {
+			opts.State = nil
+		}
+		res = run(t, opts)
+		if res.Errors.Count() != 0 || res.Transferred != 0 {
+			t.Fatalf("rerun (state %v): errors %v, transferred %d\n%s", state, res.Errors.Records(), res.Transferred, out.String())
+		}
 	}
 }

@@ -548,7 +548,8 @@ func (e *engine) planIncr(fp *folderPlan, in *incr) {
 	})
 	for _, m := range in.copies {
 		in1.keys[m.hkey] = struct{}{}
-		c := copyItem{uid: m.uid, size: m.size, hkey: m.hkey, byUID: e.opts.UseUID}
+		c := copyItem{uid: m.uid, size: m.size, byUID: e.opts.UseUID}
+		fp.setKey(&c, m.hkey)
 		c.setFlags(e.flagsFor2(fp, m.flags))
 		switch {
 		case e.opts.IDateFromHeader:

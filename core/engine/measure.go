@@ -176,7 +176,7 @@ func (e *engine) provenAfter(fr *folderRun) *after2 {
 		if c.uid2 != imap.UID(base)+imap.UID(i) {
 			return nil // a gap or a repeated UID: not the proof's case
 		}
-		if !take(c.uid2, 0, c.key, true) {
+		if !take(c.uid2, 0, fr.keyString(c.uid1, c.key, c.odd), true) {
 			return nil
 		}
 	}

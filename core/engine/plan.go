@@ -349,6 +349,10 @@ type folderPlan struct {
 	all    [2][]imap.UID
 	// would is set once a dry run's group compacted the folder (compact).
 	would *wouldDo
+	// oddKeys are the header keys not of the default form (see ikey) of
+	// the host1 messages of copies and matched, by UID.
+	oddMu   sync.Mutex
+	oddKeys map[imap.UID]string
 }
 
 // folderSide is what the analysis found in one side's folder.
@@ -408,16 +412,18 @@ func (fp *folderPlan) deletions(o *Options) (del1, del2 []imap.UID) {
 
 // copyItem is one message to copy from host1 to host2. A plan holds one
 // per message to copy, by the million on a large account: its fields are
-// packed (48 bytes, and the key), and read through flags and date.
+// packed (48 bytes, the key included), and read through flags, date and
+// the folder's copyKey and matchKey.
 type copyItem struct {
 	size  int64
 	idate int64        // INTERNALDATE to set, packed (packDate); 0: the server chooses
 	fl    *[]imap.Flag // already filtered for host2, interned; nil: none
-	hkey  string       // header identity, to find the copy on host2
+	hkey  ikey         // header identity, to find the copy on host2 (setKey)
 	uid   imap.UID
 	// addHeader: prepend "Message-Id: <UID@imapsync>"; byUID: matched by
-	// UID (--useuid), see matchKey.
-	addHeader, byUID bool
+	// UID (--useuid), see matchKey; oddKey: hkey is not of the default
+	// form (setKey).
+	addHeader, byUID, oddKey bool
 }
 
 // flags returns the flags to set on host2; callers never modify them.
@@ -436,15 +442,6 @@ func (c copyItem) date() time.Time { return unpackDate(c.idate) }
 
 // setDate sets the INTERNALDATE to set, to the second.
 func (c *copyItem) setDate(t time.Time) { c.idate = packDate(t) }
-
-// matchKey is the identity c was matched by: its header key, or under
-// --useuid its UID's (not stored: a plan holds copyItems by the million).
-func (c copyItem) matchKey() string {
-	if c.byUID {
-		return uidKey(c.uid)
-	}
-	return c.hkey
-}
 
 // storeItem sets the flags of a host2 message to those of host1.
 type storeItem struct {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"hash/maphash"
 	"slices"
 	"time"
 
@@ -201,14 +200,6 @@ func (e *engine) printSizes(before bool) {
 	defer e.mu.Unlock()
 	report.WriteFolderSizes(e.out, sizes, totals, before)
 }
-
-// keySeed seeds keyHash, for the whole process: hashes of keys from any
-// run or folder compare.
-var keySeed = maphash.MakeSeed()
-
-// keyHash is the 64-bit hash of an identity key that the report counts
-// identities with.
-func keyHash(k string) uint64 { return maphash.String(keySeed, k) }
 
 // hashSet is a set of key hashes: appended to, then settled.
 type hashSet []uint64
