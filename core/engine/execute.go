@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/journal"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/report"
 	"github.com/imapshift/imapshift/core/state"
@@ -70,6 +71,13 @@ type folderRun struct {
 	// prefetch (guarded by mu).
 	storedBatch bool
 	pre         map[imap.UID]prefetched
+	// ahead is the journal's record of the keys of pre (aheadKeys), made
+	// before any of them was sent (0: none); aheadDoubt is set once an
+	// APPEND of those keys has an unknown outcome: the record then stays
+	// unsettled.
+	ahead      journal.Batch
+	aheadKeys  map[string]bool
+	aheadDoubt atomic.Bool
 
 	// settled is closed once the folder part of the plan has been carried
 	// out for it (created, or found it could not be: notCreated), which
@@ -327,10 +335,12 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 			e.progress.FolderDone(fr.h1)
 		}
 	}
-	// endTail waits for the answers to w's last copy job and finishes it.
+	// endTail waits for the answers to w's copy jobs whose APPENDs are
+	// written, and finishes them.
 	endTail := func(w *worker) {
-		if t := w.tail; t != nil {
-			w.tail = nil
+		tails := w.tails
+		w.tails = nil
+		for _, t := range tails {
 			e.copyEnd(ctx, w, t)
 			jobDone(t.fr)
 		}
@@ -359,10 +369,14 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		case first != nil:
 			// The answers to this job's APPENDs are waited for once the
 			// next job's are written: the worker does not idle for a
-			// round trip at the end of each folder.
+			// round trip at the end of each folder. Main alone (a small
+			// plan, whose bodies are fetched ahead) writes every job's
+			// APPENDs before it waits for any answer.
 			t := e.copyBegin(ctx, w, j.fr, j.items)
-			endTail(w)
-			w.tail = t
+			if !e.mainOnly {
+				endTail(w)
+			}
+			w.tails = append(w.tails, t)
 			return
 		default:
 			e.copyChunk(ctx, w, j.fr, j.items)
@@ -374,6 +388,7 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	} else {
 		runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, work)
 	}
+	e.settleAhead()
 	e.dropPrefetched()
 	var active []*folderRun // analyzed and not left out
 	for _, fr := range x.folders {

@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,7 +24,8 @@ import (
 // and its APPEND connection), counted by proxies in front of real
 // Dovecots. Each folder is opened at most twice on each side (STATUS
 // apart), and host2 ends with exactly host1's messages: bytes, flags and
-// internal dates, each once.
+// internal dates, each once. Every APPEND batch the journal recorded was
+// settled.
 func TestSmallRerunOnMainConnections(t *testing.T) {
 	d1 := dovecot.StartT(t, dovecot.Options{})
 	d2 := dovecot.StartT(t, dovecot.Options{})
@@ -63,10 +66,16 @@ func TestSmallRerunOnMainConnections(t *testing.T) {
 			opts.Host1.Trace, opts.Host2.Trace = trace1, trace2
 		}
 		opts.State = openState(t, dir)
+		opts.Journal = filepath.Join(dir, "journal")
 		res := run(t, opts)
 		opts.State.Close()
 		if res.Errors.Count() != 0 {
 			t.Fatalf("errors %v\n%s", res.Errors.Records(), out.String())
+		}
+		// Every APPEND batch recorded (ahead of the copies, with one
+		// sync) was settled: the journal is gone.
+		if _, err := os.Stat(opts.Journal); !os.IsNotExist(err) {
+			t.Fatalf("the journal is left after the run: %v\n%s", err, out.String())
 		}
 		return out.String()
 	}
