@@ -143,3 +143,23 @@ func TestSmallRerunOnMainConnections(t *testing.T) {
 		t.Fatalf("the next run did not find every folder unchanged:\n%s", out)
 	}
 }
+
+// TestPrefetchRefusedFallsBack: a small plan's bodies are fetched ahead
+// (execbatch.go); when host1 refuses that FETCH, each copy job fetches
+// its bodies again as usual, and every message is copied exactly once.
+func TestPrefetchRefusedFallsBack(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 10, 500)
+	seedN(t, p.u1, "Archive", 5, 500)
+	p.s1.Faults().RefuseCommand("UID FETCH", 1, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Try later"})
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	res := run(t, opts)
+	if res.Errors.Count() != 0 || res.Transferred != 15 {
+		t.Fatalf("transferred %d, errors %v\n%s", res.Transferred, res.Errors.Records(), out.String())
+	}
+	if n := p.s1.Faults().Count("UID FETCH"); n < 2 {
+		t.Fatalf("%d UID FETCH on host1: the refused one was not tried again", n)
+	}
+	assertExactlyOnce(t, p, &out)
+}
