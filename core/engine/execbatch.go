@@ -9,17 +9,16 @@ import (
 	"github.com/imapshift/imapshift/core/conn"
 )
 
-// A plan main carries out alone (mainOnly: a rerun's few changes) would
-// cost, folder by folder, a SELECT and a STORE on host2, then a SELECT
-// and a body FETCH on host1: four round trips a folder, one after the
-// other on main's connections. executeBatch does that part of every
-// folder at once, before the copy jobs: the STOREs of every folder
-// written on host2 in one round trip (storeBatch) while the bodies of
-// every copy are fetched from host1 in another (prefetch). The copy jobs
-// then write their APPENDs without waiting for host1. What the batch does
-// not settle (a folder whose SELECT or STORE failed, bodies that did not
-// come or do not fit in half the body budget) is left to the jobs, which
-// do it as usual and report it.
+// A plan carried out on main's connections (small: a rerun's few
+// changes) would cost, folder by folder, a SELECT and a STORE on host2,
+// then a SELECT and a body FETCH on host1: four round trips a folder, one
+// after the other. executeBatch does that part of every folder at once,
+// before the copy jobs: the STOREs of every folder written on host2 in
+// one round trip (storeBatch) while the bodies of every copy are fetched
+// from host1 in another (prefetch). The copy jobs then only write their
+// APPENDs. What the batch does not settle (a folder whose SELECT or STORE
+// failed, bodies that did not come or do not fit in half the body budget)
+// is left to the jobs, which do it as usual and report it.
 
 // prefetched is a body fetched ahead by prefetch and the budget it holds
 // until its APPEND is written.

@@ -129,8 +129,9 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	}
 	e.exec = &execution{}
 	if e.plan.scope == scopeAll && e.smallPlan() {
+		n := e.appendWorkers()
 		e.mu.Lock()
-		e.mainOnly = true
+		e.small, e.poolMax = true, n
 		e.mu.Unlock()
 	}
 	in, err := openInflight(e.journal)
@@ -307,11 +308,25 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		fr    *folderRun
 		items []copyItem
 		store bool
-		batch bool // executeBatch, before the folders' jobs
 	}
 	var jobs []job
-	if e.mainOnly && first != nil {
-		jobs = append(jobs, job{batch: true})
+	// A small plan's flags and bodies (executeBatch) are handled by main
+	// once the folders are settled; the jobs wait for that.
+	var batched chan struct{}
+	if e.small && first != nil {
+		batched = make(chan struct{})
+		folders := first
+		first = func() {
+			defer close(batched)
+			folders()
+			var frs []*folderRun
+			for _, fr := range x.folders {
+				if fr.skipReason() == "" && fr.analyzed {
+					frs = append(frs, fr)
+				}
+			}
+			e.executeBatch(ctx, main, frs)
+		}
 	}
 	chunk := jobMsgs
 	for _, fr := range x.folders {
@@ -346,15 +361,12 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		}
 	}
 	work := func(w *worker, j job) {
-		if j.batch {
-			var frs []*folderRun
-			for _, fr := range x.folders {
-				if fr.skipReason() == "" && fr.analyzed {
-					frs = append(frs, fr)
-				}
+		if batched != nil {
+			select {
+			case <-batched:
+			case <-ctx.Done():
+				return
 			}
-			e.executeBatch(ctx, w, frs)
-			return
 		}
 		if first != nil && isClosed(j.fr.settled) && j.fr.notCreated {
 			return // left out: could not be created
@@ -369,11 +381,11 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		case first != nil:
 			// The answers to this job's APPENDs are waited for once the
 			// next job's are written: the worker does not idle for a
-			// round trip at the end of each folder. Main alone (a small
-			// plan, whose bodies are fetched ahead) writes every job's
-			// APPENDs before it waits for any answer.
+			// round trip at the end of each folder. A small plan's
+			// workers (whose bodies are fetched ahead) write every job's
+			// APPENDs before they wait for any answer.
 			t := e.copyBegin(ctx, w, j.fr, j.items)
-			if !e.mainOnly {
+			if !e.small {
 				endTail(w)
 			}
 			w.tails = append(w.tails, t)
@@ -387,6 +399,12 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		runParallelAfter(ctx, e, main, first, jobs, work, endTail)
 	} else {
 		runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, work)
+	}
+	if e.small {
+		// What follows (deletions, the final reading of host2) is main's.
+		e.mu.Lock()
+		e.poolMax = 1
+		e.mu.Unlock()
 	}
 	e.settleAhead()
 	e.dropPrefetched()
