@@ -11,9 +11,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
+
+	"github.com/imapshift/imapshift/core/testenv/dovecot"
 )
 
 // The rows -ab can run (-ab-rows).
@@ -23,6 +28,7 @@ const (
 	abTLSNoop   = "tlsnoop"
 	abParallel8 = "parallel8"
 	abBig       = "big"
+	abWAN       = "wan"
 )
 
 // abConfig holds the options of the A/B mode.
@@ -34,7 +40,7 @@ type abConfig struct {
 
 func abFlags(c *abConfig) {
 	flag.StringVar(&c.bins, "ab", "", "comma-separated imapshift binaries (\"build\": this tree): run only the -ab-rows for each in turn, -ab-repeat times")
-	flag.StringVar(&c.rows, "ab-rows", "initial,tls,parallel8,big", "rows of -ab: initial, tls, tlsnoop, parallel8, big")
+	flag.StringVar(&c.rows, "ab-rows", "initial,tls,parallel8,big", "rows of -ab: initial, tls, tlsnoop, parallel8, big, wan (the -wan-n corpus at RTT +20 ms; -n 0 skips seeding the 10k corpus)")
 	flag.IntVar(&c.repeat, "ab-repeat", 3, "rounds of -ab")
 }
 
@@ -58,7 +64,7 @@ func benchAB(c config, built string) (bool, error) {
 	rows := map[string]bool{}
 	for _, r := range strings.Split(c.ab.rows, ",") {
 		switch r = strings.TrimSpace(r); r {
-		case abInitial, abTLS, abTLSNoop, abParallel8, abBig:
+		case abInitial, abTLS, abTLSNoop, abParallel8, abBig, abWAN:
 			rows[r] = true
 		default:
 			return false, fmt.Errorf("-ab-rows: unknown row %q", r)
@@ -77,6 +83,31 @@ func benchAB(c config, built string) (bool, error) {
 		}
 	}
 	lan1, lan2 := endpoint{d1.Host, d1.Port}, endpoint{d2.Host, d2.Port}
+	// The WAN row: the -wan-n corpus in host1 user3, both Dovecots behind
+	// latency proxies that add 10 ms each way.
+	var wanBytes int64
+	var wan1, wan2 endpoint
+	if rows[abWAN] {
+		proxy := buildRef(filepath.Dir(built), "latency")
+		if proxy == "" {
+			return false, fmt.Errorf("-ab-rows wan needs the latency proxy")
+		}
+		if wanBytes, err = seed(d1, "user3", c.wanN, 2); err != nil {
+			return false, err
+		}
+		var stop1, stop2 func()
+		if wan1, stop1, err = startProxy(proxy, d1.Addr()); err != nil {
+			return false, err
+		}
+		defer stop1()
+		if wan2, stop2, err = startProxy(proxy, d2.Addr()); err != nil {
+			return false, err
+		}
+		defer stop2()
+	}
+	if c.hold && rows[abWAN] {
+		return true, holdWAN(built, wan1, wan2, d2)
+	}
 	ok := true
 	var all []result
 	add := func(r result) {
@@ -140,6 +171,11 @@ func benchAB(c config, built string) (bool, error) {
 					return ok, err
 				}
 			}
+			if rows[abWAN] {
+				if err := one(c.wanN, wanBytes, func() (result, error) { return shift.run(phaseWAN, wan1, "user3", wan2, "user4") }); err != nil {
+					return ok, err
+				}
+			}
 			if rows[abBig] && c.perf.bigN > 0 {
 				if err := one(bigMsgs, bigBytes, func() (result, error) { return shift.run(phaseBig, lan1, "user2", lan2, "user4") }); err != nil {
 					return ok, err
@@ -190,6 +226,26 @@ func abMedians(rows []result) {
 func buildImapshift(bin string) error {
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/imapshift").CombinedOutput(); err != nil {
 		return fmt.Errorf("build: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// holdWAN is -ab-rows wan with -hold: it prints the command line of the
+// WAN run (host1 user3 into host2 user4, through the proxies) and keeps
+// the Dovecots and proxies up until SIGINT or SIGTERM; each SIGHUP empties
+// host2 user4 for the next run.
+func holdWAN(bin string, p1, p2 endpoint, d2 *dovecot.Server) error {
+	args := []string{bin, "--host1", p1.host, "--port1", strconv.Itoa(p1.port), "--user1", "user3", "--password1", dovecot.Users["user3"], "--notls1",
+		"--host2", p2.host, "--port2", strconv.Itoa(p2.port), "--user2", "user4", "--password2", dovecot.Users["user4"], "--notls2", "--nolog"}
+	fmt.Printf("holding the Dovecots (SIGINT or SIGTERM ends, SIGHUP empties host2 user4; pid %d):\n%s\n", os.Getpid(), strings.Join(args, " "))
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	for s := range sig {
+		if s != syscall.SIGHUP {
+			return nil
+		}
+		err := wipe(d2, "user4")
+		fmt.Println("wiped host2 user4:", err)
 	}
 	return nil
 }

@@ -23,9 +23,11 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/imapshift/imapshift/core/testenv/dovecot"
@@ -374,6 +376,9 @@ func benchScale(c config, bin string) (bool, error) {
 	}
 	defer stop()
 	shift := &imapshiftRunner{bin: bin, parallel: c.parallel, d1: d1, d2: d2, base: strings.Fields(c.imapshiftArgs)}
+	if c.hold {
+		return false, holdScale(c, bin, d1, d2)
+	}
 	ok := true
 	var rows []result
 	header()
@@ -385,6 +390,29 @@ func benchScale(c config, bin string) (bool, error) {
 	fmt.Println()
 	perfTargets(rows)
 	return ok, err
+}
+
+// holdScale is -scale -hold: it only seeds host1 user4 as scaleRows
+// does, prints an imapshift command line against the Dovecots, and keeps
+// them up until SIGINT or SIGTERM (for profiling runs by hand).
+func holdScale(c config, bin string, d1, d2 *dovecot.Server) error {
+	t0 := time.Now()
+	for i := 0; i < c.perf.scaleFolders; i++ {
+		msgs, _ := scaleCorpus(c.perf.scaleN, int64(10+i))
+		if err := d1.Seed("user4", fmt.Sprintf("Big%02d", i), msgs); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("corpus user4: %d folders of %d messages, seeded in %.1f s\n", c.perf.scaleFolders, c.perf.scaleN, time.Since(t0).Seconds())
+	args := []string{bin, "--host1", d1.Host, "--port1", strconv.Itoa(d1.Port), "--user1", "user4", "--password1", dovecot.Users["user4"], "--notls1",
+		"--host2", d2.Host, "--port2", strconv.Itoa(d2.Port), "--user2", "user4", "--password2", dovecot.Users["user4"], "--notls2",
+		"--parallel", strconv.Itoa(c.parallel), "--nolog"}
+	fmt.Printf("\nholding the Dovecots (SIGINT or SIGTERM ends); with XDG_CACHE_HOME=%s:\n%s\n", os.Getenv("XDG_CACHE_HOME"), strings.Join(args, " "))
+	fmt.Printf("host1: %s\nhost2: %s\n", d1.BaseDir, d2.BaseDir)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	<-sig
+	return nil
 }
 
 // perfWAN times the WAN corpus (host1 user3) at RTT +100 ms: imapshift

@@ -168,7 +168,9 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 	var validity [2]uint32
 	keepAll := fp.state != nil
 	if !fp.create {
-		err := w.reselect(ctx, host2, fp.h2, func(c *conn.Conn, sel *imap.SelectData) error {
+		fields2 := e.opts.Identity.HeaderFields()
+		pipe := e.pipeAnalysis(host2, fp.stateLoaded, fp.messages2, next[host2])
+		err := w.reselectFetch(ctx, host2, fp.h2, pipe, metaOptions(fields2, false), func(c *conn.Conn, sel *imap.SelectData, pre *imapclient.FetchCommand) error {
 			if err := sameValidity(&validity[host2], sel); err != nil {
 				return err
 			}
@@ -176,7 +178,7 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 			fp.validity2, fp.uidNext2 = sel.UIDValidity, uint32(sel.UIDNext)
 			fp.permanentFlags = sel.PermanentFlags
 			d.size2(sel.NumMessages)
-			return fetchChunked(c.Client, sel.NumMessages, &next[host2], chunk, e.opts.Identity.HeaderFields(), false, e.digest2, func(metas []meta) error {
+			return fetchChunkedPre(c.Client, pre, sel.NumMessages, &next[host2], chunk, fields2, false, e.digest2, func(metas []meta) error {
 				uids := uidsOf(metas)
 				metas, err := e.selectMessages(c.Client, host2, metas)
 				if err == nil {
@@ -198,13 +200,15 @@ func (e *engine) analyze(ctx context.Context, w *worker, fp *folderPlan) error {
 	}
 	d.size2(0)
 	fields := e.headerFields()
-	err := w.reselect(ctx, host1, fp.h1, func(c *conn.Conn, sel *imap.SelectData) error {
+	structure := e.hooks.wantStructure()
+	pipe := e.pipeAnalysis(host1, fp.stateLoaded, fp.status1.Messages, next[host1])
+	err := w.reselectFetch(ctx, host1, fp.h1, pipe, metaOptions(fields, structure), func(c *conn.Conn, sel *imap.SelectData, pre *imapclient.FetchCommand) error {
 		if err := sameValidity(&validity[host1], sel); err != nil {
 			return err
 		}
 		fp.on[host1].count = sel.NumMessages
 		d.size1(sel.NumMessages)
-		return fetchChunked(c.Client, sel.NumMessages, &next[host1], chunk, fields, e.hooks.wantStructure(), e.digest1, func(metas []meta) error {
+		return fetchChunkedPre(c.Client, pre, sel.NumMessages, &next[host1], chunk, fields, structure, e.digest1, func(metas []meta) error {
 			uids := uidsOf(metas)
 			metas, err := e.selectMessages(c.Client, host1, metas)
 			if err == nil {
@@ -321,6 +325,36 @@ func fetchChunked(c *imapclient.Client, count uint32, next *imap.UID, n int, fie
 	return nil
 }
 
+// pipeAnalysis tells whether the analysis of a folder on side sd sends
+// its metadata FETCH right behind its SELECT (reselectFetch): only on the
+// first attempt (next is 0), for a folder whose STATUS (known) counted
+// some messages but no more than one chunk, so that FETCH 1:* is what
+// fetchChunked would send, and without a message selection on that side,
+// whose searches need the folder selected while the batches are taken in.
+func (e *engine) pipeAnalysis(sd side, known bool, count uint32, next imap.UID) bool {
+	sel := &e.opts.MessageSelection
+	return known && next == 0 && count > 0 && int64(count) <= int64(e.analysisChunk()) && !sel.active(sd) && sel.gmailRaw(sd) == ""
+}
+
+// fetchChunkedPre is fetchChunked, where pre (when not nil) is the FETCH
+// of every message of the folder, already sent (reselectFetch): its
+// answers are taken in as the one batch, whatever count says.
+func fetchChunkedPre(c *imapclient.Client, pre *imapclient.FetchCommand, count uint32, next *imap.UID, n int, fields []string, structure bool, digest func(*meta), each func([]meta) error) error {
+	switch {
+	case pre == nil:
+		return fetchChunked(c, count, next, n, fields, structure, digest, each)
+	case count == 0:
+		// Emptied since its STATUS: FETCH 1:* may be refused then.
+		pre.Close()
+		return nil
+	}
+	metas, err := collectMeta(pre, digest)
+	if err != nil {
+		return err
+	}
+	return handOver(metas, next, each)
+}
+
 // sortedFrom is the index of the first UID of sorted uids at or above lo.
 func sortedFrom(uids []imap.UID, lo imap.UID) int {
 	i, _ := slices.BinarySearch(uids, lo)
@@ -353,7 +387,14 @@ func uidsOf(metas []meta) []imap.UID {
 // workers and builds the message plan. The --folderfirst folders are read
 // before the others, the --folderlast folders after them.
 func (e *engine) analyzeAll(ctx context.Context, main *worker) {
-	total := len(e.plan.folders)
+	e.analyzeFolders(ctx, main, e.prepareAnalysis(ctx, main))
+}
+
+// prepareAnalysis settles, with the state, every unchanged folder from a
+// STATUS of each side, and returns the folders left to analyse (all of
+// them without the state).
+func (e *engine) prepareAnalysis(ctx context.Context, main *worker) []*folderPlan {
+	total := e.plan.total()
 	todo := e.plan.folders
 	if e.opts.State != nil {
 		// With the state, a cheap STATUS on the main connections settles
@@ -387,6 +428,12 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 			todo = rest
 		}
 	}
+	return todo
+}
+
+// analyzeFolders analyses the folders of todo over the parallel workers.
+func (e *engine) analyzeFolders(ctx context.Context, main *worker, todo []*folderPlan) {
+	total := e.plan.total()
 	runPhased(ctx, e, main, todo, func(fp *folderPlan) *folderPlan { return fp }, func(w *worker, fp *folderPlan) {
 		if fp.skip != "" {
 			return

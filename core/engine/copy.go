@@ -276,7 +276,7 @@ func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items 
 				f := send[i]
 				switch {
 				case res.Err == nil:
-					e.copied(fr, f, res.UID)
+					e.copied(fr, f, res.UID, res.UIDValidity)
 				case isThrottle(res.Err):
 					// Not stored: sent again once host2's backoff is over.
 					throttled.Store(true)
@@ -551,7 +551,7 @@ func (e *engine) stillMissing(ctx context.Context, w *worker, fr *folderRun, ite
 		return items, err
 	}
 	for i, uid2 := range found {
-		e.copied(fr, fetched{item: items[i], body: &body{size: items[i].size}}, uint32(uid2))
+		e.copied(fr, fetched{item: items[i], body: &body{size: items[i].size}}, uint32(uid2), 0)
 	}
 	return missing, nil
 }

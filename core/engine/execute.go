@@ -20,9 +20,16 @@ import (
 
 // execution is the progress of carrying out a plan.
 type execution struct {
-	loopAt  time.Time    // when the message loop began, for the rates
-	folders []*folderRun // in plan order
-	stats   counters
+	loopAt time.Time // when the message loop began, for the rates
+	// all are the runs of every folder of the plan, in plan order;
+	// folders those of the folders being carried out (all of them, or
+	// the current group's).
+	all, folders []*folderRun
+	stats        counters
+	// planned and plannedBytes are what the groups carried out so far
+	// copy, for Progress.Start.
+	planned      int
+	plannedBytes int64
 }
 
 // counters are updated by many goroutines.
@@ -47,8 +54,10 @@ type folderRun struct {
 	// could not be copied or flagged.
 	atCopy tally
 
-	mu        sync.Mutex // guards the fields below
-	done      []string   // keys copied
+	mu sync.Mutex // guards the fields below
+	// done are the hashes (keyHash) of the keys copied: the report only
+	// counts them, and a hash takes 8 bytes where a key took 40.
+	done      []uint64
 	doneBytes int64
 	doneBig   int64
 	rewritten int
@@ -58,6 +67,8 @@ type folderRun struct {
 	copiedPairs  []matchedPair
 	confirmed1   []imap.UID
 	unconfirmed1 []copyItem
+	// appendValidity is the UIDVALIDITY of the APPENDUIDs of copiedPairs.
+	appendValidity validityOf
 	// after is the host2 folder as read again at the end (measure2), nil
 	// when it was not.
 	after *after2
@@ -105,7 +116,7 @@ func (e *engine) runOf(fp *folderPlan) *folderRun {
 	if e.exec == nil {
 		return nil
 	}
-	return e.exec.folders[fp.index-1]
+	return e.exec.all[fp.index-1]
 }
 
 // Execute carries out the plan: it creates and subscribes host2 folders,
@@ -119,54 +130,86 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	if e.opts.Dry {
 		return nil, errors.New("engine: a plan made with Options.Dry cannot be executed")
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := e.execContext(ctx)
 	defer cancel()
+	if err := e.beginExecute(); err != nil {
+		return nil, err
+	}
+	e.executePart(ctx, p.main)
+	return e.endExecute(ctx), nil
+}
+
+// execContext is the context of the execution: cancelled on return, or
+// once --errorsmax is reached (at once if it was during the analysis).
+func (e *engine) execContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
 	e.mu.Lock()
 	e.cancel = cancel
 	e.mu.Unlock()
 	if e.stopped.Load() {
 		cancel() // --errorsmax was reached during the analysis
 	}
+	return ctx, cancel
+}
+
+// beginExecute sets up the execution of every folder of the plan.
+func (e *engine) beginExecute() error {
 	e.exec = &execution{}
-	if e.plan.scope == scopeAll && e.smallPlan() {
-		n := e.appendWorkers()
-		e.mu.Lock()
-		e.small, e.poolMax = true, n
-		e.mu.Unlock()
-	}
 	in, err := openInflight(e.journal)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	e.inflight = in
 	for _, fp := range e.plan.folders {
-		e.exec.folders = append(e.exec.folders, &folderRun{folderPlan: fp, settled: make(chan struct{})})
+		e.exec.all = append(e.exec.all, &folderRun{folderPlan: fp, settled: make(chan struct{})})
+	}
+	e.exec.folders = e.exec.all
+	return nil
+}
+
+// executePart carries out the plan of the folders of e.plan.folders (all
+// of them, or a group's): folders, then messages, then host2 is read
+// again for the report.
+func (e *engine) executePart(ctx context.Context, main *worker) {
+	e.exec.folders = e.exec.folders[:0:0]
+	for _, fp := range e.plan.folders {
+		e.exec.folders = append(e.exec.folders, e.runOf(fp))
 	}
 	switch e.plan.scope {
 	case scopeFolders:
-		e.executeFolders(ctx, p.main)
+		e.executeFolders(ctx, main)
 	case scopeAll:
+		// A small plan (this group's) is carried out on main's
+		// connections; the next group is analysed with every worker.
+		e.sizePool(e.smallPlan())
+		defer e.sizePool(false)
 		// The Appenders log in to host2 while the folders are created.
-		e.warmAppenders(ctx, p.main, e.copyJobs())
+		e.warmAppenders(ctx, main, e.copyJobs())
 		if e.overlapFolders() {
 			// The other workers begin fetching bodies while main creates
 			// the folders; each folder's first APPEND waits for it.
-			e.execute(ctx, p.main, func() { e.executeFolders(ctx, p.main) })
+			e.execute(ctx, main, func() { e.executeFolders(ctx, main) })
 		} else {
-			e.executeFolders(ctx, p.main)
-			e.execute(ctx, p.main, nil)
+			e.executeFolders(ctx, main)
+			e.execute(ctx, main, nil)
 		}
 		e.syncLabels(ctx)
 		if ctx.Err() == nil {
 			// After a stop the report keeps the figures the run expects.
-			e.measure2(ctx, p.main)
-		}
-		if e.opts.FolderSizesAtEnd {
-			e.printSizes(false)
+			e.measure2(ctx, main)
 		}
 	}
+}
+
+// endExecute ends the execution of the whole plan (every group) and
+// returns the run's result.
+func (e *engine) endExecute(ctx context.Context) *Result {
+	e.exec.folders = e.exec.all
+	if e.plan.scope == scopeAll && e.opts.FolderSizesAtEnd {
+		e.printSizes(false)
+	}
 	e.inflight.close(ctx.Err() == nil && e.doubts.complete())
-	return e.result(), nil
+	return e.result()
 }
 
 // overlapFolders tells whether the folder part of the plan may run
@@ -303,7 +346,9 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	x := e.exec
 	e.say("++++ Looping on each one of %d folders to sync", len(e.plan.folders))
-	x.loopAt = time.Now()
+	if x.loopAt.IsZero() {
+		x.loopAt = time.Now()
+	}
 	type job struct {
 		fr    *folderRun
 		items []copyItem
@@ -343,8 +388,10 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		fr.jobsLeft.Store(int32(len(jobs) - n))
 	}
 	msgs, bytes := e.plan.totals()
-	x.stats.toCopy.Store(int64(msgs))
-	e.progress.Start(msgs, bytes)
+	x.stats.toCopy.Add(int64(msgs))
+	x.planned += msgs
+	x.plannedBytes += bytes
+	e.progress.Start(x.planned, x.plannedBytes)
 	jobDone := func(fr *folderRun) {
 		if fr.jobsLeft.Add(-1) == 0 {
 			e.progress.FolderDone(fr.h1)
@@ -442,7 +489,27 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	}
 	x.stats.foldersDone.Add(int64(len(active)))
 	e.say("++++ End looping on each folder")
-	e.printSetAside()
+	if e.plan.groups == nil {
+		e.printSetAside() // once, at the end of the groups otherwise
+	}
+}
+
+// validityOf collects UIDVALIDITY values: v is the first added, mixed
+// is set once another (or an unknown, 0) was added.
+type validityOf struct {
+	v          uint32
+	mixed, set bool
+}
+
+func (o *validityOf) add(v uint32) {
+	switch {
+	case v == 0:
+		o.mixed = true
+	case !o.set:
+		o.v, o.set = v, true
+	case o.v != v:
+		o.mixed = true
+	}
 }
 
 // isClosed reports whether ch is closed (without waiting).
@@ -546,17 +613,21 @@ func storeSets(fr *folderRun) (sets []imap.UIDSet, flags [][]imap.Flag) {
 }
 
 // copied records a successful copy and prints imapsync's line.
-func (e *engine) copied(fr *folderRun, f fetched, uid2 uint32) {
+//
+// validity is the UIDVALIDITY of the APPENDUID that gave uid2 (0: not
+// known, as for a copy found by reading host2).
+func (e *engine) copied(fr *folderRun, f fetched, uid2, validity uint32) {
 	st := &e.exec.stats
 	size := f.item.size
 	fr.mu.Lock()
 	if uid2 != 0 {
+		fr.appendValidity.add(validity)
 		fr.confirmed1 = append(fr.confirmed1, f.item.uid)
 		fr.copiedPairs = append(fr.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey})
 	} else {
 		fr.unconfirmed1 = append(fr.unconfirmed1, f.item)
 	}
-	fr.done = append(fr.done, f.item.matchKey())
+	fr.done = append(fr.done, keyHash(f.item.matchKey()))
 	fr.doneBytes += size
 	fr.doneBig = max(fr.doneBig, size)
 	fr.mu.Unlock()

@@ -21,7 +21,8 @@ type after2 struct {
 	count     int64 // messages, as SELECT counts them
 	size, big int64 // over the messages the selection keeps
 	void      int
-	keys      map[string]struct{}
+	// ids are the hashes (keyHash) of the identities found, settled.
+	ids hashSet
 	// dups are the extra copies of a key (every copy after the one with
 	// the lowest UID); fresh are those at or above the UIDNEXT the
 	// analysis saw, which were not in the folder when the run began.
@@ -59,12 +60,22 @@ func (e *engine) changed2(fr *folderRun) bool {
 // run created them and --delete2duplicates was not asked for, the run
 // records an error of class report.ClassDuplicates. Under --useuid and
 // --syncduplicates equal keys are expected, so no duplicate is counted.
+//
+// A folder whose STATUS read for the state after the copies (status2)
+// proves what it holds is not read again: see provenAfter.
 func (e *engine) measure2(ctx context.Context, main *worker) {
 	var todo []*folderRun
 	for _, fr := range e.exec.folders {
-		if e.changed2(fr) {
-			todo = append(todo, fr)
+		if !e.changed2(fr) {
+			continue
 		}
+		if a := e.provenAfter(fr); a != nil {
+			fr.mu.Lock()
+			fr.after = a
+			fr.mu.Unlock()
+			continue
+		}
+		todo = append(todo, fr)
 	}
 	runParallel(ctx, e, main, todo, func(w *worker, fr *folderRun) {
 		a, err := e.read2(ctx, w, fr)
@@ -87,6 +98,97 @@ func (e *engine) measure2(ctx context.Context, main *worker) {
 	})
 }
 
+// provenAfter returns fr's host2 folder as reading it again would find
+// it, when its STATUS after the copies (status2) proves that it holds
+// exactly the messages the analysis saw there and the copies of this run,
+// and nil otherwise (it is then read again). The proof: every copy was
+// answered with an APPENDUID, in the UIDVALIDITY STATUS gives (and the
+// analysis saw, for a folder that existed); the copies' UIDs are distinct
+// and fill [base, base+n), where base is the UIDNEXT the analysis saw (1
+// for a folder this run created) and n the number of copies; UIDNEXT is
+// base+n, so no other message arrived since; and MESSAGES is the
+// analysis's count plus n, so none went away. A copy is then counted with
+// the identity key and size of the bytes sent: host2 stores what APPEND
+// gives it. The folder's bytes come from STATUS=SIZE where host2 has it.
+//
+// Anything the proof does not cover is read again: APPENDs in doubt, a
+// dead run's batches, copies rewritten on the way (hooks, --addheader),
+// two host1 folders feeding one host2 folder, --useuid and
+// --syncduplicates keys, a host2 message selection, or a key copied twice.
+func (e *engine) provenAfter(fr *folderRun) *after2 {
+	st := fr.status2
+	o := &e.opts
+	if st == nil || fr.byUID || o.SyncDuplicates || o.AddHeader || e.hooks.atCopy() || e.plan.merged ||
+		o.MessageSelection.active(host2) || (!fr.created && fr.create) {
+		return nil
+	}
+	if r := e.recovery; r != nil && r.folders[fr.h2] {
+		return nil
+	}
+	e.doubts.mu.Lock()
+	_, doubt := e.doubts.folders[fr.h2]
+	e.doubts.mu.Unlock()
+	if doubt {
+		return nil
+	}
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	n := len(fr.copiedPairs)
+	if fr.rewritten > 0 || len(fr.unconfirmed1) > 0 || n != len(fr.done) || fr.appendValidity.mixed ||
+		(n > 0 && fr.appendValidity.v != st.validity) {
+		return nil
+	}
+	base, count0 := uint32(1), uint32(0)
+	if !fr.create {
+		if fr.validity2 != st.validity || fr.known2 == nil && fr.on[host2].count > 0 {
+			return nil
+		}
+		base, count0 = fr.uidNext2, fr.on[host2].count
+	}
+	if st.UIDNext != base+uint32(n) || st.Messages != count0+uint32(n) || uint32(len(fr.known2)) != count0 {
+		return nil
+	}
+	a := &after2{count: int64(st.Messages)}
+	keys := make(map[string]struct{}, int(st.Messages))
+	take := func(uid imap.UID, size int64, key string, ok bool) bool {
+		a.size += size
+		a.big = max(a.big, size)
+		if !ok {
+			a.void++
+			return true
+		}
+		if _, dup := keys[key]; dup {
+			if uint32(uid) >= base {
+				return false // this run copied a key twice: read it again
+			}
+			a.dups = append(a.dups, uid)
+			return true
+		}
+		keys[key] = struct{}{}
+		return true
+	}
+	for _, k := range fr.known2 {
+		take(k.uid, k.size, k.hkey, k.hok)
+	}
+	copies := slices.Clone(fr.copiedPairs)
+	slices.SortFunc(copies, func(x, y matchedPair) int { return cmp.Compare(x.uid2, y.uid2) })
+	for i, c := range copies {
+		if c.uid2 != imap.UID(base)+imap.UID(i) {
+			return nil // a gap or a repeated UID: not the proof's case
+		}
+		if !take(c.uid2, 0, c.key, true) {
+			return nil
+		}
+	}
+	a.size += fr.doneBytes
+	a.big = max(a.big, fr.doneBig)
+	if st.size >= 0 {
+		a.size = st.size
+	}
+	a.ids = idsOf(keys)
+	return a
+}
+
 // known2 is what the analysis learnt of one host2 message.
 type known2 struct {
 	uid  imap.UID
@@ -101,8 +203,10 @@ type known2 struct {
 // sizes being known; the others are fetched with their headers.
 func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, error) {
 	var a *after2
+	var keys map[string]struct{}
 	err := w.reselect(ctx, host2, fr.h2, func(c *conn.Conn, sel *imap.SelectData) error {
-		a = &after2{count: int64(sel.NumMessages), keys: make(map[string]struct{}, sel.NumMessages)}
+		a = &after2{count: int64(sel.NumMessages)}
+		keys = make(map[string]struct{}, sel.NumMessages)
 		if sel.NumMessages == 0 {
 			return nil
 		}
@@ -122,14 +226,14 @@ func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, 
 			if e.opts.SyncDuplicates {
 				key, _ = rank.Rank(key)
 			}
-			if _, dup := a.keys[key]; dup && countDups {
+			if _, dup := keys[key]; dup && countDups {
 				a.dups = append(a.dups, m.uid)
 				if uint32(m.uid) >= fr.uidNext2 {
 					a.fresh = append(a.fresh, m.uid)
 				}
 				return
 			}
-			a.keys[key] = struct{}{}
+			keys[key] = struct{}{}
 		}
 		var next imap.UID // 0: from the first message
 		newer := sel.NumMessages
@@ -164,7 +268,22 @@ func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, 
 			return nil
 		})
 	})
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	a.ids = idsOf(keys)
+	return a, nil
+}
+
+// idsOf is the settled set of the hashes of keys. The report counts
+// identities from hashes: 8 bytes a message, held until the end of the
+// run, where the map takes several times that.
+func idsOf(keys map[string]struct{}) hashSet {
+	ids := make(hashSet, 0, len(keys))
+	for k := range keys {
+		ids = append(ids, keyHash(k))
+	}
+	return ids.settle()
 }
 
 // uidList writes UIDs for a line, the first 20 then "...".

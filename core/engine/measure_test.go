@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/exitcode"
@@ -178,5 +180,106 @@ func TestFinalReportMeasuresDovecot(t *testing.T) {
 	res = run(t, opts)
 	if res.Errors.ExitCode() != exitcode.OK || res.DeletedHost2 != 1 || res.DupHost2End != 0 || res.FinalDiff == nil || res.FinalDiff.Messages != 0 {
 		t.Fatalf("rerun: exit %d, deleted %d, duplicates at end %d, final %+v\n%s", res.Errors.ExitCode(), res.DeletedHost2, res.DupHost2End, res.FinalDiff, out.String())
+	}
+}
+
+// TestFinalReportProvenByStatus: on Dovecot with the state, a host2
+// folder whose STATUS after the copies proves what it holds (every copy
+// answered with APPENDUID, UIDNEXT and MESSAGES as expected) is not read
+// again, and the report is the one reading it would give: the old
+// duplicate counted, none created, the sizes from STATUS=SIZE. A message
+// stored by another client during the run breaks the proof: the folder is
+// read again and the duplicate is the run's error (exit 111). Both times
+// host2 holds every host1 message once, bytes, flags and dates.
+func TestFinalReportProvenByStatus(t *testing.T) {
+	for _, foreign := range []bool{false, true} {
+		t.Run(fmt.Sprintf("foreign APPEND %v", foreign), func(t *testing.T) {
+			d1 := dovecot.StartT(t, dovecot.Options{})
+			d2 := dovecot.StartT(t, dovecot.Options{})
+			msg := func(i int) dovecot.Message {
+				return dovecot.Message{Raw: fmt.Appendf(nil, "Message-ID: <p%d@x>\r\nSubject: %d\r\n\r\n%s\r\n", i, i, strings.Repeat("body ", 20+i)),
+					Flags: []string{`\Seen`, `\Flagged`, "$Label1"}[:1+i%3], Date: time.Date(2020, 3, 1+i%28, 0, i%60, 0, 0, time.UTC)}
+			}
+			var inbox, sub []dovecot.Message
+			for i := range 40 {
+				inbox = append(inbox, msg(i))
+			}
+			for i := 40; i < 70; i++ {
+				sub = append(sub, msg(i))
+			}
+			if err := d1.SeedMany("user1", []dovecot.Folder{{Name: "INBOX", Msgs: inbox}, {Name: "Sub", Msgs: sub}}); err != nil {
+				t.Fatal(err)
+			}
+			// Host2 has the first ten, and an old second copy of the first.
+			if err := d2.Seed("user2", "INBOX", append(slices.Clone(inbox[:10]), inbox[0])); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			var trace lockedWriter
+			opts := dovecotOptions(t, d1, d2, "user2", "secret2", &out)
+			opts.State = openState(t, t.TempDir())
+			opts.FolderSizes, opts.FolderSizesAtEnd = true, true
+			opts.Host2.Trace = &trace
+			if foreign {
+				opts.Progress = &injector{do: func() {
+					c, err := conn.Dial(context.Background(), &conn.Config{Side: 2, Host: d2.Host, Port: d2.Port, Mode: conn.TLSNone, User: "user2", Password: "secret2"})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer c.Close()
+					raw := inbox[3].Raw // there before the run
+					cmd := c.Append("INBOX", int64(len(raw)), nil)
+					cmd.Write(raw)
+					cmd.Close()
+					if _, err := cmd.Wait(); err != nil {
+						t.Error(err)
+					}
+				}}
+			}
+			res := run(t, opts)
+			wantCode, wantNew := exitcode.OK, int64(0)
+			if foreign {
+				wantCode, wantNew = exitcode.WithErrors, 1
+			}
+			if res.Transferred != 60 || res.DupHost2End != 1+wantNew || res.DupHost2New != wantNew || res.Errors.ExitCode() != wantCode {
+				t.Fatalf("transferred %d, duplicates at end %d, created %d, exit %d\n%s", res.Transferred, res.DupHost2End, res.DupHost2New, res.Errors.ExitCode(), out.String())
+			}
+			if d := res.FinalDiff; d == nil || d.Messages != 1+wantNew {
+				t.Fatalf("final difference %+v, want %d message(s)", d, 1+wantNew)
+			}
+			// Read again: SELECTed on host2 after the copies. Sub is never
+			// selected on host2 otherwise, INBOX once by the analysis.
+			tr := trace.String()
+			inboxSelects := strings.Count(tr, " SELECT INBOX\n")
+			subSelects := strings.Count(tr, ` SELECT Sub`+"\n")
+			if !foreign && (inboxSelects != 1 || subSelects != 0) {
+				t.Fatalf("host2 SELECT INBOX %d times and Sub %d times: a folder the STATUS proves was read again\n%s", inboxSelects, subSelects, tr)
+			}
+			if foreign && inboxSelects != 2 {
+				t.Fatalf("host2 SELECT INBOX %d times: the folder that got a foreign message was not read again", inboxSelects)
+			}
+			// Exactly once, byte for byte, with flags and dates.
+			if got, want := dovecotContents(t, d2, "user2", "secret2", "Sub"), dovecotContents(t, d1, "user1", "secret1", "Sub"); got != want {
+				t.Fatalf("host2 Sub differs from host1:\n%s\nwant\n%s", got, want)
+			}
+			got := strings.Split(dovecotContents(t, d2, "user2", "secret2", "INBOX"), "\n")
+			want := strings.Split(dovecotContents(t, d1, "user1", "secret1", "INBOX"), "\n")
+			extra := slices.Clone(got)
+			for _, w := range want {
+				i := slices.Index(extra, w)
+				if i < 0 {
+					t.Fatalf("host2 INBOX lacks %q", w)
+				}
+				extra = slices.Delete(extra, i, i+1)
+			}
+			if len(extra) != int(1+wantNew) {
+				t.Fatalf("host2 INBOX has %d messages beyond host1's, want %d: %q", len(extra), 1+wantNew, extra)
+			}
+			// The sizes table counts host2 as it is.
+			if !strings.Contains(out.String(), fmt.Sprintf("Host2 Nb messages:                   %d messages", 71+wantNew)) {
+				t.Fatalf("the sizes table does not count %d messages on host2:\n%s", 71+wantNew, out.String())
+			}
+		})
 	}
 }

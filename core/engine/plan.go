@@ -36,6 +36,13 @@ type Plan struct {
 // problems with single folders or messages are in the errors of the
 // Result.
 func NewPlan(ctx context.Context, opts Options) (*Plan, error) {
+	return newPlan(ctx, opts, false)
+}
+
+// newPlan is NewPlan; with grouped set, a large account is only divided
+// into groups of folders (plan.groups), for runGroups to analyse one at a
+// time.
+func newPlan(ctx context.Context, opts Options, grouped bool) (*Plan, error) {
 	e := &engine{
 		opts: opts,
 		servers: [2]*server{
@@ -66,7 +73,7 @@ func NewPlan(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	p := &Plan{e: e, main: main, stop: stop}
 	e.recovery, e.journal = e.loadRecovery(opts.Journal)
-	if err := e.makePlan(ctx, main); err != nil {
+	if err := e.makePlan(ctx, main, grouped); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -115,8 +122,10 @@ func (e *engine) login(ctx context.Context) (*worker, error) {
 }
 
 // makePlan fills e.plan: folders, then (unless a --just mode stops
-// before) the analysis of their messages and the deletions.
-func (e *engine) makePlan(ctx context.Context, main *worker) error {
+// before) the analysis of their messages and the deletions. With grouped
+// set, a large account's folders are divided into groups instead of
+// analysed (groupFolders).
+func (e *engine) makePlan(ctx context.Context, main *worker, grouped bool) error {
 	opts := &e.opts
 	if err := e.discover(ctx, main); err != nil {
 		return err
@@ -156,7 +165,20 @@ func (e *engine) makePlan(ctx context.Context, main *worker) error {
 	// created afterwards, so that --skipemptyfolders and --justfoldersizes
 	// create nothing they should not.
 	e.loadLabels1(ctx)
-	e.analyzeAll(ctx, main)
+	if grouped && e.groupable() {
+		if err := e.checkDeletions(); err != nil {
+			return err // before any STATUS: a refused option
+		}
+		todo := e.prepareAnalysis(ctx, main)
+		if groups := e.groupFolders(ctx, main, todo); len(groups) > 1 {
+			e.plan.groups, e.plan.all = groups, e.plan.folders
+			e.plan.scope = scopeAll
+			return nil
+		}
+		e.analyzeFolders(ctx, main, todo)
+	} else {
+		e.analyzeAll(ctx, main)
+	}
 	e.closeRawSearch()
 	if m := e.labelsMode(); opts.SkipCrossDuplicates || e.labelsOn() || m == GmailLabelsKeywords || m == GmailLabelsHeader {
 		e.skipCrossDuplicates()
@@ -218,8 +240,14 @@ const (
 
 // plan is the data of a Plan.
 type plan struct {
-	scope   scope
+	scope scope
+	// folders are the folders of the plan; while runGroups carries out
+	// groups, those of the current group.
 	folders []*folderPlan
+	// groups, when set, divide the folders (all of them, in order) into
+	// the groups runGroups plans and carries out one at a time.
+	groups [][]*folderPlan
+	all    []*folderPlan
 	// extra2 are host2 folders with no host1 counterpart.
 	extra2 []string
 	// merged is set when two host1 folders feed one host2 folder.
@@ -229,6 +257,14 @@ type plan struct {
 	deleted [2][]string
 	// appendLimit is the largest message host2 takes (0: no limit).
 	appendLimit int64
+}
+
+// total is the number of folders of the run (of every group).
+func (p *plan) total() int {
+	if p.all != nil {
+		return len(p.all)
+	}
+	return len(p.folders)
 }
 
 // totals sums what the analyzed folders copy.
@@ -300,16 +336,19 @@ type folderPlan struct {
 	// incremental is set when only the changes are read (incremental.go);
 	// dropped are then the host1 UIDs expunged since the last run, to
 	// remove from the state. size1 and size2 are the folders' sizes from
-	// STATUS (-1: not told).
+	// STATUS (-1: not told), messages2 host2's MESSAGES (with stateLoaded).
 	incremental  bool
 	dropped      []uint32
 	size1, size2 int64
+	messages2    uint32
 	byUID        bool // identity is the state's UID map (--useuid)
 	matched      []matchedPair
 	// listed is set when the analysis read every UID of both folders
 	// (all), with a state loaded: saving the state then prunes it.
 	listed bool
 	all    [2][]imap.UID
+	// would is set once a dry run's group compacted the folder (compact).
+	would *wouldDo
 }
 
 // folderSide is what the analysis found in one side's folder.
@@ -320,8 +359,22 @@ type folderSide struct {
 	selected int    // identified messages kept for the sync
 	dup      int    // identified messages that duplicate a selected one
 	void     int    // messages without the identifying headers
-	// keys are the identities of the selected messages.
+	// keys are the identities of the selected messages; ids are their
+	// hashes (keyHash), settled, once a folder carried out in a group
+	// dropped keys (compact).
 	keys map[string]struct{}
+	ids  hashSet
+}
+
+// keyCount is the number of identities of the side.
+func (s *folderSide) keyCount() int { return len(s.keys) + len(s.ids) }
+
+// appendHashes appends the hashes of the side's identities to h.
+func (s *folderSide) appendHashes(h hashSet) hashSet {
+	for k := range s.keys {
+		h = append(h, keyHash(k))
+	}
+	return append(h, s.ids...)
 }
 
 // copyBytes is the size of what the folder copies.

@@ -98,6 +98,18 @@ const (
 	smallAppenders = 1
 )
 
+// sizePool sizes the pool for the plan of e.plan.folders: small (see
+// smallPlanMsgs) or not.
+func (e *engine) sizePool(small bool) {
+	n := 0
+	if small {
+		n = e.appendWorkers()
+	}
+	e.mu.Lock()
+	e.small, e.poolMax = small, n
+	e.mu.Unlock()
+}
+
 // appendWorkers is how many workers carry out a small plan: main, and
 // more (up to smallAppenders and Parallel, one a folder with copies)
 // when the folder part may run beside the copies (overlapFolders: the
@@ -115,7 +127,8 @@ func (e *engine) appendWorkers() int {
 	return max(1, min(n, smallAppenders, e.opts.parallel()))
 }
 
-// smallPlan reports whether the plan is carried out by main alone (see
+// smallPlan reports whether the plan of e.plan.folders (the whole
+// account's, or a group's) is carried out on main's connections (see
 // smallPlanMsgs).
 func (e *engine) smallPlan() bool {
 	msgs, bytes := e.plan.totals()

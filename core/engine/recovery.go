@@ -307,7 +307,7 @@ func (e *engine) removeDuplicates(ctx context.Context, w *worker) {
 		return
 	}
 	active := map[string]bool{}
-	for _, fr := range e.exec.folders {
+	for _, fr := range e.exec.all { // every group carried out so far
 		if fr.skipReason() == "" && fr.analyzed {
 			active[fr.h2] = true
 		}
@@ -342,6 +342,12 @@ func (e *engine) removeDuplicates(ctx context.Context, w *worker) {
 			complete = false
 			e.fail(classOf(report.ClassUnclassified, err), fmt.Sprintf("Host2: folder %s: could not check for copies left by APPENDs in doubt: %v", name, err))
 			continue
+		}
+		if len(extra) == 0 {
+			// Settled: a later group's check (runGroups) skips it.
+			d.mu.Lock()
+			delete(d.folders, name)
+			d.mu.Unlock()
 		}
 		if len(extra) > 0 {
 			e.say("Host2: folder %s holds %d extra copy(ies) of messages whose APPEND was in doubt; removing them", name, len(extra))

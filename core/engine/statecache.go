@@ -211,7 +211,7 @@ func (e *engine) loadStates(ctx context.Context, main *worker, todo []*folderPla
 // changed flags (changedFlags).
 func (e *engine) useState(fp *folderPlan, st1, st2 folderStatus) (unchanged bool) {
 	fp.status1, fp.validity1 = st1.Status, st1.validity
-	fp.size1, fp.size2 = st1.size, st2.size
+	fp.size1, fp.size2, fp.messages2 = st1.size, st2.size, st2.Messages
 	if fp.create {
 		return false // saveState pairs it once the folder exists
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/conn"
 )
@@ -155,6 +156,40 @@ func (w *worker) reselect(ctx context.Context, s side, folder string, op func(*c
 			return err
 		}
 		return op(w.conns[s], data)
+	})
+}
+
+// reselectFetch is reselect where the FETCH of every message of the
+// folder (with opts) is sent right behind the SELECT, both in one round
+// trip, when pipe is set: op then gets the FETCH in flight, and must
+// consume it (or Close it) before sending anything else on c. When pipe is
+// not set, or when the SELECT fails (the FETCH is then drained and its
+// answers dropped: they may be about the folder selected before), op gets
+// nil and fetches as it would after reselect.
+func (w *worker) reselectFetch(ctx context.Context, s side, folder string, pipe bool, opts *imap.FetchOptions,
+	op func(*conn.Conn, *imap.SelectData, *imapclient.FetchCommand) error) error {
+	if !pipe {
+		return w.reselect(ctx, s, folder, func(c *conn.Conn, sel *imap.SelectData) error { return op(c, sel, nil) })
+	}
+	return w.retry(ctx, s, func() error {
+		c, err := w.client(ctx, s)
+		if err != nil {
+			return err
+		}
+		w.sel[s] = ""
+		sel := c.Select(folder, &imap.SelectOptions{ReadOnly: s == host1 && !w.e.opts.writes1()})
+		var all imap.SeqSet
+		all.AddRange(1, 0)
+		fetch := c.Fetch(all, opts)
+		data, err := sel.Wait()
+		if err != nil {
+			fetch.Close()
+			return err
+		}
+		w.sel[s] = folder
+		err = op(c, data, fetch)
+		fetch.Close() // a no-op once op consumed it
+		return err
 	})
 }
 
