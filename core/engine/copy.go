@@ -16,6 +16,7 @@ import (
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/journal"
 	"github.com/imapshift/imapshift/core/report"
 )
 
@@ -238,7 +239,15 @@ func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items 
 		for i, f := range send {
 			keys[i] = fr.copyKey(f.item)
 		}
-		jb, jerr := e.inflight.sending(fr, keys)
+		// Keys the journal has recorded ahead (executeBatch) are not
+		// recorded again: that record is settled once the folder's
+		// APPENDs are all answered (settleAhead).
+		ahead := fr.coveredAhead(keys)
+		var jb journal.Batch
+		var jerr error
+		if !ahead {
+			jb, jerr = e.inflight.sending(fr, keys)
+		}
 		if jerr != nil {
 			// Nothing is sent that the journal does not know of.
 			for _, f := range send {
@@ -256,7 +265,10 @@ func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items 
 			defer window.release(held)
 			inDoubt := false
 			defer func() {
-				if !inDoubt {
+				switch {
+				case ahead && inDoubt:
+					fr.aheadDoubt.Store(true)
+				case !inDoubt && !ahead:
 					e.inflight.settled(jb)
 				}
 			}()
@@ -307,6 +319,9 @@ func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items 
 			// command was being written.
 			window.release(held)
 			pending.Done()
+			if ahead {
+				fr.aheadDoubt.Store(true)
+			}
 			if isThrottle(err) {
 				throttled.Store(true)
 			}

@@ -33,9 +33,11 @@ type engine struct {
 	plan plan
 	exec *execution // nil until Execute
 	pool []*worker  // the Parallel workers, made on first use (workers)
-	// mainOnly is set, before Execute's work begins, when the plan is
-	// small enough for main alone (smallPlan): workers then returns main.
-	mainOnly bool
+	// small is set, before Execute's work begins, when the plan is small
+	// enough for main's connections (smallPlan); poolMax then bounds the
+	// workers that take jobs (0: Parallel).
+	small    bool
+	poolMax  int
 	turns    turns // bounds the workers at work by the hosts' connection bounds
 	hooks    msgHooks
 	throttle *throttle

@@ -9,17 +9,16 @@ import (
 	"github.com/imapshift/imapshift/core/conn"
 )
 
-// A plan main carries out alone (mainOnly: a rerun's few changes) would
-// cost, folder by folder, a SELECT and a STORE on host2, then a SELECT
-// and a body FETCH on host1: four round trips a folder, one after the
-// other on main's connections. executeBatch does that part of every
-// folder at once, before the copy jobs: the STOREs of every folder
-// written on host2 in one round trip (storeBatch) while the bodies of
-// every copy are fetched from host1 in another (prefetch). The copy jobs
-// then write their APPENDs without waiting for host1. What the batch does
-// not settle (a folder whose SELECT or STORE failed, bodies that did not
-// come or do not fit in half the body budget) is left to the jobs, which
-// do it as usual and report it.
+// A plan carried out on main's connections (small: a rerun's few
+// changes) would cost, folder by folder, a SELECT and a STORE on host2,
+// then a SELECT and a body FETCH on host1: four round trips a folder, one
+// after the other. executeBatch does that part of every folder at once,
+// before the copy jobs: the STOREs of every folder written on host2 in
+// one round trip (storeBatch) while the bodies of every copy are fetched
+// from host1 in another (prefetch). The copy jobs then only write their
+// APPENDs. What the batch does not settle (a folder whose SELECT or STORE
+// failed, bodies that did not come or do not fit in half the body budget)
+// is left to the jobs, which do it as usual and report it.
 
 // prefetched is a body fetched ahead by prefetch and the budget it holds
 // until its APPEND is written.
@@ -38,6 +37,7 @@ func (e *engine) executeBatch(ctx context.Context, w *worker, frs []*folderRun) 
 	var wg sync.WaitGroup
 	wg.Go(func() { e.storeBatch(ctx, w, frs) })
 	e.prefetch(ctx, w, frs)
+	e.journalAhead(frs)
 	wg.Wait()
 }
 
@@ -198,6 +198,67 @@ func (e *engine) dropPrefetched() {
 		for _, p := range pre {
 			p.body.free()
 			e.spool.release(p.held)
+		}
+	}
+}
+
+// journalAhead records in the journal, with one sync to disk, the keys of
+// the bodies prefetch fetched for frs, before any is sent: the copy jobs
+// then send them without a sync to disk each (coveredAhead).
+func (e *engine) journalAhead(frs []*folderRun) {
+	var with []*folderRun
+	var keys [][]string
+	for _, fr := range frs {
+		fr.mu.Lock()
+		var ks []string
+		for _, it := range fr.copies {
+			if _, ok := fr.pre[it.uid]; ok {
+				ks = append(ks, fr.copyKey(it))
+			}
+		}
+		fr.mu.Unlock()
+		if len(ks) > 0 {
+			with, keys = append(with, fr), append(keys, ks)
+		}
+	}
+	if len(with) == 0 {
+		return
+	}
+	bs := e.inflight.sendingAhead(with, keys)
+	for i, b := range bs {
+		fr := with[i]
+		set := make(map[string]bool, len(keys[i]))
+		for _, k := range keys[i] {
+			set[k] = true
+		}
+		fr.mu.Lock()
+		fr.ahead, fr.aheadKeys = b, set
+		fr.mu.Unlock()
+	}
+}
+
+// coveredAhead reports whether the journal recorded every one of keys
+// ahead for fr (journalAhead).
+func (fr *folderRun) coveredAhead(keys []string) bool {
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	if fr.ahead == 0 {
+		return false
+	}
+	for _, k := range keys {
+		if !fr.aheadKeys[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// settleAhead settles, once every copy job ended, the journal's records
+// made ahead whose APPENDs all got an answer.
+func (e *engine) settleAhead() {
+	for _, fr := range e.exec.folders {
+		if fr.ahead != 0 && !fr.aheadDoubt.Load() {
+			e.inflight.settled(fr.ahead)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/journal"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/report"
 	"github.com/imapshift/imapshift/core/state"
@@ -81,6 +82,13 @@ type folderRun struct {
 	// prefetch (guarded by mu).
 	storedBatch bool
 	pre         map[imap.UID]prefetched
+	// ahead is the journal's record of the keys of pre (aheadKeys), made
+	// before any of them was sent (0: none); aheadDoubt is set once an
+	// APPEND of those keys has an unknown outcome: the record then stays
+	// unsettled.
+	ahead      journal.Batch
+	aheadKeys  map[string]bool
+	aheadDoubt atomic.Bool
 
 	// settled is closed once the folder part of the plan has been carried
 	// out for it (created, or found it could not be: notCreated), which
@@ -147,12 +155,6 @@ func (e *engine) execContext(ctx context.Context) (context.Context, context.Canc
 // beginExecute sets up the execution of every folder of the plan.
 func (e *engine) beginExecute() error {
 	e.exec = &execution{}
-	if e.plan.scope == scopeAll && e.plan.groups == nil && e.smallPlan() {
-		// (A plan in groups is large: its groups are not analysed yet.)
-		e.mu.Lock()
-		e.mainOnly = true
-		e.mu.Unlock()
-	}
 	in, err := openInflight(e.journal)
 	if err != nil {
 		return err
@@ -177,6 +179,10 @@ func (e *engine) executePart(ctx context.Context, main *worker) {
 	case scopeFolders:
 		e.executeFolders(ctx, main)
 	case scopeAll:
+		// A small plan (this group's) is carried out on main's
+		// connections; the next group is analysed with every worker.
+		e.sizePool(e.smallPlan())
+		defer e.sizePool(false)
 		// The Appenders log in to host2 while the folders are created.
 		e.warmAppenders(ctx, main, e.copyJobs())
 		if e.overlapFolders() {
@@ -347,11 +353,25 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		fr    *folderRun
 		items []copyItem
 		store bool
-		batch bool // executeBatch, before the folders' jobs
 	}
 	var jobs []job
-	if e.mainOnly && first != nil {
-		jobs = append(jobs, job{batch: true})
+	// A small plan's flags and bodies (executeBatch) are handled by main
+	// once the folders are settled; the jobs wait for that.
+	var batched chan struct{}
+	if e.small && first != nil {
+		batched = make(chan struct{})
+		folders := first
+		first = func() {
+			defer close(batched)
+			folders()
+			var frs []*folderRun
+			for _, fr := range x.folders {
+				if fr.skipReason() == "" && fr.analyzed {
+					frs = append(frs, fr)
+				}
+			}
+			e.executeBatch(ctx, main, frs)
+		}
 	}
 	chunk := jobMsgs
 	for _, fr := range x.folders {
@@ -377,24 +397,23 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 			e.progress.FolderDone(fr.h1)
 		}
 	}
-	// endTail waits for the answers to w's last copy job and finishes it.
+	// endTail waits for the answers to w's copy jobs whose APPENDs are
+	// written, and finishes them.
 	endTail := func(w *worker) {
-		if t := w.tail; t != nil {
-			w.tail = nil
+		tails := w.tails
+		w.tails = nil
+		for _, t := range tails {
 			e.copyEnd(ctx, w, t)
 			jobDone(t.fr)
 		}
 	}
 	work := func(w *worker, j job) {
-		if j.batch {
-			var frs []*folderRun
-			for _, fr := range x.folders {
-				if fr.skipReason() == "" && fr.analyzed {
-					frs = append(frs, fr)
-				}
+		if batched != nil {
+			select {
+			case <-batched:
+			case <-ctx.Done():
+				return
 			}
-			e.executeBatch(ctx, w, frs)
-			return
 		}
 		if first != nil && isClosed(j.fr.settled) && j.fr.notCreated {
 			return // left out: could not be created
@@ -409,10 +428,14 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		case first != nil:
 			// The answers to this job's APPENDs are waited for once the
 			// next job's are written: the worker does not idle for a
-			// round trip at the end of each folder.
+			// round trip at the end of each folder. A small plan's
+			// workers (whose bodies are fetched ahead) write every job's
+			// APPENDs before they wait for any answer.
 			t := e.copyBegin(ctx, w, j.fr, j.items)
-			endTail(w)
-			w.tail = t
+			if !e.small {
+				endTail(w)
+			}
+			w.tails = append(w.tails, t)
 			return
 		default:
 			e.copyChunk(ctx, w, j.fr, j.items)
@@ -424,6 +447,13 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	} else {
 		runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, work)
 	}
+	if e.small {
+		// What follows (deletions, the final reading of host2) is main's.
+		e.mu.Lock()
+		e.poolMax = 1
+		e.mu.Unlock()
+	}
+	e.settleAhead()
 	e.dropPrefetched()
 	var active []*folderRun // analyzed and not left out
 	for _, fr := range x.folders {

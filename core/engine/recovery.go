@@ -71,6 +71,27 @@ func (in *inflight) sending(fr *folderRun, keys []string) (journal.Batch, error)
 	return b, nil
 }
 
+// sendingAhead records, with one sync to disk, a batch for each of frs:
+// keys[i] about to be appended to frs[i]'s host2 folder. It returns the
+// batches (nil: nothing recorded, each batch is then recorded as it is
+// sent). A nil inflight records nothing.
+func (in *inflight) sendingAhead(frs []*folderRun, keys [][]string) []journal.Batch {
+	if in == nil {
+		return nil
+	}
+	sends := make([]journal.Sends, len(frs))
+	for i, fr := range frs {
+		sends[i] = journal.Sends{Folder: fr.h2, Validity: fr.validity2, UIDNext: fr.uidNext2, Keys: keys[i]}
+	}
+	bs, err := in.j.SendingMany(sends)
+	if err != nil {
+		in.failed.Store(true)
+		return nil
+	}
+	in.unsettle.Add(int64(len(bs)))
+	return bs
+}
+
 // settled records that host2 answered for every message of b.
 func (in *inflight) settled(b journal.Batch) {
 	if in == nil {

@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,12 +19,13 @@ import (
 
 // TestSmallRerunOnMainConnections: a rerun with the state whose changes
 // are small (a few new messages and flag changes in every folder) reads
-// every folder's changes on the main connections and copies on main
-// alone, with Parallel 4: one connection to host1 and two to host2 (main
-// and its APPEND connection), counted by proxies in front of real
-// Dovecots. Each folder is opened at most twice on each side (STATUS
+// every folder's changes on the main connections and copies with them,
+// with Parallel 4: one connection to host1 and, to host2, main and the
+// APPEND connections of smallAppenders workers, counted by proxies in
+// front of real Dovecots. Each folder is opened at most twice on each side (STATUS
 // apart), and host2 ends with exactly host1's messages: bytes, flags and
-// internal dates, each once.
+// internal dates, each once. Every APPEND batch the journal recorded was
+// settled.
 func TestSmallRerunOnMainConnections(t *testing.T) {
 	d1 := dovecot.StartT(t, dovecot.Options{})
 	d2 := dovecot.StartT(t, dovecot.Options{})
@@ -63,10 +66,16 @@ func TestSmallRerunOnMainConnections(t *testing.T) {
 			opts.Host1.Trace, opts.Host2.Trace = trace1, trace2
 		}
 		opts.State = openState(t, dir)
+		opts.Journal = filepath.Join(dir, "journal")
 		res := run(t, opts)
 		opts.State.Close()
 		if res.Errors.Count() != 0 {
 			t.Fatalf("errors %v\n%s", res.Errors.Records(), out.String())
+		}
+		// Every APPEND batch recorded (ahead of the copies, with one
+		// sync) was settled: the journal is gone.
+		if _, err := os.Stat(opts.Journal); !os.IsNotExist(err) {
+			t.Fatalf("the journal is left after the run: %v\n%s", err, out.String())
 		}
 		return out.String()
 	}
@@ -115,8 +124,10 @@ func TestSmallRerunOnMainConnections(t *testing.T) {
 			t.Errorf("folder %s differs:\nhost2\n%s\nhost1\n%s", f, got, want)
 		}
 	}
-	if conns1 != 1 || conns2 != 2 {
-		t.Errorf("the rerun opened %d connections to host1 and %d to host2, want 1 and 2", conns1, conns2)
+	// Host2: main, and an APPEND connection for each of smallAppenders
+	// workers.
+	if conns1 != 1 || conns2 != 1+smallAppenders {
+		t.Errorf("the rerun opened %d connections to host1 and %d to host2, want 1 and %d", conns1, conns2, 1+smallAppenders)
 	}
 	// Each folder opened (SELECT or EXAMINE) at most twice on each side.
 	for side, tr := range map[string]string{"host1": trace1.String(), "host2": trace2.String()} {
@@ -133,4 +144,24 @@ func TestSmallRerunOnMainConnections(t *testing.T) {
 	if out := sync(nil, nil); strings.Count(out, "unchanged since the last run") != len(folders) {
 		t.Fatalf("the next run did not find every folder unchanged:\n%s", out)
 	}
+}
+
+// TestPrefetchRefusedFallsBack: a small plan's bodies are fetched ahead
+// (execbatch.go); when host1 refuses that FETCH, each copy job fetches
+// its bodies again as usual, and every message is copied exactly once.
+func TestPrefetchRefusedFallsBack(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 10, 500)
+	seedN(t, p.u1, "Archive", 5, 500)
+	p.s1.Faults().RefuseCommand("UID FETCH", 1, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Try later"})
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	res := run(t, opts)
+	if res.Errors.Count() != 0 || res.Transferred != 15 {
+		t.Fatalf("transferred %d, errors %v\n%s", res.Transferred, res.Errors.Records(), out.String())
+	}
+	if n := p.s1.Faults().Count("UID FETCH"); n < 2 {
+		t.Fatalf("%d UID FETCH on host1: the refused one was not tried again", n)
+	}
+	assertExactlyOnce(t, p, &out)
 }
