@@ -70,7 +70,7 @@ func main() {
 	flag.IntVar(&c.batchJobs, "batch-jobs", 8, "imapshift batch --jobs")
 	flag.BoolVar(&c.reruns, "reruns", false, "run only the rerun rows: the no-op and the incremental resync with the default state, on the LAN and at RTT +20 ms")
 	flag.IntVar(&c.rerunsRepeat, "reruns-repeat", 3, "times each rerun row runs (-reruns; the median is compared with the target)")
-	flag.BoolVar(&c.hold, "hold", false, "with -reruns, or -ab with -ab-rows wan: keep the Dovecots up and print an imapshift command line against them")
+	flag.BoolVar(&c.hold, "hold", false, "with -reruns, -scale (only seed), or -ab with -ab-rows wan: keep the Dovecots up and print an imapshift command line against them")
 	flag.StringVar(&c.mutate, "mutate", "", "only add 100 messages and change 100 flags over the 15 folders of user1 on this Dovecot (host:port, see -hold), and exit")
 	flag.IntVar(&c.mutateRound, "mutate-round", 1000, "round of -mutate (its Message-IDs; odd rounds clear the flag, even ones set it)")
 	perfFlags(&c.perf)

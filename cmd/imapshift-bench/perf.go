@@ -23,9 +23,11 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/imapshift/imapshift/core/testenv/dovecot"
@@ -49,7 +51,9 @@ type perfConfig struct {
 	scaleN       int // messages of the big folder (0: no row)
 	scaleFolders int // folders of scaleN messages (bench-scale: 10)
 	scaleOnly    bool
-	skipWAN100   bool
+	// scaleHost2 is host2's mail storage in the -scale rows (scaleStores).
+	scaleHost2 string
+	skipWAN100 bool
 }
 
 func perfFlags(c *perfConfig) {
@@ -58,6 +62,7 @@ func perfFlags(c *perfConfig) {
 	flag.IntVar(&c.scaleN, "scale-n", 100000, "messages of the big-folder row (0: no row)")
 	flag.IntVar(&c.scaleFolders, "scale-folders", 1, "folders of -scale-n messages")
 	flag.BoolVar(&c.scaleOnly, "scale", false, "run only the big-folder rows (make bench-scale: 10 folders of 100,000)")
+	flag.StringVar(&c.scaleHost2, "scale-host2", "maildir", "host2's mail storage in the -scale rows: maildir (the tests' default), maildir-dirty (maildir_very_dirty_syncs), sdbox or mdbox")
 	flag.BoolVar(&c.skipWAN100, "skip-wan100", false, "do not run the RTT +100 ms comparison")
 }
 
@@ -68,10 +73,26 @@ var watched []*dovecot.Server
 // watches their CPU and, when n > 0, seeds host1's user1 with the
 // n-message corpus (total: its bytes). stop stops both.
 func startPair(n int) (d1, d2 *dovecot.Server, total int64, stop func(), err error) {
+	return startPairWith(n, dovecot.Options{})
+}
+
+// scaleStores are the -scale-host2 choices: Dovecot settings appended to
+// host2's configuration. With maildir, every APPEND into a folder makes
+// Dovecot read the folder's directory again (its mtime changed), which
+// grows with the folder; the others do not.
+var scaleStores = map[string]string{
+	"maildir":       "",
+	"maildir-dirty": "maildir_very_dirty_syncs = yes\n",
+	"sdbox":         "mail_location = sdbox:~/sdbox\n",
+	"mdbox":         "mail_location = mdbox:~/mdbox\n",
+}
+
+// startPairWith is startPair with host2's options.
+func startPairWith(n int, opts2 dovecot.Options) (d1, d2 *dovecot.Server, total int64, stop func(), err error) {
 	if d1, err = dovecot.Start(dovecot.Options{}); err != nil {
 		return nil, nil, 0, nil, err
 	}
-	if d2, err = dovecot.Start(dovecot.Options{}); err != nil {
+	if d2, err = dovecot.Start(opts2); err != nil {
 		d1.Stop()
 		return nil, nil, 0, nil, err
 	}
@@ -368,13 +389,21 @@ func scaleRows(shift *imapshiftRunner, d1, d2 *dovecot.Server, n, folders int, a
 
 // benchScale is `make bench-scale`: only the big-folder rows.
 func benchScale(c config, bin string) (bool, error) {
-	d1, d2, _, stop, err := startPair(0)
+	store, ok := scaleStores[c.perf.scaleHost2]
+	if !ok {
+		return false, fmt.Errorf("-scale-host2 %q: not maildir, maildir-dirty, sdbox or mdbox", c.perf.scaleHost2)
+	}
+	fmt.Printf("host2 storage: %s\n", c.perf.scaleHost2)
+	d1, d2, _, stop, err := startPairWith(0, dovecot.Options{ExtraConfig: store})
 	if err != nil {
 		return false, err
 	}
 	defer stop()
 	shift := &imapshiftRunner{bin: bin, parallel: c.parallel, d1: d1, d2: d2, base: strings.Fields(c.imapshiftArgs)}
-	ok := true
+	if c.hold {
+		return false, holdScale(c, bin, d1, d2)
+	}
+	ok = true
 	var rows []result
 	header()
 	err = scaleRows(shift, d1, d2, c.perf.scaleN, c.perf.scaleFolders, func(r result) {
@@ -385,6 +414,29 @@ func benchScale(c config, bin string) (bool, error) {
 	fmt.Println()
 	perfTargets(rows)
 	return ok, err
+}
+
+// holdScale is -scale -hold: it only seeds host1 user4 as scaleRows
+// does, prints an imapshift command line against the Dovecots, and keeps
+// them up until SIGINT or SIGTERM (for profiling runs by hand).
+func holdScale(c config, bin string, d1, d2 *dovecot.Server) error {
+	t0 := time.Now()
+	for i := 0; i < c.perf.scaleFolders; i++ {
+		msgs, _ := scaleCorpus(c.perf.scaleN, int64(10+i))
+		if err := d1.Seed("user4", fmt.Sprintf("Big%02d", i), msgs); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("corpus user4: %d folders of %d messages, seeded in %.1f s\n", c.perf.scaleFolders, c.perf.scaleN, time.Since(t0).Seconds())
+	args := []string{bin, "--host1", d1.Host, "--port1", strconv.Itoa(d1.Port), "--user1", "user4", "--password1", dovecot.Users["user4"], "--notls1",
+		"--host2", d2.Host, "--port2", strconv.Itoa(d2.Port), "--user2", "user4", "--password2", dovecot.Users["user4"], "--notls2",
+		"--parallel", strconv.Itoa(c.parallel), "--nolog"}
+	fmt.Printf("\nholding the Dovecots (SIGINT or SIGTERM ends); with XDG_CACHE_HOME=%s:\n%s\n", os.Getenv("XDG_CACHE_HOME"), strings.Join(args, " "))
+	fmt.Printf("host1: %s\nhost2: %s\n", d1.BaseDir, d2.BaseDir)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	<-sig
+	return nil
 }
 
 // perfWAN times the WAN corpus (host1 user3) at RTT +100 ms: imapshift

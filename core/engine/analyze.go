@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -387,7 +387,14 @@ func uidsOf(metas []meta) []imap.UID {
 // workers and builds the message plan. The --folderfirst folders are read
 // before the others, the --folderlast folders after them.
 func (e *engine) analyzeAll(ctx context.Context, main *worker) {
-	total := len(e.plan.folders)
+	e.analyzeFolders(ctx, main, e.prepareAnalysis(ctx, main))
+}
+
+// prepareAnalysis settles, with the state, every unchanged folder from a
+// STATUS of each side, and returns the folders left to analyse (all of
+// them without the state).
+func (e *engine) prepareAnalysis(ctx context.Context, main *worker) []*folderPlan {
+	total := e.plan.total()
 	todo := e.plan.folders
 	if e.opts.State != nil {
 		// With the state, a cheap STATUS on the main connections settles
@@ -404,7 +411,29 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 				e.say("Folder %7s %-35s -> %-35s unchanged since the last run", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2))
 			}
 		}
+		if !e.opts.Dry && !e.opts.JustFolderSizes && slices.ContainsFunc(todo, grew1) {
+			// Messages to copy, most likely: main's APPEND connection
+			// logs in while the folders are read.
+			e.warmAppenders(ctx, main, 1)
+		}
+		if len(e.opts.Selection.FolderFirst) == 0 && len(e.opts.Selection.FolderLast) == 0 {
+			// The folders read since the last run only, on the main
+			// connections (incrbatch.go): the others need the workers.
+			rest := e.incrementalBatch(ctx, main, todo)
+			for _, fp := range todo {
+				if fp.analyzed && !fp.unchanged {
+					e.analyzed(fp, total)
+				}
+			}
+			todo = rest
+		}
 	}
+	return todo
+}
+
+// analyzeFolders analyses the folders of todo over the parallel workers.
+func (e *engine) analyzeFolders(ctx context.Context, main *worker, todo []*folderPlan) {
+	total := e.plan.total()
 	runPhased(ctx, e, main, todo, func(fp *folderPlan) *folderPlan { return fp }, func(w *worker, fp *folderPlan) {
 		if fp.skip != "" {
 			return
@@ -419,22 +448,35 @@ func (e *engine) analyzeAll(ctx context.Context, main *worker) {
 			fp.skip = "select failed"
 			return
 		}
-		if e.opts.SkipEmptyFolders && fp.inSelection1 == 0 {
-			fp.skip = "empty on host1 (--skipemptyfolders)"
-		}
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.sayLocked(fmt.Sprintf("Folder %7s %-35s -> %-35s", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2)))
-		e.sayLocked(fmt.Sprintf("Host1: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h1, fp.on[host1].count))
-		if fp.create {
-			e.sayLocked(fmt.Sprintf("Host2: folder [%s] does not exist yet", fp.h2))
-		} else {
-			e.sayLocked(fmt.Sprintf("Host2: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h2, fp.on[host2].count))
-			e.sayLocked(fmt.Sprintf("Host2: folder [%s] permanentflags: %s", fp.h2, joinFlags(fp.permanentFlags)))
-		}
-		e.sayLocked(fmt.Sprintf("Host1: folder [%s] selected %d messages, duplicates %d", fp.h1, fp.on[host1].selected, fp.on[host1].dup))
-		e.sayLocked(fmt.Sprintf("Host2: folder [%s] selected %d messages, duplicates %d", fp.h2, fp.on[host2].selected, fp.on[host2].dup))
+		e.analyzed(fp, total)
 	})
+}
+
+// analyzed prints the lines of folder fp once analysed (total is the
+// number of folders), and leaves it out under --skipemptyfolders when
+// host1 has none of its messages.
+func (e *engine) analyzed(fp *folderPlan, total int) {
+	if e.opts.SkipEmptyFolders && fp.inSelection1 == 0 {
+		fp.skip = "empty on host1 (--skipemptyfolders)"
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sayLocked(fmt.Sprintf("Folder %7s %-35s -> %-35s", fmt.Sprintf("%d/%d", fp.index, total), mailbox.Display(fp.h1), mailbox.Display(fp.h2)))
+	e.sayLocked(fmt.Sprintf("Host1: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h1, fp.on[host1].count))
+	if fp.create {
+		e.sayLocked(fmt.Sprintf("Host2: folder [%s] does not exist yet", fp.h2))
+	} else {
+		e.sayLocked(fmt.Sprintf("Host2: folder [%s] has %d messages in total (mentioned by SELECT)", fp.h2, fp.on[host2].count))
+		e.sayLocked(fmt.Sprintf("Host2: folder [%s] permanentflags: %s", fp.h2, joinFlags(fp.permanentFlags)))
+	}
+	e.sayLocked(fmt.Sprintf("Host1: folder [%s] selected %d messages, duplicates %d", fp.h1, fp.on[host1].selected, fp.on[host1].dup))
+	e.sayLocked(fmt.Sprintf("Host2: folder [%s] selected %d messages, duplicates %d", fp.h2, fp.on[host2].selected, fp.on[host2].dup))
+}
+
+// grew1 reports whether fp is analysed incrementally and host1's folder
+// has had new messages since the last run.
+func grew1(fp *folderPlan) bool {
+	return fp.incremental && fp.state != nil && fp.status1.UIDNext > fp.state.Status1.UIDNext
 }
 
 // folderError tells in which step a folder failed.
@@ -463,14 +505,14 @@ type decider struct {
 	e    *engine
 	fp   *folderPlan
 	load func(imap.UID) ([]byte, error)
-	// on2 are host2's selected messages by key.
-	on2 map[string]h2msg
-	// first1 is the host1 message each selected key came from, for the
-	// lines about duplicates, by the key's hash under seed (16 bytes a
-	// message, not 40): a collision can only misname the first message in
-	// such a line, never change what is copied.
-	seed                 maphash.Seed
-	first1               map[uint64]firstMsg
+	// on2 are host2's selected messages by key; first1 are host1's, each
+	// with the first message of its key, for the lines about duplicates.
+	// Keys are ikeys (no pointer: the collector does not visit these
+	// maps); folderSide.keys gets the key strings only where another
+	// folder's plan reads them (keepKeys), and else the hashes at finish.
+	on2                  map[ikey]h2msg
+	first1               map[ikey]firstMsg
+	keepKeys             bool
 	rank1, hrank1, rank2 identity.Ranker
 	// known are all the host2 messages read (fp.known2); not kept by a
 	// dry run, which changes nothing.
@@ -487,7 +529,15 @@ type firstMsg struct {
 }
 
 func (e *engine) newDecider(fp *folderPlan, load func(imap.UID) ([]byte, error)) *decider {
-	return &decider{e: e, fp: fp, load: load}
+	return &decider{e: e, fp: fp, load: load, keepKeys: e.crossFolderKeys()}
+}
+
+// crossFolderKeys reports whether the plan compares key strings across
+// folders (--skipcrossduplicates, Gmail labels): folderSide.keys then
+// holds them.
+func (e *engine) crossFolderKeys() bool {
+	m := e.labelsMode()
+	return e.opts.SkipCrossDuplicates || e.labelsOn() || m == GmailLabelsKeywords || m == GmailLabelsHeader
 }
 
 // size2 sizes host2's tables for count messages at once (a map grown by
@@ -496,8 +546,10 @@ func (d *decider) size2(count uint32) {
 	if d.on2 != nil {
 		return
 	}
-	d.on2 = make(map[string]h2msg, count)
-	d.fp.on[host2].keys = make(map[string]struct{}, count)
+	d.on2 = make(map[ikey]h2msg, count)
+	if d.keepKeys {
+		d.fp.on[host2].keys = make(map[string]struct{}, count)
+	}
 	if !d.e.opts.Dry {
 		d.known = make([]known2, 0, count)
 	}
@@ -508,9 +560,10 @@ func (d *decider) size1(count uint32) {
 	if d.first1 != nil {
 		return
 	}
-	d.seed = maphash.MakeSeed()
-	d.first1 = make(map[uint64]firstMsg, count)
-	d.fp.on[host1].keys = make(map[string]struct{}, count)
+	d.first1 = make(map[ikey]firstMsg, count)
+	if d.keepKeys {
+		d.fp.on[host1].keys = make(map[string]struct{}, count)
+	}
 }
 
 // add2 takes in host2 messages.
@@ -531,7 +584,9 @@ func (d *decider) add2(metas []meta) {
 		}
 		if e.opts.SyncDuplicates {
 			key, _ = d.rank2.Rank(key)
-		} else if _, dup := d.on2[key]; dup {
+		}
+		k := mustKey(key)
+		if _, dup := d.on2[k]; dup && !e.opts.SyncDuplicates {
 			in2.dup++
 			fp.dups2 = append(fp.dups2, m.uid)
 			continue
@@ -541,8 +596,10 @@ func (d *decider) add2(metas []meta) {
 		if keepFlags {
 			h.flags = internFlags(m.flags)
 		}
-		d.on2[key] = h
-		in2.keys[key] = struct{}{}
+		d.on2[k] = h
+		if d.keepKeys {
+			in2.keys[key] = struct{}{}
+		}
 	}
 }
 
@@ -574,16 +631,19 @@ func (d *decider) add1(metas []meta) {
 		if e.opts.SyncDuplicates {
 			key, _ = d.rank1.Rank(key)
 			hkey, _ = d.hrank1.Rank(hkey)
-		} else if _, dup := in1.keys[key]; dup {
+		}
+		k := mustKey(key)
+		if f, dup := d.first1[k]; dup && !e.opts.SyncDuplicates {
 			in1.dup++
-			f := d.first1[maphash.String(d.seed, key)]
 			e.duplicate1(fp, m, meta{uid: f.uid, size: int64(f.size)})
 			continue
 		}
 		in1.selected++
-		in1.keys[key] = struct{}{}
-		d.first1[maphash.String(d.seed, key)] = firstMsg{uid: m.uid, size: uint32(min(m.size, math.MaxUint32))}
-		have, ok := d.on2[key]
+		if d.keepKeys {
+			in1.keys[key] = struct{}{}
+		}
+		d.first1[k] = firstMsg{uid: m.uid, size: uint32(min(m.size, math.MaxUint32))}
+		have, ok := d.on2[k]
 		// Flags matter for a copy, a flag resync or --debugflags; for a
 		// message already on host2 otherwise, flag hooks (which may read
 		// the body) are not run.
@@ -621,7 +681,11 @@ func (d *decider) add1(metas []meta) {
 			fp.bytesAlready += m.size
 			fp.present1 = append(fp.present1, m.uid)
 			if e.opts.State != nil {
-				fp.matched = append(fp.matched, matchedPair{uid1: m.uid, uid2: have.uid, key: hkey})
+				hk, plain := keyOf(hkey)
+				if !plain {
+					fp.keepOdd(m.uid, hkey)
+				}
+				fp.matched = append(fp.matched, matchedPair{uid1: m.uid, uid2: have.uid, key: hk, odd: !plain})
 			}
 			if e.opts.ResyncFlags && !sameFlags(flags, normalizeFlags(have.flags)) {
 				fp.stores = append(fp.stores, storeItem{uid1: m.uid, uid2: have.uid, from: have.flags, to: flags, key: key})
@@ -632,7 +696,8 @@ func (d *decider) add1(metas []meta) {
 			e.ruleSkip(fp, &fp.atPlan, m.uid, m.size, "appendlimit", fmt.Sprintf("%d exceeds the append limit of %d bytes", m.size, limit))
 			continue
 		}
-		c := copyItem{uid: m.uid, size: m.size, hkey: hkey, addHeader: addHeader, byUID: fp.byUID}
+		c := copyItem{uid: m.uid, size: m.size, addHeader: addHeader, byUID: fp.byUID}
+		fp.setKey(&c, hkey)
 		c.setFlags(flags)
 		switch {
 		case e.opts.IDateFromHeader:
@@ -658,10 +723,19 @@ func (d *decider) add1(metas []meta) {
 // the plan of the folder complete; d is not used afterwards.
 func (d *decider) finish() {
 	e, fp := d.e, d.fp
-	in1 := &fp.on[host1]
-	for key, m := range d.on2 {
-		if _, ok := in1.keys[key]; !ok {
+	for k, m := range d.on2 {
+		if _, ok := d.first1[k]; !ok {
 			fp.only2 = append(fp.only2, m.uid)
+		}
+	}
+	if !d.keepKeys {
+		// The report counts identities from hashes: 8 bytes a message.
+		for s, keys := range [2][]ikey{slices.Collect(maps.Keys(d.first1)), slices.Collect(maps.Keys(d.on2))} {
+			ids := make(hashSet, len(keys))
+			for i, k := range keys {
+				ids[i] = k.hash()
+			}
+			fp.on[s].ids = ids.settle()
 		}
 	}
 	slices.Sort(fp.only2)
@@ -854,7 +928,7 @@ func (e *engine) skipCrossDuplicates() {
 		}
 		kept := fp.copies[:0]
 		for _, c := range fp.copies {
-			if where, dup := seen[c.matchKey()]; dup {
+			if where, dup := seen[fp.matchKey(c)]; dup {
 				fp.crossDup++
 				if e.opts.DebugCrossDuplicates {
 					e.say("Host1: %s/%d is a cross duplicate of a message in host2 folder [%s]", fp.h1, c.uid, where)
@@ -870,7 +944,7 @@ func (e *engine) skipCrossDuplicates() {
 			}
 		}
 		for _, c := range fp.copies {
-			k := c.matchKey()
+			k := fp.matchKey(c)
 			if _, ok := seen[k]; !ok {
 				seen[k] = fp.h2
 			}

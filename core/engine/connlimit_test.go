@@ -149,14 +149,15 @@ func TestHostRefusesEveryConnection(t *testing.T) {
 // TestDovecotConnectionLimit runs against Dovecot with
 // mail_max_userip_connections = 3 for imap and Parallel 4: host2 refuses
 // the fourth login, the run goes on with 3 connections, and host2 ends
-// with every message once.
+// with every message once. (320 messages: a plan of at most
+// smallPlanMsgs is copied by main alone, with 2 connections to host2.)
 func TestDovecotConnectionLimit(t *testing.T) {
 	d1 := dovecot.StartT(t, dovecot.Options{})
 	d2 := dovecot.StartT(t, dovecot.Options{ExtraConfig: "protocol imap {\n  mail_max_userip_connections = 3\n}\n"})
 	var folders []dovecot.Folder
 	for f := 0; f < 8; f++ {
 		var msgs []dovecot.Message
-		for i := 0; i < 30; i++ {
+		for i := 0; i < 40; i++ {
 			msgs = append(msgs, dovecot.Message{Raw: []byte(fmt.Sprintf("Message-ID: <f%dm%d@x>\r\nSubject: %d\r\n\r\n%s\r\n", f, i, i, strings.Repeat("body ", 200))),
 				Flags: []string{`\Seen`}, Date: time.Date(2019, 1, 1, 0, i%60, 0, 0, time.UTC)})
 		}
@@ -173,7 +174,7 @@ func TestDovecotConnectionLimit(t *testing.T) {
 	opts := dovecotOptions(t, d1, d2, "user2", "secret2", &out)
 	opts.Parallel = 4
 	res := run(t, opts)
-	if res.Errors.Count() != 0 || res.Transferred != 240 {
+	if res.Errors.Count() != 0 || res.Transferred != 320 {
 		t.Fatalf("transferred %d, errors %v\n%s", res.Transferred, res.Errors.Records(), tail(out.String()))
 	}
 	if want := regexp.MustCompile(`Host2: the server refuses more than [34] connections; going on with [34]\n`); !want.MatchString(out.String()) {

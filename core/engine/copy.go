@@ -16,6 +16,7 @@ import (
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/dates"
 	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/journal"
 	"github.com/imapshift/imapshift/core/report"
 )
 
@@ -111,7 +112,7 @@ func (e *engine) copyEnd(ctx context.Context, w *worker, t *copyTail) {
 		// duplicate check after the copies looks at their keys.
 		keys := make([]string, len(unknown))
 		for i, it := range unknown {
-			keys[i] = it.hkey
+			keys[i] = fr.copyKey(it)
 		}
 		e.doubts.add(fr.h2, fr.validity2, fr.uidNext2, keys)
 	}
@@ -236,9 +237,17 @@ func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items 
 		}
 		keys := make([]string, len(send))
 		for i, f := range send {
-			keys[i] = f.item.hkey
+			keys[i] = fr.copyKey(f.item)
 		}
-		jb, jerr := e.inflight.sending(fr, keys)
+		// Keys the journal has recorded ahead (executeBatch) are not
+		// recorded again: that record is settled once the folder's
+		// APPENDs are all answered (settleAhead).
+		ahead := fr.coveredAhead(keys)
+		var jb journal.Batch
+		var jerr error
+		if !ahead {
+			jb, jerr = e.inflight.sending(fr, keys)
+		}
 		if jerr != nil {
 			// Nothing is sent that the journal does not know of.
 			for _, f := range send {
@@ -256,7 +265,10 @@ func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items 
 			defer window.release(held)
 			inDoubt := false
 			defer func() {
-				if !inDoubt {
+				switch {
+				case ahead && inDoubt:
+					fr.aheadDoubt.Store(true)
+				case !inDoubt && !ahead:
 					e.inflight.settled(jb)
 				}
 			}()
@@ -307,6 +319,9 @@ func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items 
 			// command was being written.
 			window.release(held)
 			pending.Done()
+			if ahead {
+				fr.aheadDoubt.Store(true)
+			}
 			if isThrottle(err) {
 				throttled.Store(true)
 			}
@@ -377,6 +392,7 @@ func (e *engine) releaseFetched(f fetched) {
 // own, without the UIDs already delivered), and the rest of the items go
 // one FETCH at a time.
 func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, items []copyItem, ready chan<- fetched) {
+	items = e.deliverPrefetched(fr, items, ready)
 	share := e.spool.budget / int64(2*e.opts.parallel())
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, bodyFetches)
@@ -470,7 +486,7 @@ func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, item
 				}
 				failedNow = true
 			} else {
-				b.err = e.readBodies(c.Client, fetch, b, func(it copyItem, bd *body) { e.deliverBody(fr, b, it, bd, ready) })
+				b.err = e.readBatch(c.Client, fetch, b, func(it copyItem, bd *body) { e.deliverBody(fr, b, it, bd, ready) })
 				failedNow = b.err != nil
 			}
 			if failedNow {
@@ -563,7 +579,7 @@ func (e *engine) sendBodyFetch(ctx context.Context, w *worker, fr *folderRun, b 
 	if !alive(c) {
 		return nil, nil, sel
 	}
-	return c, c.Fetch(bodySet(b.items), bodyOptions()), sel
+	return c, sendBodies(c.Client, b.items), sel
 }
 
 // fetchBatch fetches the bodies of b not delivered yet, with a SELECT
@@ -596,36 +612,21 @@ func (e *engine) fetchBatch(ctx context.Context, w *worker, fr *folderRun, b *bo
 				return nil
 			}
 			c := w.conns[host1]
-			return e.readBodies(c.Client, c.Fetch(bodySet(missing), bodyOptions()), b, func(it copyItem, bd *body) { e.deliverBody(fr, b, it, bd, ready) })
+			return e.readBatch(c.Client, sendBodies(c.Client, missing), b, func(it copyItem, bd *body) { e.deliverBody(fr, b, it, bd, ready) })
 		})
 		more = err != nil && connLost(err) && ctx.Err() == nil && len(b.got) > n
 	}
 	return err
 }
 
-// deliverBody hands one body of b on to ready (the copy hooks may change
-// or drop it); it runs as each message is complete.
+// deliverBody hands one body of b on to ready (deliver: the copy hooks
+// may change or drop it); it runs as each message is complete.
 func (e *engine) deliverBody(fr *folderRun, b *bodyBatch, it copyItem, bd *body, ready chan<- fetched) {
 	// The budget was reserved for the size announced by host1.
 	held := e.spool.cost(it.size)
-	if e.hooks.atCopy() {
-		nb, keep, changedBy := e.applyCopyHooks(fr, it, bd)
-		if !keep {
-			bd.free()
-			return
-		}
-		if len(changedBy) > 0 {
-			bd = nb
-			it.size = bd.size
-			fr.mu.Lock()
-			fr.rewritten++
-			fr.mu.Unlock()
-		}
+	if e.deliver(fr, it, bd, held, ready) {
+		b.spent += held
 	}
-	b.spent += held
-	head := bd.Head(4096)
-	subject, date, messageID := headerSummary(head)
-	ready <- fetched{item: it, body: bd, held: held, subject: subject, date: date, messageID: messageID}
 }
 
 // finishBatch reports the items of b that could not be fetched and gives
@@ -646,24 +647,53 @@ func (e *engine) finishBatch(fr *folderRun, b *bodyBatch) {
 	}
 }
 
-// bodySet is the UID set of items; bodyOptions asks for their bodies.
-func bodySet(items []copyItem) imap.UIDSet {
+// deliver hands one body of fr on to its APPENDs (the copy hooks may
+// change or drop it), holding held bytes of the budget until its APPEND
+// is written. It reports false when the hooks dropped it (the caller then
+// gives held back).
+func (e *engine) deliver(fr *folderRun, it copyItem, b *body, held int64, ready chan<- fetched) bool {
+	if e.hooks.atCopy() {
+		nb, keep, changedBy := e.applyCopyHooks(fr, it, b)
+		if !keep {
+			b.free()
+			return false
+		}
+		if len(changedBy) > 0 {
+			b = nb
+			it.size = b.size
+			fr.mu.Lock()
+			fr.rewritten++
+			fr.mu.Unlock()
+		}
+	}
+	head := b.Head(4096)
+	subject, date, messageID := headerSummary(head)
+	ready <- fetched{item: it, body: b, held: held, subject: subject, date: date, messageID: messageID}
+	return true
+}
+
+// fetchInto runs one UID FETCH BODY.PEEK[] for items and hands each body
+// to got once its message is complete (the UID may arrive after the
+// literal); got owns the body.
+func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got func(imap.UID, *body)) error {
+	return e.readBodies(c, sendBodies(c, items), got)
+}
+
+// sendBodies sends the UID FETCH BODY.PEEK[] of items; readBodies reads
+// its answers.
+func sendBodies(c *imapclient.Client, items []copyItem) *imapclient.FetchCommand {
 	var set imap.UIDSet
 	for _, it := range items {
 		set.AddNum(it.uid)
 	}
-	return set
+	return c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
 }
 
-func bodyOptions() *imap.FetchOptions {
-	return &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}
-}
-
-// readBodies reads the answers of a body FETCH of b's items and hands
-// each body of an item not delivered yet to deliver, once its message is
-// complete (the UID may arrive after the literal); deliver owns the body.
-func (e *engine) readBodies(c *imapclient.Client, cmd *imapclient.FetchCommand, b *bodyBatch, deliver func(copyItem, *body)) error {
-	return e.readFetch(c, cmd, func(uid imap.UID, bd *body) {
+// readBatch reads the answers of a body FETCH of b's items (readBodies)
+// and hands each body of an item not delivered yet to deliver; deliver
+// owns the body.
+func (e *engine) readBatch(c *imapclient.Client, cmd *imapclient.FetchCommand, b *bodyBatch, deliver func(copyItem, *body)) error {
+	return e.readBodies(c, cmd, func(uid imap.UID, bd *body) {
 		it, ok := b.byUID[uid]
 		if !ok || b.got[uid] {
 			bd.free()
@@ -674,18 +704,8 @@ func (e *engine) readBodies(c *imapclient.Client, cmd *imapclient.FetchCommand, 
 	})
 }
 
-// fetchInto runs one UID FETCH BODY.PEEK[] for items and hands each body
-// to got, as readFetch.
-func (e *engine) fetchInto(c *imapclient.Client, items []copyItem, got func(imap.UID, *body)) error {
-	return e.readFetch(c, c.Fetch(bodySet(items), bodyOptions()), got)
-}
-
-// readFetch reads the answers of a body FETCH and hands each body to got
-// once its message is complete (the UID may arrive after the literal);
-// got owns the body. A short literal means the connection is gone: the
-// command cannot be drained safely then, and the client is closed (the
-// caller reconnects).
-func (e *engine) readFetch(c *imapclient.Client, cmd *imapclient.FetchCommand, got func(imap.UID, *body)) error {
+// readBodies reads the answers of sendBodies as fetchInto does.
+func (e *engine) readBodies(c *imapclient.Client, cmd *imapclient.FetchCommand, got func(imap.UID, *body)) error {
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -774,7 +794,7 @@ func (e *engine) onHost2(ctx context.Context, w *worker, fr *folderRun, items []
 	}
 	found = map[int]imap.UID{}
 	for i, it := range items {
-		if uid2, ok := present[it.hkey]; ok {
+		if uid2, ok := present[fr.copyKey(it)]; ok {
 			found[i] = uid2
 			continue
 		}

@@ -30,10 +30,15 @@ type engine struct {
 	// memStart is the process memory when the run began, for the report.
 	memStart float64
 
-	plan     plan
-	exec     *execution // nil until Execute
-	pool     []*worker  // the Parallel workers, made on first use (workers)
-	turns    turns      // bounds the workers at work by the hosts' connection bounds
+	plan plan
+	exec *execution // nil until Execute
+	pool []*worker  // the Parallel workers, made on first use (workers)
+	// small is set, before Execute's work begins, when the plan is small
+	// enough for main's connections (smallPlan); poolMax then bounds the
+	// workers that take jobs (0: Parallel).
+	small    bool
+	poolMax  int
+	turns    turns // bounds the workers at work by the hosts' connection bounds
 	hooks    msgHooks
 	throttle *throttle
 	progress Progress
@@ -57,12 +62,23 @@ type engine struct {
 // under Options.Dry, else Execute. The error is non-nil only when the run
 // could not proceed (logins, listing); per-message and per-folder problems
 // are in Result.Errors.
+//
+// An account of more than Options.PlanGroup messages is planned in groups
+// of folders instead, so that memory does not grow with the account (a
+// plan holds about 100 bytes a message): each group is analysed, then
+// printed or carried out, then dropped but for the figures of the
+// report, before the next group is analysed. A group's sizes table and
+// --dry lines are printed with it. Options that need the whole account's
+// plan before the first change (see groupable) keep the single plan.
 func Run(ctx context.Context, opts Options) (*Result, error) {
-	p, err := NewPlan(ctx, opts)
+	p, err := newPlan(ctx, opts, true)
 	if err != nil {
 		return nil, err
 	}
 	defer p.Close()
+	if p.e.plan.groups != nil {
+		return p.runGroups(ctx)
+	}
 	if opts.Dry {
 		p.Print(p.e.out)
 		return p.Result(), nil

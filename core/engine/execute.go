@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/journal"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/report"
 	"github.com/imapshift/imapshift/core/state"
@@ -19,9 +20,16 @@ import (
 
 // execution is the progress of carrying out a plan.
 type execution struct {
-	loopAt  time.Time    // when the message loop began, for the rates
-	folders []*folderRun // in plan order
-	stats   counters
+	loopAt time.Time // when the message loop began, for the rates
+	// all are the runs of every folder of the plan, in plan order;
+	// folders those of the folders being carried out (all of them, or
+	// the current group's).
+	all, folders []*folderRun
+	stats        counters
+	// planned and plannedBytes are what the groups carried out so far
+	// copy, for Progress.Start.
+	planned      int
+	plannedBytes int64
 }
 
 // counters are updated by many goroutines.
@@ -46,8 +54,10 @@ type folderRun struct {
 	// could not be copied or flagged.
 	atCopy tally
 
-	mu        sync.Mutex // guards the fields below
-	done      []string   // keys copied
+	mu sync.Mutex // guards the fields below
+	// done are the hashes (keyHash) of the keys copied: the report only
+	// counts them, and a hash takes 8 bytes where a key took 40.
+	done      []uint64
 	doneBytes int64
 	doneBig   int64
 	rewritten int
@@ -66,6 +76,19 @@ type folderRun struct {
 	// once the copies and deletions are done (readStatus2), nil when it
 	// was not read: saveState then reads it.
 	status2 *folderStatus
+
+	// storedBatch is set once storeBatch set the folder's flags (or
+	// reported their failure); pre are its bodies fetched ahead by
+	// prefetch (guarded by mu).
+	storedBatch bool
+	pre         map[imap.UID]prefetched
+	// ahead is the journal's record of the keys of pre (aheadKeys), made
+	// before any of them was sent (0: none); aheadDoubt is set once an
+	// APPEND of those keys has an unknown outcome: the record then stays
+	// unsettled.
+	ahead      journal.Batch
+	aheadKeys  map[string]bool
+	aheadDoubt atomic.Bool
 
 	// settled is closed once the folder part of the plan has been carried
 	// out for it (created, or found it could not be: notCreated), which
@@ -93,7 +116,7 @@ func (e *engine) runOf(fp *folderPlan) *folderRun {
 	if e.exec == nil {
 		return nil
 	}
-	return e.exec.folders[fp.index-1]
+	return e.exec.all[fp.index-1]
 }
 
 // Execute carries out the plan: it creates and subscribes host2 folders,
@@ -107,48 +130,86 @@ func (p *Plan) Execute(ctx context.Context) (*Result, error) {
 	if e.opts.Dry {
 		return nil, errors.New("engine: a plan made with Options.Dry cannot be executed")
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := e.execContext(ctx)
 	defer cancel()
+	if err := e.beginExecute(); err != nil {
+		return nil, err
+	}
+	e.executePart(ctx, p.main)
+	return e.endExecute(ctx), nil
+}
+
+// execContext is the context of the execution: cancelled on return, or
+// once --errorsmax is reached (at once if it was during the analysis).
+func (e *engine) execContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
 	e.mu.Lock()
 	e.cancel = cancel
 	e.mu.Unlock()
 	if e.stopped.Load() {
 		cancel() // --errorsmax was reached during the analysis
 	}
+	return ctx, cancel
+}
+
+// beginExecute sets up the execution of every folder of the plan.
+func (e *engine) beginExecute() error {
 	e.exec = &execution{}
 	in, err := openInflight(e.journal)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	e.inflight = in
 	for _, fp := range e.plan.folders {
-		e.exec.folders = append(e.exec.folders, &folderRun{folderPlan: fp, settled: make(chan struct{})})
+		e.exec.all = append(e.exec.all, &folderRun{folderPlan: fp, settled: make(chan struct{})})
+	}
+	e.exec.folders = e.exec.all
+	return nil
+}
+
+// executePart carries out the plan of the folders of e.plan.folders (all
+// of them, or a group's): folders, then messages, then host2 is read
+// again for the report.
+func (e *engine) executePart(ctx context.Context, main *worker) {
+	e.exec.folders = e.exec.folders[:0:0]
+	for _, fp := range e.plan.folders {
+		e.exec.folders = append(e.exec.folders, e.runOf(fp))
 	}
 	switch e.plan.scope {
 	case scopeFolders:
-		e.executeFolders(ctx, p.main)
+		e.executeFolders(ctx, main)
 	case scopeAll:
+		// A small plan (this group's) is carried out on main's
+		// connections; the next group is analysed with every worker.
+		e.sizePool(e.smallPlan())
+		defer e.sizePool(false)
 		// The Appenders log in to host2 while the folders are created.
-		e.warmAppenders(ctx, p.main, e.copyJobs())
+		e.warmAppenders(ctx, main, e.copyJobs())
 		if e.overlapFolders() {
 			// The other workers begin fetching bodies while main creates
 			// the folders; each folder's first APPEND waits for it.
-			e.execute(ctx, p.main, func() { e.executeFolders(ctx, p.main) })
+			e.execute(ctx, main, func() { e.executeFolders(ctx, main) })
 		} else {
-			e.executeFolders(ctx, p.main)
-			e.execute(ctx, p.main, nil)
+			e.executeFolders(ctx, main)
+			e.execute(ctx, main, nil)
 		}
 		e.syncLabels(ctx)
 		if ctx.Err() == nil {
 			// After a stop the report keeps the figures the run expects.
-			e.measure2(ctx, p.main)
-		}
-		if e.opts.FolderSizesAtEnd {
-			e.printSizes(false)
+			e.measure2(ctx, main)
 		}
 	}
+}
+
+// endExecute ends the execution of the whole plan (every group) and
+// returns the run's result.
+func (e *engine) endExecute(ctx context.Context) *Result {
+	e.exec.folders = e.exec.all
+	if e.plan.scope == scopeAll && e.opts.FolderSizesAtEnd {
+		e.printSizes(false)
+	}
 	e.inflight.close(ctx.Err() == nil && e.doubts.complete())
-	return e.result(), nil
+	return e.result()
 }
 
 // overlapFolders tells whether the folder part of the plan may run
@@ -285,13 +346,33 @@ func (e *engine) executeFolders(ctx context.Context, w *worker) {
 func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	x := e.exec
 	e.say("++++ Looping on each one of %d folders to sync", len(e.plan.folders))
-	x.loopAt = time.Now()
+	if x.loopAt.IsZero() {
+		x.loopAt = time.Now()
+	}
 	type job struct {
 		fr    *folderRun
 		items []copyItem
 		store bool
 	}
 	var jobs []job
+	// A small plan's flags and bodies (executeBatch) are handled by main
+	// once the folders are settled; the jobs wait for that.
+	var batched chan struct{}
+	if e.small && first != nil {
+		batched = make(chan struct{})
+		folders := first
+		first = func() {
+			defer close(batched)
+			folders()
+			var frs []*folderRun
+			for _, fr := range x.folders {
+				if fr.skipReason() == "" && fr.analyzed {
+					frs = append(frs, fr)
+				}
+			}
+			e.executeBatch(ctx, main, frs)
+		}
+	}
 	chunk := jobMsgs
 	for _, fr := range x.folders {
 		if fr.skipReason() != "" || !fr.analyzed {
@@ -307,22 +388,33 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 		fr.jobsLeft.Store(int32(len(jobs) - n))
 	}
 	msgs, bytes := e.plan.totals()
-	x.stats.toCopy.Store(int64(msgs))
-	e.progress.Start(msgs, bytes)
+	x.stats.toCopy.Add(int64(msgs))
+	x.planned += msgs
+	x.plannedBytes += bytes
+	e.progress.Start(x.planned, x.plannedBytes)
 	jobDone := func(fr *folderRun) {
 		if fr.jobsLeft.Add(-1) == 0 {
 			e.progress.FolderDone(fr.h1)
 		}
 	}
-	// endTail waits for the answers to w's last copy job and finishes it.
+	// endTail waits for the answers to w's copy jobs whose APPENDs are
+	// written, and finishes them.
 	endTail := func(w *worker) {
-		if t := w.tail; t != nil {
-			w.tail = nil
+		tails := w.tails
+		w.tails = nil
+		for _, t := range tails {
 			e.copyEnd(ctx, w, t)
 			jobDone(t.fr)
 		}
 	}
 	work := func(w *worker, j job) {
+		if batched != nil {
+			select {
+			case <-batched:
+			case <-ctx.Done():
+				return
+			}
+		}
 		if first != nil && isClosed(j.fr.settled) && j.fr.notCreated {
 			return // left out: could not be created
 		}
@@ -330,15 +422,20 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 			e.progress.FolderStart(j.fr.h1, len(j.fr.copies), j.fr.copyBytes())
 		}
 		switch {
+		case j.store && j.fr.storedBatch:
 		case j.store:
 			e.storeFlags(ctx, w, j.fr)
 		case first != nil:
 			// The answers to this job's APPENDs are waited for once the
 			// next job's are written: the worker does not idle for a
-			// round trip at the end of each folder.
+			// round trip at the end of each folder. A small plan's
+			// workers (whose bodies are fetched ahead) write every job's
+			// APPENDs before they wait for any answer.
 			t := e.copyBegin(ctx, w, j.fr, j.items)
-			endTail(w)
-			w.tail = t
+			if !e.small {
+				endTail(w)
+			}
+			w.tails = append(w.tails, t)
 			return
 		default:
 			e.copyChunk(ctx, w, j.fr, j.items)
@@ -350,6 +447,14 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	} else {
 		runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, work)
 	}
+	if e.small {
+		// What follows (deletions, the final reading of host2) is main's.
+		e.mu.Lock()
+		e.poolMax = 1
+		e.mu.Unlock()
+	}
+	e.settleAhead()
+	e.dropPrefetched()
 	var active []*folderRun // analyzed and not left out
 	for _, fr := range x.folders {
 		if fr.skipReason() == "" && fr.analyzed {
@@ -384,7 +489,9 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	}
 	x.stats.foldersDone.Add(int64(len(active)))
 	e.say("++++ End looping on each folder")
-	e.printSetAside()
+	if e.plan.groups == nil {
+		e.printSetAside() // once, at the end of the groups otherwise
+	}
 }
 
 // validityOf collects UIDVALIDITY values: v is the first added, mixed
@@ -461,6 +568,30 @@ func (e *engine) readStatus2(ctx context.Context, main *worker, frs []*folderRun
 // storeFlags sets host2 flags equal to host1's, grouping messages that
 // get the same flags into one UID STORE; the STOREs are sent at once.
 func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
+	if !e.waitSettled(ctx, fr) {
+		return
+	}
+	sets, flags := storeSets(fr)
+	err := w.inFolder(ctx, host2, fr.h2, func(c *conn.Conn) error {
+		return e.changes.storeMany(c, sets, flags)
+	})
+	e.stored(fr, err)
+}
+
+// stored reports the outcome of fr's STOREs.
+func (e *engine) stored(fr *folderRun, err error) {
+	if err != nil {
+		e.msgFail(fr, classOf(report.ClassFlags, err), fmt.Sprintf("Host2: folder %s: could not add flags: %v", fr.h2, err))
+		return
+	}
+	for _, s := range fr.stores {
+		e.say("Host2: msg %s/%d flags set to (%s) from %s/%d", fr.h2, s.uid2, joinFlags(s.to), fr.h1, s.uid1)
+	}
+}
+
+// storeSets groups fr's stores by the flags they set: one UID STORE
+// each, in a stable order.
+func storeSets(fr *folderRun) (sets []imap.UIDSet, flags [][]imap.Flag) {
 	groups := map[string]*imap.UIDSet{}
 	flagsOf := map[string][]imap.Flag{}
 	var order []string
@@ -474,23 +605,11 @@ func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
 		groups[k].AddNum(s.uid2)
 	}
 	sort.Strings(order)
-	if !e.waitSettled(ctx, fr) {
-		return
-	}
-	sets, flags := make([]imap.UIDSet, len(order)), make([][]imap.Flag, len(order))
+	sets, flags = make([]imap.UIDSet, len(order)), make([][]imap.Flag, len(order))
 	for i, k := range order {
 		sets[i], flags[i] = *groups[k], flagsOf[k]
 	}
-	err := w.inFolder(ctx, host2, fr.h2, func(c *conn.Conn) error {
-		return e.changes.storeMany(c, sets, flags)
-	})
-	if err != nil {
-		e.msgFail(fr, classOf(report.ClassFlags, err), fmt.Sprintf("Host2: folder %s: could not add flags: %v", fr.h2, err))
-		return
-	}
-	for _, s := range fr.stores {
-		e.say("Host2: msg %s/%d flags set to (%s) from %s/%d", fr.h2, s.uid2, joinFlags(s.to), fr.h1, s.uid1)
-	}
+	return sets, flags
 }
 
 // copied records a successful copy and prints imapsync's line.
@@ -504,11 +623,11 @@ func (e *engine) copied(fr *folderRun, f fetched, uid2, validity uint32) {
 	if uid2 != 0 {
 		fr.appendValidity.add(validity)
 		fr.confirmed1 = append(fr.confirmed1, f.item.uid)
-		fr.copiedPairs = append(fr.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey})
+		fr.copiedPairs = append(fr.copiedPairs, matchedPair{uid1: f.item.uid, uid2: imap.UID(uid2), key: f.item.hkey, odd: f.item.oddKey})
 	} else {
 		fr.unconfirmed1 = append(fr.unconfirmed1, f.item)
 	}
-	fr.done = append(fr.done, f.item.matchKey())
+	fr.done = append(fr.done, fr.matchHash(f.item))
 	fr.doneBytes += size
 	fr.doneBig = max(fr.doneBig, size)
 	fr.mu.Unlock()

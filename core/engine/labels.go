@@ -331,7 +331,7 @@ func (e *engine) planLabelCopies() {
 	for _, fp := range e.plan.folders {
 		for i := range fp.copies {
 			c := &fp.copies[i]
-			labels := e.copyLabels(fp, members[c.matchKey()], c.matchKey(), c.uid, c.size, c.flags())
+			labels := e.copyLabels(fp, members[fp.matchKey(*c)], fp.matchKey(*c), c.uid, c.size, c.flags())
 			if e.opts.DebugLabels {
 				e.say("Labels: host1 %s/%d copied to %s with labels (%s) as %s", mailbox.Display(fp.h1), c.uid, mailbox.Display(fp.h2), strings.Join(labels, " "), mode)
 			}
@@ -554,7 +554,7 @@ func (e *engine) syncLabels(ctx context.Context) {
 			}
 		}
 		for _, c := range fp.copies {
-			copied[c.matchKey()] = true
+			copied[fp.matchKey(c)] = true
 		}
 	}
 	fields := o.Identity.HeaderFields()

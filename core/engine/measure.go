@@ -21,7 +21,8 @@ type after2 struct {
 	count     int64 // messages, as SELECT counts them
 	size, big int64 // over the messages the selection keeps
 	void      int
-	keys      map[string]struct{}
+	// ids are the hashes (keyHash) of the identities found, settled.
+	ids hashSet
 	// dups are the extra copies of a key (every copy after the one with
 	// the lowest UID); fresh are those at or above the UIDNEXT the
 	// analysis saw, which were not in the folder when the run began.
@@ -147,7 +148,8 @@ func (e *engine) provenAfter(fr *folderRun) *after2 {
 	if st.UIDNext != base+uint32(n) || st.Messages != count0+uint32(n) || uint32(len(fr.known2)) != count0 {
 		return nil
 	}
-	a := &after2{count: int64(st.Messages), keys: make(map[string]struct{}, int(st.Messages))}
+	a := &after2{count: int64(st.Messages)}
+	keys := make(map[string]struct{}, int(st.Messages))
 	take := func(uid imap.UID, size int64, key string, ok bool) bool {
 		a.size += size
 		a.big = max(a.big, size)
@@ -155,14 +157,14 @@ func (e *engine) provenAfter(fr *folderRun) *after2 {
 			a.void++
 			return true
 		}
-		if _, dup := a.keys[key]; dup {
+		if _, dup := keys[key]; dup {
 			if uint32(uid) >= base {
 				return false // this run copied a key twice: read it again
 			}
 			a.dups = append(a.dups, uid)
 			return true
 		}
-		a.keys[key] = struct{}{}
+		keys[key] = struct{}{}
 		return true
 	}
 	for _, k := range fr.known2 {
@@ -174,7 +176,7 @@ func (e *engine) provenAfter(fr *folderRun) *after2 {
 		if c.uid2 != imap.UID(base)+imap.UID(i) {
 			return nil // a gap or a repeated UID: not the proof's case
 		}
-		if !take(c.uid2, 0, c.key, true) {
+		if !take(c.uid2, 0, fr.keyString(c.uid1, c.key, c.odd), true) {
 			return nil
 		}
 	}
@@ -183,6 +185,7 @@ func (e *engine) provenAfter(fr *folderRun) *after2 {
 	if st.size >= 0 {
 		a.size = st.size
 	}
+	a.ids = idsOf(keys)
 	return a
 }
 
@@ -200,8 +203,10 @@ type known2 struct {
 // sizes being known; the others are fetched with their headers.
 func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, error) {
 	var a *after2
+	var keys map[string]struct{}
 	err := w.reselect(ctx, host2, fr.h2, func(c *conn.Conn, sel *imap.SelectData) error {
-		a = &after2{count: int64(sel.NumMessages), keys: make(map[string]struct{}, sel.NumMessages)}
+		a = &after2{count: int64(sel.NumMessages)}
+		keys = make(map[string]struct{}, sel.NumMessages)
 		if sel.NumMessages == 0 {
 			return nil
 		}
@@ -221,14 +226,14 @@ func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, 
 			if e.opts.SyncDuplicates {
 				key, _ = rank.Rank(key)
 			}
-			if _, dup := a.keys[key]; dup && countDups {
+			if _, dup := keys[key]; dup && countDups {
 				a.dups = append(a.dups, m.uid)
 				if uint32(m.uid) >= fr.uidNext2 {
 					a.fresh = append(a.fresh, m.uid)
 				}
 				return
 			}
-			a.keys[key] = struct{}{}
+			keys[key] = struct{}{}
 		}
 		var next imap.UID // 0: from the first message
 		newer := sel.NumMessages
@@ -263,7 +268,22 @@ func (e *engine) read2(ctx context.Context, w *worker, fr *folderRun) (*after2, 
 			return nil
 		})
 	})
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	a.ids = idsOf(keys)
+	return a, nil
+}
+
+// idsOf is the settled set of the hashes of keys. The report counts
+// identities from hashes: 8 bytes a message, held until the end of the
+// run, where the map takes several times that.
+func idsOf(keys map[string]struct{}) hashSet {
+	ids := make(hashSet, 0, len(keys))
+	for k := range keys {
+		ids = append(ids, keyHash(k))
+	}
+	return ids.settle()
 }
 
 // uidList writes UIDs for a line, the first 20 then "...".

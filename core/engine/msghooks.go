@@ -166,7 +166,7 @@ func (e *engine) applyCopyHooks(fr *folderRun, it copyItem, b *body) (*body, boo
 	msg.Folder, msg.UID, msg.Size, msg.InternalDate = fr.h1, uint32(it.uid), b.size, it.date()
 	msg.Flags = flagStrings(it.flags())
 	msg.Unidentified = it.addHeader
-	msg.Labels = e.labels.byKey1[it.hkey]
+	msg.Labels = e.labels.byKey1[fr.copyKey(it)]
 	keep, changedBy := e.copyHooks(fr.folderPlan, &fr.atCopy, it.uid, it.size, msg)
 	if !keep || !msg.Changed() {
 		return b, keep, nil

@@ -122,6 +122,12 @@ type Options struct {
 	// per UID FETCH when the folder holds more than that (0: 10,000), so
 	// that the metadata in flight stays bounded whatever the folder's size.
 	AnalysisChunk int
+	// PlanGroup bounds the host1 messages (by STATUS) of the folders a
+	// run started with Run plans at once (0: 200,000). A larger account is
+	// planned and carried out in groups of folders, each analysed, then
+	// printed (--dry) or carried out, then dropped from memory but for
+	// its figures, before the next is analysed (see Run).
+	PlanGroup int
 	// MultiAppend sends several messages per APPEND when host2 offers
 	// MULTIAPPEND (one transaction, so one disk sync, per batch).
 	MultiAppend     bool

@@ -36,6 +36,13 @@ type Plan struct {
 // problems with single folders or messages are in the errors of the
 // Result.
 func NewPlan(ctx context.Context, opts Options) (*Plan, error) {
+	return newPlan(ctx, opts, false)
+}
+
+// newPlan is NewPlan; with grouped set, a large account is only divided
+// into groups of folders (plan.groups), for runGroups to analyse one at a
+// time.
+func newPlan(ctx context.Context, opts Options, grouped bool) (*Plan, error) {
 	e := &engine{
 		opts: opts,
 		servers: [2]*server{
@@ -66,7 +73,7 @@ func NewPlan(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	p := &Plan{e: e, main: main, stop: stop}
 	e.recovery, e.journal = e.loadRecovery(opts.Journal)
-	if err := e.makePlan(ctx, main); err != nil {
+	if err := e.makePlan(ctx, main, grouped); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -115,8 +122,10 @@ func (e *engine) login(ctx context.Context) (*worker, error) {
 }
 
 // makePlan fills e.plan: folders, then (unless a --just mode stops
-// before) the analysis of their messages and the deletions.
-func (e *engine) makePlan(ctx context.Context, main *worker) error {
+// before) the analysis of their messages and the deletions. With grouped
+// set, a large account's folders are divided into groups instead of
+// analysed (groupFolders).
+func (e *engine) makePlan(ctx context.Context, main *worker, grouped bool) error {
 	opts := &e.opts
 	if err := e.discover(ctx, main); err != nil {
 		return err
@@ -156,7 +165,20 @@ func (e *engine) makePlan(ctx context.Context, main *worker) error {
 	// created afterwards, so that --skipemptyfolders and --justfoldersizes
 	// create nothing they should not.
 	e.loadLabels1(ctx)
-	e.analyzeAll(ctx, main)
+	if grouped && e.groupable() {
+		if err := e.checkDeletions(); err != nil {
+			return err // before any STATUS: a refused option
+		}
+		todo := e.prepareAnalysis(ctx, main)
+		if groups := e.groupFolders(ctx, main, todo); len(groups) > 1 {
+			e.plan.groups, e.plan.all = groups, e.plan.folders
+			e.plan.scope = scopeAll
+			return nil
+		}
+		e.analyzeFolders(ctx, main, todo)
+	} else {
+		e.analyzeAll(ctx, main)
+	}
 	e.closeRawSearch()
 	if m := e.labelsMode(); opts.SkipCrossDuplicates || e.labelsOn() || m == GmailLabelsKeywords || m == GmailLabelsHeader {
 		e.skipCrossDuplicates()
@@ -218,8 +240,14 @@ const (
 
 // plan is the data of a Plan.
 type plan struct {
-	scope   scope
+	scope scope
+	// folders are the folders of the plan; while runGroups carries out
+	// groups, those of the current group.
 	folders []*folderPlan
+	// groups, when set, divide the folders (all of them, in order) into
+	// the groups runGroups plans and carries out one at a time.
+	groups [][]*folderPlan
+	all    []*folderPlan
 	// extra2 are host2 folders with no host1 counterpart.
 	extra2 []string
 	// merged is set when two host1 folders feed one host2 folder.
@@ -229,6 +257,14 @@ type plan struct {
 	deleted [2][]string
 	// appendLimit is the largest message host2 takes (0: no limit).
 	appendLimit int64
+}
+
+// total is the number of folders of the run (of every group).
+func (p *plan) total() int {
+	if p.all != nil {
+		return len(p.all)
+	}
+	return len(p.folders)
 }
 
 // totals sums what the analyzed folders copy.
@@ -311,6 +347,12 @@ type folderPlan struct {
 	// (all), with a state loaded: saving the state then prunes it.
 	listed bool
 	all    [2][]imap.UID
+	// would is set once a dry run's group compacted the folder (compact).
+	would *wouldDo
+	// oddKeys are the header keys not of the default form (see ikey) of
+	// the host1 messages of copies and matched, by UID.
+	oddMu   sync.Mutex
+	oddKeys map[imap.UID]string
 }
 
 // folderSide is what the analysis found in one side's folder.
@@ -321,8 +363,22 @@ type folderSide struct {
 	selected int    // identified messages kept for the sync
 	dup      int    // identified messages that duplicate a selected one
 	void     int    // messages without the identifying headers
-	// keys are the identities of the selected messages.
+	// keys are the identities of the selected messages; ids are their
+	// hashes (keyHash), settled, once a folder carried out in a group
+	// dropped keys (compact).
 	keys map[string]struct{}
+	ids  hashSet
+}
+
+// keyCount is the number of identities of the side.
+func (s *folderSide) keyCount() int { return len(s.keys) + len(s.ids) }
+
+// appendHashes appends the hashes of the side's identities to h.
+func (s *folderSide) appendHashes(h hashSet) hashSet {
+	for k := range s.keys {
+		h = append(h, keyHash(k))
+	}
+	return append(h, s.ids...)
 }
 
 // copyBytes is the size of what the folder copies.
@@ -356,16 +412,18 @@ func (fp *folderPlan) deletions(o *Options) (del1, del2 []imap.UID) {
 
 // copyItem is one message to copy from host1 to host2. A plan holds one
 // per message to copy, by the million on a large account: its fields are
-// packed (48 bytes, and the key), and read through flags and date.
+// packed (48 bytes, the key included), and read through flags, date and
+// the folder's copyKey and matchKey.
 type copyItem struct {
 	size  int64
 	idate int64        // INTERNALDATE to set, packed (packDate); 0: the server chooses
 	fl    *[]imap.Flag // already filtered for host2, interned; nil: none
-	hkey  string       // header identity, to find the copy on host2
+	hkey  ikey         // header identity, to find the copy on host2 (setKey)
 	uid   imap.UID
 	// addHeader: prepend "Message-Id: <UID@imapsync>"; byUID: matched by
-	// UID (--useuid), see matchKey.
-	addHeader, byUID bool
+	// UID (--useuid), see matchKey; oddKey: hkey is not of the default
+	// form (setKey).
+	addHeader, byUID, oddKey bool
 }
 
 // flags returns the flags to set on host2; callers never modify them.
@@ -384,15 +442,6 @@ func (c copyItem) date() time.Time { return unpackDate(c.idate) }
 
 // setDate sets the INTERNALDATE to set, to the second.
 func (c *copyItem) setDate(t time.Time) { c.idate = packDate(t) }
-
-// matchKey is the identity c was matched by: its header key, or under
-// --useuid its UID's (not stored: a plan holds copyItems by the million).
-func (c copyItem) matchKey() string {
-	if c.byUID {
-		return uidKey(c.uid)
-	}
-	return c.hkey
-}
 
 // storeItem sets the flags of a host2 message to those of host1.
 type storeItem struct {

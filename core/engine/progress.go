@@ -5,7 +5,9 @@ package engine
 // The engine's report lines keep going to Options.Out whatever Progress
 // does.
 type Progress interface {
-	// Start is called once before copying, with what the plan copies.
+	// Start is called before copying, with what the plan copies; a run
+	// carried out in groups of folders (see Run) calls it again before
+	// each group, with what the groups so far copy.
 	Start(msgs int, bytes int64)
 	// FolderStart and FolderDone frame the work on one host1 folder.
 	FolderStart(folder string, msgs int, bytes int64)

@@ -71,6 +71,27 @@ func (in *inflight) sending(fr *folderRun, keys []string) (journal.Batch, error)
 	return b, nil
 }
 
+// sendingAhead records, with one sync to disk, a batch for each of frs:
+// keys[i] about to be appended to frs[i]'s host2 folder. It returns the
+// batches (nil: nothing recorded, each batch is then recorded as it is
+// sent). A nil inflight records nothing.
+func (in *inflight) sendingAhead(frs []*folderRun, keys [][]string) []journal.Batch {
+	if in == nil {
+		return nil
+	}
+	sends := make([]journal.Sends, len(frs))
+	for i, fr := range frs {
+		sends[i] = journal.Sends{Folder: fr.h2, Validity: fr.validity2, UIDNext: fr.uidNext2, Keys: keys[i]}
+	}
+	bs, err := in.j.SendingMany(sends)
+	if err != nil {
+		in.failed.Store(true)
+		return nil
+	}
+	in.unsettle.Add(int64(len(bs)))
+	return bs
+}
+
 // settled records that host2 answered for every message of b.
 func (in *inflight) settled(b journal.Batch) {
 	if in == nil {
@@ -286,7 +307,7 @@ func (e *engine) removeDuplicates(ctx context.Context, w *worker) {
 		return
 	}
 	active := map[string]bool{}
-	for _, fr := range e.exec.folders {
+	for _, fr := range e.exec.all { // every group carried out so far
 		if fr.skipReason() == "" && fr.analyzed {
 			active[fr.h2] = true
 		}
@@ -321,6 +342,12 @@ func (e *engine) removeDuplicates(ctx context.Context, w *worker) {
 			complete = false
 			e.fail(classOf(report.ClassUnclassified, err), fmt.Sprintf("Host2: folder %s: could not check for copies left by APPENDs in doubt: %v", name, err))
 			continue
+		}
+		if len(extra) == 0 {
+			// Settled: a later group's check (runGroups) skips it.
+			d.mu.Lock()
+			delete(d.folders, name)
+			d.mu.Unlock()
 		}
 		if len(extra) > 0 {
 			e.say("Host2: folder %s holds %d extra copy(ies) of messages whose APPEND was in doubt; removing them", name, len(extra))

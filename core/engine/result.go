@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"hash/maphash"
 	"slices"
 	"time"
 
@@ -46,16 +45,14 @@ func (e *engine) result() *Result {
 	}
 	c.LabelsSynced, c.LabelsSet, c.LabelsStores = e.labels.ran, e.labels.set, e.labels.stores
 	// The identities of the whole account, as sorted 64-bit hashes of the
-	// keys (8 bytes a message, where a million keys in a map of strings
-	// took 50 MB): they only count messages, and a collision (about 1 in
-	// 10^7 for a million messages) can only miscount by one.
-	seed := maphash.MakeSeed()
+	// keys (keyHash; 8 bytes a message, where a million keys in a map of
+	// strings took 50 MB): they only count messages, and a collision
+	// (about 1 in 10^7 for a million messages) can only miscount by one.
 	var n1, n2 int
 	for _, fp := range e.plan.folders {
-		n1, n2 = n1+len(fp.on[host1].keys), n2+len(fp.on[host2].keys)
+		n1, n2 = n1+fp.on[host1].keyCount(), n2+fp.on[host2].keyCount()
 	}
 	keys1, keys2 := make(hashSet, 0, n1), make(hashSet, 0, n2)
-	hash := func(k string) uint64 { return maphash.String(seed, k) }
 	res := &Result{Errors: &e.errs, Dry: e.opts.Dry}
 	var start1, start2, final2 report.Diff
 	for _, fp := range e.plan.folders {
@@ -81,7 +78,7 @@ func (e *engine) result() *Result {
 		fp.atPlan.addTo(&c)
 		c.CrossDupHost2 += int64(fp.crossDup)
 		c.Skipped += int64(fp.crossDup)
-		var done []string
+		var done []uint64
 		var after *after2
 		if fr != nil {
 			fr.atCopy.addTo(&c)
@@ -99,33 +96,25 @@ func (e *engine) result() *Result {
 		final2.Messages += end2.Messages
 		final2.Bytes += end2.Bytes
 		if e.opts.Dry {
-			c.WouldTransfer += int64(len(fp.copies))
+			copies, del1, del2 := fp.dryFigures(&e.opts)
+			c.WouldTransfer += int64(copies)
 			if e.plan.scope == scopeAll && fp.skip == "" {
-				del1, del2 := fp.deletions(&e.opts)
-				c.DeletedHost1 += int64(len(del1))
-				c.DeletedHost2 += int64(len(del2))
+				c.DeletedHost1 += int64(del1)
+				c.DeletedHost2 += int64(del2)
 			}
 		}
-		for k := range on1.keys {
-			keys1 = append(keys1, hash(k))
-		}
+		keys1 = on1.appendHashes(keys1)
 		var dupEnd, dupNew int64
 		switch {
 		case after != nil && !fp.byUID:
 			// host2 as read again at the end. Under --useuid keys are the
 			// state's UID map, which knows this run's copies only once
 			// saved: the expected keys are used then.
-			for k := range after.keys {
-				keys2 = append(keys2, hash(k))
-			}
+			keys2 = append(keys2, after.ids...)
 			dupEnd, dupNew = int64(len(after.dups)), int64(len(after.fresh))
 		default:
-			for k := range on2.keys {
-				keys2 = append(keys2, hash(k))
-			}
-			for _, k := range done {
-				keys2 = append(keys2, hash(k))
-			}
+			keys2 = on2.appendHashes(keys2)
+			keys2 = append(keys2, done...)
 		}
 		c.DupHost2End += dupEnd
 		c.DupHost2New += dupNew

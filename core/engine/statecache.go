@@ -322,11 +322,11 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 	}
 	fp.mu.Lock()
 	for _, m := range fp.matched {
-		b.Put(uint32(m.uid1), uint32(m.uid2), m.key)
+		b.Put(uint32(m.uid1), uint32(m.uid2), fp.keyString(m.uid1, m.key, m.odd))
 	}
 	complete := finished && fp.atPlan.failures() == 0 && fp.atCopy.failures() == 0
 	for _, m := range fp.copiedPairs {
-		b.Put(uint32(m.uid1), uint32(m.uid2), m.key)
+		b.Put(uint32(m.uid1), uint32(m.uid2), fp.keyString(m.uid1, m.key, m.odd))
 	}
 	fp.mu.Unlock()
 	if complete {
@@ -350,8 +350,11 @@ func hasUID(uids []imap.UID) func(uint32) bool {
 	}
 }
 
-// matchedPair is a host1 message and its copy on host2.
+// matchedPair is a host1 message and its copy on host2, with the host1
+// message's header key (folderPlan.keyString gives its string; odd as in
+// copyItem.oddKey).
 type matchedPair struct {
 	uid1, uid2 imap.UID
-	key        string
+	key        ikey
+	odd        bool
 }

@@ -51,9 +51,9 @@ type worker struct {
 	sel   [2]string // folder selected on each connection ("" none)
 	app   *conn.Appender
 	win   *byteWindow // the APPEND bytes in flight on app (window)
-	// tail is the copy job whose APPENDs are written and whose answers
-	// may still be on the way, nil when none is (copyBegin).
-	tail *copyTail
+	// tails are the copy jobs whose APPENDs are written and whose
+	// answers may still be on the way (copyBegin).
+	tails []*copyTail
 
 	// mu guards idle and warm, and the connections while idle is set:
 	// an idle worker (one of the pool not running a job) may have its

@@ -130,11 +130,22 @@ func (changes) store(c *conn.Conn, uids imap.UIDSet, flags []imap.Flag) error {
 // storeMany is store for several sets of UIDs, each with its flags, sent
 // at once: one round trip. The first error is returned, after every
 // answer was read.
-func (changes) storeMany(c *conn.Conn, uids []imap.UIDSet, flags [][]imap.Flag) error {
+func (ch changes) storeMany(c *conn.Conn, uids []imap.UIDSet, flags [][]imap.Flag) error {
+	return ch.sendStores(c, uids, flags)()
+}
+
+// sendStores sends the STOREs of storeMany and returns the function that
+// reads their answers.
+func (changes) sendStores(c *conn.Conn, uids []imap.UIDSet, flags [][]imap.Flag) func() error {
 	cmds := make([]*imapclient.FetchCommand, len(uids))
 	for i := range uids {
 		cmds[i] = c.Store(uids[i], &imap.StoreFlags{Op: imap.StoreFlagsSet, Silent: true, Flags: flags[i]}, nil)
 	}
+	return func() error { return readStores(cmds) }
+}
+
+// readStores reads the answers of sendStores.
+func readStores(cmds []*imapclient.FetchCommand) error {
 	// Each answer read in its own goroutine: the server may answer
 	// pipelined commands in parallel, and go-imap's reader waits for a
 	// command's FETCH answers (MODSEQ under CONDSTORE) to be taken in.

@@ -194,6 +194,34 @@ func (j *Journal) Sending(folder string, validity, uidnext uint32, keys []string
 	return Batch(id), j.write(record{Op: "send", PID: j.pid, Folder: folder, Validity: validity, UIDNext: uidnext, Batch: id, Keys: keys})
 }
 
+// Sends is one batch of SendingMany: messages with Keys about to be
+// appended to host2's Folder, as for Sending.
+type Sends struct {
+	Folder            string
+	Validity, UIDNext uint32
+	Keys              []string
+}
+
+// SendingMany is Sending for several batches, with one sync to disk for
+// all: it returns their Batches, in order, once the records are on disk.
+func (j *Journal) SendingMany(batches []Sends) ([]Batch, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	ids := make([]Batch, len(batches))
+	for i, b := range batches {
+		j.next++
+		ids[i] = Batch(j.next)
+		if err := j.put(record{Op: "send", PID: j.pid, Folder: b.Folder, Validity: b.Validity, UIDNext: b.UIDNext, Batch: j.next, Keys: b.Keys}); err != nil {
+			return nil, err
+		}
+	}
+	if err := j.f.Sync(); err != nil {
+		j.err = fmt.Errorf("journal: %w", err)
+		return nil, j.err
+	}
+	return ids, nil
+}
+
 // Settled records that host2 answered for every message of batch b
 // (stored or refused: either way nothing of it is still in flight). It is
 // not synced to disk: a settle record lost in a crash only makes the next
@@ -205,6 +233,20 @@ func (j *Journal) Settled(b Batch) error {
 }
 
 func (j *Journal) write(r record) error {
+	if err := j.put(r); err != nil {
+		return err
+	}
+	if r.Op == "send" {
+		if err := j.f.Sync(); err != nil {
+			j.err = fmt.Errorf("journal: %w", err)
+			return j.err
+		}
+	}
+	return nil
+}
+
+// put writes r, without syncing it.
+func (j *Journal) put(r record) error {
 	if j.err != nil {
 		return j.err
 	}
@@ -215,12 +257,6 @@ func (j *Journal) write(r record) error {
 	if _, err := j.f.Write(append(line, '\n')); err != nil {
 		j.err = fmt.Errorf("journal: %w", err)
 		return j.err
-	}
-	if r.Op == "send" {
-		if err := j.f.Sync(); err != nil {
-			j.err = fmt.Errorf("journal: %w", err)
-			return j.err
-		}
 	}
 	return nil
 }

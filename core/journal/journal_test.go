@@ -85,6 +85,42 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// TestSendingMany: batches recorded together (one sync) are pending and
+// settled each on its own, as batches recorded one by one (a folder
+// keeps the lowest UIDNEXT recorded).
+func TestSendingMany(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pair.journal")
+	j, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := j.Sending("Sent", 3, 5, []string{"x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := j.SendingMany([]Sends{{"INBOX", 7, 12, []string{"b", "c"}}, {"Archive", 2, 9, []string{"d"}}, {"Sent", 3, 6, []string{"y"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 3 || ids[0] <= first || ids[1] <= ids[0] || ids[2] <= ids[1] {
+		t.Fatalf("batches %v after %v", ids, first)
+	}
+	for _, b := range []Batch{first, ids[1]} {
+		if err := j.Settled(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Folder{{Name: "INBOX", Validity: 7, UIDNext: 12, Keys: []string{"b", "c"}}, {Name: "Sent", Validity: 3, UIDNext: 5, Keys: []string{"y"}}}
+	if !reflect.DeepEqual(p.Folders, want) {
+		t.Errorf("pending = %+v, want %+v", p.Folders, want)
+	}
+	j.Close(false)
+}
+
 func TestLoadMissingAndTorn(t *testing.T) {
 	dir := t.TempDir()
 	p, err := Load(filepath.Join(dir, "none"))

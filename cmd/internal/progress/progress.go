@@ -85,6 +85,11 @@ func (b *bars) Start(msgs int, bytes int64) {
 	if msgs == 0 {
 		return
 	}
+	if b.total != nil {
+		// A run carried out in groups of folders: the totals grow.
+		b.total.SetTotal(bytes, false)
+		return
+	}
 	b.total = b.p.AddBar(bytes,
 		mpb.BarPriority(1<<30), // always last
 		mpb.PrependDecorators(
