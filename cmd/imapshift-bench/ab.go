@@ -29,6 +29,7 @@ const (
 	abParallel8 = "parallel8"
 	abBig       = "big"
 	abWAN       = "wan"
+	abWAN100    = "wan100"
 )
 
 // abConfig holds the options of the A/B mode.
@@ -40,7 +41,7 @@ type abConfig struct {
 
 func abFlags(c *abConfig) {
 	flag.StringVar(&c.bins, "ab", "", "comma-separated imapshift binaries (\"build\": this tree): run only the -ab-rows for each in turn, -ab-repeat times")
-	flag.StringVar(&c.rows, "ab-rows", "initial,tls,parallel8,big", "rows of -ab: initial, tls, tlsnoop, parallel8, big, wan (the -wan-n corpus at RTT +20 ms; -n 0 skips seeding the 10k corpus)")
+	flag.StringVar(&c.rows, "ab-rows", "initial,tls,parallel8,big", "rows of -ab: initial, tls, tlsnoop, parallel8, big, wan and wan100 (the -wan-n corpus at RTT +20 ms and +100 ms; -n 0 skips seeding the 10k corpus)")
 	flag.IntVar(&c.repeat, "ab-repeat", 3, "rounds of -ab")
 }
 
@@ -64,7 +65,7 @@ func benchAB(c config, built string) (bool, error) {
 	rows := map[string]bool{}
 	for _, r := range strings.Split(c.ab.rows, ",") {
 		switch r = strings.TrimSpace(r); r {
-		case abInitial, abTLS, abTLSNoop, abParallel8, abBig, abWAN:
+		case abInitial, abTLS, abTLSNoop, abParallel8, abBig, abWAN, abWAN100:
 			rows[r] = true
 		default:
 			return false, fmt.Errorf("-ab-rows: unknown row %q", r)
@@ -83,11 +84,11 @@ func benchAB(c config, built string) (bool, error) {
 		}
 	}
 	lan1, lan2 := endpoint{d1.Host, d1.Port}, endpoint{d2.Host, d2.Port}
-	// The WAN row: the -wan-n corpus in host1 user3, both Dovecots behind
-	// latency proxies that add 10 ms each way.
+	// The WAN rows: the -wan-n corpus in host1 user3, both Dovecots behind
+	// latency proxies that add 10 ms (50 ms for wan100) each way.
 	var wanBytes int64
-	var wan1, wan2 endpoint
-	if rows[abWAN] {
+	var wan1, wan2, wan1x, wan2x endpoint
+	if rows[abWAN] || rows[abWAN100] {
 		proxy := buildRef(filepath.Dir(built), "latency")
 		if proxy == "" {
 			return false, fmt.Errorf("-ab-rows wan needs the latency proxy")
@@ -95,15 +96,24 @@ func benchAB(c config, built string) (bool, error) {
 		if wanBytes, err = seed(d1, "user3", c.wanN, 2); err != nil {
 			return false, err
 		}
-		var stop1, stop2 func()
-		if wan1, stop1, err = startProxy(proxy, d1.Addr()); err != nil {
-			return false, err
+		for _, p := range []struct {
+			on       bool
+			delay    string
+			to1, to2 *endpoint
+		}{{rows[abWAN], "10ms", &wan1, &wan2}, {rows[abWAN100], "50ms", &wan1x, &wan2x}} {
+			if !p.on {
+				continue
+			}
+			var stop1, stop2 func()
+			if *p.to1, stop1, err = startProxyDelay(proxy, d1.Addr(), p.delay); err != nil {
+				return false, err
+			}
+			defer stop1()
+			if *p.to2, stop2, err = startProxyDelay(proxy, d2.Addr(), p.delay); err != nil {
+				return false, err
+			}
+			defer stop2()
 		}
-		defer stop1()
-		if wan2, stop2, err = startProxy(proxy, d2.Addr()); err != nil {
-			return false, err
-		}
-		defer stop2()
 	}
 	if c.hold && rows[abWAN] {
 		return true, holdWAN(built, wan1, wan2, d2)
@@ -173,6 +183,11 @@ func benchAB(c config, built string) (bool, error) {
 			}
 			if rows[abWAN] {
 				if err := one(c.wanN, wanBytes, func() (result, error) { return shift.run(phaseWAN, wan1, "user3", wan2, "user4") }); err != nil {
+					return ok, err
+				}
+			}
+			if rows[abWAN100] {
+				if err := one(c.wanN, wanBytes, func() (result, error) { return shift.run(phaseWAN100, wan1x, "user3", wan2x, "user4") }); err != nil {
 					return ok, err
 				}
 			}
