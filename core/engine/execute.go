@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/journal"
@@ -537,24 +538,27 @@ func (e *engine) readStatus2(ctx context.Context, main *worker, frs []*folderRun
 	if len(names) == 0 {
 		return
 	}
-	if main.sel[host2] != "" {
-		// STATUS on the mailbox a connection has selected may answer
-		// from that connection's view; leave it first.
-		err := main.do(ctx, host2, func(c *conn.Conn) error {
-			if main.sel[host2] == "" {
-				return nil
+	// STATUS on the mailbox a connection has selected may answer from
+	// that connection's view: it is left first, with an UNSELECT sent in
+	// the same round trip as the STATUS commands (the server takes them in
+	// order). When the UNSELECT fails on the connection the STATUS went
+	// to, their answers are not used.
+	var unselect *imapclient.Command
+	var via *conn.Conn
+	selected := main.sel[host2]
+	if c := main.conns[host2]; selected != "" && alive(c) {
+		unselect, via = c.Unselect(), c
+	}
+	main.sel[host2] = ""
+	st, errs, err := e.statusBatch(ctx, main, host2, names)
+	if unselect != nil {
+		if uerr := unselect.Wait(); uerr != nil && main.conns[host2] == via {
+			if alive(via) {
+				main.sel[host2] = selected
 			}
-			if err := c.Unselect().Wait(); err != nil {
-				return err
-			}
-			main.sel[host2] = ""
-			return nil
-		})
-		if err != nil {
 			return
 		}
 	}
-	st, errs, err := e.statusBatch(ctx, main, host2, names)
 	if err != nil {
 		return
 	}

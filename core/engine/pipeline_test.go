@@ -206,3 +206,38 @@ func TestPipelinedBodyFetches(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusAfterRefusedUnselect: the host2 STATUS read for the state
+// after the copies follows an UNSELECT in the same round trip; when the
+// UNSELECT is refused, those STATUS answers (which may come from the
+// selected folder's view) are not used, and the run still saves a state
+// the next run can trust: it copies nothing and leaves host2 as it is.
+func TestStatusAfterRefusedUnselect(t *testing.T) {
+	p := newPair(t)
+	seedN(t, p.u1, "INBOX", 30, 500)
+	seedN(t, p.u1, "Sub", 20, 500)
+	h1, _ := p.u1.Messages("INBOX")
+	for _, m := range h1[:10] {
+		if err := p.u2.Seed("INBOX", imapmem.Message{Raw: m.Raw, Flags: m.Flags, Date: m.InternalDate}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	opts := p.options(t, &out)
+	opts.Parallel = 1 // main analyses INBOX on host2 and keeps it selected
+	opts.State = openState(t, t.TempDir())
+	p.s2.Faults().RefuseCommand("UNSELECT", 1, nil)
+	res := run(t, opts)
+	if res.Errors.Count() != 0 || res.Transferred != 40 {
+		t.Fatalf("transferred %d, errors %v\n%s", res.Transferred, res.Errors.Records(), tail(out.String()))
+	}
+	if p.s2.Faults().Count("UNSELECT") == 0 {
+		t.Fatal("no UNSELECT was sent: the refusal was not met")
+	}
+	assertExactlyOnce(t, p, &out)
+	out.Reset()
+	if res := run(t, opts); res.Errors.Count() != 0 || res.Transferred != 0 {
+		t.Fatalf("rerun: transferred %d, errors %v\n%s", res.Transferred, res.Errors.Records(), tail(out.String()))
+	}
+	assertExactlyOnce(t, p, &out)
+}
