@@ -13,7 +13,7 @@ const memoryHeadroom = 18 << 20
 
 // limitMemory sets the process's soft memory limit to base bytes, unless
 // GOMEMLIMIT says otherwise or base is not positive, and keeps it at
-// least 1.5 times the live heap until stop is called.
+// least twice the live heap until stop is called.
 //
 // The engine keeps at most its body budget in message bodies, and
 // without a limit the garbage collector lets the heap grow to twice what
@@ -21,6 +21,11 @@ const memoryHeadroom = 18 << 20
 // below what a large folder's analysis legitimately keeps live would make
 // the collector run without pause (a 100,000-message folder spent more
 // CPU collecting than copying), so the limit follows the live heap up.
+// It leaves the collector the headroom GOGC's default gives it (twice the
+// live heap): with 1.5 times, a 100,000-message folder's no-op --nostate
+// took 6.1 s of CPU instead of 3.2 s (the collector and the scavenger
+// returning pages the next chunk needs again), for 47 MB of RSS instead
+// of 60.
 func limitMemory(base int64) (stop func()) {
 	if os.Getenv("GOMEMLIMIT") != "" || base <= 0 {
 		return func() {}
@@ -45,7 +50,7 @@ func limitMemory(base int64) (stop func()) {
 				continue
 			}
 			live := int64(sample[0].Value.Uint64())
-			if want := max(base, live+live/2); want != limit {
+			if want := max(base, 2*live); want != limit {
 				debug.SetMemoryLimit(want)
 				limit = want
 			}
