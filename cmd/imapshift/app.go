@@ -48,6 +48,12 @@ type app struct {
 
 	// observers are told how a batch advances, besides its display.
 	observers []fleet.Observer
+
+	// unbound holds, for each registry command whose options are not
+	// bound yet, the function that binds them (bindRegistry defers the
+	// binding: execute binds only the command that runs, since binding
+	// every option of every command costs milliseconds at each start).
+	unbound map[*cobra.Command]func()
 }
 
 // version is set at build time with -ldflags "-X main.version=1.2.3".
@@ -135,7 +141,7 @@ const annGroups = "imapshift/groups"
 // execute runs the command line. The options of a command built from the
 // registry are first rewritten from imapsync's syntax (config.NormalizeArgs).
 func (a *app) execute(ctx context.Context, args []string) error {
-	root := a.newRootCommand()
+	root := a.newCommandTree()
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -151,6 +157,13 @@ func (a *app) execute(ctx context.Context, args []string) error {
 	}
 	cmdline := args
 	completing := len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd)
+	if _, ok := target.Annotations[annGroups]; ok && !completing {
+		a.bind(target)
+	} else {
+		// Completion, help on a command, and the commands outside the
+		// registry: every command keeps its options, as cobra expects.
+		a.bindAll()
+	}
 	if _, ok := target.Annotations[annGroups]; ok && !completing {
 		norm, err := config.NormalizeArgs(target.Flags(), args[n:])
 		if err != nil {
@@ -176,8 +189,15 @@ type settingsRun func(ctx context.Context, c *cobra.Command, s *config.Settings)
 // into Settings before calling fn. The run-control options act first:
 // --version, --tests, --abort, --tail and --justbanner each do only what
 // they say.
+//
+// The options are bound when a.bind(c) or a.bindAll is called: cobra
+// parses c's command line only after that.
 func (a *app) bindRegistry(c *cobra.Command, groups []config.Group, fn settingsRun) {
-	p := config.Bind(c.Flags(), groups)
+	var p *config.Parser
+	if a.unbound == nil {
+		a.unbound = map[*cobra.Command]func(){}
+	}
+	a.unbound[c] = func() { p = config.Bind(c.Flags(), groups) }
 	names := make([]string, len(groups))
 	for i, g := range groups {
 		names[i] = string(g)
@@ -218,6 +238,21 @@ func (a *app) bindRegistry(c *cobra.Command, groups []config.Group, fn settingsR
 			return nil
 		}
 		return fn(c.Context(), c, s)
+	}
+}
+
+// bind binds the options of c if bindRegistry deferred them.
+func (a *app) bind(c *cobra.Command) {
+	if f, ok := a.unbound[c]; ok {
+		delete(a.unbound, c)
+		f()
+	}
+}
+
+// bindAll binds the options of every registry command.
+func (a *app) bindAll() {
+	for c := range a.unbound {
+		a.bind(c)
 	}
 }
 

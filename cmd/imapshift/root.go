@@ -21,9 +21,18 @@ EXIT STATUS
   SIGTERM: the first stops gracefully, a second within 2 s at once); 8 the
   pidfile names a live process (--pidfilelocking) or cannot be written.`
 
-// newRootCommand builds the command tree. The root command takes every
-// option and syncs, as imapsync does; each subcommand is in its own file.
+// newRootCommand builds the command tree with every command's options
+// bound. The root command takes every option and syncs, as imapsync does;
+// each subcommand is in its own file.
 func (a *app) newRootCommand() *cobra.Command {
+	root := a.newCommandTree()
+	a.bindAll()
+	return root
+}
+
+// newCommandTree builds the command tree, the options of the registry
+// commands left to bind (a.bind, a.bindAll).
+func (a *app) newCommandTree() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "imapshift [options]",
 		Short: "Migrate IMAP accounts, one way, without duplicates (an imapsync successor)",

@@ -56,7 +56,7 @@ type Conn struct {
 // Dial connects, secures and logs in according to cfg. Failures are
 // *Error values carrying the stage and exit code.
 func Dial(ctx context.Context, cfg *Config) (*Conn, error) {
-	s, err := openAndLogin(ctx, cfg)
+	s, err := openAndLoginID(ctx, cfg, cfg.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -66,10 +66,20 @@ func Dial(ctx context.Context, cfg *Config) (*Conn, error) {
 // openAndLogin connects, secures and authenticates: the raw phase shared
 // by Dial and DialAppender.
 func openAndLogin(ctx context.Context, cfg *Config) (*session, error) {
+	return openAndLoginID(ctx, cfg, false)
+}
+
+// openAndLoginID is openAndLogin that also exchanges ID when withID is
+// set and the server announced ID before authentication: a LOGIN whose
+// arguments are quoted strings (no literal to wait for) carries the ID
+// command in the same write, so the ID costs no round trip of its own.
+// Otherwise handOver sends ID after the login, as before.
+func openAndLoginID(ctx context.Context, cfg *Config, withID bool) (*session, error) {
 	s, err := open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	s.pipeID = withID && s.raw.hasCap("ID")
 	if err := s.login(); err != nil {
 		s.close()
 		return nil, s.authError(err)
@@ -113,6 +123,9 @@ type session struct {
 	preCaps  []string
 	notes    []string
 	stop     func() bool
+	// pipeID asks login to send ID in the same write as LOGIN; idDone
+	// records that the ID exchange happened there.
+	pipeID, idDone bool
 }
 
 func (s *session) info() *Conn {
@@ -268,6 +281,14 @@ func (s *session) startTLS() error {
 // id exchanges the ID command and keeps the raw answer.
 func (s *session) id() {
 	tag := s.raw.nextTag()
+	if err := s.raw.send(tag+" "+s.idCommand(), ""); err != nil {
+		return
+	}
+	s.readID(tag)
+}
+
+// idCommand is the ID command without its tag.
+func (s *session) idCommand() string {
 	fields := []string{
 		"name", "imapshift", "version", Version, "os", runtime.GOOS,
 		"vendor", "imapshift", "support-url", "https://github.com/imapshift/imapshift",
@@ -281,9 +302,15 @@ func (s *session) id() {
 		q, _ := quote(f)
 		b.WriteString(q)
 	}
-	if err := s.raw.send(tag+" ID ("+b.String()+")", ""); err != nil {
-		return
-	}
+	return "ID (" + b.String() + ")"
+}
+
+// readID reads the answer to the ID command tagged tag and keeps the
+// server's ID. A refused ID is ignored: it only informs, and the
+// capabilities known before it are kept.
+func (s *session) readID(tag string) {
+	caps := s.raw.caps
+	defer func() { s.raw.caps = caps }()
 	untagged, _, err := s.raw.await(tag, nil)
 	if err != nil {
 		return
@@ -348,8 +375,13 @@ func (s *session) authenticate(mech string) error {
 		if cfg.ProxyAuth {
 			user = cfg.AuthUser
 		}
-		_, _, err := s.raw.sendAndAwait("LOGIN", arg{value: user}, arg{value: cfg.Password, secret: true})
-		return err
+		qu, ok1 := quote(user)
+		qp, ok2 := quote(cfg.Password)
+		if !s.pipeID || s.idDone || !ok1 || !ok2 {
+			_, _, err := s.raw.sendAndAwait("LOGIN", arg{value: user}, arg{value: cfg.Password, secret: true})
+			return err
+		}
+		return s.loginWithID(qu, qp)
 	case "PLAIN":
 		authz, authc := "", cfg.User
 		if cfg.AuthUser != "" {
@@ -387,6 +419,32 @@ func (s *session) authenticate(mech string) error {
 		return s.ntlm()
 	}
 	return fmt.Errorf("authentication mechanism %s is not supported", mech)
+}
+
+// loginWithID sends LOGIN (user and password already quoted) and ID in
+// one write, then reads both answers in order: LOGIN's decides, ID's only
+// informs. The ID is answered whatever LOGIN's fate (ID is valid in any
+// state), so it is read even after a refused LOGIN, leaving the session
+// in step.
+func (s *session) loginWithID(user, password string) error {
+	lt, it := s.raw.nextTag(), s.raw.nextTag()
+	line := lt + " LOGIN " + user + " " + password + "\r\n" + it + " " + s.idCommand()
+	shown := lt + " LOGIN " + user + " MASKED"
+	s.raw.trace.client(shown)
+	if err := s.raw.send(line, it+" "+s.idCommand()); err != nil {
+		return err
+	}
+	s.idDone = true
+	_, _, err := s.raw.await(lt, nil)
+	var se *statusError
+	if err != nil && !errors.As(err, &se) {
+		return err
+	}
+	if se != nil && se.Status == "BYE" {
+		return err
+	}
+	s.readID(it)
+	return err
 }
 
 // ntlm runs AUTHENTICATE NTLM (NTLMv2): the negotiate message as the
@@ -539,7 +597,7 @@ func (s *session) handOver() (*Conn, error) {
 		s.close()
 		return nil, s.authError(err)
 	}
-	if cfg.ID && s.raw.hasCap("ID") {
+	if cfg.ID && !s.idDone && s.raw.hasCap("ID") {
 		s.id()
 	}
 	info := s.info()

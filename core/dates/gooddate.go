@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -89,57 +90,60 @@ const (
 // dateRules are tried in order; the first one that matches a valid date wins.
 // The order matters: the strict IMAP form comes first and the date-only form
 // last, and yyyy/mm/dd is tried before mm/dd/yy (which would otherwise match
-// its tail).
-var dateRules = []dateRule{
-	{
-		// IMAP INTERNALDATE: 24-Aug-2010 16:00:00 +0200, 1-Sep-2010 16:00:00
-		name: "imap",
-		re:   rx(`\b` + reDay + `-` + monthPattern + `-(?P<year>\d{4})\s+` + reTime + reZone),
-	},
-	{
-		// RFC 5322 and its common breakages:
-		//   Tue, 24 Aug 2010 16:00:00 +0200    24 Aug 2010 16:00:00 +0200
-		//   Tue, 24 Aug 97 16:00:00 +0200      Tue, 24 Aug 1997 16.00.00 +0200
-		//   Tue, 24 Aug 1997 5:6:2 +0200       Tue, 24, Aug 1997 05:06:02 +0200
-		//   Wednesday, 01 October 2003 12:45:24 CDT
-		name: "rfc5322",
-		re: rx(`\b` + reDay + `,?\s+` + monthPattern + `\b\.?,?\s+(?P<year>\d{2,4})\s+` +
-			reTime + reAMPM + reZone),
-	},
-	{
-		// ctime / asctime, optionally with a zone before the year:
-		//   Wed Jan  2 08:40:57 2008    Wed Jan 24 11:58:38 MST 2007
-		name: "ctime",
-		re: rx(`\b` + monthPattern + `\b\.?\s+` + reDay + `\s+` + reTimeC +
-			`\s+(?:(?P<zone>[+-]\d{4})\s+|[a-z]{1,5}\s+)?(?P<year>\d{4})\b`),
-	},
-	{
-		// Month first, with a year before the time:
-		//   Wednesday, December 18, 2002 03:07 PM
-		//   Dec 16 2004 02:01:49 -0500
-		name: "monthfirst",
-		re: rx(`\b` + monthPattern + `\b\.?\s+` + reDay + `,?\s+(?P<year>\d{4})\s+` +
-			reTimeC + reAMPM + reZone),
-	},
-	{
-		// Numeric, year first: 2015/09/19 16:11:07, 2015-09-19T16:11:07+02:00
-		name: "ymd",
-		re: rx(`\b(?P<year>\d{4})[/-](?P<mnum>\d{1,2})[/-]` + reDay + `(?:\s+|t)` +
-			reTimeC + reZone),
-	},
-	{
-		// Numeric, US order: 02/06/09 22:18:08 (mm/dd/yy)
-		name:      "mdy",
-		re:        rx(`\b(?P<mnum>\d{1,2})/` + reDay + `/(?P<year>\d{4}|\d{2})\s+` + reTimeC + reAMPM + reZone),
-		numericMD: true,
-	},
-	{
-		// A bare IMAP date: 21-Jun-2001 (→ 11:11:11 +0000)
-		name:     "dateonly",
-		re:       rx(`\b` + reDay + `-` + monthPattern + `-(?P<year>\d{4})\b`),
-		dateOnly: true,
-	},
-}
+// its tail). They are compiled at the first use, not at each start of the
+// program (a few milliseconds a run that parses no date does not need).
+var dateRules = sync.OnceValue(func() []dateRule {
+	return []dateRule{
+		{
+			// IMAP INTERNALDATE: 24-Aug-2010 16:00:00 +0200, 1-Sep-2010 16:00:00
+			name: "imap",
+			re:   rx(`\b` + reDay + `-` + monthPattern + `-(?P<year>\d{4})\s+` + reTime + reZone),
+		},
+		{
+			// RFC 5322 and its common breakages:
+			//   Tue, 24 Aug 2010 16:00:00 +0200    24 Aug 2010 16:00:00 +0200
+			//   Tue, 24 Aug 97 16:00:00 +0200      Tue, 24 Aug 1997 16.00.00 +0200
+			//   Tue, 24 Aug 1997 5:6:2 +0200       Tue, 24, Aug 1997 05:06:02 +0200
+			//   Wednesday, 01 October 2003 12:45:24 CDT
+			name: "rfc5322",
+			re: rx(`\b` + reDay + `,?\s+` + monthPattern + `\b\.?,?\s+(?P<year>\d{2,4})\s+` +
+				reTime + reAMPM + reZone),
+		},
+		{
+			// ctime / asctime, optionally with a zone before the year:
+			//   Wed Jan  2 08:40:57 2008    Wed Jan 24 11:58:38 MST 2007
+			name: "ctime",
+			re: rx(`\b` + monthPattern + `\b\.?\s+` + reDay + `\s+` + reTimeC +
+				`\s+(?:(?P<zone>[+-]\d{4})\s+|[a-z]{1,5}\s+)?(?P<year>\d{4})\b`),
+		},
+		{
+			// Month first, with a year before the time:
+			//   Wednesday, December 18, 2002 03:07 PM
+			//   Dec 16 2004 02:01:49 -0500
+			name: "monthfirst",
+			re: rx(`\b` + monthPattern + `\b\.?\s+` + reDay + `,?\s+(?P<year>\d{4})\s+` +
+				reTimeC + reAMPM + reZone),
+		},
+		{
+			// Numeric, year first: 2015/09/19 16:11:07, 2015-09-19T16:11:07+02:00
+			name: "ymd",
+			re: rx(`\b(?P<year>\d{4})[/-](?P<mnum>\d{1,2})[/-]` + reDay + `(?:\s+|t)` +
+				reTimeC + reZone),
+		},
+		{
+			// Numeric, US order: 02/06/09 22:18:08 (mm/dd/yy)
+			name:      "mdy",
+			re:        rx(`\b(?P<mnum>\d{1,2})/` + reDay + `/(?P<year>\d{4}|\d{2})\s+` + reTimeC + reAMPM + reZone),
+			numericMD: true,
+		},
+		{
+			// A bare IMAP date: 21-Jun-2001 (→ 11:11:11 +0000)
+			name:     "dateonly",
+			re:       rx(`\b` + reDay + `-` + monthPattern + `-(?P<year>\d{4})\b`),
+			dateOnly: true,
+		},
+	}
+})
 
 func rx(s string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + s) }
 
@@ -179,8 +183,9 @@ const maxMatchesPerRule = 4
 // A match whose fields are out of range (month 13, 31-Feb, 25:00, zone
 // minutes > 59) is not a date; later matches and rules are still tried.
 func GoodDate(s string) (t time.Time, ok bool) {
-	for i := range dateRules {
-		r := &dateRules[i]
+	rules := dateRules()
+	for i := range rules {
+		r := &rules[i]
 		for _, m := range r.re.FindAllStringSubmatch(s, maxMatchesPerRule) {
 			if t, ok := r.build(m); ok {
 				return t, true

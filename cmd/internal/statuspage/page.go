@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/imapshift/imapshift/cmd/internal/fleet"
@@ -20,16 +21,20 @@ var pageSource string
 // on.
 const RefreshSeconds = 5
 
-var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"size":     humanBytes,
-	"duration": humanDuration,
-	"pct":      func(p float64) string { return fmt.Sprintf("%.1f", p) },
-	"num":      func(f float64) string { return fmt.Sprintf("%.1f", f) },
-	"refresh":  func() int { return RefreshSeconds },
-	"class":    func(s string) string { return strings.ReplaceAll(s, " ", "-") },
-	"clock":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"bps":      func(r float64) string { return humanBytes(int64(r)) + "/s" },
-}).Parse(pageSource))
+// page is the page's template, parsed at its first use rather than at
+// each start of the program.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(template.FuncMap{
+		"size":     humanBytes,
+		"duration": humanDuration,
+		"pct":      func(p float64) string { return fmt.Sprintf("%.1f", p) },
+		"num":      func(f float64) string { return fmt.Sprintf("%.1f", f) },
+		"refresh":  func() int { return RefreshSeconds },
+		"class":    func(s string) string { return strings.ReplaceAll(s, " ", "-") },
+		"clock":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"bps":      func(r float64) string { return humanBytes(int64(r)) + "/s" },
+	}).Parse(pageSource))
+})
 
 // MaxRows bounds the account rows of the page: a batch of thousands of
 // accounts shows its running accounts and its failures first, then the
@@ -46,7 +51,7 @@ type pageData struct {
 
 // renderPage writes the status page of st.
 func renderPage(w io.Writer, st Status) error {
-	return page.Execute(w, pageData{Status: st, Rows: pageRows(st.Accounts, MaxRows), Omitted: max(len(st.Accounts)-MaxRows, 0)})
+	return page().Execute(w, pageData{Status: st, Rows: pageRows(st.Accounts, MaxRows), Omitted: max(len(st.Accounts)-MaxRows, 0)})
 }
 
 // pageRows returns accounts in file order when they are at most max,
