@@ -6,9 +6,13 @@ import (
 	"github.com/emersion/go-imap/v2"
 )
 
-// defaultPlanGroup is the default of Options.PlanGroup: a plan holds
-// about 100 bytes per host1 message, so a group holds some 20 MB.
-const defaultPlanGroup = 200000
+// defaultPlanGroup is the default of Options.PlanGroup. A group's plan
+// holds about 50 bytes per host1 message, but a group's copy and state
+// work is held while the next group is analysed, and the heap grows to
+// twice what is live: on 10 folders of 100,000 messages, groups of
+// 200,000 peaked at 173 MB of RSS and groups of 100,000 at 130 MB, for 4 %
+// more time.
+const defaultPlanGroup = 100000
 
 // groupable reports whether the folders may be planned and carried out
 // in groups (Run): not when an option needs the whole account's plan

@@ -123,7 +123,7 @@ type Options struct {
 	// that the metadata in flight stays bounded whatever the folder's size.
 	AnalysisChunk int
 	// PlanGroup bounds the host1 messages (by STATUS) of the folders a
-	// run started with Run plans at once (0: 200,000). A larger account is
+	// run started with Run plans at once (0: 100,000). A larger account is
 	// planned and carried out in groups of folders, each analysed, then
 	// printed (--dry) or carried out, then dropped from memory but for
 	// its figures, before the next is analysed (see Run).
