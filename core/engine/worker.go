@@ -360,9 +360,13 @@ func connLost(err error) bool {
 		errors.As(err, &ne) || errors.Is(err, conn.ErrOutcomeUnknown) || isClosedText(err)
 }
 
+// isClosedText tells whether err's text is one of a connection that is
+// gone. go-imap's reader gives up with "cannot decode while a literal is
+// open" when the connection is cut while a body literal is being read
+// (two body FETCHes in flight): the client is then closed too.
 func isClosedText(err error) bool {
 	s := err.Error()
-	for _, t := range []string{"connection closed", "use of closed network connection", "connection reset", "broken pipe", "unexpected EOF"} {
+	for _, t := range []string{"connection closed", "use of closed network connection", "connection reset", "broken pipe", "unexpected EOF", "cannot decode while a literal is open"} {
 		if strings.Contains(s, t) {
 			return true
 		}
