@@ -27,6 +27,26 @@ type injector struct {
 
 func (in *injector) FolderDone(string) { in.once.Do(in.do) }
 
+// foreignAppend is an injector that, once the first folder is done,
+// appends raw to host2's INBOX on a session of its own, as another
+// client would during the run.
+func foreignAppend(t *testing.T, host2 *conn.Config, raw []byte) *injector {
+	return &injector{do: func() {
+		c, err := conn.Dial(context.Background(), host2)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		cmd := c.Append("INBOX", int64(len(raw)), nil)
+		cmd.Write(raw)
+		cmd.Close()
+		if _, err := cmd.Wait(); err != nil {
+			t.Error(err)
+		}
+	}}
+}
+
 // TestFinalReportMeasuresHost2: a duplicate stored on host2 during the run
 // shows in the final figures, which read host2 again, and makes the run
 // fail with ERR_DUPLICATES_HOST2 (exit 111); --delete2duplicates makes it
@@ -148,21 +168,7 @@ func TestFinalReportMeasuresDovecot(t *testing.T) {
 	opts := dovecotOptions(t, d1, d2, "user2", "secret2", &out)
 	opts.Selection.Folders = []string{"INBOX"}
 	opts.FolderSizes, opts.FolderSizesAtEnd = true, true
-	opts.Progress = &injector{do: func() {
-		c, err := conn.Dial(context.Background(), opts.Host2)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close()
-		raw := msgs[3].Raw // there before the run
-		cmd := c.Append("INBOX", int64(len(raw)), nil)
-		cmd.Write(raw)
-		cmd.Close()
-		if _, err := cmd.Wait(); err != nil {
-			t.Error(err)
-		}
-	}}
+	opts.Progress = foreignAppend(t, opts.Host2, msgs[3].Raw) // there before the run
 	res := run(t, opts)
 	if res.Transferred != 30 || res.DupHost2End != 1 || res.DupHost2New != 1 || res.Errors.ExitCode() != exitcode.WithErrors {
 		t.Fatalf("transferred %d, duplicates at end %d, created %d, exit %d\n%s", res.Transferred, res.DupHost2End, res.DupHost2New, res.Errors.ExitCode(), out.String())
@@ -221,21 +227,8 @@ func TestFinalReportProvenByStatus(t *testing.T) {
 			opts.FolderSizes, opts.FolderSizesAtEnd = true, true
 			opts.Host2.Trace = &trace
 			if foreign {
-				opts.Progress = &injector{do: func() {
-					c, err := conn.Dial(context.Background(), &conn.Config{Side: 2, Host: d2.Host, Port: d2.Port, Mode: conn.TLSNone, User: "user2", Password: "secret2"})
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					defer c.Close()
-					raw := inbox[3].Raw // there before the run
-					cmd := c.Append("INBOX", int64(len(raw)), nil)
-					cmd.Write(raw)
-					cmd.Close()
-					if _, err := cmd.Wait(); err != nil {
-						t.Error(err)
-					}
-				}}
+				h2 := &conn.Config{Side: 2, Host: d2.Host, Port: d2.Port, Mode: conn.TLSNone, User: "user2", Password: "secret2"}
+				opts.Progress = foreignAppend(t, h2, inbox[3].Raw) // there before the run
 			}
 			res := run(t, opts)
 			wantCode, wantNew := exitcode.OK, int64(0)
