@@ -34,10 +34,8 @@ type engine struct {
 	exec *execution // nil until Execute
 	pool []*worker  // the Parallel workers, made on first use (workers)
 	// small is set, before Execute's work begins, when the plan is small
-	// enough for main's connections (smallPlan); poolMax then bounds the
-	// workers that take jobs (0: Parallel).
+	// enough for main's connections (smallPlan): main alone takes jobs.
 	small    bool
-	poolMax  int
 	turns    turns // bounds the workers at work by the hosts' connection bounds
 	hooks    msgHooks
 	throttle *throttle

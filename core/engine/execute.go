@@ -448,12 +448,6 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 	} else {
 		runPhased(ctx, e, main, jobs, func(j job) *folderPlan { return j.fr.folderPlan }, work)
 	}
-	if e.small {
-		// What follows (deletions, the final reading of host2) is main's.
-		e.mu.Lock()
-		e.poolMax = 1
-		e.mu.Unlock()
-	}
 	e.settleAhead()
 	e.dropPrefetched()
 	var active []*folderRun // analyzed and not left out

@@ -63,8 +63,8 @@ func runParallelAfter[T any](ctx context.Context, e *engine, main *worker, first
 	main.setIdle(false)
 }
 
-// workers returns the run's Parallel workers, main first: only the
-// first poolMax of them when it is set (smallPlan).
+// workers returns the run's Parallel workers, main first: only main
+// for a small plan (smallPlan).
 func (e *engine) workers(main *worker) []*worker {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -74,8 +74,8 @@ func (e *engine) workers(main *worker) []*worker {
 			e.pool = append(e.pool, &worker{e: e, idle: true})
 		}
 	}
-	if e.poolMax > 0 {
-		return e.pool[:min(e.poolMax, len(e.pool))]
+	if e.small {
+		return e.pool[:1]
 	}
 	return e.pool
 }
@@ -85,46 +85,21 @@ func (e *engine) workers(main *worker) []*worker {
 // cost a login to both servers (on Dovecot, a new process and the first
 // opening of every folder it touches, which costs more than copying a
 // few messages), and main's connections have the folders open already.
-// Only the APPENDs may be spread, over at most smallAppenders Appenders
-// (one a worker, main's first), when the bodies were fetched ahead
-// (execbatch.go): a server that syncs each stored message to disk then
-// stores in parallel what it would store one after the other. Measured on
-// the 2-core bench (100 new messages over 15 folders, Dovecot), a second
-// Appender cost Dovecot a login and the opening of every folder again for
-// no gain in time: one.
+// The APPENDs too stay on main's one Appender: measured on the 2-core
+// bench (100 new messages over 15 folders, Dovecot), spreading them over a
+// second worker's Appender cost Dovecot a login and the opening of every
+// folder again, for no gain in time.
 const (
 	smallPlanMsgs  = 256
 	smallPlanBytes = 16 << 20
-	smallAppenders = 1
 )
 
-// sizePool sizes the pool for the plan of e.plan.folders: small (see
-// smallPlanMsgs) or not.
+// sizePool sizes the pool for the plan of e.plan.folders: main alone
+// when small (see smallPlanMsgs), else every worker.
 func (e *engine) sizePool(small bool) {
-	n := 0
-	if small {
-		n = e.appendWorkers()
-	}
 	e.mu.Lock()
-	e.small, e.poolMax = small, n
+	e.small = small
 	e.mu.Unlock()
-}
-
-// appendWorkers is how many workers carry out a small plan: main, and
-// more (up to smallAppenders and Parallel, one a folder with copies)
-// when the folder part may run beside the copies (overlapFolders: the
-// bodies are then fetched ahead, so that the others only append).
-func (e *engine) appendWorkers() int {
-	if !e.overlapFolders() {
-		return 1
-	}
-	n := 0
-	for _, fp := range e.plan.folders {
-		if fp.skip == "" && fp.analyzed && len(fp.copies) > 0 {
-			n++
-		}
-	}
-	return max(1, min(n, smallAppenders, e.opts.parallel()))
 }
 
 // smallPlan reports whether the plan of e.plan.folders (the whole
