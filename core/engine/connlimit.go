@@ -16,7 +16,8 @@ import (
 type gate struct {
 	mu      sync.Mutex
 	started bool
-	open    int
+	open    int           // slots taken: connections open and dials in flight
+	dialing int           // dials in flight, counted in open too
 	limit   int           // 0: none
 	lowered bool          // limit comes from a server's refusal
 	wake    chan struct{} // closed and replaced when a connection closes
@@ -41,14 +42,51 @@ func (g *gate) wakeCh() chan struct{} {
 	return g.wake
 }
 
+// release frees the slot of a connection that closed.
 func (g *gate) release() {
 	g.mu.Lock()
 	g.open--
+	g.wakeAll()
+	g.mu.Unlock()
+}
+
+// dialed ends a dial that took a slot: a failed dial frees its slot.
+func (g *gate) dialed(ok bool) {
+	g.mu.Lock()
+	g.dialing--
+	if !ok {
+		g.open--
+	}
+	g.wakeAll()
+	g.mu.Unlock()
+}
+
+func (g *gate) wakeAll() {
 	if g.wake != nil {
 		close(g.wake)
 		g.wake = nil
 	}
-	g.mu.Unlock()
+}
+
+// settled waits until no dial to the side is in flight and returns the
+// connections open then, so that a refusal is measured against logins
+// that succeeded rather than against dials whose answer is not in yet.
+// It returns with g.mu held.
+func (g *gate) settled(ctx context.Context) int {
+	for {
+		g.mu.Lock()
+		if g.dialing == 0 {
+			return g.open
+		}
+		wake := g.wakeCh()
+		g.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			g.mu.Lock()
+			return g.open
+		}
+	}
 }
 
 // full reports whether a new connection would have to wait.
@@ -71,6 +109,7 @@ func (e *engine) acquire(ctx context.Context, w *worker, s side, dialingAppender
 		}
 		if g.limit == 0 || g.open < g.limit {
 			g.open++
+			g.dialing++
 			g.mu.Unlock()
 			return nil
 		}
@@ -102,6 +141,7 @@ func (e *engine) tryAcquire(s side) bool {
 		return false
 	}
 	g.open++
+	g.dialing++
 	return true
 }
 
@@ -134,8 +174,8 @@ func (e *engine) warmAppenders(ctx context.Context, main *worker, n int) {
 			}
 			g := &e.servers[host2].gate
 			a, err := conn.DialAppender(ctx, e.servers[host2].cfg)
+			g.dialed(err == nil)
 			if err != nil {
-				g.release()
 				return
 			}
 			e.connOpened(host2)
@@ -157,13 +197,13 @@ func (e *engine) maxConns(s side) int {
 }
 
 // refused handles a dial to side s refused because the server has too
-// many connections: it lowers the bound to the connections open now and
-// says so, and reports whether the dial is to be tried again. With none
-// open, the server takes no connection at all: that is a failure.
-func (e *engine) refused(s side, err error) bool {
+// many connections: once the other dials in flight have their answers,
+// it lowers the bound to the connections open then and says so, and
+// reports whether the dial is to be tried again. With none open, the
+// server takes no connection at all: that is a failure.
+func (e *engine) refused(ctx context.Context, s side) bool {
 	g := &e.servers[s].gate
-	g.mu.Lock()
-	open := g.open
+	open := g.settled(ctx)
 	if open == 0 {
 		g.mu.Unlock()
 		return false
@@ -234,6 +274,7 @@ func (e *engine) dialGated(ctx context.Context, w *worker, s side, appender bool
 			return err
 		}
 		closed, err := dial()
+		g.dialed(err == nil)
 		if err == nil {
 			e.connOpened(s)
 			go func() {
@@ -243,7 +284,6 @@ func (e *engine) dialGated(ctx context.Context, w *worker, s side, appender bool
 			}()
 			return nil
 		}
-		g.release()
 		if ctx.Err() != nil {
 			return err
 		}
@@ -255,7 +295,7 @@ func (e *engine) dialGated(ctx context.Context, w *worker, s side, appender bool
 			continue
 		}
 		if conn.IsConnLimit(err) {
-			if e.refused(s, err) {
+			if e.refused(ctx, s) {
 				continue
 			}
 			cfg := e.servers[s].cfg
