@@ -179,6 +179,11 @@ func (e *engine) compact(fp *folderPlan) {
 	if fr := e.runOf(fp); fr != nil {
 		fr.mu.Lock()
 		fr.copiedPairs, fr.confirmed1, fr.unconfirmed1 = nil, nil, nil
+		if fr.after != nil && !fp.byUID {
+			// The report counts host2 from the folder read again.
+			fr.doneDropped += len(fr.done)
+			fr.done = nil
+		}
 		fr.mu.Unlock()
 	}
 }

@@ -51,6 +51,17 @@ func (e *engine) result() *Result {
 	var n1, n2 int
 	for _, fp := range e.plan.folders {
 		n1, n2 = n1+fp.on[host1].keyCount(), n2+fp.on[host2].keyCount()
+		if fr := e.runOf(fp); fr != nil {
+			// Room for host2's keys read again, or for the copies': the
+			// set of a million keys would otherwise be appended to twice
+			// its size.
+			fr.mu.Lock()
+			if fr.after != nil {
+				n2 += len(fr.after.ids)
+			}
+			n2 += len(fr.done)
+			fr.mu.Unlock()
+		}
 	}
 	keys1, keys2 := make(hashSet, 0, n1), make(hashSet, 0, n2)
 	res := &Result{Errors: &e.errs, Dry: e.opts.Dry}
@@ -79,13 +90,17 @@ func (e *engine) result() *Result {
 		c.CrossDupHost2 += int64(fp.crossDup)
 		c.Skipped += int64(fp.crossDup)
 		var done []uint64
+		var copied int
 		var after *after2
 		if fr != nil {
 			fr.atCopy.addTo(&c)
 			fr.mu.Lock()
 			c.Rewritten += int64(fr.rewritten)
-			done = slices.Clone(fr.done)
+			copied = fr.copiedCount()
 			after = fr.after
+			if after == nil || fp.byUID {
+				done = slices.Clone(fr.done)
+			}
 			fr.mu.Unlock()
 		}
 		start1.Messages += int64(on1.count)
@@ -120,7 +135,7 @@ func (e *engine) result() *Result {
 		c.DupHost2New += dupNew
 		res.Snapshot.Folders = append(res.Snapshot.Folders, report.FolderReport{
 			Host1: fp.h1, Host2: fp.h2,
-			Transferred: int64(len(done)), Skipped: int64(fp.alreadyThere + on1.dup),
+			Transferred: int64(copied), Skipped: int64(fp.alreadyThere + on1.dup),
 			DupHost1: int64(on1.dup), DupHost2: int64(on2.dup), DupHost2End: dupEnd, DupHost2New: dupNew,
 			VoidHost1: int64(on1.void), VoidHost2: int64(on2.void),
 		})
@@ -170,10 +185,10 @@ func (e *engine) host2AtEnd(fp *folderPlan, before bool) report.SideSize {
 	if a := fr.after; a != nil {
 		return report.SideSize{Exists: true, Messages: a.count, Bytes: a.size, Biggest: a.big}
 	}
-	if fr.created || len(fr.done) > 0 {
+	if fr.created || fr.copiedCount() > 0 {
 		s.Exists = true
 	}
-	s.Messages += int64(len(fr.done))
+	s.Messages += int64(fr.copiedCount())
 	s.Bytes += fr.doneBytes
 	s.Biggest = max(s.Biggest, fr.doneBig)
 	return s
