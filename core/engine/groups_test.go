@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -394,5 +395,32 @@ func TestGroupsStateChunksCrash(t *testing.T) {
 				t.Fatalf("second rerun: errors %v, transferred %d\n%s", res.Errors.Records(), res.Transferred, out.String())
 			}
 		})
+	}
+}
+
+// TestCompareUnions: the account's identities counted by merging the
+// folders' settled sets are those of one set of the whole account:
+// overlapping folders, empty ones, repeated hashes across folders.
+func TestCompareUnions(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		var sets [2][]hashSet
+		var all [2]hashSet
+		for s := range 2 {
+			for range r.IntN(6) {
+				var h hashSet
+				for range r.IntN(40) {
+					h = append(h, r.Uint64N(60))
+				}
+				h = h.settle()
+				sets[s] = append(sets[s], h)
+				all[s] = append(all[s], h...)
+			}
+			all[s] = all[s].settle()
+		}
+		n1, n2, a, b := compareUnions(sets[0], sets[1])
+		if n1 != int64(len(all[0])) || n2 != int64(len(all[1])) || a != all[0].notIn(all[1]) || b != all[1].notIn(all[0]) {
+			t.Fatalf("round %d: %d %d %d %d, want %d %d %d %d", round, n1, n2, a, b, len(all[0]), len(all[1]), all[0].notIn(all[1]), all[1].notIn(all[0]))
+		}
 	}
 }

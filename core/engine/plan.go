@@ -381,6 +381,16 @@ func (s *folderSide) appendHashes(h hashSet) hashSet {
 	return append(h, s.ids...)
 }
 
+// settled returns the side's identities as a settled set of hashes: ids
+// itself when there are no keys (ids are always settled), which the
+// caller does not modify.
+func (s *folderSide) settled() hashSet {
+	if len(s.keys) == 0 {
+		return s.ids
+	}
+	return s.appendHashes(nil).settle()
+}
+
 // copyBytes is the size of what the folder copies.
 func (fp *folderPlan) copyBytes() (n int64) {
 	for _, c := range fp.copies {
