@@ -174,7 +174,14 @@ func (e *engine) beginExecute() error {
 func (e *engine) executePart(ctx context.Context, main *worker) {
 	e.exec.folders = e.exec.folders[:0:0]
 	for _, fp := range e.plan.folders {
-		e.exec.folders = append(e.exec.folders, e.runOf(fp))
+		fr := e.runOf(fp)
+		if fr.early != nil {
+			// Bodies read with the headers (earlyBodies).
+			fr.mu.Lock()
+			fr.pre, fr.early = fr.early, nil
+			fr.mu.Unlock()
+		}
+		e.exec.folders = append(e.exec.folders, fr)
 	}
 	switch e.plan.scope {
 	case scopeFolders:

@@ -91,6 +91,10 @@ type incr struct {
 	allOld     bool
 	exist1     map[imap.UID]bool
 	needSearch bool
+	// bodies are the new messages' bodies read whole with their headers
+	// (send1 with partial); planIncr hands those of copies to fp.early
+	// and frees the others.
+	bodies map[imap.UID]*body
 
 	// Decided from host1 and the state (decideIncr).
 	keys      map[string]struct{} // the state's keys
@@ -130,16 +134,25 @@ func (in *incr) check2(fp *folderPlan, sel *imap.SelectData) error {
 // old messages may be gone) the old UIDs still there. It returns the
 // function that reads their answers into in, given the SELECT data (nil
 // when the SELECT failed: every answer is still read).
-func (e *engine) send1(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.SelectData) error {
+//
+// With partial > 0 the FETCH of the new messages asks also for the first
+// partial bytes of each (earlyBodies): the bodies read whole go to
+// in.bodies.
+func (e *engine) send1(c *conn.Conn, fp *folderPlan, in *incr, partial int64) func(*imap.SelectData) error {
 	fs := fp.state
 	old1, condstore, oldRange := incrBounds(fp)
 	var newCmd, flagsCmd *imapclient.FetchCommand
 	var searchCmd *imapclient.SearchCommand
 	all := false
+	in.dropBodies() // from an attempt on a lost connection
 	if fp.status1.UIDNext > uint32(old1) {
 		var since imap.UIDSet
 		since.AddRange(old1, 0)
-		newCmd = c.Fetch(since, metaOptions(e.headerFields(), false))
+		opts := metaOptions(e.headerFields(), false)
+		if partial > 0 {
+			opts.BodySection = append(opts.BodySection, &imap.FetchItemBodySection{Peek: true, Partial: &imap.SectionPartial{Size: partial}})
+		}
+		newCmd = c.Fetch(since, opts)
 	}
 	if old1 > 1 {
 		switch {
@@ -158,6 +171,7 @@ func (e *engine) send1(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.Select
 	return func(sel *imap.SelectData) error {
 		// Every answer is read, even after an error.
 		var fresh0 []meta
+		var bodies map[imap.UID]*body
 		var flags0 map[imap.UID][]imap.Flag
 		var found *imap.SearchData
 		// Each in its own goroutine: the server may answer pipelined
@@ -165,7 +179,10 @@ func (e *engine) send1(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.Select
 		// waits for a command's answers to be taken in.
 		var wg sync.WaitGroup
 		errs := make([]error, 3)
-		if newCmd != nil {
+		switch {
+		case newCmd != nil && partial > 0:
+			wg.Go(func() { fresh0, bodies, errs[0] = e.collectMetaBodies(c.Client, newCmd, partial) })
+		case newCmd != nil:
 			wg.Go(func() { fresh0, errs[0] = collectMeta(newCmd, e.digest1) })
 		}
 		if flagsCmd != nil {
@@ -176,11 +193,14 @@ func (e *engine) send1(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.Select
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil || sel == nil {
+			freeBodies(bodies)
 			return err
 		}
 		if sel.UIDValidity != fp.pair.Validity1 {
+			freeBodies(bodies)
 			return errNotIncremental
 		}
+		in.bodies = bodies
 		in.count1, in.allOld, in.exist1, in.needSearch = sel.NumMessages, all, nil, false
 		// "n:*" names the last message even when its UID is below n.
 		in.fresh = slices.DeleteFunc(fresh0, func(m meta) bool { return m.uid < old1 })
@@ -474,7 +494,7 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	// the new messages, the flags and (when STATUS says some old
 	// messages may be gone) the old UIDs still there, then UNSELECT.
 	piped, err := w.flight(ctx, host1, fp.h1, func(c *conn.Conn) func(*imap.SelectData) error {
-		return e.send1(c, fp, in)
+		return e.send1(c, fp, in, 0)
 	})
 	if err == nil && piped && in.needSearch {
 		_, err = w.flight(ctx, host1, fp.h1, func(c *conn.Conn) func(*imap.SelectData) error {

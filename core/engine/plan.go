@@ -86,6 +86,13 @@ func (p *Plan) Close() {
 	p.once.Do(func() {
 		p.e.closeWorkers(p.main)
 		p.stop()
+		// Bodies read with the headers of a plan not carried out.
+		for _, fp := range p.e.plan.folders {
+			for _, b := range fp.early {
+				b.body.free()
+			}
+			fp.early = nil
+		}
 	})
 }
 
@@ -337,8 +344,12 @@ type folderPlan struct {
 	// dropped are then the host1 UIDs expunged since the last run, to
 	// remove from the state. size1 and size2 are the folders' sizes from
 	// STATUS (-1: not told), messages2 host2's MESSAGES (with stateLoaded).
-	incremental  bool
-	dropped      []uint32
+	incremental bool
+	dropped     []uint32
+	// early are bodies of copies that the incremental batch fetched with
+	// their headers (earlyBodies), handed to the folder's run (pre) when
+	// it begins.
+	early        map[imap.UID]prefetched
 	size1, size2 int64
 	messages2    uint32
 	byUID        bool // identity is the state's UID map (--useuid)
