@@ -47,7 +47,13 @@ func (e *engine) executeBatch(ctx context.Context, w *worker, frs []*folderRun) 
 func (e *engine) storeBatch(ctx context.Context, w *worker, frs []*folderRun) {
 	var todo []*folderRun
 	for _, fr := range frs {
-		if len(fr.stores) > 0 && !fr.notCreated && e.waitSettled(ctx, fr) {
+		switch {
+		case len(fr.stores) == 0:
+		case fr.storedEarly:
+			// Set in host2's read (earlyStores): said now.
+			fr.storedBatch = true
+			e.stored(fr, nil)
+		case !fr.notCreated && e.waitSettled(ctx, fr):
 			todo = append(todo, fr)
 		}
 	}

@@ -573,6 +573,10 @@ func (e *engine) readStatus2(ctx context.Context, main *worker, frs []*folderRun
 // storeFlags sets host2 flags equal to host1's, grouping messages that
 // get the same flags into one UID STORE; the STOREs are sent at once.
 func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
+	if fr.storedEarly {
+		e.stored(fr, nil) // set in host2's read (earlyStores)
+		return
+	}
 	if !e.waitSettled(ctx, fr) {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"slices"
 
@@ -175,7 +176,8 @@ func (e *engine) incrementalFlights(ctx context.Context, main *worker, fps []*fo
 		for _, i := range two {
 			fp, in := fps[i], ins[i]
 			names = append(names, fp.h2)
-			sends = append(sends, func(c *conn.Conn) func(*imap.SelectData) error { return e.send2(c, fp, in) })
+			store := e.earlyStores(in)
+			sends = append(sends, func(c *conn.Conn) func(*imap.SelectData) error { return e.send2(c, fp, in, store) })
 		}
 		piped, errs, err := main.flights(ctx, host2, names, sends)
 		if err == nil && piped {
@@ -378,4 +380,55 @@ func (e *engine) collectMetaBodies(c *imapclient.Client, cmd *imapclient.FetchCo
 	}
 	slices.SortFunc(out, func(a, b meta) int { return int(a.uid) - int(b.uid) })
 	return out, bodies, nil
+}
+
+// The flags of host1's changed messages are set on host2 in host2's read
+// (send2), after the FETCH of their host2 flags, rather than in a second
+// opening of the folder at the execution (storeBatch). The flags are set
+// whole (STORE FLAGS), so setting them again, or where they are set
+// already, changes nothing; a wrong guess is undone. Before the SELECT's
+// answer they are worked out without host2's PERMANENTFLAGS: where it
+// turns out to drop some of them, planIncr plans those pairs' stores
+// again, as usual. As for storeBatch's STOREs, written before the
+// SELECT's answer is read, the folder is the one STATUS checked a round
+// trip before (same UIDVALIDITY, UIDNEXT and MESSAGES); a folder that
+// SELECT then finds changed goes to the full analysis, which compares
+// every flag.
+//
+// This is done only where CONDSTORE names the few changed messages, and
+// never for a plan that is not carried out (--dry, the --just modes) nor
+// when labels decide flags after the analysis.
+
+// earlyStores reports whether host2's read of in's folder sets its flags
+// (see above).
+func (e *engine) earlyStores(in *incr) bool {
+	o := &e.opts
+	return !o.Dry && !o.JustFolderSizes && !o.JustFolders && !o.JustAutomap && o.ResyncFlags &&
+		e.labelsMode() == "" && !e.labelsOn() && !in.flagsAll2 && len(in.pairs) > 0 && len(in.pairs) <= earlyStoresMax
+}
+
+// earlyStoresMax is the most flag changes of a folder set in host2's read.
+const earlyStoresMax = 5000
+
+// earlyStoreSets returns the flags host2's read sets for each pair of in
+// (host1's flags for host2, PERMANENTFLAGS not known yet), by host2 UID,
+// and the same grouped by flags: one UID STORE each.
+func (e *engine) earlyStoreSets(fp *folderPlan, in *incr) (to map[imap.UID][]imap.Flag, sets []imap.UIDSet, flags [][]imap.Flag) {
+	to = make(map[imap.UID][]imap.Flag, len(in.pairs))
+	groups := map[string]int{}
+	u1s := slices.Sorted(maps.Keys(in.pairs))
+	for _, u1 := range u1s {
+		u2 := in.pairs[u1]
+		f := e.flagsFor2With(fp, in.flags1[u1], nil)
+		to[u2] = f
+		k := joinFlags(f)
+		i, ok := groups[k]
+		if !ok {
+			i = len(sets)
+			groups[k] = i
+			sets, flags = append(sets, imap.UIDSet{}), append(flags, f)
+		}
+		sets[i].AddNum(u2)
+	}
+	return to, sets, flags
 }

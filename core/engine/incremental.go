@@ -107,6 +107,11 @@ type incr struct {
 	deletes   bool        // --delete2 removes only2
 	flagsAll2 bool        // host2's flags are read whole
 
+	// The STOREs sent in host2's read (send2 with store): the flags each
+	// host2 UID was given, and the error of the STOREs.
+	sentTo   map[imap.UID][]imap.Flag
+	storeErr error
+
 	// Host2, once read (read2 or the early read).
 	validity2, uidNext2 uint32
 	perm                []imap.Flag
@@ -377,7 +382,11 @@ func (e *engine) decideIncr(fp *folderPlan, in *incr) error {
 // the flags decideIncr wants compared (and of every size under
 // --delete2), and returns the function that reads the answer into in and
 // checks the folder is as the state left it (check2); as send1.
-func (e *engine) send2(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.SelectData) error {
+//
+// With store, the flags of host1's changed messages are set on host2 in
+// the same round trip, after that FETCH (earlyStores): in.sentTo then
+// holds the flags sent by host2 UID, and in.storeErr the STOREs' error.
+func (e *engine) send2(c *conn.Conn, fp *folderPlan, in *incr, store bool) func(*imap.SelectData) error {
 	// One FETCH: two pipelined FETCHes of overlapping UIDs could have
 	// their answers mixed up (go-imap hands an answer to the first
 	// pending FETCH naming its UID).
@@ -394,12 +403,26 @@ func (e *engine) send2(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.Select
 	default:
 		cmd = sendFlags(c.Client, in.need2, 0)
 	}
+	in.sentTo, in.storeErr = nil, nil
+	readStores := func() error { return nil }
+	if store {
+		var sets []imap.UIDSet
+		var flags [][]imap.Flag
+		in.sentTo, sets, flags = e.earlyStoreSets(fp, in)
+		readStores = e.changes.sendStores(c, sets, flags)
+	}
 	return func(sel *imap.SelectData) error {
 		var flags map[imap.UID][]imap.Flag
 		var sizes map[imap.UID]int64
 		var err error
 		if cmd != nil {
 			flags, sizes, err = collectFlagsSizes(cmd)
+		}
+		if serr := readStores(); serr != nil {
+			in.storeErr = serr
+			if !alive(c) {
+				err = errors.Join(err, serr)
+			}
 		}
 		if err != nil || sel == nil {
 			return err
@@ -529,7 +552,7 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 		}
 		if err == nil && !piped2 {
 			piped2, err = w.flight(ctx, host2, fp.h2, func(c *conn.Conn) func(*imap.SelectData) error {
-				return e.send2(c, fp, in)
+				return e.send2(c, fp, in, false)
 			})
 		}
 		if err == nil && !piped2 {
@@ -583,13 +606,24 @@ func (e *engine) planIncr(fp *folderPlan, in *incr) {
 	fp.inSelection1 = int(in.count1)
 	fp.alreadyThere = fs.Len() - len(in.gone1)
 	fp.bytesAlready = max(in1.size-fp.copyBytes(), 0)
+	// Flags set already in host2's read (earlyStores) are right when
+	// they are what host2's PERMANENTFLAGS, now known, let through: the
+	// folder's stores are then done (storedEarly). Else every pair given
+	// other flags is set again, as any other store.
+	fp.storedEarly = in.sentTo != nil && in.storeErr == nil
 	for u1, u2 := range in.pairs {
 		f1, ok1 := in.flags1[u1]
 		f2, ok2 := in.flags2[u2]
 		if !ok1 || !ok2 || goneSet[uint32(u1)] {
 			continue // expunged meanwhile: the next run reads the folder
 		}
-		if to := e.flagsFor2(fp, f1); !sameFlags(to, normalizeFlags(f2)) {
+		to := e.flagsFor2(fp, f1)
+		sent, isSent := in.sentTo[u2]
+		wrong := isSent && !sameFlags(sent, to)
+		if wrong {
+			fp.storedEarly = false
+		}
+		if wrong || !sameFlags(to, normalizeFlags(f2)) {
 			fp.stores = append(fp.stores, storeItem{uid1: u1, uid2: u2, from: f2, to: to})
 		}
 	}

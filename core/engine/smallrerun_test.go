@@ -2,7 +2,9 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/conn"
+	"github.com/imapshift/imapshift/core/state"
 	"github.com/imapshift/imapshift/core/testenv/dovecot"
 	"github.com/imapshift/imapshift/core/testenv/faultproxy"
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
@@ -22,9 +25,11 @@ import (
 // are small (a few new messages and flag changes in every folder) reads
 // every folder's changes on the main connections and copies with them,
 // with Parallel 4: one connection to host1 and, to host2, main and the
-// APPEND connection of main, counted by proxies in
-// front of real Dovecots. Each folder is opened at most twice on each side (STATUS
-// apart), and host2 ends with exactly host1's messages: bytes, flags and
+// APPEND connection of main, counted by proxies in front of real
+// Dovecots. Each folder is opened once on each side (STATUS apart): on
+// host1 the new bodies come with their headers (earlyBodies), on host2
+// the flags are set in the read of the flags (earlyStores); one APPEND a
+// folder. Host2 ends with exactly host1's messages: bytes, flags and
 // internal dates, each once. Every APPEND batch the journal recorded was
 // settled.
 func TestSmallRerunOnMainConnections(t *testing.T) {
@@ -117,6 +122,10 @@ func TestSmallRerunOnMainConnections(t *testing.T) {
 	var trace1, trace2 lockedWriter
 	out := sync(&trace1, &trace2)
 	conns1, conns2 := p1.Stats().Conns-before1, p2.Stats().Conns-before2
+	// The 3 flags of each folder set (in host2's read: earlyStores).
+	if n := strings.Count(out, " flags set to ("); n != 3*len(folders) {
+		t.Errorf("%d flags set, want %d", n, 3*len(folders))
+	}
 	for _, f := range folders {
 		if want := "[" + f + "]: read since the last run: 4 new messages (0 copied by the last run, 4 to copy), 3 flags compared, 0 expunged"; !strings.Contains(out, want) {
 			t.Errorf("no line %q", want)
@@ -133,7 +142,7 @@ func TestSmallRerunOnMainConnections(t *testing.T) {
 	// bodies came with their headers (BODY.PEEK[]<0.n>), at most twice on
 	// host2; one APPEND (MULTIAPPEND) a folder.
 	for side, tr := range map[string]string{"host1": trace1.String(), "host2": trace2.String()} {
-		most := map[string]int{"host1": 1, "host2": 2}[side]
+		most := 1
 		for _, f := range folders {
 			opens := len(regexp.MustCompile(`(?m) C: \S+ (SELECT|EXAMINE) "?`+regexp.QuoteMeta(f)+`"?\s*$`).FindAllString(tr, -1))
 			if opens == 0 || opens > most {
@@ -268,6 +277,66 @@ func TestEarlyBodiesFallBack(t *testing.T) {
 			}
 			if opens != tc.opens || whole != tc.whole {
 				t.Errorf("host1: %d SELECT/EXAMINE (want %d), %d FETCH of whole bodies (want %d):\n%s", opens, tc.opens, whole, tc.whole, strings.Join(p.s1.Faults().Commands(), "\n"))
+			}
+		})
+	}
+}
+
+// TestEarlyStoresPermanentFlags: the flags host2's read sets before its
+// SELECT is answered (earlyStores) are worked out without PERMANENTFLAGS.
+// When PERMANENTFLAGS then drops one of them, the pair is planned again
+// with the flags it lets through (even where host2 had them already,
+// since the early STORE changed them), and the folder's stores are not
+// taken as done; when it drops none, or has \*, they are done, and only
+// the pairs whose host2 flags differed are said to be set.
+func TestEarlyStoresPermanentFlags(t *testing.T) {
+	st := openState(t, t.TempDir())
+	pair := state.FolderPair{Host1: "h1", User1: "u", Folder1: "INBOX", Validity1: 1, Host2: "h2", User2: "u", Folder2: "INBOX", Validity2: 2}
+	b := st.Batch(pair)
+	for u := uint32(1); u <= 3; u++ {
+		b.Put(u, u+10, fmt.Sprintf("key%d", u))
+	}
+	b.SetStatus(state.Status{UIDNext: 4, Messages: 3}, state.Status{UIDNext: 14, Messages: 3})
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		perm     []imap.Flag
+		storeErr error
+		early    bool
+		stores   string // uid2:flags of the stores planned
+	}{
+		{"every flag kept", []imap.Flag{imap.FlagSeen, imap.FlagWildcard}, nil, true, "11:$Junk \\Seen 13:$Junk"},
+		{"a keyword dropped", []imap.Flag{imap.FlagSeen, imap.FlagFlagged}, nil, false, "11:\\Seen 13:"},
+		{"STORE refused", nil, errors.New("NO"), false, "11:$Junk \\Seen 13:$Junk"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, err := st.Folder(pair)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := &engine{opts: Options{ResyncFlags: true}, out: io.Discard, noted: map[string]bool{}}
+			fp := &folderPlan{h1: "INBOX", h2: "INBOX", pair: pair, state: fs, status1: state.Status{UIDNext: 4, Messages: 3}}
+			in := &incr{
+				count1: 3,
+				pairs:  map[imap.UID]imap.UID{1: 11, 2: 12, 3: 13},
+				flags1: map[imap.UID][]imap.Flag{1: {imap.FlagSeen, "$Junk"}, 2: {imap.FlagSeen}, 3: {"$Junk"}},
+				// Host2 before the STOREs: 11 without $Junk, 12 as host1,
+				// 13 without flags.
+				flags2: map[imap.UID][]imap.Flag{11: {imap.FlagSeen}, 12: {imap.FlagSeen}, 13: nil},
+				keys:   map[string]struct{}{"key1": {}, "key2": {}, "key3": {}},
+			}
+			in.sentTo, _, _ = e.earlyStoreSets(fp, in)
+			in.storeErr = tc.storeErr
+			in.validity2, in.uidNext2, in.perm = 2, 14, tc.perm
+			e.planIncr(fp, in)
+			var got []string
+			for _, s := range fp.stores {
+				got = append(got, fmt.Sprintf("%d:%s", s.uid2, joinFlags(s.to)))
+			}
+			if fp.storedEarly != tc.early || strings.Join(got, " ") != tc.stores {
+				t.Errorf("storedEarly %v, stores %q; want %v, %q", fp.storedEarly, strings.Join(got, " "), tc.early, tc.stores)
 			}
 		})
 	}
