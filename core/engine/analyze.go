@@ -827,6 +827,12 @@ func headerDate(hdr []byte) time.Time {
 // removed, system flags get their canonical case, and flags outside a
 // restrictive PERMANENTFLAGS are dropped (imapsync's flags_for_host2).
 func (e *engine) flagsFor2(fp *folderPlan, flags []imap.Flag) []imap.Flag {
+	return e.flagsFor2With(fp, flags, fp.permanentFlags)
+}
+
+// flagsFor2With is flagsFor2 with perm for host2's PERMANENTFLAGS (nil:
+// not known, every valid flag kept).
+func (e *engine) flagsFor2With(fp *folderPlan, flags, perm []imap.Flag) []imap.Flag {
 	out := normalizeFlags(flags)
 	// A keyword that cannot be written as an IMAP atom would make the
 	// APPEND fail: drop it, never the message.
@@ -837,7 +843,6 @@ func (e *engine) flagsFor2(fp *folderPlan, flags []imap.Flag) []imap.Flag {
 		e.note(fp, f, "not a valid IMAP flag")
 		return true
 	})
-	perm := fp.permanentFlags
 	if len(perm) == 0 || slices.Contains(perm, imap.FlagWildcard) {
 		return out
 	}

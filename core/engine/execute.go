@@ -182,7 +182,14 @@ func (e *engine) beginExecute() error {
 func (e *engine) executePart(ctx context.Context, main *worker) {
 	e.exec.folders = e.exec.folders[:0:0]
 	for _, fp := range e.plan.folders {
-		e.exec.folders = append(e.exec.folders, e.runOf(fp))
+		fr := e.runOf(fp)
+		if fr.early != nil {
+			// Bodies read with the headers (earlyBodies).
+			fr.mu.Lock()
+			fr.pre, fr.early = fr.early, nil
+			fr.mu.Unlock()
+		}
+		e.exec.folders = append(e.exec.folders, fr)
 	}
 	switch e.plan.scope {
 	case scopeFolders:
@@ -584,6 +591,10 @@ func (e *engine) readStatus2(ctx context.Context, main *worker, frs []*folderRun
 // storeFlags sets host2 flags equal to host1's, grouping messages that
 // get the same flags into one UID STORE; the STOREs are sent at once.
 func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
+	if fr.storedEarly {
+		e.stored(fr, nil) // set in host2's read (earlyStores)
+		return
+	}
 	if !e.waitSettled(ctx, fr) {
 		return
 	}
