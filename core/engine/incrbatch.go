@@ -21,9 +21,14 @@ import (
 // so a new server process, on Dovecot) and every folder a round trip or
 // two. incrementalBatch reads instead every such folder on the main
 // connections: host1's reads of every folder written at once (one round
-// trip), then host2's (another). A folder the batch cannot settle (a
-// refused SELECT, a folder that moved, anything that needs the full
-// analysis) is left to the usual per-folder analysis, which reports it.
+// trip), host2's read of each written as soon as host1's answers for it
+// are in (stream2). Each folder is opened once on each side: the new
+// messages' bodies come with their headers (earlyBodies), and the flags
+// host1 changed are set on host2 in host2's read (earlyStores), so that
+// the execution needs neither folder open again before its APPENDs. A
+// folder the batch cannot settle (a refused SELECT, a folder that moved,
+// anything that needs the full analysis) is left to the usual per-folder
+// analysis, which reports it.
 
 // flightBatch bounds the folders of one flights call: their commands are
 // all written before any answer is read.
