@@ -91,6 +91,8 @@ type incr struct {
 	allOld     bool
 	exist1     map[imap.UID]bool
 	needSearch bool
+	// sent is set once host1's read was sent (incrementalFlights).
+	sent bool
 	// bodies are the new messages' bodies read whole with their headers
 	// (send1 with partial); planIncr hands those of copies to fp.early
 	// and frees the others.

@@ -190,7 +190,8 @@ func TestPrefetchRefusedFallsBack(t *testing.T) {
 // and opens host1's folders once. When that FETCH is refused, or cut in
 // the middle of a body, or a body is longer than n, the bodies missing
 // are fetched again as usual: every message is on host2 exactly once
-// (bytes, flags, dates), no error, the journal settled.
+// (bytes, flags, dates), no error, the journal settled. So too when
+// host2's connection is cut in the reads streamed while host1 is read.
 func TestEarlyBodiesFallBack(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -209,6 +210,9 @@ func TestEarlyBodiesFallBack(t *testing.T) {
 		}, false, 4, 1},
 		// The batch read again on a new connection, bodies with it.
 		{"cut in a body", func(p *pair) { p.s1.Faults().DropResponseAfterBytes("UID FETCH", 1500) }, false, 3, 0},
+		// Host2's read of the second folder, streamed while host1 is
+		// read, cut: both read again after host1 (stream2).
+		{"host2 cut", func(p *pair) { p.s2.Faults().DropAfterCommands("SELECT", 2) }, false, 2, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPair(t)
@@ -259,6 +263,7 @@ func TestEarlyBodiesFallBack(t *testing.T) {
 			}
 			c.Close()
 			p.s1.Faults().ResetCounts()
+			p.s2.Faults().ResetCounts()
 			tc.arm(p)
 			res, out := sync()
 			if res.Transferred != 6 {
@@ -277,6 +282,9 @@ func TestEarlyBodiesFallBack(t *testing.T) {
 			}
 			if opens != tc.opens || whole != tc.whole {
 				t.Errorf("host1: %d SELECT/EXAMINE (want %d), %d FETCH of whole bodies (want %d):\n%s", opens, tc.opens, whole, tc.whole, strings.Join(p.s1.Faults().Commands(), "\n"))
+			}
+			if sel2 := len(p.s2.Faults().CommandsMatching("SELECT")); tc.name == "host2 cut" && (res.ReconnectHost2 == 0 || sel2 < 4) {
+				t.Errorf("host2: %d reconnections, %d SELECT: the cut stream was not read again", res.ReconnectHost2, sel2)
 			}
 		})
 	}
