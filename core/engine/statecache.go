@@ -150,17 +150,38 @@ func (e *engine) statusBatch(ctx context.Context, w *worker, s side, names []str
 
 // loadStates reads the STATUS of every folder of todo on both sides,
 // pipelined (statusBatch, both sides at once), and applies the state to
-// each (useState). It returns the folders that still need an analysis;
-// a folder whose STATUS failed is among them, without its state loaded,
-// so that the analysis reports the failure.
+// each (useState). A STATUS that came with the LIST (LIST-STATUS,
+// sideInfo.status) is used instead of asking again, once. It returns the
+// folders that still need an analysis; a folder whose STATUS failed is
+// among them, without its state loaded, so that the analysis reports the
+// failure.
 func (e *engine) loadStates(ctx context.Context, main *worker, todo []*folderPlan) (rest []*folderPlan) {
+	var listed [2]map[string]folderStatus
+	for _, s := range []side{host1, host2} {
+		if e.info[s] != nil {
+			listed[s], e.info[s].status = e.info[s].status, nil
+		}
+	}
+	// names[s] are the folders to ask STATUS of; at[s][name] is their
+	// index there.
 	var names [2][]string
-	var want2 []*folderPlan
+	var at [2]map[string]int
+	ask := func(s side, name string) {
+		if _, ok := listed[s][name]; ok {
+			return
+		}
+		if at[s] == nil {
+			at[s] = map[string]int{}
+		}
+		if _, ok := at[s][name]; !ok {
+			at[s][name] = len(names[s])
+			names[s] = append(names[s], name)
+		}
+	}
 	for _, fp := range todo {
-		names[host1] = append(names[host1], fp.h1)
+		ask(host1, fp.h1)
 		if !fp.create {
-			names[host2] = append(names[host2], fp.h2)
-			want2 = append(want2, fp)
+			ask(host2, fp.h2)
 		}
 	}
 	var st [2][]folderStatus
@@ -168,6 +189,9 @@ func (e *engine) loadStates(ctx context.Context, main *worker, todo []*folderPla
 	var err [2]error
 	var wg sync.WaitGroup
 	for _, s := range []side{host1, host2} {
+		if len(names[s]) == 0 {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -178,22 +202,26 @@ func (e *engine) loadStates(ctx context.Context, main *worker, todo []*folderPla
 	if err[host1] != nil || err[host2] != nil {
 		return todo // each folder's analysis tries again, and reports
 	}
-	st2 := make(map[*folderPlan]int, len(want2))
-	for i, fp := range want2 {
-		st2[fp] = i
-	}
-	for i, fp := range todo {
-		var s2 folderStatus
-		j, has2 := st2[fp]
-		if has2 {
-			s2 = st[host2][j]
+	// status is the STATUS of name on side s; ok is false when it failed.
+	status := func(s side, name string) (folderStatus, bool) {
+		if fs, ok := listed[s][name]; ok {
+			return fs, true
 		}
-		if errs[host1][i] != nil || (has2 && errs[host2][j] != nil) {
+		i := at[s][name]
+		return st[s][i], errs[s][i] == nil
+	}
+	for _, fp := range todo {
+		s1, ok := status(host1, fp.h1)
+		var s2 folderStatus
+		if ok && !fp.create {
+			s2, ok = status(host2, fp.h2)
+		}
+		if !ok {
 			rest = append(rest, fp)
 			continue
 		}
 		fp.stateLoaded = true
-		if e.useState(fp, st[host1][i], s2) {
+		if e.useState(fp, s1, s2) {
 			fp.analyzed = true
 			continue
 		}
