@@ -299,8 +299,10 @@ func (a *app) loginRun(ctx context.Context, c *cobra.Command, s *config.Settings
 
 // loggedLogin is login for the runs that work on both accounts (sync,
 // folders, sizes): they log to a file, print the banner and hold the
-// pidfile (runctl.Control.Start).
+// pidfile (runctl.Control.Start). Both logins start first, when they can
+// (config.Settings.DialAhead): the servers answer while the run starts.
 func (a *app) loggedLogin(ctx context.Context, s *config.Settings, run runner) error {
+	defer s.DialAhead(ctx, a.getenv)()
 	if err := a.ctl.Start(s, false); err != nil {
 		return err
 	}

@@ -60,6 +60,14 @@ func TestPidFileInProcess(t *testing.T) {
 		if b, _ := os.ReadFile(path); string(b) != content {
 			t.Errorf("the refused run changed the pidfile: %q", b)
 		}
+		// The logins it began ahead (config.Settings.DialAhead) are
+		// logged out.
+		for deadline := time.Now().Add(5 * time.Second); p.src.ActiveConnections()+p.dst.ActiveConnections() > 0 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n1, n2 := p.src.ActiveConnections(), p.dst.ActiveConnections(); n1+n2 > 0 {
+			t.Errorf("the refused run left connections open: %d on host1, %d on host2", n1, n2)
+		}
 		r = runArgs(t, nil, append(p.args(), "--nolog", "--pidfile", path)...)
 		if r.code != 0 || !strings.Contains(r.stdout, "is not an imapshift process") || !strings.Contains(r.stdout, "Removing pidfile "+path) {
 			t.Fatalf("reused PID without --pidfilelocking: exit %d\n%s%s", r.code, r.stdout, r.stderr)

@@ -564,6 +564,12 @@ func (d *decider) size1(count uint32) {
 	if d.keepKeys {
 		d.fp.on[host1].keys = make(map[string]struct{}, count)
 	}
+	if len(d.on2) == 0 && d.fp.copies == nil {
+		// Host2 has nothing to match: every host1 message is a copy, but
+		// for duplicates and skips. Appending would leave up to a quarter
+		// more room, and finish's trim a second copy, at 48 bytes a copy.
+		d.fp.copies = make([]copyItem, 0, count)
+	}
 }
 
 // add2 takes in host2 messages.

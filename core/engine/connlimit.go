@@ -239,13 +239,30 @@ func (e *engine) dialConn(ctx context.Context, w *worker, s side) (*conn.Conn, e
 	var c *conn.Conn
 	err := e.dialGated(ctx, w, s, false, func() (<-chan struct{}, error) {
 		var err error
-		c, err = conn.Dial(ctx, e.servers[s].cfg)
+		if p := e.takeDialed(s); p != nil {
+			var ok bool
+			if c, err, ok = p.Take(ctx); !ok {
+				c, err = conn.Dial(ctx, e.servers[s].cfg)
+			}
+		} else {
+			c, err = conn.Dial(ctx, e.servers[s].cfg)
+		}
 		if err != nil {
 			return nil, err
 		}
 		return c.Closed(), nil
 	})
 	return c, err
+}
+
+// takeDialed returns, once, the login to side s begun before the run
+// (Options.Dialed), or nil.
+func (e *engine) takeDialed(s side) *conn.Pending {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.opts.Dialed[s]
+	e.opts.Dialed[s] = nil
+	return p
 }
 
 // dialAppender is dialConn for an APPEND connection to host2.

@@ -25,6 +25,12 @@ import (
 // from the command line with imapsync's defaults.
 type Options struct {
 	Host1, Host2 *conn.Config
+	// Dialed, when set for a side, is the login to it begun before the
+	// run (conn.Start), with Host1 or Host2 as its Config: the first
+	// connection the run opens to that side is this one. The run takes
+	// it even when it fails before its first dial; the caller abandons
+	// it (Pending.Abandon) after the run, which does nothing then.
+	Dialed [2]*conn.Pending
 
 	// Folder selection and naming.
 	Selection        mailbox.Selection

@@ -164,6 +164,7 @@ func (e *engine) makePlan(ctx context.Context, main *worker, grouped bool) error
 	if err := e.nameFolders(); err != nil {
 		return err
 	}
+	e.checkSubscriptions2(main)
 	e.printFolderList()
 	if opts.JustAutomap {
 		return nil
@@ -216,10 +217,10 @@ func (e *engine) discover(ctx context.Context, w *worker) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		e.info[host2], err2 = discover(ctx, w.conns[host2], host2.String(), e.opts.Sep2, e.opts.Prefix2)
+		e.info[host2], err2 = discover(ctx, w.conns[host2], host2.String(), e.opts.Sep2, e.opts.Prefix2, listWants{status: e.listStatus()})
 	}()
 	var err error
-	e.info[host1], err = discover(ctx, w.conns[host1], host1.String(), e.opts.Sep1, e.opts.Prefix1)
+	e.info[host1], err = discover(ctx, w.conns[host1], host1.String(), e.opts.Sep1, e.opts.Prefix1, listWants{status: e.listStatus(), allSubscribed: e.allSubscribed1()})
 	<-done
 	if err != nil {
 		return err
@@ -235,6 +236,49 @@ func (e *engine) discover(ctx context.Context, w *worker) error {
 	e.say("Host1: %s", e.info[host1].naming)
 	e.say("Host2: %s", e.info[host2].naming)
 	return nil
+}
+
+// listStatus tells whether the LIST asks for every folder's STATUS
+// (LIST-STATUS), for loadStates: with the state, when the run reads the
+// folders' messages, and every folder is selected (a few folders of many
+// would make the servers compute the STATUS of all).
+func (e *engine) listStatus() bool {
+	o := &e.opts
+	return o.State != nil && !o.JustFolderLists && !o.JustAutomap && !o.JustFolders &&
+		o.Selection.DefaultAll() && o.Subfolder1 == ""
+}
+
+// allSubscribed1 tells whether the folder selection needs every host1
+// subscription, those of names with no folder included: --subscribed
+// selects them, and --folder without --checkfoldersexist keeps a folder
+// host1 does not list (subscribed on host2 if subscribed on host1).
+func (e *engine) allSubscribed1() bool {
+	sel := &e.opts.Selection
+	return sel.Subscribed || (len(sel.Folders) > 0 && !sel.CheckFoldersExist)
+}
+
+// checkSubscriptions2 reads every host2 subscription when the LIST gave
+// only those of existing folders (sideInfo.subsExisting) and the plan
+// subscribes a folder host2 does not have: a subscription may outlive its
+// folder, and a folder subscribed already is not subscribed again.
+func (e *engine) checkSubscriptions2(w *worker) {
+	i2 := e.info[host2]
+	if !i2.subsExisting {
+		return
+	}
+	var check []*folderPlan
+	for _, fp := range e.plan.folders {
+		if fp.subscribe && !i2.exists[fp.h2] {
+			check = append(check, fp)
+		}
+	}
+	if len(check) == 0 {
+		return
+	}
+	i2.listSubscribed(w.conns[host2])
+	for _, fp := range check {
+		fp.subscribe = !i2.subscribed[fp.h2]
+	}
 }
 
 // scope is how much of a run a plan covers.
@@ -397,6 +441,16 @@ func (s *folderSide) appendHashes(h hashSet) hashSet {
 		h = append(h, keyHash(k))
 	}
 	return append(h, s.ids...)
+}
+
+// settled returns the side's identities as a settled set of hashes: ids
+// itself when there are no keys (ids are always settled), which the
+// caller does not modify.
+func (s *folderSide) settled() hashSet {
+	if len(s.keys) == 0 {
+		return s.ids
+	}
+	return s.appendHashes(nil).settle()
 }
 
 // copyBytes is the size of what the folder copies.

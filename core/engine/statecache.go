@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -81,9 +82,10 @@ func (e *engine) stateTag() uint64 {
 
 // deleteNothing2 reports whether, under --delete2 or --delete2duplicates,
 // the state proves host2's folder holds nothing to delete: every one of
-// its messages is in the state (no extra, no duplicate).
-func (e *engine) deleteNothing2(fs *state.FolderState, st2 state.Status) bool {
-	return !(e.opts.Delete2 || e.opts.Delete2Duplicates) || st2.Messages == uint32(fs.Len())
+// its messages is in the state (no extra, no duplicate): mappings, the
+// state's number of messages (FolderState.Len), is host2's MESSAGES.
+func (e *engine) deleteNothing2(mappings int, st2 state.Status) bool {
+	return !(e.opts.Delete2 || e.opts.Delete2Duplicates) || st2.Messages == uint32(mappings)
 }
 
 // stateShortcuts reports whether the state may stand in for reading a
@@ -150,17 +152,38 @@ func (e *engine) statusBatch(ctx context.Context, w *worker, s side, names []str
 
 // loadStates reads the STATUS of every folder of todo on both sides,
 // pipelined (statusBatch, both sides at once), and applies the state to
-// each (useState). It returns the folders that still need an analysis;
-// a folder whose STATUS failed is among them, without its state loaded,
-// so that the analysis reports the failure.
+// each (useState). A STATUS that came with the LIST (LIST-STATUS,
+// sideInfo.status) is used instead of asking again, once. It returns the
+// folders that still need an analysis; a folder whose STATUS failed is
+// among them, without its state loaded, so that the analysis reports the
+// failure.
 func (e *engine) loadStates(ctx context.Context, main *worker, todo []*folderPlan) (rest []*folderPlan) {
+	var listed [2]map[string]folderStatus
+	for _, s := range []side{host1, host2} {
+		if e.info[s] != nil {
+			listed[s], e.info[s].status = e.info[s].status, nil
+		}
+	}
+	// names[s] are the folders to ask STATUS of; at[s][name] is their
+	// index there.
 	var names [2][]string
-	var want2 []*folderPlan
+	var at [2]map[string]int
+	ask := func(s side, name string) {
+		if _, ok := listed[s][name]; ok {
+			return
+		}
+		if at[s] == nil {
+			at[s] = map[string]int{}
+		}
+		if _, ok := at[s][name]; !ok {
+			at[s][name] = len(names[s])
+			names[s] = append(names[s], name)
+		}
+	}
 	for _, fp := range todo {
-		names[host1] = append(names[host1], fp.h1)
+		ask(host1, fp.h1)
 		if !fp.create {
-			names[host2] = append(names[host2], fp.h2)
-			want2 = append(want2, fp)
+			ask(host2, fp.h2)
 		}
 	}
 	var st [2][]folderStatus
@@ -168,6 +191,9 @@ func (e *engine) loadStates(ctx context.Context, main *worker, todo []*folderPla
 	var err [2]error
 	var wg sync.WaitGroup
 	for _, s := range []side{host1, host2} {
+		if len(names[s]) == 0 {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -178,22 +204,26 @@ func (e *engine) loadStates(ctx context.Context, main *worker, todo []*folderPla
 	if err[host1] != nil || err[host2] != nil {
 		return todo // each folder's analysis tries again, and reports
 	}
-	st2 := make(map[*folderPlan]int, len(want2))
-	for i, fp := range want2 {
-		st2[fp] = i
-	}
-	for i, fp := range todo {
-		var s2 folderStatus
-		j, has2 := st2[fp]
-		if has2 {
-			s2 = st[host2][j]
+	// status is the STATUS of name on side s; ok is false when it failed.
+	status := func(s side, name string) (folderStatus, bool) {
+		if fs, ok := listed[s][name]; ok {
+			return fs, true
 		}
-		if errs[host1][i] != nil || (has2 && errs[host2][j] != nil) {
+		i := at[s][name]
+		return st[s][i], errs[s][i] == nil
+	}
+	for _, fp := range todo {
+		s1, ok := status(host1, fp.h1)
+		var s2 folderStatus
+		if ok && !fp.create {
+			s2, ok = status(host2, fp.h2)
+		}
+		if !ok {
 			rest = append(rest, fp)
 			continue
 		}
 		fp.stateLoaded = true
-		if e.useState(fp, st[host1][i], s2) {
+		if e.useState(fp, s1, s2) {
 			fp.analyzed = true
 			continue
 		}
@@ -219,6 +249,11 @@ func (e *engine) useState(fp *folderPlan, st1, st2 folderStatus) (unchanged bool
 		return false // a server without UIDVALIDITY: no state
 	}
 	fp.pair = e.pairOf(fp, st1.validity, st2.validity)
+	if ids, n, ok := e.unchangedBySummary(fp, st1, st2); ok {
+		fp.unchanged = true
+		e.settledByState(fp, st1, st2, n, nil, ids)
+		return true
+	}
 	fs, err := e.opts.State.Folder(fp.pair)
 	if err != nil {
 		e.say("Warning: sync state of %s unusable: %v", fp.h1, err)
@@ -232,7 +267,7 @@ func (e *engine) useState(fp *folderPlan, st1, st2 folderStatus) (unchanged bool
 		return false
 	}
 	switch {
-	case fs.Unchanged(st1.Status, st2.Status) && e.flagsUnchangedKnown(fs, st1.Status, st2.Status) && e.deleteNothing2(fs, st2.Status):
+	case fs.Unchanged(st1.Status, st2.Status) && e.flagsUnchangedKnown(fs, st1.Status, st2.Status) && e.deleteNothing2(fs.Len(), st2.Status):
 		fp.unchanged = true
 	case onlyFlagsChanged(fs, st1.Status, st2.Status) && e.flagsFastPath():
 		fp.flagsOnly = true
@@ -242,32 +277,87 @@ func (e *engine) useState(fp *folderPlan, st1, st2 folderStatus) (unchanged bool
 	default:
 		return false
 	}
-	fp.on[host1].count, fp.on[host2].count = st1.Messages, st2.Messages
-	fp.inSelection1 = int(st1.Messages)
-	fp.on[host1].size, fp.on[host2].size = max(st1.size, 0), max(st2.size, 0)
 	// Both sides hold the state's keys: one set, shared (nothing writes
 	// to the key sets of a folder the state settles). Only the report
 	// reads them, unless another folder's plan compares key strings: as
 	// hashes, 8 bytes a message (a million keys in maps took 60 MB).
+	var keys map[string]struct{}
+	var ids hashSet
 	if e.crossFolderKeys() {
-		keys := make(map[string]struct{}, fs.Len())
+		keys = make(map[string]struct{}, fs.Len())
 		fs.Range(func(_, _ uint32, key string) bool {
 			keys[key] = struct{}{}
 			return true
 		})
-		fp.on[host1].keys, fp.on[host2].keys = keys, keys
 	} else {
-		ids := make(hashSet, 0, fs.Len())
+		ids = make(hashSet, 0, fs.Len())
 		fs.Range(func(_, _ uint32, key string) bool {
 			ids = append(ids, keyHash(key))
 			return true
 		})
 		ids = ids.settle()
+	}
+	e.settledByState(fp, st1, st2, fs.Len(), keys, ids)
+	return fp.unchanged
+}
+
+// settledByState fills what the analysis would have found in fp, a
+// folder the state settles (unchanged, or with only flags to read): the
+// counts and sizes from STATUS, and the n messages of the state, with
+// their keys (under crossFolderKeys) or their settled hashes, on both
+// sides.
+func (e *engine) settledByState(fp *folderPlan, st1, st2 folderStatus, n int, keys map[string]struct{}, ids hashSet) {
+	fp.on[host1].count, fp.on[host2].count = st1.Messages, st2.Messages
+	fp.inSelection1 = int(st1.Messages)
+	fp.on[host1].size, fp.on[host2].size = max(st1.size, 0), max(st2.size, 0)
+	if keys != nil {
+		fp.on[host1].keys, fp.on[host2].keys = keys, keys
+	} else {
 		fp.on[host1].ids, fp.on[host2].ids = ids, ids
 	}
-	fp.on[host1].selected, fp.on[host2].selected = fs.Len(), fs.Len()
-	fp.alreadyThere = fs.Len()
-	return fp.unchanged
+	fp.on[host1].selected, fp.on[host2].selected = n, n
+	fp.alreadyThere = n
+}
+
+// unchangedBySummary settles, when it can, an unchanged folder from the
+// state's summary (state.Store.Scan): the statuses, and the hashes of the
+// keys read in passing, without loading the mappings (Store.Folder copies
+// every key, a megabyte for 10,000 messages, the bulk of a rerun's work
+// when nothing changed). It reports ok when fp is unchanged as useState
+// decides it; otherwise nothing is set, and useState loads the folder's
+// state. fp.state stays nil: nothing reads the mappings of an unchanged
+// folder.
+func (e *engine) unchangedBySummary(fp *folderPlan, st1, st2 folderStatus) (ids hashSet, n int, ok bool) {
+	if !e.stateShortcuts() || e.crossFolderKeys() {
+		return nil, 0, false
+	}
+	asState := func(sum state.Summary) *state.FolderState {
+		return &state.FolderState{HasStatus: sum.HasStatus, Status1: sum.Status1, Status2: sum.Status2}
+	}
+	sum, ok, err := e.opts.State.Scan(fp.pair, func(sum state.Summary) bool {
+		fs := asState(sum)
+		if !fs.Unchanged(st1.Status, st2.Status) || !e.flagsUnchangedKnown(fs, st1.Status, st2.Status) {
+			return false
+		}
+		ids = make(hashSet, 0, st1.Messages)
+		return true
+	}, func(_, _ uint32, key []byte) {
+		ids = append(ids, keyHashBytes(key))
+	})
+	// deleteNothing2 needs the number of mappings: known once scanned.
+	if err != nil || !ok || !e.deleteNothing2(sum.Len, st2.Status) {
+		return nil, 0, false
+	}
+	return ids.settle(), sum.Len, true
+}
+
+// keyHashBytes is keyHash of a key read from the state file, without
+// copying it.
+func keyHashBytes(k []byte) uint64 {
+	if len(k) == 0 {
+		return keyHash("")
+	}
+	return keyHash(unsafe.String(&k[0], len(k)))
 }
 
 // uidKey is the identity of a message under --useuid: its host1 UID.
@@ -278,11 +368,12 @@ func uidKey(uid imap.UID) string { return "uid:" + strconv.FormatUint(uint64(uid
 // and, when the whole folder went through (finished, without error), both
 // statuses, so that the next run can skip the folder if nothing changes.
 //
-// It returns the batch of writes, for the caller to commit with those of
-// the other folders in one transaction (nil: nothing to save).
-func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finished bool) *state.Batch {
+// Its writes go to sw, which commits them with those of the other
+// folders (stateWriter): the status, set last, is written by the commit
+// that writes the folder's last mappings, or after them.
+func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finished bool, sw *stateWriter) {
 	if fp.validity1 == 0 || fp.unchanged {
-		return nil
+		return
 	}
 	var st2 folderStatus
 	var err error
@@ -314,15 +405,16 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 		})
 	}
 	if err != nil || st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
-		return nil // host2's folder changed under us: keep nothing
+		return // host2's folder changed under us: keep nothing
 	}
 	pair := fp.pair
 	if pair.Validity1 == 0 { // created by this run
 		pair = e.pairOf(fp.folderPlan, fp.validity1, st2.validity)
 	}
-	b := e.opts.State.Batch(pair)
+	b := sw.batch(pair)
 	for _, uid1 := range fp.dropped {
 		b.Delete(uid1) // expunged on host1 (incremental analysis)
+		sw.wrote()
 	}
 	if fp.listed {
 		// The analysis listed both folders: mappings of messages gone from
@@ -330,27 +422,86 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 		// the state does not grow with every message ever synced.
 		for _, uid1 := range fp.state.Prune(hasUID(fp.all[host1]), hasUID(fp.all[host2])) {
 			b.Delete(uid1)
+			sw.wrote()
 		}
 	}
 	fp.mu.Lock()
-	for _, m := range fp.matched {
-		b.Put(uint32(m.uid1), uint32(m.uid2), fp.keyString(m.uid1, m.key, m.odd))
-	}
+	matched, copied := fp.matched, fp.copiedPairs
 	complete := finished && fp.atPlan.failures() == 0 && fp.atCopy.failures() == 0
-	for _, m := range fp.copiedPairs {
-		b.Put(uint32(m.uid1), uint32(m.uid2), fp.keyString(m.uid1, m.key, m.odd))
-	}
 	fp.mu.Unlock()
+	for _, pairs := range [][]matchedPair{matched, copied} {
+		for _, m := range pairs {
+			b.Put(uint32(m.uid1), uint32(m.uid2), fp.keyString(m.uid1, m.key, m.odd))
+			sw.wrote()
+		}
+	}
 	if complete {
 		b.SetStatus(fp.status1, st2.Status)
 	}
+}
+
+// stateChunk is the most state writes one transaction carries: bbolt
+// holds a transaction's writes (its nodes, the keys and values, then the
+// pages it spills) until the commit, some 200 bytes a write, and a group
+// of 100,000 copies in one transaction added 20 MB to the live heap at
+// the end of each group. A file sync every 16,384 writes costs little
+// beside the copies they record.
+var stateChunk = 16384
+
+// stateCommitted, when set (by tests), is called after each commit of a
+// stateWriter, with its error: a test can copy the state file there to
+// see what a crash right after that commit would leave.
+var stateCommitted func(error)
+
+// stateWriter commits the state writes of the folders of a plan (or a
+// group): in one transaction (one file sync) when they are few, else in
+// transactions of about stateChunk writes. Splitting keeps the promises
+// of the state: a mapping is written only once its copy is confirmed, and
+// a folder's status, set last, is written with or after its last
+// mappings; any commit that writes a folder's mappings without its status
+// clears the stored status (state.Batch.Commit), so a run stopped between
+// two commits leaves the folder to be compared again, never taken as
+// unchanged.
+type stateWriter struct {
+	e       *engine
+	batches []*state.Batch // not yet committed, or being filled
+	ops     int            // writes since the last commit
+}
+
+// batch starts the writes of pair p.
+func (sw *stateWriter) batch(p state.FolderPair) *state.Batch {
+	b := sw.e.opts.State.Batch(p)
+	sw.batches = append(sw.batches, b)
 	return b
 }
 
-// commitState writes the batches of saveState in one transaction.
-func (e *engine) commitState(batches []*state.Batch) {
-	if err := e.opts.State.CommitAll(batches...); err != nil {
-		e.say("Warning: could not save the sync state: %v", err)
+// wrote counts one write, and commits every batch once stateChunk are
+// pending; the batch being filled stays, to carry the next writes.
+func (sw *stateWriter) wrote() {
+	sw.ops++
+	if sw.ops < stateChunk {
+		return
+	}
+	sw.flush()
+	if n := len(sw.batches); n > 1 {
+		sw.batches = append(sw.batches[:0], sw.batches[n-1])
+	}
+}
+
+// commit commits what is pending: at the end of the plan (or group).
+func (sw *stateWriter) commit() {
+	sw.flush()
+	sw.batches = nil
+}
+
+func (sw *stateWriter) flush() {
+	sw.ops = 0
+	err := sw.e.opts.State.CommitAll(sw.batches...)
+	if err != nil {
+		sw.e.say("Warning: could not save the sync state: %v", err)
+	}
+	if stateCommitted != nil {
+		stateCommitted(err)
 	}
 }
 

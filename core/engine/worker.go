@@ -278,17 +278,23 @@ func (d *warmDial) drop() {
 
 // close logs out and closes the worker's connections. The answer to
 // LOGOUT is not waited for: the connection is done with, and waiting
-// would cost a round trip at the end of every run.
+// would cost a round trip at the end of every run. Both LOGOUTs are sent
+// before either connection is closed, and both are closed at once
+// (closing waits for the connection's reader to stop).
 func (w *worker) close() {
 	w.closeAppender()
 	for _, c := range w.conns {
 		if alive(c) {
 			c.Logout()
 		}
+	}
+	var wg sync.WaitGroup
+	for _, c := range w.conns {
 		if c != nil {
-			c.Close()
+			wg.Go(func() { c.Close() })
 		}
 	}
+	wg.Wait()
 }
 
 // retry runs op, and runs it again after a lost connection (up to the

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imapshift/imapshift/core/conn"
 	"github.com/imapshift/imapshift/core/engine"
 	"github.com/imapshift/imapshift/core/exitcode"
 	"github.com/imapshift/imapshift/core/identity"
@@ -22,7 +23,9 @@ import (
 // EngineOptions turns the command line into the engine's options, with
 // its hook chain (Options.Hooks, Options.FolderRules) built from the
 // message and folder options, the presets' hooks and the --script files.
-// It dials nothing except the SSL probe (ProbeSSL). cleanup closes what the
+// It dials nothing except the SSL probe (ProbeSSL); the logins DialAhead
+// began are handed over (Options.Dialed, with their configurations as
+// Host1 and Host2). cleanup closes what the
 // options hold (the scripts' Lua states, the state file); on an error,
 // EngineOptions has closed them already. out receives the engine's report
 // lines (Options.Out) and the probe's.
@@ -42,12 +45,16 @@ func (s *Settings) EngineOptions(ctx context.Context, out io.Writer) (o engine.O
 		}
 	}()
 	s.ProbeSSL(ctx, out)
-	if o.Host1, err = s.Side(1); err != nil {
-		return o, nil, err
+	for n, cfg := range []**conn.Config{&o.Host1, &o.Host2} {
+		if p := s.Dialed[n]; p != nil {
+			*cfg = p.Config() // the login DialAhead began, with its Config
+			continue
+		}
+		if *cfg, err = s.Side(n + 1); err != nil {
+			return o, nil, err
+		}
 	}
-	if o.Host2, err = s.Side(2); err != nil {
-		return o, nil, err
-	}
+	o.Dialed = s.Dialed
 	optional := func(name, v string) *string {
 		if s.IsSet(name) {
 			return &v

@@ -217,6 +217,8 @@ type Settings struct {
 	// Probe tells whether port 993 of host answers TLS, for ProbeSSL;
 	// nil is conn.ProbeSSL.
 	Probe func(ctx context.Context, network, host string) bool
+	// Dialed holds the logins DialAhead began, by side (nil: none).
+	Dialed [2]*conn.Pending
 	// presets are the presets applied to the options (preset.go); their
 	// hooks run before the --script ones.
 	presets []*appliedPreset
@@ -531,7 +533,7 @@ func (s *Settings) secrets() []string {
 func (s *Settings) ProbeSSL(ctx context.Context, out io.Writer) {
 	for n := 1; n <= 2; n++ {
 		h, d := s.HostN(n), strconv.Itoa(n)
-		if h.Probed || h.Host == "" || !s.SSLCheck || s.IsSet("port"+d) || s.IsSet("ssl"+d) || s.IsSet("tls"+d) {
+		if !s.probeDue(n) {
 			continue
 		}
 		h.Probed = true
@@ -547,6 +549,12 @@ func (s *Settings) ProbeSSL(ctx context.Context, out io.Writer) {
 			fmt.Fprintf(out, "Host%s: sslcheck did not detected open ssl port 993. Will use standard 143 port.\n", d)
 		}
 	}
+}
+
+// probeDue tells whether ProbeSSL would probe side n.
+func (s *Settings) probeDue(n int) bool {
+	h, d := s.HostN(n), strconv.Itoa(n)
+	return !h.Probed && h.Host != "" && s.SSLCheck && !s.IsSet("port"+d) && !s.IsSet("ssl"+d) && !s.IsSet("tls"+d)
 }
 
 // MissingCredentials lists which of --host1, --user1, --host2, --user2
