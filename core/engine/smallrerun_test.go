@@ -198,7 +198,8 @@ func TestEarlyBodiesFallBack(t *testing.T) {
 		arm  func(p *pair)
 		big  bool // one new message of 400 KB, above earlyCap
 		// opens are host1's SELECT/EXAMINE of the rerun, whole its
-		// FETCHes of whole bodies (BODY.PEEK[] without <0.n>).
+		// FETCHes of whole bodies (BODY.PEEK[] without <0.n>); -1: not
+		// counted.
 		opens, whole int
 	}{
 		{"whole", func(*pair) {}, false, 2, 0},
@@ -213,13 +214,17 @@ func TestEarlyBodiesFallBack(t *testing.T) {
 		// Host2's read of the second folder, streamed while host1 is
 		// read, cut: both read again after host1 (stream2).
 		{"host2 cut", func(p *pair) { p.s2.Faults().DropAfterCommands("SELECT", 2) }, false, 2, 0},
+		// The APPEND of the second folder cut: its messages, their
+		// keys recorded ahead in the journal (journalAhead), in doubt,
+		// checked and sent again; Archive's bodies fetched again.
+		{"host2 cut in APPENDs", func(p *pair) { p.s2.Faults().DropAfterCommands("APPEND", 2) }, false, -1, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPair(t)
 			seedN(t, p.u1, "INBOX", 10, 500)
 			seedN(t, p.u1, "Archive", 6, 500)
 			dir := t.TempDir()
-			sync := func() (*Result, string) {
+			sync := func(journalLeft bool) (*Result, string) {
 				t.Helper()
 				var out bytes.Buffer
 				opts := p.options(t, &out)
@@ -230,12 +235,12 @@ func TestEarlyBodiesFallBack(t *testing.T) {
 				if res.Errors.Count() != 0 {
 					t.Fatalf("errors %v\n%s", res.Errors.Records(), tail(out.String()))
 				}
-				if _, err := os.Stat(opts.Journal); !os.IsNotExist(err) {
-					t.Fatalf("the journal is left after the run: %v\n%s", err, tail(out.String()))
+				if _, err := os.Stat(opts.Journal); os.IsNotExist(err) == journalLeft {
+					t.Fatalf("the journal is left after the run: %v (want %v)\n%s", err == nil, journalLeft, tail(out.String()))
 				}
 				return res, out.String()
 			}
-			sync()
+			sync(false)
 			// New messages in both folders (with flags and dates), and a
 			// flag changed on an old one.
 			for _, box := range []string{"INBOX", "Archive"} {
@@ -265,7 +270,10 @@ func TestEarlyBodiesFallBack(t *testing.T) {
 			p.s1.Faults().ResetCounts()
 			p.s2.Faults().ResetCounts()
 			tc.arm(p)
-			res, out := sync()
+			// An APPEND cut leaves its record made ahead in the journal
+			// (its outcome was in doubt, checked by this run), for the
+			// next run's recovery (which runs in another process).
+			res, out := sync(tc.name == "host2 cut in APPENDs")
 			if res.Transferred != 6 {
 				t.Errorf("transferred %d, want 6", res.Transferred)
 			}
@@ -288,7 +296,7 @@ func TestEarlyBodiesFallBack(t *testing.T) {
 			if tc.name == "host2 cut" && opens == 4 && whole == 1 {
 				opens, whole = tc.opens, tc.whole
 			}
-			if opens != tc.opens || whole != tc.whole {
+			if tc.opens >= 0 && (opens != tc.opens || whole != tc.whole) {
 				t.Errorf("host1: %d SELECT/EXAMINE (want %d), %d FETCH of whole bodies (want %d):\n%s", opens, tc.opens, whole, tc.whole, strings.Join(p.s1.Faults().Commands(), "\n"))
 			}
 			if sel2 := len(p.s2.Faults().CommandsMatching("SELECT")); tc.name == "host2 cut" && (res.ReconnectHost2 == 0 || sel2 < 4) {
