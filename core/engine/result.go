@@ -125,7 +125,14 @@ func (e *engine) result() *Result {
 			VoidHost1: int64(on1.void), VoidHost2: int64(on2.void),
 		})
 	}
-	keys1, keys2 = keys1.settle(), keys2.settle()
+	if slices.Equal(keys1, keys2) {
+		// Both sides hold the same identities (every folder unchanged, a
+		// rerun with nothing to do): one sort for both.
+		keys1 = keys1.settle()
+		keys2 = keys1
+	} else {
+		keys1, keys2 = keys1.settle(), keys2.settle()
+	}
 	c.IdentifiedHost1, c.IdentifiedHost2 = int64(len(keys1)), int64(len(keys2))
 	c.In1Not2, c.In2Not1 = keys1.notIn(keys2), keys2.notIn(keys1)
 	for s, names := range e.plan.deleted {
