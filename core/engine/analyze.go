@@ -564,6 +564,12 @@ func (d *decider) size1(count uint32) {
 	if d.keepKeys {
 		d.fp.on[host1].keys = make(map[string]struct{}, count)
 	}
+	if len(d.on2) == 0 && d.fp.copies == nil {
+		// Host2 has nothing to match: every host1 message is a copy, but
+		// for duplicates and skips. Appending would leave up to a quarter
+		// more room, and finish's trim a second copy, at 48 bytes a copy.
+		d.fp.copies = make([]copyItem, 0, count)
+	}
 }
 
 // add2 takes in host2 messages.
@@ -821,6 +827,12 @@ func headerDate(hdr []byte) time.Time {
 // removed, system flags get their canonical case, and flags outside a
 // restrictive PERMANENTFLAGS are dropped (imapsync's flags_for_host2).
 func (e *engine) flagsFor2(fp *folderPlan, flags []imap.Flag) []imap.Flag {
+	return e.flagsFor2With(fp, flags, fp.permanentFlags)
+}
+
+// flagsFor2With is flagsFor2 with perm for host2's PERMANENTFLAGS (nil:
+// not known, every valid flag kept).
+func (e *engine) flagsFor2With(fp *folderPlan, flags, perm []imap.Flag) []imap.Flag {
 	out := normalizeFlags(flags)
 	// A keyword that cannot be written as an IMAP atom would make the
 	// APPEND fail: drop it, never the message.
@@ -831,7 +843,6 @@ func (e *engine) flagsFor2(fp *folderPlan, flags []imap.Flag) []imap.Flag {
 		e.note(fp, f, "not a valid IMAP flag")
 		return true
 	})
-	perm := fp.permanentFlags
 	if len(perm) == 0 || slices.Contains(perm, imap.FlagWildcard) {
 		return out
 	}

@@ -170,6 +170,10 @@ func (e *engine) copyStart(ctx context.Context, w *worker, fr *folderRun, items 
 		p.unknown = append(p.unknown, it)
 		p.mu.Unlock()
 	}
+	// Bodies fetched ahead are in ready before the first is taken, so
+	// that one MULTIAPPEND carries them (drainBatch takes what is there),
+	// not as many as the race of the two goroutines would make.
+	items = e.deliverPrefetched(fr, items, ready, cap(ready))
 	go func() {
 		defer close(ready)
 		e.fetchBodies(ctx, w, fr, items, ready)
@@ -392,7 +396,7 @@ func (e *engine) releaseFetched(f fetched) {
 // own, without the UIDs already delivered), and the rest of the items go
 // one FETCH at a time.
 func (e *engine) fetchBodies(ctx context.Context, w *worker, fr *folderRun, items []copyItem, ready chan<- fetched) {
-	items = e.deliverPrefetched(fr, items, ready)
+	items = e.deliverPrefetched(fr, items, ready, len(items))
 	share := e.spool.budget / int64(2*e.opts.parallel())
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, bodyFetches)

@@ -47,7 +47,13 @@ func (e *engine) executeBatch(ctx context.Context, w *worker, frs []*folderRun) 
 func (e *engine) storeBatch(ctx context.Context, w *worker, frs []*folderRun) {
 	var todo []*folderRun
 	for _, fr := range frs {
-		if len(fr.stores) > 0 && !fr.notCreated && e.waitSettled(ctx, fr) {
+		switch {
+		case len(fr.stores) == 0:
+		case fr.storedEarly:
+			// Set in host2's read (earlyStores): said now.
+			fr.storedBatch = true
+			e.stored(fr, nil)
+		case !fr.notCreated && e.waitSettled(ctx, fr):
 			todo = append(todo, fr)
 		}
 	}
@@ -79,16 +85,29 @@ func (e *engine) storeBatch(ctx context.Context, w *worker, frs []*folderRun) {
 // prefetch fetches, with w.flights on host1, the bodies of every copy of
 // frs into their folders' pre, when they fit in half the body budget
 // (reserved for them at once).
+//
+// The copies whose bodies are in pre already (read with their headers,
+// earlyBodies) are not fetched again: a folder with none other is not
+// opened.
 func (e *engine) prefetch(ctx context.Context, w *worker, frs []*folderRun) {
 	var todo []*folderRun
+	var items [][]copyItem // of todo, those not in pre
 	var total int64
 	for _, fr := range frs {
 		if len(fr.copies) == 0 || fr.notCreated {
 			continue
 		}
-		todo = append(todo, fr)
+		var its []copyItem
+		fr.mu.Lock()
 		for _, it := range fr.copies {
-			total += e.spool.cost(it.size)
+			if _, ok := fr.pre[it.uid]; !ok {
+				its = append(its, it)
+				total += e.spool.cost(it.size)
+			}
+		}
+		fr.mu.Unlock()
+		if len(its) > 0 {
+			todo, items = append(todo, fr), append(items, its)
 		}
 	}
 	if len(todo) == 0 || total > e.spool.budget/2 || e.spool.reserve(ctx, total) != nil {
@@ -97,19 +116,21 @@ func (e *engine) prefetch(ctx context.Context, w *worker, frs []*folderRun) {
 	var kept int64
 	for start := 0; start < len(todo) && ctx.Err() == nil; start += flightBatch {
 		part := todo[start:min(start+flightBatch, len(todo))]
+		partItems := items[start:min(start+flightBatch, len(todo))]
 		names := make([]string, len(part))
 		sends := make([]func(*conn.Conn) func(*imap.SelectData) error, len(part))
 		got := make([]map[imap.UID]prefetched, len(part))
 		for i, fr := range part {
 			names[i] = fr.h1
-			size := make(map[imap.UID]int64, len(fr.copies))
-			for _, it := range fr.copies {
+			its := partItems[i]
+			size := make(map[imap.UID]int64, len(its))
+			for _, it := range its {
 				size[it.uid] = it.size
 			}
 			sends[i] = func(c *conn.Conn) func(*imap.SelectData) error {
 				freePrefetched(got[i]) // from an attempt on a lost connection
 				got[i] = nil
-				cmd := sendBodies(c.Client, fr.copies)
+				cmd := sendBodies(c.Client, its)
 				return func(sel *imap.SelectData) error {
 					bodies := map[imap.UID]prefetched{}
 					err := e.readBodies(c.Client, cmd, func(uid imap.UID, b *body) {
@@ -135,11 +156,18 @@ func (e *engine) prefetch(ctx context.Context, w *worker, frs []*folderRun) {
 				freePrefetched(got[i])
 				continue
 			}
-			for _, p := range got[i] {
+			fr.mu.Lock()
+			if fr.pre == nil {
+				fr.pre = map[imap.UID]prefetched{}
+			}
+			for uid, p := range got[i] {
+				if _, twice := fr.pre[uid]; twice {
+					p.body.free()
+					continue
+				}
+				fr.pre[uid] = p
 				kept += p.held
 			}
-			fr.mu.Lock()
-			fr.pre = got[i]
 			fr.mu.Unlock()
 		}
 		if err != nil || !piped {
@@ -157,9 +185,9 @@ func freePrefetched(m map[imap.UID]prefetched) {
 }
 
 // deliverPrefetched hands on to ready the bodies of items that prefetch
-// fetched ahead (as fetchBodies does), and returns the items still to
-// fetch.
-func (e *engine) deliverPrefetched(fr *folderRun, items []copyItem, ready chan<- fetched) []copyItem {
+// fetched ahead (as fetchBodies does), at most max of them, and returns
+// the items still to fetch.
+func (e *engine) deliverPrefetched(fr *folderRun, items []copyItem, ready chan<- fetched, max int) []copyItem {
 	fr.mu.Lock()
 	if len(fr.pre) == 0 {
 		fr.mu.Unlock()
@@ -167,6 +195,9 @@ func (e *engine) deliverPrefetched(fr *folderRun, items []copyItem, ready chan<-
 	}
 	taken := make(map[imap.UID]prefetched, len(items))
 	for _, it := range items {
+		if len(taken) == max {
+			break
+		}
 		if p, ok := fr.pre[it.uid]; ok {
 			taken[it.uid] = p
 			delete(fr.pre, it.uid)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -16,7 +17,6 @@ import (
 	"github.com/imapshift/imapshift/core/journal"
 	"github.com/imapshift/imapshift/core/mailbox"
 	"github.com/imapshift/imapshift/core/report"
-	"github.com/imapshift/imapshift/core/state"
 )
 
 // execution is the progress of carrying out a plan.
@@ -57,11 +57,15 @@ type folderRun struct {
 
 	mu sync.Mutex // guards the fields below
 	// done are the hashes (keyHash) of the keys copied: the report only
-	// counts them, and a hash takes 8 bytes where a key took 40.
-	done      []uint64
-	doneBytes int64
-	doneBig   int64
-	rewritten int
+	// counts them, and a hash takes 8 bytes where a key took 40. Once the
+	// host2 folder was read again (after), the report counts host2 from
+	// there: compact then drops the hashes and keeps their number in
+	// doneDropped (copiedCount is the number of copies).
+	done        []uint64
+	doneDropped int
+	doneBytes   int64
+	doneBig     int64
+	rewritten   int
 	// copiedPairs are the copies host2 gave a UID for (APPENDUID), saved
 	// in the state; confirmed1 are their host1 UIDs. unconfirmed1 were
 	// copied without one and are looked up on host2 before --delete1.
@@ -102,6 +106,10 @@ type folderRun struct {
 	jobsLeft atomic.Int32
 	started  atomic.Bool
 }
+
+// copiedCount is the number of messages copied to fr's folder (done);
+// the caller holds fr.mu.
+func (fr *folderRun) copiedCount() int { return len(fr.done) + fr.doneDropped }
 
 // skipReason is why the folder is left out of the execution ("": it is
 // not).
@@ -174,7 +182,14 @@ func (e *engine) beginExecute() error {
 func (e *engine) executePart(ctx context.Context, main *worker) {
 	e.exec.folders = e.exec.folders[:0:0]
 	for _, fp := range e.plan.folders {
-		e.exec.folders = append(e.exec.folders, e.runOf(fp))
+		fr := e.runOf(fp)
+		if fr.early != nil {
+			// Bodies read with the headers (earlyBodies).
+			fr.mu.Lock()
+			fr.pre, fr.early = fr.early, nil
+			fr.mu.Unlock()
+		}
+		e.exec.folders = append(e.exec.folders, fr)
 	}
 	switch e.plan.scope {
 	case scopeFolders:
@@ -387,6 +402,16 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 			jobs = append(jobs, job{fr: fr, items: fr.copies[i:min(i+chunk, len(fr.copies))]})
 		}
 		fr.jobsLeft.Store(int32(len(jobs) - n))
+		if c := len(fr.copies); c > 0 {
+			// What copied records, at its size: appending would leave up
+			// to twice that allocated, and as much garbage, at the end of
+			// a group of 100,000 copies.
+			fr.mu.Lock()
+			fr.done = slices.Grow(fr.done, c)
+			fr.copiedPairs = slices.Grow(fr.copiedPairs, c)
+			fr.confirmed1 = slices.Grow(fr.confirmed1, c)
+			fr.mu.Unlock()
+		}
 	}
 	msgs, bytes := e.plan.totals()
 	x.stats.toCopy.Add(int64(msgs))
@@ -475,11 +500,11 @@ func (e *engine) execute(ctx context.Context, main *worker, first func()) {
 			// Host2's STATUS of every folder in one round trip, once the
 			// deletions are done; then the state of each.
 			e.readStatus2(saveCtx, main, active)
-			var batches []*state.Batch
+			sw := &stateWriter{e: e}
 			for _, fr := range active {
-				batches = append(batches, e.saveState(saveCtx, main, fr, !stopped))
+				e.saveState(saveCtx, main, fr, !stopped, sw)
 			}
-			e.commitState(batches) // one transaction: one file sync
+			sw.commit()
 		}
 	}
 	x.stats.foldersDone.Add(int64(len(active)))
@@ -566,6 +591,10 @@ func (e *engine) readStatus2(ctx context.Context, main *worker, frs []*folderRun
 // storeFlags sets host2 flags equal to host1's, grouping messages that
 // get the same flags into one UID STORE; the STOREs are sent at once.
 func (e *engine) storeFlags(ctx context.Context, w *worker, fr *folderRun) {
+	if fr.storedEarly {
+		e.stored(fr, nil) // set in host2's read (earlyStores)
+		return
+	}
 	if !e.waitSettled(ctx, fr) {
 		return
 	}

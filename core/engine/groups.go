@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -179,6 +180,16 @@ func (e *engine) compact(fp *folderPlan) {
 	if fr := e.runOf(fp); fr != nil {
 		fr.mu.Lock()
 		fr.copiedPairs, fr.confirmed1, fr.unconfirmed1 = nil, nil, nil
+		if a := fr.after; a != nil && !fp.byUID {
+			// The report counts host2 from the folder read again.
+			fr.doneDropped += len(fr.done)
+			fr.done = nil
+			if in := &fp.on[host1]; slices.Equal(a.ids, in.ids) {
+				// Once synced, host2 holds host1's identities: one set
+				// (8 bytes a message) serves both sides' counts.
+				a.ids = in.ids
+			}
+		}
 		fr.mu.Unlock()
 	}
 }

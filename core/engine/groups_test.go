@@ -2,7 +2,11 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/imapshift/imapshift/core/identity"
+	"github.com/imapshift/imapshift/core/state"
 	"github.com/imapshift/imapshift/core/testenv/dovecot"
 	"github.com/imapshift/imapshift/core/testenv/imapmem"
 )
@@ -285,6 +290,137 @@ func TestOddKeysExactlyOnce(t *testing.T) {
 		res = run(t, opts)
 		if res.Errors.Count() != 0 || res.Transferred != 0 {
 			t.Fatalf("rerun (state %v): errors %v, transferred %d\n%s", state, res.Errors.Records(), res.Transferred, out.String())
+		}
+	}
+}
+
+// TestGroupsStateChunksCrash: with the state written in transactions of
+// a few writes (stateChunk), a run in groups that dies right after any
+// one of those commits (the state file as that commit left it, the
+// groups after it not begun) is finished by a rerun that copies every
+// missing message once and nothing twice: host2 ends as after one
+// uninterrupted run, and a second rerun copies nothing. Some of those
+// commits end in the middle of a folder's mappings, before its status:
+// the rerun must not take that folder as unchanged.
+func TestGroupsStateChunksCrash(t *testing.T) {
+	defer func(n int) { stateChunk, stateCommitted = n, nil }(stateChunk)
+	stateChunk = 7
+	ref := newPair(t)
+	seedGroups(t, ref)
+	var out bytes.Buffer
+	opts := ref.options(t, &out)
+	opts.PlanGroup = groupsN
+	opts.State = openState(t, t.TempDir())
+	commits := 0
+	stateCommitted = func(error) { commits++ }
+	first := run(t, opts)
+	if first.Errors.Count() != 0 {
+		t.Fatalf("errors %v\n%s", first.Errors.Records(), out.String())
+	}
+	stateCommitted = nil
+	want := snapshot(t, ref.u2)
+	if commits < 30 {
+		t.Fatalf("%d state commits: the state was not written in chunks", commits)
+	}
+	// Every folder's mappings and status were written: a rerun reads
+	// only what is new since the state (imapmem has no CONDSTORE: the
+	// flags are compared) in the folders where host1 and host2 hold
+	// exactly the state's messages (Box0, Box4, INBOX: the others have a
+	// duplicate or a host2-only message), and counts the identities as
+	// the first run did from the headers.
+	out.Reset()
+	res := run(t, opts)
+	if res.Errors.Count() != 0 || res.Transferred != 0 || strings.Count(out.String(), "read since the last run: 0 new messages") != 3 ||
+		res.IdentifiedHost1 != first.IdentifiedHost1 || res.IdentifiedHost2 != first.IdentifiedHost2 {
+		t.Fatalf("rerun: errors %v, transferred %d, identities %d/%d (want %d/%d)\n%s", res.Errors.Records(), res.Transferred,
+			res.IdentifiedHost1, res.IdentifiedHost2, first.IdentifiedHost1, first.IdentifiedHost2, out.String())
+	}
+	for _, at := range []int{1, 3, commits / 3, commits / 2, commits - 2} {
+		t.Run(fmt.Sprintf("commit%d", at), func(t *testing.T) {
+			p := newPair(t)
+			seedGroups(t, p)
+			dir := t.TempDir()
+			path := filepath.Join(dir, "state.db")
+			st, err := state.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			opts := p.options(t, &out)
+			opts.PlanGroup = groupsN
+			opts.State = st
+			opts.Journal = filepath.Join(dir, "journal")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var saved []byte
+			n := 0
+			stateCommitted = func(err error) {
+				if n++; n == at {
+					if saved, err = os.ReadFile(path); err != nil {
+						t.Error(err)
+					}
+					cancel() // the next group does not begin
+				}
+			}
+			if _, err := Run(ctx, opts); err != nil {
+				t.Fatal(err)
+			}
+			stateCommitted = nil
+			st.Close()
+			if saved == nil {
+				t.Fatalf("commit %d never came\n%s", at, out.String())
+			}
+			if err := os.WriteFile(path, saved, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// The rerun, with the state as the dead run left it.
+			opts.State = openState(t, dir)
+			out.Reset()
+			res := run(t, opts)
+			if res.Errors.Count() != 0 {
+				t.Fatalf("rerun: errors %v\n%s", res.Errors.Records(), out.String())
+			}
+			onceEach(t, p)
+			got := snapshot(t, p.u2)
+			for box, msgs := range want {
+				if !slices.Equal(msgs, got[box]) {
+					t.Errorf("folder %s differs from one uninterrupted run:\n%v\n%v", box, got[box], msgs)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("host2 folders: %d, want %d", len(got), len(want))
+			}
+			out.Reset()
+			if res = run(t, opts); res.Errors.Count() != 0 || res.Transferred != 0 {
+				t.Fatalf("second rerun: errors %v, transferred %d\n%s", res.Errors.Records(), res.Transferred, out.String())
+			}
+		})
+	}
+}
+
+// TestCompareUnions: the account's identities counted by merging the
+// folders' settled sets are those of one set of the whole account:
+// overlapping folders, empty ones, repeated hashes across folders.
+func TestCompareUnions(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		var sets [2][]hashSet
+		var all [2]hashSet
+		for s := range 2 {
+			for range r.IntN(6) {
+				var h hashSet
+				for range r.IntN(40) {
+					h = append(h, r.Uint64N(60))
+				}
+				h = h.settle()
+				sets[s] = append(sets[s], h)
+				all[s] = append(all[s], h...)
+			}
+			all[s] = all[s].settle()
+		}
+		n1, n2, a, b := compareUnions(sets[0], sets[1])
+		if n1 != int64(len(all[0])) || n2 != int64(len(all[1])) || a != all[0].notIn(all[1]) || b != all[1].notIn(all[0]) {
+			t.Fatalf("round %d: %d %d %d %d, want %d %d %d %d", round, n1, n2, a, b, len(all[0]), len(all[1]), all[0].notIn(all[1]), all[1].notIn(all[0]))
 		}
 	}
 }

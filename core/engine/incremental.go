@@ -91,6 +91,12 @@ type incr struct {
 	allOld     bool
 	exist1     map[imap.UID]bool
 	needSearch bool
+	// sent is set once host1's read was sent (incrementalFlights).
+	sent bool
+	// bodies are the new messages' bodies read whole with their headers
+	// (send1 with partial); planIncr hands those of copies to fp.early
+	// and frees the others.
+	bodies map[imap.UID]*body
 
 	// Decided from host1 and the state (decideIncr).
 	keys      map[string]struct{} // the state's keys
@@ -102,6 +108,11 @@ type incr struct {
 	need2     imap.UIDSet // host2 UIDs whose flags are compared
 	deletes   bool        // --delete2 removes only2
 	flagsAll2 bool        // host2's flags are read whole
+
+	// The STOREs sent in host2's read (send2 with store): the flags each
+	// host2 UID was given, and the error of the STOREs.
+	sentTo   map[imap.UID][]imap.Flag
+	storeErr error
 
 	// Host2, once read (read2 or the early read).
 	validity2, uidNext2 uint32
@@ -130,16 +141,25 @@ func (in *incr) check2(fp *folderPlan, sel *imap.SelectData) error {
 // old messages may be gone) the old UIDs still there. It returns the
 // function that reads their answers into in, given the SELECT data (nil
 // when the SELECT failed: every answer is still read).
-func (e *engine) send1(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.SelectData) error {
+//
+// With partial > 0 the FETCH of the new messages asks also for the first
+// partial bytes of each (earlyBodies): the bodies read whole go to
+// in.bodies.
+func (e *engine) send1(c *conn.Conn, fp *folderPlan, in *incr, partial int64) func(*imap.SelectData) error {
 	fs := fp.state
 	old1, condstore, oldRange := incrBounds(fp)
 	var newCmd, flagsCmd *imapclient.FetchCommand
 	var searchCmd *imapclient.SearchCommand
 	all := false
+	in.dropBodies() // from an attempt on a lost connection
 	if fp.status1.UIDNext > uint32(old1) {
 		var since imap.UIDSet
 		since.AddRange(old1, 0)
-		newCmd = c.Fetch(since, metaOptions(e.headerFields(), false))
+		opts := metaOptions(e.headerFields(), false)
+		if partial > 0 {
+			opts.BodySection = append(opts.BodySection, &imap.FetchItemBodySection{Peek: true, Partial: &imap.SectionPartial{Size: partial}})
+		}
+		newCmd = c.Fetch(since, opts)
 	}
 	if old1 > 1 {
 		switch {
@@ -158,6 +178,7 @@ func (e *engine) send1(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.Select
 	return func(sel *imap.SelectData) error {
 		// Every answer is read, even after an error.
 		var fresh0 []meta
+		var bodies map[imap.UID]*body
 		var flags0 map[imap.UID][]imap.Flag
 		var found *imap.SearchData
 		// Each in its own goroutine: the server may answer pipelined
@@ -165,7 +186,10 @@ func (e *engine) send1(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.Select
 		// waits for a command's answers to be taken in.
 		var wg sync.WaitGroup
 		errs := make([]error, 3)
-		if newCmd != nil {
+		switch {
+		case newCmd != nil && partial > 0:
+			wg.Go(func() { fresh0, bodies, errs[0] = e.collectMetaBodies(c.Client, newCmd, partial) })
+		case newCmd != nil:
 			wg.Go(func() { fresh0, errs[0] = collectMeta(newCmd, e.digest1) })
 		}
 		if flagsCmd != nil {
@@ -176,11 +200,14 @@ func (e *engine) send1(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.Select
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil || sel == nil {
+			freeBodies(bodies)
 			return err
 		}
 		if sel.UIDValidity != fp.pair.Validity1 {
+			freeBodies(bodies)
 			return errNotIncremental
 		}
+		in.bodies = bodies
 		in.count1, in.allOld, in.exist1, in.needSearch = sel.NumMessages, all, nil, false
 		// "n:*" names the last message even when its UID is below n.
 		in.fresh = slices.DeleteFunc(fresh0, func(m meta) bool { return m.uid < old1 })
@@ -357,7 +384,11 @@ func (e *engine) decideIncr(fp *folderPlan, in *incr) error {
 // the flags decideIncr wants compared (and of every size under
 // --delete2), and returns the function that reads the answer into in and
 // checks the folder is as the state left it (check2); as send1.
-func (e *engine) send2(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.SelectData) error {
+//
+// With store, the flags of host1's changed messages are set on host2 in
+// the same round trip, after that FETCH (earlyStores): in.sentTo then
+// holds the flags sent by host2 UID, and in.storeErr the STOREs' error.
+func (e *engine) send2(c *conn.Conn, fp *folderPlan, in *incr, store bool) func(*imap.SelectData) error {
 	// One FETCH: two pipelined FETCHes of overlapping UIDs could have
 	// their answers mixed up (go-imap hands an answer to the first
 	// pending FETCH naming its UID).
@@ -374,12 +405,26 @@ func (e *engine) send2(c *conn.Conn, fp *folderPlan, in *incr) func(*imap.Select
 	default:
 		cmd = sendFlags(c.Client, in.need2, 0)
 	}
+	in.sentTo, in.storeErr = nil, nil
+	readStores := func() error { return nil }
+	if store {
+		var sets []imap.UIDSet
+		var flags [][]imap.Flag
+		in.sentTo, sets, flags = e.earlyStoreSets(fp, in)
+		readStores = e.changes.sendStores(c, sets, flags)
+	}
 	return func(sel *imap.SelectData) error {
 		var flags map[imap.UID][]imap.Flag
 		var sizes map[imap.UID]int64
 		var err error
 		if cmd != nil {
 			flags, sizes, err = collectFlagsSizes(cmd)
+		}
+		if serr := readStores(); serr != nil {
+			in.storeErr = serr
+			if !alive(c) {
+				err = errors.Join(err, serr)
+			}
 		}
 		if err != nil || sel == nil {
 			return err
@@ -474,7 +519,7 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 	// the new messages, the flags and (when STATUS says some old
 	// messages may be gone) the old UIDs still there, then UNSELECT.
 	piped, err := w.flight(ctx, host1, fp.h1, func(c *conn.Conn) func(*imap.SelectData) error {
-		return e.send1(c, fp, in)
+		return e.send1(c, fp, in, 0)
 	})
 	if err == nil && piped && in.needSearch {
 		_, err = w.flight(ctx, host1, fp.h1, func(c *conn.Conn) func(*imap.SelectData) error {
@@ -509,7 +554,7 @@ func (e *engine) incremental(ctx context.Context, w *worker, fp *folderPlan) err
 		}
 		if err == nil && !piped2 {
 			piped2, err = w.flight(ctx, host2, fp.h2, func(c *conn.Conn) func(*imap.SelectData) error {
-				return e.send2(c, fp, in)
+				return e.send2(c, fp, in, false)
 			})
 		}
 		if err == nil && !piped2 {
@@ -563,13 +608,24 @@ func (e *engine) planIncr(fp *folderPlan, in *incr) {
 	fp.inSelection1 = int(in.count1)
 	fp.alreadyThere = fs.Len() - len(in.gone1)
 	fp.bytesAlready = max(in1.size-fp.copyBytes(), 0)
+	// Flags set already in host2's read (earlyStores) are right when
+	// they are what host2's PERMANENTFLAGS, now known, let through: the
+	// folder's stores are then done (storedEarly). Else every pair given
+	// other flags is set again, as any other store.
+	fp.storedEarly = in.sentTo != nil && in.storeErr == nil
 	for u1, u2 := range in.pairs {
 		f1, ok1 := in.flags1[u1]
 		f2, ok2 := in.flags2[u2]
 		if !ok1 || !ok2 || goneSet[uint32(u1)] {
 			continue // expunged meanwhile: the next run reads the folder
 		}
-		if to := e.flagsFor2(fp, f1); !sameFlags(to, normalizeFlags(f2)) {
+		to := e.flagsFor2(fp, f1)
+		sent, isSent := in.sentTo[u2]
+		wrong := isSent && !sameFlags(sent, to)
+		if wrong {
+			fp.storedEarly = false
+		}
+		if wrong || !sameFlags(to, normalizeFlags(f2)) {
 			fp.stores = append(fp.stores, storeItem{uid1: u1, uid2: u2, from: f2, to: to})
 		}
 	}

@@ -21,6 +21,11 @@ import (
 // messages to copy, the flags to set, the messages and folders to delete.
 // Print lists it (--dry); Execute carries it out. A Plan holds the run's
 // connections, ready for Execute, until Execute or Close returns.
+//
+// One change may come before Execute: on a rerun with the state, a plan
+// made without Options.Dry (nor a --just mode) may have set already, on
+// host2, the flags host1 changed since the last run (earlyStores, in the
+// read of their host2 flags); Execute then only reports them.
 type Plan struct {
 	e    *engine
 	main *worker
@@ -86,6 +91,13 @@ func (p *Plan) Close() {
 	p.once.Do(func() {
 		p.e.closeWorkers(p.main)
 		p.stop()
+		// Bodies read with the headers of a plan not carried out.
+		for _, fp := range p.e.plan.folders {
+			for _, b := range fp.early {
+				b.body.free()
+			}
+			fp.early = nil
+		}
 	})
 }
 
@@ -381,8 +393,14 @@ type folderPlan struct {
 	// dropped are then the host1 UIDs expunged since the last run, to
 	// remove from the state. size1 and size2 are the folders' sizes from
 	// STATUS (-1: not told), messages2 host2's MESSAGES (with stateLoaded).
-	incremental  bool
-	dropped      []uint32
+	incremental bool
+	dropped     []uint32
+	// early are bodies of copies that the incremental batch fetched with
+	// their headers (earlyBodies), handed to the folder's run (pre) when
+	// it begins. storedEarly is set when host2's read set the flags of
+	// stores already (earlyStores).
+	early        map[imap.UID]prefetched
+	storedEarly  bool
 	size1, size2 int64
 	messages2    uint32
 	byUID        bool // identity is the state's UID map (--useuid)
@@ -423,6 +441,16 @@ func (s *folderSide) appendHashes(h hashSet) hashSet {
 		h = append(h, keyHash(k))
 	}
 	return append(h, s.ids...)
+}
+
+// settled returns the side's identities as a settled set of hashes: ids
+// itself when there are no keys (ids are always settled), which the
+// caller does not modify.
+func (s *folderSide) settled() hashSet {
+	if len(s.keys) == 0 {
+		return s.ids
+	}
+	return s.appendHashes(nil).settle()
 }
 
 // copyBytes is the size of what the folder copies.

@@ -48,11 +48,9 @@ func (e *engine) result() *Result {
 	// keys (keyHash; 8 bytes a message, where a million keys in a map of
 	// strings took 50 MB): they only count messages, and a collision
 	// (about 1 in 10^7 for a million messages) can only miscount by one.
-	var n1, n2 int
-	for _, fp := range e.plan.folders {
-		n1, n2 = n1+fp.on[host1].keyCount(), n2+fp.on[host2].keyCount()
-	}
-	keys1, keys2 := make(hashSet, 0, n1), make(hashSet, 0, n2)
+	// Each folder's set is settled: the account's are counted by merging
+	// them (unionOf), not copied into one set of the whole account.
+	var sets1, sets2 []hashSet
 	res := &Result{Errors: &e.errs, Dry: e.opts.Dry}
 	var start1, start2, final2 report.Diff
 	for _, fp := range e.plan.folders {
@@ -79,13 +77,17 @@ func (e *engine) result() *Result {
 		c.CrossDupHost2 += int64(fp.crossDup)
 		c.Skipped += int64(fp.crossDup)
 		var done []uint64
+		var copied int
 		var after *after2
 		if fr != nil {
 			fr.atCopy.addTo(&c)
 			fr.mu.Lock()
 			c.Rewritten += int64(fr.rewritten)
-			done = slices.Clone(fr.done)
+			copied = fr.copiedCount()
 			after = fr.after
+			if after == nil || fp.byUID {
+				done = slices.Clone(fr.done)
+			}
 			fr.mu.Unlock()
 		}
 		start1.Messages += int64(on1.count)
@@ -103,38 +105,30 @@ func (e *engine) result() *Result {
 				c.DeletedHost2 += int64(del2)
 			}
 		}
-		keys1 = on1.appendHashes(keys1)
+		sets1 = append(sets1, on1.settled())
 		var dupEnd, dupNew int64
 		switch {
 		case after != nil && !fp.byUID:
 			// host2 as read again at the end. Under --useuid keys are the
 			// state's UID map, which knows this run's copies only once
 			// saved: the expected keys are used then.
-			keys2 = append(keys2, after.ids...)
+			sets2 = append(sets2, after.ids)
 			dupEnd, dupNew = int64(len(after.dups)), int64(len(after.fresh))
+		case len(done) > 0:
+			sets2 = append(sets2, append(on2.appendHashes(nil), done...).settle())
 		default:
-			keys2 = on2.appendHashes(keys2)
-			keys2 = append(keys2, done...)
+			sets2 = append(sets2, on2.settled())
 		}
 		c.DupHost2End += dupEnd
 		c.DupHost2New += dupNew
 		res.Snapshot.Folders = append(res.Snapshot.Folders, report.FolderReport{
 			Host1: fp.h1, Host2: fp.h2,
-			Transferred: int64(len(done)), Skipped: int64(fp.alreadyThere + on1.dup),
+			Transferred: int64(copied), Skipped: int64(fp.alreadyThere + on1.dup),
 			DupHost1: int64(on1.dup), DupHost2: int64(on2.dup), DupHost2End: dupEnd, DupHost2New: dupNew,
 			VoidHost1: int64(on1.void), VoidHost2: int64(on2.void),
 		})
 	}
-	if slices.Equal(keys1, keys2) {
-		// Both sides hold the same identities (every folder unchanged, a
-		// rerun with nothing to do): one sort for both.
-		keys1 = keys1.settle()
-		keys2 = keys1
-	} else {
-		keys1, keys2 = keys1.settle(), keys2.settle()
-	}
-	c.IdentifiedHost1, c.IdentifiedHost2 = int64(len(keys1)), int64(len(keys2))
-	c.In1Not2, c.In2Not1 = keys1.notIn(keys2), keys2.notIn(keys1)
+	c.IdentifiedHost1, c.IdentifiedHost2, c.In1Not2, c.In2Not1 = compareUnions(sets1, sets2)
 	for s, names := range e.plan.deleted {
 		for _, n := range names {
 			fr := FolderResult{Action: "delete", Rule: [2]string{"delete1emptyfolders", "delete2folders"}[s]}
@@ -177,10 +171,10 @@ func (e *engine) host2AtEnd(fp *folderPlan, before bool) report.SideSize {
 	if a := fr.after; a != nil {
 		return report.SideSize{Exists: true, Messages: a.count, Bytes: a.size, Biggest: a.big}
 	}
-	if fr.created || len(fr.done) > 0 {
+	if fr.created || fr.copiedCount() > 0 {
 		s.Exists = true
 	}
-	s.Messages += int64(len(fr.done))
+	s.Messages += int64(fr.copiedCount())
 	s.Bytes += fr.doneBytes
 	s.Biggest = max(s.Biggest, fr.doneBig)
 	return s
@@ -229,4 +223,86 @@ func (h hashSet) notIn(o hashSet) (n int64) {
 		}
 	}
 	return n
+}
+
+// unionOf walks the union of settled sets in ascending order, each hash
+// once, without building it: a merge of the sets' heads.
+type unionOf struct {
+	sets []hashSet // the sets not yet walked through, by their heads (a heap)
+}
+
+func newUnion(sets []hashSet) *unionOf {
+	u := &unionOf{}
+	for _, s := range sets {
+		if len(s) > 0 {
+			u.sets = append(u.sets, s)
+		}
+	}
+	for i := len(u.sets)/2 - 1; i >= 0; i-- {
+		u.down(i)
+	}
+	return u
+}
+
+// next returns the next hash of the union; ok is false at its end.
+func (u *unionOf) next() (h uint64, ok bool) {
+	if len(u.sets) == 0 {
+		return 0, false
+	}
+	h = u.sets[0][0]
+	for len(u.sets) > 0 && u.sets[0][0] == h {
+		if u.sets[0] = u.sets[0][1:]; len(u.sets[0]) == 0 {
+			last := len(u.sets) - 1
+			u.sets[0] = u.sets[last]
+			u.sets = u.sets[:last]
+		}
+		if len(u.sets) > 0 {
+			u.down(0)
+		}
+	}
+	return h, true
+}
+
+// down restores the heap order below i.
+func (u *unionOf) down(i int) {
+	for {
+		l, m := 2*i+1, i
+		if l < len(u.sets) && u.sets[l][0] < u.sets[m][0] {
+			m = l
+		}
+		if r := l + 1; r < len(u.sets) && u.sets[r][0] < u.sets[m][0] {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		u.sets[i], u.sets[m] = u.sets[m], u.sets[i]
+		i = m
+	}
+}
+
+// compareUnions counts the union of sets1, that of sets2 (all settled),
+// and the hashes of each union that the other lacks.
+func compareUnions(sets1, sets2 []hashSet) (n1, n2, in1Not2, in2Not1 int64) {
+	u1, u2 := newUnion(sets1), newUnion(sets2)
+	h1, ok1 := u1.next()
+	h2, ok2 := u2.next()
+	for ok1 || ok2 {
+		switch {
+		case ok1 && (!ok2 || h1 < h2):
+			n1++
+			in1Not2++
+			h1, ok1 = u1.next()
+		case ok2 && (!ok1 || h2 < h1):
+			n2++
+			in2Not1++
+			h2, ok2 = u2.next()
+		default: // in both
+			n1++
+			n2++
+			h1, ok1 = u1.next()
+			h2, ok2 = u2.next()
+		}
+	}
+	return n1, n2, in1Not2, in2Not1
 }

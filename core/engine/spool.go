@@ -222,8 +222,11 @@ func (b *body) Head(n int) []byte {
 }
 
 // free returns the memory (its chunks to the spool) or removes the file.
-// It does not release budget.
+// It does not release budget. A nil body is nothing to free.
 func (b *body) free() {
+	if b == nil {
+		return
+	}
 	if b.chunks != nil && b.sp != nil {
 		b.sp.putChunks(b.chunks)
 	}

@@ -368,11 +368,12 @@ func uidKey(uid imap.UID) string { return "uid:" + strconv.FormatUint(uint64(uid
 // and, when the whole folder went through (finished, without error), both
 // statuses, so that the next run can skip the folder if nothing changes.
 //
-// It returns the batch of writes, for the caller to commit with those of
-// the other folders in one transaction (nil: nothing to save).
-func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finished bool) *state.Batch {
+// Its writes go to sw, which commits them with those of the other
+// folders (stateWriter): the status, set last, is written by the commit
+// that writes the folder's last mappings, or after them.
+func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finished bool, sw *stateWriter) {
 	if fp.validity1 == 0 || fp.unchanged {
-		return nil
+		return
 	}
 	var st2 folderStatus
 	var err error
@@ -404,15 +405,16 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 		})
 	}
 	if err != nil || st2.validity == 0 || (fp.pair.Validity2 != 0 && st2.validity != fp.pair.Validity2) {
-		return nil // host2's folder changed under us: keep nothing
+		return // host2's folder changed under us: keep nothing
 	}
 	pair := fp.pair
 	if pair.Validity1 == 0 { // created by this run
 		pair = e.pairOf(fp.folderPlan, fp.validity1, st2.validity)
 	}
-	b := e.opts.State.Batch(pair)
+	b := sw.batch(pair)
 	for _, uid1 := range fp.dropped {
 		b.Delete(uid1) // expunged on host1 (incremental analysis)
+		sw.wrote()
 	}
 	if fp.listed {
 		// The analysis listed both folders: mappings of messages gone from
@@ -420,27 +422,86 @@ func (e *engine) saveState(ctx context.Context, w *worker, fp *folderRun, finish
 		// the state does not grow with every message ever synced.
 		for _, uid1 := range fp.state.Prune(hasUID(fp.all[host1]), hasUID(fp.all[host2])) {
 			b.Delete(uid1)
+			sw.wrote()
 		}
 	}
 	fp.mu.Lock()
-	for _, m := range fp.matched {
-		b.Put(uint32(m.uid1), uint32(m.uid2), fp.keyString(m.uid1, m.key, m.odd))
-	}
+	matched, copied := fp.matched, fp.copiedPairs
 	complete := finished && fp.atPlan.failures() == 0 && fp.atCopy.failures() == 0
-	for _, m := range fp.copiedPairs {
-		b.Put(uint32(m.uid1), uint32(m.uid2), fp.keyString(m.uid1, m.key, m.odd))
-	}
 	fp.mu.Unlock()
+	for _, pairs := range [][]matchedPair{matched, copied} {
+		for _, m := range pairs {
+			b.Put(uint32(m.uid1), uint32(m.uid2), fp.keyString(m.uid1, m.key, m.odd))
+			sw.wrote()
+		}
+	}
 	if complete {
 		b.SetStatus(fp.status1, st2.Status)
 	}
+}
+
+// stateChunk is the most state writes one transaction carries: bbolt
+// holds a transaction's writes (its nodes, the keys and values, then the
+// pages it spills) until the commit, some 200 bytes a write, and a group
+// of 100,000 copies in one transaction added 20 MB to the live heap at
+// the end of each group. A file sync every 16,384 writes costs little
+// beside the copies they record.
+var stateChunk = 16384
+
+// stateCommitted, when set (by tests), is called after each commit of a
+// stateWriter, with its error: a test can copy the state file there to
+// see what a crash right after that commit would leave.
+var stateCommitted func(error)
+
+// stateWriter commits the state writes of the folders of a plan (or a
+// group): in one transaction (one file sync) when they are few, else in
+// transactions of about stateChunk writes. Splitting keeps the promises
+// of the state: a mapping is written only once its copy is confirmed, and
+// a folder's status, set last, is written with or after its last
+// mappings; any commit that writes a folder's mappings without its status
+// clears the stored status (state.Batch.Commit), so a run stopped between
+// two commits leaves the folder to be compared again, never taken as
+// unchanged.
+type stateWriter struct {
+	e       *engine
+	batches []*state.Batch // not yet committed, or being filled
+	ops     int            // writes since the last commit
+}
+
+// batch starts the writes of pair p.
+func (sw *stateWriter) batch(p state.FolderPair) *state.Batch {
+	b := sw.e.opts.State.Batch(p)
+	sw.batches = append(sw.batches, b)
 	return b
 }
 
-// commitState writes the batches of saveState in one transaction.
-func (e *engine) commitState(batches []*state.Batch) {
-	if err := e.opts.State.CommitAll(batches...); err != nil {
-		e.say("Warning: could not save the sync state: %v", err)
+// wrote counts one write, and commits every batch once stateChunk are
+// pending; the batch being filled stays, to carry the next writes.
+func (sw *stateWriter) wrote() {
+	sw.ops++
+	if sw.ops < stateChunk {
+		return
+	}
+	sw.flush()
+	if n := len(sw.batches); n > 1 {
+		sw.batches = append(sw.batches[:0], sw.batches[n-1])
+	}
+}
+
+// commit commits what is pending: at the end of the plan (or group).
+func (sw *stateWriter) commit() {
+	sw.flush()
+	sw.batches = nil
+}
+
+func (sw *stateWriter) flush() {
+	sw.ops = 0
+	err := sw.e.opts.State.CommitAll(sw.batches...)
+	if err != nil {
+		sw.e.say("Warning: could not save the sync state: %v", err)
+	}
+	if stateCommitted != nil {
+		stateCommitted(err)
 	}
 }
 
