@@ -215,12 +215,14 @@ func Compile(name string, src []byte, opts Options) (*Script, error) {
 
 // parseErrorRe reads gopher-lua's parse errors: "CHUNK line:3(column:7)
 // near 'x':   syntax error" or "CHUNK at EOF:   syntax error".
-var parseErrorRe = regexp.MustCompile(`(?s)^.* (?:line:(\d+)\(column:(\d+)\) near '(.*)'|at (EOF)):\s+(.*)$`)
+var parseErrorRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?s)^.* (?:line:(\d+)\(column:(\d+)\) near '(.*)'|at (EOF)):\s+(.*)$`)
+}) // compiled when first needed, not at every start
 
 // syntaxError rewords a parse error as "syntax error at line 3, column 7,
 // near 'x'".
 func syntaxError(chunk string, err error) error {
-	m := parseErrorRe.FindStringSubmatch(strings.TrimPrefix(err.Error(), chunk))
+	m := parseErrorRe().FindStringSubmatch(strings.TrimPrefix(err.Error(), chunk))
 	if m == nil {
 		return fmt.Errorf("syntax error: %v", err)
 	}

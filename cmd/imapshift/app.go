@@ -171,6 +171,11 @@ func (a *app) execute(ctx context.Context, args []string) error {
 		}
 		a.prefix, a.raw = args[:n], args[n:]
 		cmdline = append(append([]string(nil), args[:n]...), norm...)
+		// The names are resolved: nothing shows the options in pflag's
+		// order from here on (the help is config.WriteHelp's), so cobra's
+		// walks over them (the required options' check) need not sort
+		// several hundred names first.
+		target.Flags().SortFlags = false
 	}
 	root.SetArgs(cmdline)
 	_, err := root.ExecuteContextC(ctx)

@@ -77,14 +77,32 @@ func openAndLogin(ctx context.Context, cfg *Config) (*session, error) {
 func openAndLoginID(ctx context.Context, cfg *Config, withID bool) (*session, error) {
 	s, err := open(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, cancelled(ctx, err)
 	}
 	s.pipeID = withID && s.raw.hasCap("ID")
 	if err := s.login(); err != nil {
 		s.close()
-		return nil, s.authError(err)
+		return nil, cancelled(ctx, s.authError(err))
 	}
 	return s, nil
+}
+
+// cancelled returns err, the failure of a dial under ctx, made to wrap
+// ctx's error when ctx ended (errors.Is(err, context.Canceled)): the
+// cancellation ends the dial by setting a deadline in the past on the
+// socket, so the I/O fails with a timeout that says nothing of why.
+func cancelled(ctx context.Context, err error) error {
+	cerr := ctx.Err()
+	if cerr == nil || errors.Is(err, cerr) {
+		return err
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		c := *e
+		c.Err = fmt.Errorf("%w (%v)", cerr, e.Err)
+		return &c
+	}
+	return fmt.Errorf("%w (%v)", cerr, err)
 }
 
 func (s *session) authError(err error) error {

@@ -84,3 +84,22 @@ func TestPendingTakeAndAbandon(t *testing.T) {
 		t.Errorf("the abandoned dial's connection is still open")
 	}
 }
+
+// TestDialCancelledIsCanceled: a dial whose context ends while it waits
+// for the server reports context.Canceled (the run's exit code is then
+// the signal's), not the deadline the cancellation set on the socket.
+func TestDialCancelledIsCanceled(t *testing.T) {
+	sc := startScript(t, func(sc *scriptConn) { sc.read() })
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	_, err := Dial(ctx, sc.config(nil))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled dial: %v, want context.Canceled", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	p := Start(ctx, sc.config(nil))
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if _, err, _ := p.Take(context.Background()); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled dial begun ahead: %v, want context.Canceled", err)
+	}
+}

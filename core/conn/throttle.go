@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -20,7 +21,9 @@ const NotConnectedBackoff = 10 * time.Second
 // names no backoff time.
 const DefaultThrottleBackoff = 30 * time.Second
 
-var backoffRE = regexp.MustCompile(`(?i)suggested backoff time:\s*(\d+)\s*(milliseconds|ms|seconds|s)?`)
+var backoffRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)suggested backoff time:\s*(\d+)\s*(milliseconds|ms|seconds|s)?`)
+}) // compiled when first needed, not at every start
 
 // IsThrottle tells whether err is a server asking the client to slow
 // down rather than refusing what was asked, and how long it suggests to
@@ -43,7 +46,7 @@ func IsThrottle(err error) (backoff time.Duration, ok bool) {
 	lower := strings.ToLower(text)
 	switch {
 	case strings.Contains(lower, "request is throttled"):
-		if m := backoffRE.FindStringSubmatch(text); m != nil {
+		if m := backoffRE().FindStringSubmatch(text); m != nil {
 			n, err := strconv.ParseInt(m[1], 10, 64)
 			if err == nil {
 				unit := time.Millisecond

@@ -105,5 +105,5 @@ func WriteFolderSizes(w io.Writer, sizes []FolderSize, totals SizeTotals, before
 	p.printf("Host2 Biggest message:      %11d bytes (%s)\n", h2.Biggest, BytesBin(h2.Biggest))
 	p.printf("\n")
 	p.printf("Time spent on sizing: %11.1f seconds\n", totals.Elapsed.Seconds())
-	return p.err
+	return p.flush()
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -113,7 +114,7 @@ func WriteStatistics(w io.Writer, s Snapshot, opts StatsOptions) error {
 	p.printf("Detected %d errors\n\n", s.Errors)
 	p.printf("%s\n", cmp.Or(opts.ReleaseLine, DefaultReleaseLine))
 	p.printf("%s\n", cmp.Or(opts.Homepage, DefaultHomepage))
-	return p.err
+	return p.flush()
 }
 
 // writeVerdicts writes the lines judging the sync from the global key
@@ -149,14 +150,20 @@ func perlNumber(x float64) string {
 	return strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64)
 }
 
-// printer is a writer that keeps the first error and stops writing after it.
+// printer collects a listing, for flush to write it to w in one Write:
+// one system call for the whole table, not one for each piece of a line.
 type printer struct {
 	w   io.Writer
-	err error
+	buf bytes.Buffer
 }
 
 func (p *printer) printf(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
-	}
+	fmt.Fprintf(&p.buf, format, args...)
+}
+
+// flush writes what was printed and returns the error of the Write.
+func (p *printer) flush() error {
+	_, err := p.w.Write(p.buf.Bytes())
+	p.buf.Reset()
+	return err
 }

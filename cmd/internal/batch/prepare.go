@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/imapshift/imapshift/cmd/internal/fleet"
 	"github.com/imapshift/imapshift/core/conn"
@@ -152,14 +153,14 @@ func maskCommon(args []string) []string {
 	return out
 }
 
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._@+-]+`)
+var unsafeChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._@+-]+`) }) // compiled when first needed, not at every start
 
 // accountDir names an account's directory: its users, made safe for a
 // file name, and a hash of both hosts and users (two lines differ in it
 // whenever they name different accounts).
 func accountDir(a fleet.Account) string {
 	safe := func(s string) string {
-		s = unsafeChars.ReplaceAllString(s, "_")
+		s = unsafeChars().ReplaceAllString(s, "_")
 		if len(s) > 40 {
 			s = s[:40]
 		}

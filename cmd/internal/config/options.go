@@ -143,7 +143,9 @@ type Registry struct {
 }
 
 func newRegistry(opts []*Option) *Registry {
-	r := &Registry{opts: opts, byName: map[string]*Option{}, spellings: map[string]flagRef{}}
+	// Sized at once: grown by doubling, the maps of several hundred
+	// options were rebuilt a few times at every start.
+	r := &Registry{opts: opts, byName: make(map[string]*Option, len(opts)), spellings: make(map[string]flagRef, 3*len(opts))}
 	add := func(name string, ref flagRef) {
 		if _, dup := r.spellings[name]; dup {
 			panic("duplicate option spelling --" + name)
@@ -433,7 +435,7 @@ type valueSet struct {
 }
 
 func newValueSet(reg *Registry) *valueSet {
-	vs := &valueSet{reg: reg, vals: map[string]*value{}}
+	vs := &valueSet{reg: reg, vals: make(map[string]*value, len(reg.opts))}
 	for _, o := range reg.opts {
 		vs.vals[o.Name] = newValue(o)
 	}

@@ -37,6 +37,7 @@ package runctl
 // only: they neither log nor write a pidfile.
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -347,7 +348,10 @@ func (rc *Control) End() {
 // Banner prints imapsync's start lines, with the Go version in place of
 // Perl's: version, host, system, start time, PID, log file, load,
 // directories, user, and the command line (secrets masked).
-func (rc *Control) Banner(out io.Writer, s *config.Settings, start time.Time, logPath string) {
+func (rc *Control) Banner(w io.Writer, s *config.Settings, start time.Time, logPath string) {
+	// One Write for the whole banner.
+	out := &bytes.Buffer{}
+	defer func() { w.Write(out.Bytes()) }()
 	host, _ := os.Hostname()
 	ram := ""
 	if avail, total, ok := memInfoGiB(); ok {
