@@ -50,6 +50,44 @@ func (w *worker) flights(ctx context.Context, s side, folders []string, sends []
 	return w.flightsThen(ctx, s, folders, sends, nil)
 }
 
+// folderFlight is one folder's commands in a pipelined read: its SELECT,
+// the read written behind it, and the UNSELECT that closes it.
+type folderFlight struct {
+	sel   *imapclient.SelectCommand
+	read  func(*imap.SelectData) error
+	unsel *imapclient.Command
+}
+
+// sendFlight writes on c, without waiting, the SELECT of folder on side s
+// (read-only on host1 unless it is written to), send's commands and an
+// UNSELECT.
+func (w *worker) sendFlight(c *conn.Conn, s side, folder string, send func(*conn.Conn) func(*imap.SelectData) error) folderFlight {
+	f := folderFlight{sel: c.Select(folder, &imap.SelectOptions{ReadOnly: s == host1 && !w.e.opts.writes1()})}
+	f.read = send(c)
+	f.unsel = c.Unselect()
+	return f
+}
+
+// wait reads f's answers in order. It returns the folder's error (its
+// SELECT's and its read's) and every error met, the UNSELECT's too. It
+// sets *left to folder when the folder stays selected (SELECT answered,
+// UNSELECT failed), and clears it when the UNSELECT succeeded.
+func (f folderFlight) wait(folder string, left *string) (folderErr, all error) {
+	data, selErr := f.sel.Wait()
+	if selErr != nil {
+		data = nil
+	}
+	rerr := f.read(data)
+	uerr := f.unsel.Wait()
+	switch {
+	case uerr == nil:
+		*left = ""
+	case selErr == nil:
+		*left = folder
+	}
+	return errors.Join(selErr, rerr), errors.Join(selErr, rerr, uerr)
+}
+
 // flightsThen is flights, calling then (when not nil) with each folder's
 // index and error as soon as its answers are read, while the next
 // folders' answers are still coming; not for a folder whose answers were
@@ -77,39 +115,21 @@ func (w *worker) flightsThen(ctx context.Context, s side, folders []string, send
 			}
 			w.sel[s] = ""
 		}
-		type flight struct {
-			sel   *imapclient.SelectCommand
-			read  func(*imap.SelectData) error
-			unsel *imapclient.Command
-		}
-		fl := make([]flight, len(folders))
+		fl := make([]folderFlight, len(folders))
 		for i, name := range folders {
-			fl[i].sel = c.Select(name, &imap.SelectOptions{ReadOnly: s == host1 && !w.e.opts.writes1()})
-			fl[i].read = sends[i](c)
-			fl[i].unsel = c.Unselect()
+			fl[i] = w.sendFlight(c, s, name, sends[i])
 		}
 		left := "" // the folder still selected once all is read
 		for i, f := range fl {
-			data, selErr := f.sel.Wait()
-			if selErr != nil {
-				data = nil
-			}
-			rerr := f.read(data)
-			uerr := f.unsel.Wait()
-			switch {
-			case uerr == nil:
-				left = ""
-			case selErr == nil:
-				left = folders[i]
-			}
-			errs[i] = errors.Join(selErr, rerr)
+			var all error
+			errs[i], all = f.wait(folders[i], &left)
 			if !alive(c) {
 				// Every later answer is lost too: the whole batch again.
 				for j := range errs {
 					errs[j] = nil
 				}
-				if e := errors.Join(selErr, rerr, uerr); e != nil {
-					return e
+				if all != nil {
+					return all
 				}
 				return net.ErrClosed
 			}
@@ -371,10 +391,8 @@ func (st *stream2) run(ctx context.Context, ch <-chan int) {
 		w.sel[host2] = ""
 	}
 	type flight struct {
-		i     int
-		sel   *imapclient.SelectCommand
-		read  func(*imap.SelectData) error
-		unsel *imapclient.Command
+		i int
+		folderFlight
 	}
 	q := make(chan flight, len(st.fps))
 	left := "" // the folder still selected once all is read
@@ -385,26 +403,15 @@ func (st *stream2) run(ctx context.Context, ch <-chan int) {
 			if dead {
 				continue // lost: read again after host1
 			}
-			data, selErr := f.sel.Wait()
-			if selErr != nil {
-				data = nil
-			}
-			rerr := f.read(data)
-			uerr := f.unsel.Wait()
-			switch {
-			case uerr == nil:
-				left = ""
-			case selErr == nil:
-				left = st.fps[f.i].h2
-			}
-			if !alive(c) || connLost(errors.Join(selErr, rerr, uerr)) {
+			ferr, all := f.wait(st.fps[f.i].h2, &left)
+			if !alive(c) || connLost(all) {
 				// This folder's answers, and every later one, lost:
 				// read again after host1.
 				dead = true
 				continue
 			}
 			st.mu.Lock()
-			st.res[f.i] = stream2Result{err: errors.Join(selErr, rerr)}
+			st.res[f.i] = stream2Result{err: ferr}
 			st.mu.Unlock()
 		}
 	})
@@ -413,10 +420,9 @@ func (st *stream2) run(ctx context.Context, ch <-chan int) {
 			continue // lost: read again after host1
 		}
 		fp, in := st.fps[i], st.ins[i]
-		f := flight{i: i, sel: c.Select(fp.h2, &imap.SelectOptions{})}
-		f.read = e.send2(c, fp, in, e.earlyStores(in))
-		f.unsel = c.Unselect()
-		q <- f
+		q <- flight{i, w.sendFlight(c, host2, fp.h2, func(c *conn.Conn) func(*imap.SelectData) error {
+			return e.send2(c, fp, in, e.earlyStores(in))
+		})}
 	}
 	close(q)
 	rd.Wait()
