@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"container/heap"
 	"slices"
 	"time"
 
@@ -228,7 +229,7 @@ func (h hashSet) notIn(o hashSet) (n int64) {
 // unionOf walks the union of settled sets in ascending order, each hash
 // once, without building it: a merge of the sets' heads.
 type unionOf struct {
-	sets []hashSet // the sets not yet walked through, by their heads (a heap)
+	sets headHeap // the sets not yet walked through
 }
 
 func newUnion(sets []hashSet) *unionOf {
@@ -238,9 +239,7 @@ func newUnion(sets []hashSet) *unionOf {
 			u.sets = append(u.sets, s)
 		}
 	}
-	for i := len(u.sets)/2 - 1; i >= 0; i-- {
-		u.down(i)
-	}
+	heap.Init(&u.sets)
 	return u
 }
 
@@ -252,33 +251,27 @@ func (u *unionOf) next() (h uint64, ok bool) {
 	h = u.sets[0][0]
 	for len(u.sets) > 0 && u.sets[0][0] == h {
 		if u.sets[0] = u.sets[0][1:]; len(u.sets[0]) == 0 {
-			last := len(u.sets) - 1
-			u.sets[0] = u.sets[last]
-			u.sets = u.sets[:last]
-		}
-		if len(u.sets) > 0 {
-			u.down(0)
+			heap.Pop(&u.sets)
+		} else {
+			heap.Fix(&u.sets, 0)
 		}
 	}
 	return h, true
 }
 
-// down restores the heap order below i.
-func (u *unionOf) down(i int) {
-	for {
-		l, m := 2*i+1, i
-		if l < len(u.sets) && u.sets[l][0] < u.sets[m][0] {
-			m = l
-		}
-		if r := l + 1; r < len(u.sets) && u.sets[r][0] < u.sets[m][0] {
-			m = r
-		}
-		if m == i {
-			return
-		}
-		u.sets[i], u.sets[m] = u.sets[m], u.sets[i]
-		i = m
-	}
+// headHeap is a container/heap of non-empty settled sets, by their first
+// (lowest) hash.
+type headHeap []hashSet
+
+func (h headHeap) Len() int           { return len(h) }
+func (h headHeap) Less(i, j int) bool { return h[i][0] < h[j][0] }
+func (h headHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *headHeap) Push(x any)        { *h = append(*h, x.(hashSet)) }
+func (h *headHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // compareUnions counts the union of sets1, that of sets2 (all settled),

@@ -61,13 +61,6 @@ func (b *Batch) Put(uid1, uid2 uint32, key string) {
 	b.ops = append(b.ops, op{uid1: uid1, uid2: uid2, key: key})
 }
 
-// Len is the number of writes collected since the last commit.
-func (b *Batch) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.ops)
-}
-
 // Delete forgets host1 UID uid1 (expunged on host1, or its host2 copy is
 // gone). Deleting an unknown UID is not an error.
 func (b *Batch) Delete(uid1 uint32) {
