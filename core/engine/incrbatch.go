@@ -466,7 +466,7 @@ const (
 // earlyBodies returns the bytes of each new message's body that the host1
 // read of fps asks for (0: none) and the budget reserved for them.
 func (e *engine) earlyBodies(fps []*folderPlan) (partial, reserved int64) {
-	if o := &e.opts; o.Dry || o.JustFolderSizes || o.JustFolders || o.JustAutomap {
+	if !e.opts.copiesMessages() {
 		return 0, 0
 	}
 	var n int64
@@ -634,7 +634,7 @@ func (e *engine) collectMetaBodies(c *imapclient.Client, cmd *imapclient.FetchCo
 // (see above).
 func (e *engine) earlyStores(in *incr) bool {
 	o := &e.opts
-	return !o.Dry && !o.JustFolderSizes && !o.JustFolders && !o.JustAutomap && o.ResyncFlags &&
+	return o.copiesMessages() && o.ResyncFlags &&
 		e.labelsMode() == "" && !e.labelsOn() && !in.flagsAll2 && len(in.pairs) > 0 && len(in.pairs) <= earlyStoresMax
 }
 

@@ -185,6 +185,12 @@ type Options struct {
 	DebugLabels bool
 }
 
+// copiesMessages reports whether the plan is carried out with its
+// copies: not --dry, nor a --just mode that stops before them.
+func (o *Options) copiesMessages() bool {
+	return !o.Dry && !o.JustFolderSizes && !o.JustFolders && !o.JustAutomap
+}
+
 func (o *Options) maxInFlight() int64 {
 	if o.MaxInFlight == 0 {
 		return DefaultMaxInFlight
